@@ -1,0 +1,212 @@
+"""Kernel spectra and teachers (CONVENTIONS.md, "Spectrum and teacher").
+
+A `Spectrum` holds the eigenvalues lambda_k (non-increasing, > 0) and the target powers
+c_k = lambda_k w*_k^2 (>= 0; for the `prior` teacher the expectation E[c_k]). The theory
+depends on the teacher only through c_k; the simulator draws w* for the `prior` teacher.
+
+`Spectrum.modes()` returns the mode-sum representation used by the DMFT solver: exact modes
+k <= k0 plus, for long power-law spectra, Gauss-Legendre quadrature in log k for the tail, so
+the cost of a mode sum is independent of M.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+TEACHERS = ("powerlaw", "prior")
+
+# Exact modes kept before the tail is replaced by quadrature, and its resolution.
+EXACT_MODES = 1000
+PANELS_PER_DECADE = 8
+NODES_PER_PANEL = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Modes:
+    """Mode-sum representation: sum_k f(lambda_k, c_k) ~= sum_j weights_j f(eigenvalues_j, target_power_j)."""
+
+    eigenvalues: np.ndarray
+    target_power: np.ndarray
+    weights: np.ndarray
+
+    def sum(self, values: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.tensordot(values, self.weights, axes=([axis], [0]))
+
+    @property
+    def trace(self) -> float:
+        """tr(Lambda) = sum_k lambda_k."""
+        return float(self.weights @ self.eigenvalues)
+
+    @property
+    def target_variance(self) -> float:
+        """E_g at v = 0: sum_k c_k."""
+        return float(self.weights @ self.target_power)
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrum:
+    """Eigenvalues lambda_k and target powers c_k, k = 1..M.
+
+    `alpha`, `beta` are set for power-law spectra (None for a spectrum read from a file);
+    `teacher` is 'powerlaw' (deterministic w*), 'prior' (w*_k ~ N(0, c_k / lambda_k)) or
+    'file' (deterministic w*_k = sqrt(c_k / lambda_k)).
+    Arrays are materialised lazily for power laws, so huge M (1e12) is fine for the theory.
+    """
+
+    n_modes: int
+    teacher: str
+    alpha: float | None = None
+    beta: float | None = None
+    _eigenvalues: np.ndarray | None = None
+    _target_power: np.ndarray | None = None
+    name: str = "powerlaw"
+
+    @property
+    def is_powerlaw(self) -> bool:
+        return self._eigenvalues is None
+
+    @property
+    def random_teacher(self) -> bool:
+        return self.teacher == "prior"
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        if self._eigenvalues is not None:
+            return self._eigenvalues
+        return _k(self.n_modes) ** (-self.alpha)
+
+    @property
+    def target_power(self) -> np.ndarray:
+        if self._target_power is not None:
+            return self._target_power
+        return _k(self.n_modes) ** (-self.beta)
+
+    def modes(self, exact_modes: int = EXACT_MODES) -> Modes:
+        """Mode-sum representation; exact for M <= exact_modes or for file spectra."""
+        if not self.is_powerlaw or self.n_modes <= exact_modes:
+            lam, c = self.eigenvalues, self.target_power
+            return Modes(lam, c, np.ones_like(lam))
+        k_exact = _k(exact_modes)
+        k_tail, w_tail = _log_gauss_legendre(exact_modes + 0.5, self.n_modes + 0.5)
+        k = np.concatenate([k_exact, k_tail])
+        w = np.concatenate([np.ones(exact_modes), w_tail])
+        return Modes(k ** (-self.alpha), k ** (-self.beta), w)
+
+
+def _k(n_modes: int) -> np.ndarray:
+    if n_modes > 50_000_000:
+        raise InputError("n_modes", n_modes, "<= 5e7 for explicit mode arrays (use Spectrum.modes() for more)")
+    return np.arange(1, n_modes + 1, dtype=np.float64)
+
+
+def _log_gauss_legendre(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights for int_lo^hi f(k) dk, Gauss-Legendre panels uniform in log k.
+
+    The midpoint rule sum_{k=a}^{b} f(k) ~= int_{a-1/2}^{b+1/2} f(k) dk has relative error
+    O(f''/f) ~ 1/k^2, about 1e-7 at k = 1000 (gradient-flow.md, section 4 item 7).
+    """
+    decades = np.log10(hi / lo)
+    n_panels = max(1, int(np.ceil(decades * PANELS_PER_DECADE)))
+    edges = np.linspace(np.log(lo), np.log(hi), n_panels + 1)
+    x, w = np.polynomial.legendre.leggauss(NODES_PER_PANEL)
+    half = 0.5 * np.diff(edges)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    u = (mid[:, None] + half[:, None] * x[None, :]).ravel()
+    wu = (half[:, None] * w[None, :]).ravel()
+    k = np.exp(u)
+    return k, wu * k
+
+
+def powerlaw(alpha: float, beta: float, n_modes: int, teacher: str = "powerlaw") -> Spectrum:
+    """lambda_k = k^-alpha, c_k = k^-beta (CONVENTIONS.md). Validates its arguments."""
+    check_powerlaw(alpha, beta, n_modes, teacher)
+    return Spectrum(n_modes=int(n_modes), teacher=teacher, alpha=float(alpha), beta=float(beta))
+
+
+def check_powerlaw(alpha, beta, n_modes, teacher, prefix: str = "") -> None:
+    """Raise InputError naming the offending key when a power-law spectrum is invalid."""
+    _finite_number(alpha, prefix + "alpha")
+    _finite_number(beta, prefix + "beta")
+    if not alpha > 1.0:
+        raise InputError(prefix + "alpha", alpha, "alpha > 1 (the kernel trace diverges otherwise)")
+    if not alpha <= 10.0:
+        raise InputError(prefix + "alpha", alpha, "1 < alpha <= 10")
+    if not beta > 1.0:
+        raise InputError(prefix + "beta", beta, "beta > 1 (the target variance diverges with M otherwise)")
+    if not beta <= 20.0:
+        raise InputError(prefix + "beta", beta, "1 < beta <= 20")
+    if isinstance(n_modes, bool) or not isinstance(n_modes, (int, np.integer)):
+        if not (isinstance(n_modes, float) and n_modes.is_integer()):
+            raise InputError(prefix + "n_modes", n_modes, "an integer >= 1")
+    if not 1 <= n_modes <= 1e15:
+        raise InputError(prefix + "n_modes", n_modes, "an integer 1 <= n_modes <= 1e15")
+    if teacher not in TEACHERS:
+        raise InputError(prefix + "teacher", teacher, " | ".join(TEACHERS))
+
+
+def _finite_number(value, key: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(key, value, "a finite number")
+    if not np.isfinite(value):
+        raise InputError(key, value, "a finite number")
+
+
+def read_spectrum_file(path: str | Path, teacher: str = "file", key: str = "spectrum_file") -> Spectrum:
+    """Read eigenvalues and target powers from Parquet or CSV.
+
+    Required columns: `eigenvalue` (lambda_k, finite, > 0, non-increasing) and `target_power`
+    (c_k, finite, >= 0). Rows are modes k = 1..M in order.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(key, str(path), "an existing .parquet or .csv file", "file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix == ".csv":
+            frame = pd.read_csv(path)
+        else:
+            raise InputError(key, str(path), "a .parquet or .csv file", f"unsupported format {suffix!r}")
+    except InputError:
+        raise
+    except Exception as exc:  # parser errors: report as a one-line input error
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(key, str(path), "a readable .parquet or .csv file", f"cannot read {path.name}: {first}") from None
+    return spectrum_from_arrays(frame, teacher=teacher, key=key, name=path.name)
+
+
+def spectrum_from_arrays(frame, teacher: str = "file", key: str = "spectrum_file", name: str = "file") -> Spectrum:
+    """Validate a table with columns eigenvalue / target_power and build a Spectrum."""
+    for column in ("eigenvalue", "target_power"):
+        if column not in frame.columns:
+            raise InputError(f"{key}[{column}]", None, "columns 'eigenvalue' and 'target_power'", f"missing column {column!r}")
+    if len(frame) == 0:
+        raise InputError(key, name, "at least one mode (row)", "the file has no rows")
+    try:
+        lam = np.asarray(frame["eigenvalue"], dtype=np.float64)
+        c = np.asarray(frame["target_power"], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(key, name, "numeric columns", "non-numeric values in eigenvalue/target_power") from None
+    for column, values in (("eigenvalue", lam), ("target_power", c)):
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{key}[{column}]", values[row], "finite numbers", f"non-finite value {values[row]} in row {row}")
+    if (lam <= 0).any():
+        row = int(np.flatnonzero(lam <= 0)[0])
+        raise InputError(f"{key}[eigenvalue]", lam[row], "eigenvalue > 0", f"eigenvalue {lam[row]} <= 0 in row {row}")
+    if (c < 0).any():
+        row = int(np.flatnonzero(c < 0)[0])
+        raise InputError(f"{key}[target_power]", c[row], "target_power >= 0", f"negative target power {c[row]} in row {row}")
+    if (np.diff(lam) > 0).any():
+        row = int(np.flatnonzero(np.diff(lam) > 0)[0]) + 1
+        raise InputError(f"{key}[eigenvalue]", lam[row], "non-increasing eigenvalues", f"eigenvalue increases at row {row}")
+    return Spectrum(n_modes=len(lam), teacher=teacher, _eigenvalues=lam, _target_power=c, name=name)
