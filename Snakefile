@@ -1,0 +1,34 @@
+# scaling-dmft: spectrum -> DMFT -> exact simulation -> exponent fits -> paper figures.
+# Thin root: version, config, validation (in common.smk), rule files, target rules.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/spectrum.smk"
+include: "workflow/rules/dmft.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/fit.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/validate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        run_targets(ACTIVE_RUN),
+
+
+rule paper:
+    input:
+        run_targets("paper"),
+
+
+rule validate:
+    input:
+        validation_targets(),

@@ -1,0 +1,8 @@
+"""Rules `aggregate_curves` / `aggregate_spectra`: concatenate chunk tables of a run."""
+
+from scaling_dmft.runlog import job_logging
+
+from scaling_dmft.workflow import aggregate  # noqa: E402
+
+with job_logging(snakemake.log[0], f"aggregate {snakemake.output[0]}"):
+    aggregate(list(snakemake.input), snakemake.output[0])

@@ -1,0 +1,16 @@
+"""Rule `figure`: draw one paper figure (PDF + PNG) from the aggregated tables."""
+
+from scaling_dmft.runlog import job_logging
+
+from scaling_dmft.workflow import draw_figure  # noqa: E402
+
+with job_logging(snakemake.log[0], f"figure {snakemake.wildcards.figure}"):
+    draw_figure(
+        snakemake.wildcards.figure,
+        snakemake.params.spec,
+        snakemake.input.curves,
+        snakemake.input.fits,
+        snakemake.input.early,
+        snakemake.output.pdf,
+        snakemake.output.png,
+    )

@@ -1,0 +1,10 @@
+"""Rule `fit`: exponent fits and the early-stopping table."""
+
+from scaling_dmft.runlog import job_logging, limit_threads
+
+limit_threads(snakemake.threads)
+
+from scaling_dmft.workflow import fit_tables  # noqa: E402
+
+with job_logging(snakemake.log[0], "fit"):
+    fit_tables(snakemake.input.curves, snakemake.output.fits, snakemake.output.early)

@@ -1,0 +1,14 @@
+"""Rule `validation_summary`: theory vs simulation on the validation grid."""
+
+from scaling_dmft.runlog import job_logging
+
+from scaling_dmft.workflow import validation_summary  # noqa: E402
+
+with job_logging(snakemake.log[0], "validation"):
+    validation_summary(
+        snakemake.input.curves,
+        snakemake.params.tolerance,
+        snakemake.output.summary,
+        snakemake.output.markdown,
+        snakemake.output.figure,
+    )

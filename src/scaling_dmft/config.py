@@ -1,0 +1,233 @@
+"""Configuration: load, validate (JSON Schema draft 2020-12 + semantic checks), fill defaults.
+
+`validate_config(raw)` returns a normalised copy where every sweep carries all of its keys
+(top-level defaults filled in). Every problem raises `InputError` with a one-line message
+that names the key path (e.g. `sweeps.learning_curves.n_samples[2]`), the value and the
+allowed range -- before any job starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from .errors import InputError
+from .spectrum import read_spectrum_file
+
+REGIME_KINDS = ("gf", "gf_wd", "langevin", "bayes")
+SWEEP_DEFAULT_KEYS = ("n_modes", "teacher", "times")
+
+
+def schema() -> dict:
+    text = resources.files("scaling_dmft").joinpath("schemas/config.schema.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML loader that rejects duplicate mapping keys (PyYAML silently keeps the last)."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise InputError(str(key), key, "each key at most once per mapping", f"duplicate key {key!r} (line {key_node.start_mark.line + 1})")
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("configfile", str(path), "an existing YAML file", "file not found")
+    try:
+        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError("configfile", str(path), "valid YAML", f"YAML syntax error{where}") from None
+    if not isinstance(data, dict):
+        raise InputError("configfile", str(path), "a YAML mapping at top level", "not a mapping")
+    return data
+
+
+def load_config(path: str | Path) -> dict:
+    return validate_config(load_yaml(path), base_dir=Path(path).resolve().parent)
+
+
+def _path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<config>"
+
+
+def _allowed(error) -> str:
+    sch = error.schema if isinstance(error.schema, dict) else {}
+    if "description" in sch:
+        return sch["description"]
+    kw = error.validator
+    if kw in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        return f"{kw} {error.validator_value}"
+    if kw == "enum":
+        return " | ".join(map(str, error.validator_value))
+    if kw == "type":
+        return f"type {error.validator_value}"
+    return f"{kw}: {error.validator_value}"
+
+
+def _schema_error(error) -> InputError:
+    """Turn the most specific jsonschema error into one line."""
+    if error.context:  # anyOf/oneOf: report the best sub-error but keep the outer description
+        best = min(error.context, key=lambda e: len(list(e.absolute_path)))
+        parts = list(error.absolute_path) + list(best.relative_path)
+        return InputError(_path(parts), best.instance, _allowed(error))
+    parts = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extra = sorted(set(error.instance) - set(known)) if isinstance(error.instance, dict) else []
+        key = _path(parts + [extra[0]]) if extra else _path(parts)
+        return InputError(key, None, "known keys: " + ", ".join(sorted(known)), "unknown key")
+    if error.validator == "required":
+        return InputError(_path(parts), None, _allowed(error), error.message)
+    if error.validator == "uniqueItems":
+        return InputError(_path(parts), error.instance, "a list without duplicates", "duplicate entries")
+    if error.validator in ("minItems", "minProperties"):
+        return InputError(_path(parts), error.instance, "a non-empty list/mapping", "empty")
+    return InputError(_path(parts), error.instance, _allowed(error))
+
+
+def _fill_defaults(instance, sch, root):
+    if not isinstance(instance, dict) or not isinstance(sch, dict):
+        return
+    if "$ref" in sch:
+        ref = sch["$ref"].split("/")[-1]
+        sch = {**root["$defs"][ref], **{k: v for k, v in sch.items() if k != "$ref"}}
+    for key, sub in sch.get("properties", {}).items():
+        if key not in instance and isinstance(sub, dict) and "default" in sub:
+            instance[key] = copy.deepcopy(sub["default"])
+        if key in instance:
+            _fill_defaults(instance[key], sub, root)
+    extra = sch.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, value in instance.items():
+            if key not in sch.get("properties", {}):
+                _fill_defaults(value, extra, root)
+
+
+def validate_config(raw: dict, base_dir: str | Path | None = None) -> dict:
+    """Validate and normalise a raw config mapping. Raises InputError (one line)."""
+    if not isinstance(raw, dict):
+        raise InputError("<config>", raw, "a mapping")
+    cfg = copy.deepcopy(raw)
+    sch = schema()
+    validator = Draft202012Validator(sch)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(list(e.absolute_path)), str(list(e.absolute_path))))
+    if errors:
+        raise _schema_error(errors[0])
+    _fill_defaults(cfg, sch, sch)
+    for regime in cfg["regimes"]:
+        regime.setdefault("init_std", 0.0)
+    _check_regimes(cfg["regimes"])
+    names = {r["name"] for r in cfg["regimes"]}
+    base = Path(base_dir) if base_dir else Path.cwd()
+    for name, sweep in cfg["sweeps"].items():
+        for key in SWEEP_DEFAULT_KEYS:
+            sweep.setdefault(key, copy.deepcopy(cfg[key]))
+        sweep["times"].setdefault("include_inf", True)
+        sweep.setdefault("noise", [0.0])
+        sweep.setdefault("simulate", False)
+        sweep.setdefault("seeds", cfg["simulation"]["seeds"])
+        _check_sweep(name, sweep, names, cfg, base)
+    _check_times("times", cfg["times"])
+    _check_figures(cfg)
+    return cfg
+
+
+def _check_regimes(regimes) -> None:
+    seen = set()
+    for i, r in enumerate(regimes):
+        key = f"regimes[{i}]"
+        if r["name"] in seen:
+            raise InputError(f"{key}.name", r["name"], "unique regime names", f"duplicate regime name {r['name']!r}")
+        seen.add(r["name"])
+        g, T, kind = r["weight_decay"], r["temperature"], r["kind"]
+        if kind == "gf" and (g != 0 or T != 0):
+            raise InputError(f"{key}.kind", kind, "gf needs weight_decay = 0 and temperature = 0 (use gf_wd or langevin)")
+        if kind == "gf_wd" and not (g > 0 and T == 0):
+            raise InputError(f"{key}.weight_decay" if not g > 0 else f"{key}.temperature", g if not g > 0 else T, "gf_wd needs weight_decay > 0 and temperature = 0")
+        if kind == "langevin" and not T > 0:
+            raise InputError(f"{key}.temperature", T, "langevin needs temperature > 0")
+        if kind == "bayes" and not (g > 0 and T > 0):
+            bad = "weight_decay" if not g > 0 else "temperature"
+            raise InputError(f"{key}.{bad}", r[bad], "bayes needs weight_decay > 0 and temperature > 0 (posterior with prior variance T/gamma)")
+        if r.get("init_std") == "prior" and not (g > 0 and T > 0):
+            raise InputError(f"{key}.init_std", "prior", "'prior' needs weight_decay > 0 and temperature > 0 (sigma0^2 = T/gamma)")
+        if kind == "bayes" and r.get("init_std", 0.0) not in (0.0, 0, "prior"):
+            raise InputError(f"{key}.init_std", r["init_std"], "bayes is the t = inf posterior; init_std is irrelevant, leave it out")
+
+
+def _check_times(key: str, times: dict) -> None:
+    if times["stop"] < times["start"]:
+        raise InputError(f"{key}.stop", times["stop"], f"stop >= start = {times['start']}")
+    if times["stop"] == times["start"] and times["count"] != 1:
+        raise InputError(f"{key}.count", times["count"], "1 when start == stop")
+    if times["stop"] > times["start"] and times["count"] < 2:
+        raise InputError(f"{key}.count", times["count"], "count >= 2 when stop > start")
+
+
+def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Path) -> None:
+    key = f"sweeps.{name}"
+    has_powerlaw = "alpha" in sweep or "beta" in sweep
+    if has_powerlaw and "spectrum_file" in sweep:
+        raise InputError(f"{key}.spectrum_file", sweep["spectrum_file"], "either alpha/beta or spectrum_file, not both")
+    if not has_powerlaw and "spectrum_file" not in sweep:
+        raise InputError(f"{key}.alpha", None, "lists alpha and beta, or spectrum_file", "no spectrum given")
+    if has_powerlaw and ("alpha" not in sweep or "beta" not in sweep):
+        missing = "beta" if "alpha" in sweep else "alpha"
+        raise InputError(f"{key}.{missing}", None, "both alpha and beta lists", f"missing {missing}")
+    if "spectrum_file" in sweep:
+        path = Path(sweep["spectrum_file"])
+        if not path.is_absolute():
+            path = (base / path).resolve()
+        spec = read_spectrum_file(path, key=f"{key}.spectrum_file")
+        sweep["spectrum_file"] = str(path)
+        sweep["n_modes"] = spec.n_modes
+        sweep["teacher"] = "file"
+    for i, regime in enumerate(sweep["regimes"]):
+        if regime not in regime_names:
+            raise InputError(f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}")
+    _check_times(f"{key}.times", sweep["times"])
+    if sweep["simulate"]:
+        for i, p in enumerate(sweep["n_samples"]):
+            if math.isinf(p):
+                raise InputError(f"{key}.n_samples[{i}]", p, "finite n_samples when simulate: true (P = inf is theory only)")
+        max_modes = cfg["simulation"]["max_modes"]
+        if sweep["n_modes"] > max_modes:
+            raise InputError(f"{key}.n_modes", sweep["n_modes"], f"n_modes <= simulation.max_modes = {max_modes} when simulate: true")
+        for axis in ("n_features", "n_samples"):
+            for i, v in enumerate(sweep[axis]):
+                if not math.isinf(v) and v > 20000:
+                    raise InputError(f"{key}.{axis}[{i}]", v, "<= 20000 when simulate: true (one eigh per seed)")
+
+
+def _check_figures(cfg: dict) -> None:
+    sweeps = cfg["sweeps"]
+    for fig, spec in cfg.get("figures", {}).items():
+        refs = []
+        if "sweep" in spec:
+            refs.append(("sweep", spec["sweep"]))
+        for i, s in enumerate(spec.get("sweeps", [])):
+            refs.append((f"sweeps[{i}]", s))
+        for sub, ref in refs:
+            if ref not in sweeps:
+                raise InputError(f"figures.{fig}.{sub}", ref, "a sweep name: " + ", ".join(sorted(sweeps)), f"unknown sweep {ref!r}")

@@ -1,0 +1,159 @@
+"""From a validated config to parameter points, chunks of work, and deterministic seeds.
+
+A *point* is one curve: (spectrum, n_modes, teacher, n_features, n_samples, noise, regime).
+A *disorder point* is what the random draws depend on: (spectrum, n_modes, teacher,
+n_features, n_samples). The simulator draws (Psi, F, w*) once per disorder point and seed and
+reuses one eigendecomposition for every regime, noise level and time of that disorder point.
+
+Seeds (documented in docs/reliability.md): seed s of a disorder point uses
+`numpy.random.SeedSequence([base_seed, *digest_words, s])`, where digest_words are the first
+four 32-bit words of SHA-256 of the disorder point's canonical JSON. They depend on nothing
+else: not on the sweep, the chunking, the order of points, the number of cores or threads.
+
+Chunks are formed per sweep in a fixed order, so editing one sweep does not change the jobs
+of another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+
+import numpy as np
+
+from .spectrum import Spectrum, powerlaw, read_spectrum_file
+
+
+def time_grid(times: dict) -> np.ndarray:
+    """Log-spaced times, both ends included, optionally followed by +inf."""
+    if times["count"] == 1:
+        grid = np.array([float(times["start"])])
+    else:
+        grid = np.logspace(math.log10(times["start"]), math.log10(times["stop"]), int(times["count"]))
+        grid[0], grid[-1] = float(times["start"]), float(times["stop"])
+    if times.get("include_inf", True):
+        grid = np.append(grid, np.inf)
+    return grid
+
+
+def _num(x) -> float:
+    return float(x)
+
+
+def spectrum_specs(sweep: dict) -> list[dict]:
+    """The spectra of a sweep as small JSON-able dicts."""
+    if "spectrum_file" in sweep:
+        return [{"spectrum": "file", "path": sweep["spectrum_file"], "alpha": None, "beta": None}]
+    return [
+        {"spectrum": "powerlaw", "alpha": _num(a), "beta": _num(b)}
+        for a, b in itertools.product(sweep["alpha"], sweep["beta"])
+    ]
+
+
+def build_spectrum(spec: dict, n_modes: int, teacher: str) -> Spectrum:
+    if spec["spectrum"] == "file":
+        return read_spectrum_file(spec["path"], teacher="file")
+    return powerlaw(spec["alpha"], spec["beta"], int(n_modes), teacher)
+
+
+def spectrum_name(spec: dict) -> str:
+    return spec["spectrum"] if spec["spectrum"] == "powerlaw" else spec["path"].rsplit("/", 1)[-1]
+
+
+def regime_init_std(regime: dict) -> float:
+    if regime.get("init_std", 0.0) == "prior":
+        return math.sqrt(regime["temperature"] / regime["weight_decay"])
+    return float(regime.get("init_std", 0.0))
+
+
+def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
+    """All points of one sweep, in a fixed order. Each point is a JSON-able dict."""
+    sweep = cfg["sweeps"][sweep_name]
+    regimes = {r["name"]: r for r in cfg["regimes"]}
+    times = time_grid(sweep["times"]).tolist()
+    points = []
+    for spec, n_features, n_samples, noise, regime_name in itertools.product(
+        spectrum_specs(sweep), sweep["n_features"], sweep["n_samples"], sweep["noise"], sweep["regimes"]
+    ):
+        regime = regimes[regime_name]
+        points.append(
+            {
+                **spec,
+                "n_modes": int(sweep["n_modes"]),
+                "teacher": sweep["teacher"],
+                "n_features": _num(n_features),
+                "n_samples": _num(n_samples),
+                "noise": _num(noise),
+                "regime": regime_name,
+                "kind": regime["kind"],
+                "weight_decay": _num(regime["weight_decay"]),
+                "temperature": _num(regime["temperature"]),
+                "init_std": regime_init_std(regime),
+                # bayes is the t = inf posterior only
+                "times": [math.inf] if regime["kind"] == "bayes" else times,
+            }
+        )
+    return points
+
+
+DISORDER_KEYS = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher", "n_features", "n_samples")
+
+
+def disorder_key(point: dict) -> dict:
+    return {k: point.get(k) for k in DISORDER_KEYS}
+
+
+def seed_sequences(base_seed: int, disorder: dict, n_seeds: int) -> list[np.random.SeedSequence]:
+    """Deterministic, independent seeds for one disorder point (see module docstring)."""
+    canonical = json.dumps(disorder_for_seed(disorder), sort_keys=True, default=repr)
+    digest = hashlib.sha256(canonical.encode()).digest()
+    words = [int.from_bytes(digest[4 * i : 4 * i + 4], "little") for i in range(4)]
+    return [np.random.SeedSequence([int(base_seed), *words, s]) for s in range(n_seeds)]
+
+
+def disorder_for_seed(disorder: dict) -> dict:
+    # a spectrum file is identified by its name, not its absolute location
+    out = dict(disorder)
+    if out.get("path"):
+        out["path"] = out["path"].rsplit("/", 1)[-1]
+    return out
+
+
+def sim_groups(cfg: dict, sweep_name: str) -> list[dict]:
+    """Disorder groups of a simulated sweep: disorder point + the points that share it."""
+    sweep = cfg["sweeps"][sweep_name]
+    if not sweep["simulate"]:
+        return []
+    groups: dict[str, dict] = {}
+    for point in sweep_points(cfg, sweep_name):
+        dis = disorder_key(point)
+        key = json.dumps(dis, sort_keys=True)
+        if key not in groups:
+            groups[key] = {"disorder": dis, "points": [], "seeds": int(sweep["seeds"])}
+        groups[key]["points"].append(point)
+    return list(groups.values())
+
+
+def _chunk(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def dmft_chunks(cfg: dict) -> dict[str, list[dict]]:
+    """{chunk id: points}; chunk ids are '<sweep>-<index>'."""
+    size = cfg["chunks"]["dmft_points"]
+    return {
+        f"{name}-{i:04d}": chunk
+        for name in cfg["sweeps"]
+        for i, chunk in enumerate(_chunk(sweep_points(cfg, name), size))
+    }
+
+
+def sim_chunks(cfg: dict) -> dict[str, list[dict]]:
+    size = cfg["chunks"]["sim_groups"]
+    return {
+        f"{name}-{i:04d}": chunk
+        for name in cfg["sweeps"]
+        for i, chunk in enumerate(_chunk(sim_groups(cfg, name), size))
+    }

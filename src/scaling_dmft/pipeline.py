@@ -1,0 +1,170 @@
+"""Glue between parameter points and the solvers: one chunk of points -> one curve table.
+
+Used by the workflow scripts and by the CLI, so a single query and a sweep produce the same
+rows. The solvers return error *components* that depend only on (spectrum, N, P, gamma) and
+the times; noise sigma, init std sigma0 and temperature T enter linearly, so one solve serves
+every (sigma, sigma0, T) that shares them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+
+import numpy as np
+import pandas as pd
+
+from .errors import NumericalError, combine
+from .grid import build_spectrum, seed_sequences, spectrum_name
+from .tables import empty_frame
+
+log = logging.getLogger("scaling_dmft")
+
+
+def _point_columns(point: dict) -> dict:
+    return {
+        "spectrum": spectrum_name(point),
+        "alpha": point.get("alpha"),
+        "beta": point.get("beta"),
+        "teacher": point["teacher"],
+        "n_modes": int(point["n_modes"]),
+        "n_features": float(point["n_features"]),
+        "n_samples": float(point["n_samples"]),
+        "noise": float(point["noise"]),
+        "regime": point["regime"],
+        "weight_decay": float(point["weight_decay"]),
+        "temperature": float(point["temperature"]),
+        "init_std": float(point["init_std"]),
+    }
+
+
+def curve_rows(point, method, t, signal, noise_coef, init_coef, thermal_coef, eg_sem=None, eg_mean_sem=None, n_seeds=0, flag=""):
+    """Rows of the curve table for one point (components are per unit sigma^2, sigma0^2, T)."""
+    t = np.asarray(t, dtype=np.float64)
+    init_var, temp = point["init_std"] ** 2, point["temperature"]
+    eg_mean, eg = combine(signal, noise_coef, init_coef, thermal_coef, noise=point["noise"], init_var=init_var, temperature=temp)
+    zeros = np.zeros_like(t)
+    scaled = {
+        "eg_signal": np.asarray(signal, dtype=np.float64),
+        "eg_noise": combine(zeros, noise_coef, zeros, zeros, noise=point["noise"], init_var=0.0, temperature=0.0)[0],
+        "eg_init": combine(zeros, zeros, init_coef, zeros, noise=0.0, init_var=init_var, temperature=0.0)[0],
+        "eg_thermal": combine(zeros, zeros, zeros, thermal_coef, noise=0.0, init_var=0.0, temperature=temp)[1],
+    }
+    frame = pd.DataFrame(
+        {
+            **{k: [v] * len(t) for k, v in _point_columns(point).items()},
+            "method": method,
+            "t": t,
+            "eg": eg,
+            "eg_mean": eg_mean,
+            **scaled,
+            "eg_sem": zeros if eg_sem is None else np.asarray(eg_sem, dtype=np.float64),
+            "eg_mean_sem": zeros if eg_mean_sem is None else np.asarray(eg_mean_sem, dtype=np.float64),
+            "n_seeds": np.int32(n_seeds),
+            "flag": flag,
+        }
+    )
+    values = frame[["eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal"]].to_numpy()
+    if np.isnan(values).any() and not flag:
+        raise NumericalError(f"NaN in the {method} curve of point {json.dumps(_point_columns(point), default=str)}")
+    infinite = np.isinf(values).any(axis=1)
+    if infinite.any() and not flag:
+        # e.g. the ridgeless interpolation threshold N = P at t = inf, or null-space diffusion
+        frame.loc[infinite, "flag"] = "infinite"
+    return frame
+
+
+def _group_key(point: dict) -> str:
+    keys = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher", "n_features", "n_samples", "weight_decay")
+    return json.dumps([point.get(k) for k in keys] + [list(point["times"])], default=repr)
+
+
+def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.DataFrame:
+    """Theory curves (method 'dmft') for a list of points; one solve per shared (spectrum, N, P, gamma, times)."""
+    from . import dmft
+
+    groups: dict[str, list[dict]] = {}
+    for point in points:
+        groups.setdefault(_group_key(point), []).append(point)
+    frames, done, started, last = [], 0, time.monotonic(), time.monotonic()
+    for members in groups.values():
+        first = members[0]
+        spectrum = build_spectrum(first, first["n_modes"], first["teacher"])
+        try:
+            comps = dmft.solve(
+                spectrum.modes(),
+                n_features=first["n_features"],
+                n_samples=first["n_samples"],
+                weight_decay=first["weight_decay"],
+                times=np.asarray(first["times"], dtype=np.float64),
+            )
+            parts = (comps.signal, comps.noise, comps.init, comps.thermal)
+            flag = ""
+        except NumericalError as exc:
+            log.error("DMFT failed for %s: %s", _group_key(first), exc)
+            nan = np.full(len(first["times"]), np.nan)
+            parts, flag = (nan, nan, nan, nan), f"failed: {str(exc).splitlines()[0][:200]}"
+        for point in members:
+            frames.append(curve_rows(point, "dmft", point["times"], *parts, flag=flag))
+        done += len(members)
+        if time.monotonic() - last > progress_every or done == len(points):
+            log.info("dmft: %d/%d points done, %.1f s elapsed", done, len(points), time.monotonic() - started)
+            last = time.monotonic()
+    return pd.concat(frames, ignore_index=True) if frames else empty_frame("curve")
+
+
+def run_sim_group(group: dict, base_seed: int, progress=None) -> pd.DataFrame:
+    """Seed-averaged exact simulation (method 'sim') of one disorder group."""
+    from .simulate import seed_mean_sem, simulate
+
+    disorder, points = group["disorder"], group["points"]
+    spectrum = build_spectrum(points[0], disorder["n_modes"], disorder["teacher"])
+    times = np.unique(np.concatenate([np.asarray(p["times"], dtype=np.float64) for p in points]))
+    gammas = np.unique([p["weight_decay"] for p in points])
+    seeds = seed_sequences(base_seed, disorder, int(group["seeds"]))
+    n_features = disorder["n_features"]
+    comps = simulate(
+        spectrum,
+        n_features=n_features if math.isinf(n_features) else int(n_features),
+        n_samples=int(disorder["n_samples"]),
+        weight_decays=gammas,
+        times=times,
+        seeds=seeds,
+        progress=progress,
+    )
+    frames = []
+    for point in points:
+        gi = int(np.searchsorted(gammas, point["weight_decay"]))
+        ti = np.searchsorted(times, np.asarray(point["times"], dtype=np.float64))
+        e_mean, e_g = comps.errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"], gamma_index=gi)
+        with np.errstate(invalid="ignore"):
+            eg, eg_sem = seed_mean_sem(e_g[:, ti])
+            eg_mean, eg_mean_sem = seed_mean_sem(e_mean[:, ti])
+        parts = [comps.signal, comps.noise, comps.init, comps.thermal]
+        means = [seed_mean_sem(p[:, gi, ti])[0] for p in parts]
+        # infinite seeds (divergences) give inf means; their s.e. is meaningless -> inf, row flagged
+        eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
+        eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
+        frame = curve_rows(point, "sim", point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=len(seeds))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_sim_groups(groups: list[dict], base_seed: int) -> pd.DataFrame:
+    frames, started = [], time.monotonic()
+    total = sum(int(g["seeds"]) for g in groups)
+    done = 0
+    for group in groups:
+        last = [time.monotonic()]
+
+        def progress(k, n, _done=done):
+            if time.monotonic() - last[0] > 10.0 or k == n:
+                log.info("sim: %d/%d seeds done, %.1f s elapsed", _done + k, total, time.monotonic() - started)
+                last[0] = time.monotonic()
+
+        frames.append(run_sim_group(group, base_seed, progress=progress))
+        done += int(group["seeds"])
+    return pd.concat(frames, ignore_index=True) if frames else empty_frame("curve")
+

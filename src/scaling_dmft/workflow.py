@@ -1,0 +1,149 @@
+"""The library side of the workflow scripts: each function is one rule's work.
+
+Scripts in scripts/ only unpack the `snakemake` object and call these, so everything here is
+importable and testable without Snakemake.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from . import tables
+from .grid import build_spectrum, spectrum_specs, spectrum_name
+
+log = logging.getLogger("scaling_dmft")
+
+SEED_RULE = "numpy SeedSequence([base_seed, sha256(disorder point JSON) words 0..3, seed index])"
+
+
+def spectrum_table(sweep: dict, out: str) -> pd.DataFrame:
+    frames = []
+    for spec in spectrum_specs(sweep):
+        spectrum = build_spectrum(spec, sweep["n_modes"], sweep["teacher"])
+        modes = spectrum.modes()
+        k = modes.eigenvalues ** (-1.0 / spec["alpha"]) if spec["alpha"] else range(1, len(modes.weights) + 1)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "spectrum": spectrum_name(spec),
+                    "alpha": spec["alpha"],
+                    "beta": spec["beta"],
+                    "teacher": spectrum.teacher,
+                    "n_modes": int(spectrum.n_modes),
+                    "k": pd.Series(k, dtype="float64"),
+                    "eigenvalue": modes.eigenvalues,
+                    "target_power": modes.target_power,
+                    "weight": modes.weights,
+                }
+            )
+        )
+    frame = tables.sort_rows(pd.concat(frames, ignore_index=True), "spectrum")
+    tables.write_table(frame, out, "spectrum", tables.provenance(sweep))
+    log.info("spectrum: %d rows", len(frame))
+    return frame
+
+
+def dmft_chunk(points: list[dict], out: str) -> pd.DataFrame:
+    from .pipeline import run_dmft_points
+
+    points = [dict(p) for p in points]
+    frame = tables.sort_rows(run_dmft_points(points), "curve")
+    tables.write_table(frame, out, "curve", tables.provenance(points))
+    return frame
+
+
+def sim_chunk(groups: list[dict], base_seed: int, out: str) -> pd.DataFrame:
+    from .pipeline import run_sim_groups
+
+    groups = [dict(g) for g in groups]
+    frame = tables.sort_rows(run_sim_groups(groups, int(base_seed)), "curve")
+    seeds = f"{SEED_RULE}; base_seed={int(base_seed)}"
+    tables.write_table(frame, out, "curve", tables.provenance({"groups": groups, "base_seed": base_seed}, seeds=seeds))
+    return frame
+
+
+def aggregate(paths: list[str], out: str) -> pd.DataFrame:
+    """Concatenate chunk tables; a point computed by two sweeps appears once."""
+    kind = "spectrum" if "/spectra/" in paths[0] else "curve"
+    frames = [tables.read_table(p) for p in paths]
+    hashes = sorted(f.attrs.get("config_hash", "") for f in frames)
+    seeds = sorted({f.attrs.get("seeds", "") for f in frames} - {""})
+    frame = pd.concat(frames, ignore_index=True)
+    keys = (
+        ["spectrum", "alpha", "beta", "teacher", "n_modes", "k"]
+        if kind == "spectrum"
+        else tables.POINT_COLUMNS + ["method", "t"]
+    )
+    frame = tables.sort_rows(frame.drop_duplicates(subset=keys, keep="first"), kind)
+    tables.write_table(frame, out, kind, tables.provenance(hashes, seeds="; ".join(seeds)))
+    log.info("aggregate: %d tables -> %d rows", len(paths), len(frame))
+    return frame
+
+
+def fit_tables(curves_path: str, fits_out: str, early_out: str) -> None:
+    from .fit import early_stopping, fit_table
+
+    curves = tables.read_table(curves_path, "curve")
+    meta = tables.provenance(curves.attrs.get("config_hash", ""), seeds=curves.attrs.get("seeds", ""))
+    early = tables.sort_rows(early_stopping(curves), "early_stopping")
+    tables.write_table(early, early_out, "early_stopping", meta)
+    fits = tables.sort_rows(fit_table(curves, early), "fit")
+    tables.write_table(fits, fits_out, "fit", meta)
+    log.info("fit: %d fits, %d early-stopping rows", len(fits), len(early))
+
+
+def draw_figure(name: str, spec: dict, curves_path: str, fits_path: str, early_path: str, pdf: str, png: str) -> None:
+    import importlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    module = importlib.import_module(f"scaling_dmft.figures.{name}")
+    curves = tables.read_table(curves_path, "curve")
+    fits = tables.read_table(fits_path, "fit")
+    early = tables.read_table(early_path, "early_stopping")
+    fig = module.draw(curves, fits, early, dict(spec))
+    for path in (pdf, png):
+        _save_atomic(fig, path)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def _save_atomic(fig, path: str) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=150, bbox_inches="tight")
+    os.replace(tmp, path)
+
+
+def validation_summary(curves_path: str, tolerance: dict, summary_out: str, markdown_out: str, figure_out: str) -> None:
+    from .validation import summarize, write_markdown, draw_worst
+
+    curves = tables.read_table(curves_path, "curve")
+    summary = summarize(curves, rel_tol=tolerance["rel_tol"], z_tol=tolerance["z_tol"])
+    tables.write_arrow_atomic(
+        __import__("pyarrow").Table.from_pandas(summary, preserve_index=False).replace_schema_metadata(
+            {f"{tables.META_PREFIX}{k}".encode(): str(v).encode() for k, v in tables.provenance(curves.attrs.get("config_hash", "")).items()}
+        ),
+        summary_out,
+    )
+    write_markdown(summary, curves, markdown_out, tolerance)
+    draw_worst(curves, summary, figure_out)
+
+
+def fail_once_for_tests(output: str) -> None:
+    """Fault injection for the retry tests: with SCALING_DMFT_FAIL_ONCE_DIR set, the first
+    attempt of each job fails (a marker file remembers it) and the retry succeeds."""
+    folder = os.environ.get("SCALING_DMFT_FAIL_ONCE_DIR")
+    if not folder:
+        return
+    marker = Path(folder) / (Path(output).name + ".failed-once")
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("failed once on purpose\n")
+        raise RuntimeError(f"injected failure (SCALING_DMFT_FAIL_ONCE_DIR={folder}); a retry will succeed")

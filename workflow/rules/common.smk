@@ -1,0 +1,185 @@
+# Helpers shared by every rule: config validation, runs, grid chunks, resources.
+# Kept cheap: the Snakefile is re-parsed in every cluster job, so chunks of the
+# `paper` and `validate` runs are expanded only when a rule asks for them.
+import copy
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from scaling_dmft import grid
+from scaling_dmft.config import load_yaml, validate_config
+from scaling_dmft.errors import InputError
+
+WORKFLOW_ROOT = Path(workflow.basedir)
+FIGURES = [
+    "learning_curves",
+    "threshold",
+    "data_scaling",
+    "early_stopping",
+    "exponents",
+    "model_size",
+    "langevin_bayes",
+]
+RUN_FILES = {
+    "paper": WORKFLOW_ROOT / "config" / "paper.yaml",
+    "validate": WORKFLOW_ROOT / "config" / "validate.yaml",
+}
+
+
+def _config_error(err):
+    # one clear line and exit status 2, before any job starts
+    sys.stderr.write(f"scaling-dmft: config error: {err}\n")
+    sys.exit(2)
+
+
+def _active_config():
+    """The config of this invocation. A --configfile REPLACES config/config.yaml
+    (Snakemake would deep-merge the sweeps of both otherwise)."""
+    cli_files = list(workflow.config_settings.configfiles)
+    try:
+        for path in cli_files or [WORKFLOW_ROOT / "config" / "config.yaml"]:
+            load_yaml(path)  # rejects duplicate keys, which YAML loaders silently merge
+        raw = (
+            copy.deepcopy(workflow.config_settings.overwrite_config)
+            if cli_files
+            else copy.deepcopy(config)
+        )
+        base = Path(cli_files[-1]).parent if cli_files else WORKFLOW_ROOT / "config"
+        return validate_config(raw, base_dir=base)
+    except InputError as err:
+        _config_error(err)
+
+
+CFG = _active_config()
+ACTIVE_RUN = CFG["run_name"]
+
+
+@lru_cache(maxsize=None)
+def run_config(run):
+    if run == ACTIVE_RUN:
+        return CFG
+    if run not in RUN_FILES:
+        raise ValueError(f"unknown run {run!r}")
+    try:
+        return validate_config(load_yaml(RUN_FILES[run]), base_dir=RUN_FILES[run].parent)
+    except InputError as err:
+        _config_error(f"{RUN_FILES[run].name}: {err}")
+
+
+@lru_cache(maxsize=None)
+def dmft_chunks(run):
+    return grid.dmft_chunks(run_config(run))
+
+
+@lru_cache(maxsize=None)
+def sim_chunks(run):
+    return grid.sim_chunks(run_config(run))
+
+
+def sweep_of(chunk):
+    return chunk.rsplit("-", 1)[0]
+
+
+# ---- inputs -----------------------------------------------------------------
+
+
+def run_dir(run):
+    return f"results/{run}"
+
+
+def spectrum_files(wildcards):
+    return [
+        f"results/{wildcards.run}/spectra/{sweep}.parquet"
+        for sweep in run_config(wildcards.run)["sweeps"]
+    ]
+
+
+def chunk_spectrum(wildcards):
+    return f"results/{wildcards.run}/spectra/{sweep_of(wildcards.chunk)}.parquet"
+
+
+def curve_chunk_files(wildcards):
+    run = wildcards.run
+    dmft = [f"results/{run}/chunks/dmft/{c}.parquet" for c in dmft_chunks(run)]
+    sim = [f"results/{run}/chunks/sim/{c}.parquet" for c in sim_chunks(run)]
+    return dmft + sim
+
+
+def run_targets(run):
+    base = f"results/{run}"
+    tables = [
+        f"{base}/tables/{name}.parquet"
+        for name in ("spectra", "curves", "fits", "early_stopping")
+    ]
+    figures = [
+        f"{base}/figures/{fig}.{ext}" for fig in FIGURES for ext in ("pdf", "png")
+    ]
+    return tables + figures
+
+
+def validation_targets():
+    base = "results/validate/validation"
+    return [f"{base}/summary.parquet", f"{base}/validation.md", f"{base}/worst.png"]
+
+
+# ---- params: each rule gets only the subtree it needs -------------------------
+
+
+def spectrum_params(wildcards):
+    sweep = run_config(wildcards.run)["sweeps"][wildcards.sweep]
+    keys = ("alpha", "beta", "spectrum_file", "n_modes", "teacher")
+    return {k: sweep[k] for k in keys if k in sweep}
+
+
+def dmft_points(wildcards):
+    return dmft_chunks(wildcards.run)[wildcards.chunk]
+
+
+def sim_groups(wildcards):
+    return sim_chunks(wildcards.run)[wildcards.chunk]
+
+
+def base_seed(wildcards):
+    return run_config(wildcards.run)["simulation"]["base_seed"]
+
+
+def figure_spec(wildcards):
+    cfg = run_config(wildcards.run)
+    spec = dict(cfg["figures"].get(wildcards.figure, {}))
+    names = spec.get("sweeps", [spec["sweep"]] if "sweep" in spec else [])
+    spec["sweeps"] = {name: cfg["sweeps"][name] for name in names}
+    spec["regimes_defined"] = {r["name"]: r for r in cfg["regimes"]}
+    return spec
+
+
+def validation_params(wildcards):
+    return run_config("validate")["validation"]
+
+
+# ---- resources (memory grows with the retry attempt) -------------------------
+
+
+def mem_small(wildcards, attempt):
+    return 1000 * attempt
+
+
+def mem_dmft(wildcards, attempt):
+    return 2000 * attempt
+
+
+def mem_sim(wildcards, attempt):
+    return 4000 * attempt
+
+
+def runtime_dmft(wildcards, attempt):
+    return 30 * attempt
+
+
+def runtime_sim(wildcards, attempt):
+    return 60 * attempt
+
+
+wildcard_constraints:
+    run="[A-Za-z0-9_-]+",
+    sweep="[A-Za-z][A-Za-z0-9_]*",
+    chunk="[A-Za-z][A-Za-z0-9_]*-[0-9]{4}",

@@ -1,0 +1,18 @@
+rule dmft:
+    """Theory curves of one chunk of parameter points (no random numbers)."""
+    input:
+        chunk_spectrum,
+    output:
+        "results/{run}/chunks/dmft/{chunk}.parquet",
+    params:
+        points=dmft_points,
+    log:
+        "logs/{run}/dmft/{chunk}.log",
+    benchmark:
+        "benchmarks/{run}/dmft/{chunk}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_dmft,
+        runtime=runtime_dmft,
+    script:
+        "../../scripts/dmft.py"

@@ -1,0 +1,22 @@
+rule figure:
+    """One paper figure (PDF and PNG) from the aggregated tables."""
+    input:
+        curves="results/{run}/tables/curves.parquet",
+        fits="results/{run}/tables/fits.parquet",
+        early="results/{run}/tables/early_stopping.parquet",
+    output:
+        pdf="results/{run}/figures/{figure}.pdf",
+        png=report(
+            "results/{run}/figures/{figure}.png",
+            caption="../report/{figure}.rst",
+            category="Figures",
+        ),
+    params:
+        spec=figure_spec,
+    log:
+        "logs/{run}/figures/{figure}.log",
+    localrule: True
+    wildcard_constraints:
+        figure="|".join(FIGURES),
+    script:
+        "../../scripts/figure.py"

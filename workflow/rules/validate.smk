@@ -1,0 +1,19 @@
+rule validation_summary:
+    """Theory vs seed-averaged simulation on the validation grid (config/validate.yaml)."""
+    input:
+        curves="results/validate/tables/curves.parquet",
+    output:
+        summary=report(
+            "results/validate/validation/summary.parquet",
+            caption="../report/table_validation.rst",
+            category="Validation",
+        ),
+        markdown="results/validate/validation/validation.md",
+        figure="results/validate/validation/worst.png",
+    params:
+        tolerance=validation_params,
+    log:
+        "logs/validate/validation.log",
+    localrule: True
+    script:
+        "../../scripts/validation.py"
