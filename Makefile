@@ -1,0 +1,48 @@
+# Two-command quick start:  `make run` (set up + default sweep)  and  `make test` (set up + tests).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 2
+
+.PHONY: setup run test test-fast lint dryrun paper validate bench clean
+
+setup: $(STAMP)
+
+# Exact pins (requirements.lock) first, then the package itself in editable mode.
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not slurm"
+
+lint: setup
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+dryrun: setup
+	$(BIN)/snakemake -n --cores $(CORES)
+
+paper: setup
+	$(BIN)/snakemake paper --cores $(CORES) --profile workflow/profiles/default
+
+validate: setup
+	$(BIN)/snakemake validate --cores $(CORES) --profile workflow/profiles/default
+
+bench: setup
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/bench_simulate.py
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/bench_dmft.py
+	$(BIN)/python bench/bench_dryrun.py
+
+clean:
+	rm -rf results/default results/paper results/validate logs benchmarks .snakemake

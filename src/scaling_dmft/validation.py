@@ -1,0 +1,127 @@
+"""Theory vs seed-averaged simulation: the comparison behind `snakemake validate` and the tests.
+
+A (point, t) passes when |theory - sim| <= max(rel_tol * |sim|, z_tol * seed s.e.) (the DMFT
+issue's tolerance: 2 % or 3 standard errors). Rows flagged by either method (e.g. infinite
+t = inf values at the ridgeless threshold) are excluded and counted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .tables import POINT_COLUMNS
+
+QUANTITIES = (("eg", "eg_sem"), ("eg_mean", "eg_mean_sem"))
+
+
+def compare(curves: pd.DataFrame, rel_tol: float = 0.02, z_tol: float = 3.0) -> pd.DataFrame:
+    """One row per (point, t, quantity) with theory, sim, s.e., rel, z and pass."""
+    keys = POINT_COLUMNS + ["t"]
+    theory = curves[curves["method"] == "dmft"]
+    sim = curves[curves["method"] == "sim"]
+    merged = theory.merge(sim, on=keys, suffixes=("_th", "_sim"))
+    rows = []
+    for q, sem in QUANTITIES:
+        part = merged[keys].copy()
+        part["quantity"] = q
+        part["theory"] = merged[f"{q}_th"].to_numpy()
+        part["sim"] = merged[f"{q}_sim"].to_numpy()
+        part["sem"] = merged[f"{sem}_sim"].to_numpy()
+        part["n_seeds"] = merged["n_seeds_sim"].to_numpy()
+        part["flagged"] = (merged["flag_th"] != "") | (merged["flag_sim"] != "")
+        rows.append(part)
+    out = pd.concat(rows, ignore_index=True)
+    finite = np.isfinite(out["theory"]) & np.isfinite(out["sim"]) & ~out["flagged"]
+    diff = (out["theory"] - out["sim"]).abs()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rel"] = np.where(finite, diff / out["sim"].abs(), np.nan)
+        out["z"] = np.where(finite, diff / out["sem"], np.nan)
+    # a zero s.e. (one seed, or an exactly zero quantity) cannot excuse a difference
+    out.loc[finite & (out["sem"] == 0), "z"] = np.where(diff[finite & (out["sem"] == 0)] == 0, 0.0, np.inf)
+    out["compared"] = finite
+    out["passed"] = ~finite | (out["rel"] <= rel_tol) | (out["z"] <= z_tol)
+    return out
+
+
+def summarize(curves: pd.DataFrame, rel_tol: float = 0.02, z_tol: float = 3.0) -> pd.DataFrame:
+    """Worst relative error and worst z per (point, quantity)."""
+    cmp = compare(curves, rel_tol, z_tol)
+    rows = []
+    for key, group in cmp.groupby(POINT_COLUMNS + ["quantity"], dropna=False, sort=True):
+        used = group[group["compared"]]
+        if used.empty:
+            continue
+        worst = used.loc[used["rel"].idxmax()]
+        rows.append(
+            {
+                **dict(zip(POINT_COLUMNS + ["quantity"], key)),
+                "n_times": int(len(used)),
+                "n_excluded": int((~group["compared"]).sum()),
+                "worst_rel": float(used["rel"].max()),
+                "t_worst_rel": float(worst["t"]),
+                "z_at_worst_rel": float(worst["z"]),
+                "worst_z": float(used["z"].replace(np.inf, np.nan).max(skipna=True)) if used["z"].notna().any() else 0.0,
+                "median_rel": float(used["rel"].median()),
+                "n_failed": int((~used["passed"]).sum()),
+                "passed": bool(used["passed"].all()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_markdown(summary: pd.DataFrame, curves: pd.DataFrame, path: str, tolerance: dict) -> None:
+    disorder = ["alpha", "beta", "n_features", "n_samples"]
+    lines = [
+        "# Validation: DMFT theory vs seed-averaged exact simulation",
+        "",
+        f"Tolerance per (point, time): |theory - sim| <= max({tolerance['rel_tol']:.0%} of sim, "
+        f"{tolerance['z_tol']:g} seed standard errors). Rows flagged by either method (infinite limits) are excluded.",
+        "",
+        f"Configurations (point x quantity): {len(summary)}; passed: {int(summary['passed'].sum())}; "
+        f"(point, t) comparisons failing: {int(summary['n_failed'].sum())} of {int(summary['n_times'].sum())}.",
+        f"Seeds per disorder point: {int(curves.loc[curves['method'] == 'sim', 'n_seeds'].max())}.",
+        "",
+        "## Worst case per disorder setting (over all regimes, noise levels and times)",
+        "",
+        "| alpha | beta | N | P | quantity | configs | worst rel | z there | worst z | median rel | failing points |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, group in summary.groupby(disorder + ["quantity"], sort=True):
+        a, b, n, p, q = key
+        lines.append(
+            f"| {a:g} | {b:g} | {n:g} | {p:g} | {q} | {len(group)} | {group['worst_rel'].max():.2%} | "
+            f"{group.loc[group['worst_rel'].idxmax(), 'z_at_worst_rel']:.1f} | {group['worst_z'].max():.1f} | "
+            f"{group['median_rel'].median():.2%} | {int(group['n_failed'].sum())} |"
+        )
+    lines += ["", "## Every configuration", "", "| alpha | beta | N | P | regime | gamma | T | sigma0 | sigma | quantity | worst rel | t | z there | worst z | pass |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for _, r in summary.iterrows():
+        lines.append(
+            f"| {r.alpha:g} | {r.beta:g} | {r.n_features:g} | {r.n_samples:g} | {r.regime} | {r.weight_decay:g} | {r.temperature:g} | "
+            f"{r.init_std:.3g} | {r.noise:g} | {r.quantity} | {r.worst_rel:.2%} | {r.t_worst_rel:.3g} | {r.z_at_worst_rel:.1f} | {r.worst_z:.1f} | {'yes' if r.passed else 'NO'} |"
+        )
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def draw_worst(curves: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cmp = compare(curves)
+    cmp = cmp[cmp["compared"] & (cmp["quantity"] == "eg")]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    finite_t = np.isfinite(cmp["t"])
+    ax.scatter(cmp.loc[finite_t, "t"], cmp.loc[finite_t, "rel"], s=4, alpha=0.4, color="C0", label="E_g, every configuration")
+    ax.axhline(0.02, color="C3", lw=1, ls="--", label="2 % tolerance")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("t")
+    ax.set_ylabel("|theory - sim| / sim")
+    ax.set_title("DMFT vs simulation, validation grid")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
