@@ -1,5 +1,11 @@
 """Rules `aggregate_curves` / `aggregate_spectra`: concatenate chunk tables of a run."""
 
+import sys
+from pathlib import Path
+
+# the library lives in src/; works with or without an installed package
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+
 from scaling_dmft.runlog import job_logging
 
 from scaling_dmft.workflow import aggregate  # noqa: E402

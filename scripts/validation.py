@@ -1,5 +1,11 @@
 """Rule `validation_summary`: theory vs simulation on the validation grid."""
 
+import sys
+from pathlib import Path
+
+# the library lives in src/; works with or without an installed package
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
+
 from scaling_dmft.runlog import job_logging
 
 from scaling_dmft.workflow import validation_summary  # noqa: E402

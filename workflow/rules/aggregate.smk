@@ -11,6 +11,8 @@ rule aggregate_curves:
     log:
         "logs/{run}/aggregate/curves.log",
     localrule: True
+    conda:
+        "../envs/scaling-dmft.yaml"
     params:
         run="{run}",
     script:
@@ -30,6 +32,8 @@ rule aggregate_spectra:
     log:
         "logs/{run}/aggregate/spectra.log",
     localrule: True
+    conda:
+        "../envs/scaling-dmft.yaml"
     params:
         run="{run}",
     script:

@@ -61,7 +61,9 @@ def run_config(run):
     if run not in RUN_FILES:
         raise ValueError(f"unknown run {run!r}")
     try:
-        return validate_config(load_yaml(RUN_FILES[run]), base_dir=RUN_FILES[run].parent)
+        return validate_config(
+            load_yaml(RUN_FILES[run]), base_dir=RUN_FILES[run].parent
+        )
     except InputError as err:
         _config_error(f"{RUN_FILES[run].name}: {err}")
 

@@ -4,15 +4,17 @@ rule dmft:
         chunk_spectrum,
     output:
         "results/{run}/chunks/dmft/{chunk}.parquet",
-    params:
-        points=dmft_points,
     log:
         "logs/{run}/dmft/{chunk}.log",
     benchmark:
         "benchmarks/{run}/dmft/{chunk}.tsv"
+    conda:
+        "../envs/scaling-dmft.yaml"
     threads: 1
     resources:
         mem_mb=mem_dmft,
         runtime=runtime_dmft,
+    params:
+        points=dmft_points,
     script:
         "../../scripts/dmft.py"

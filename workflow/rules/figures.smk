@@ -11,12 +11,14 @@ rule figure:
             caption="../report/{figure}.rst",
             category="Figures",
         ),
-    params:
-        spec=figure_spec,
     log:
         "logs/{run}/figures/{figure}.log",
-    localrule: True
     wildcard_constraints:
         figure="|".join(FIGURES),
+    localrule: True
+    conda:
+        "../envs/scaling-dmft.yaml"
+    params:
+        spec=figure_spec,
     script:
         "../../scripts/figure.py"

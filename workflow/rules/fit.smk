@@ -17,6 +17,8 @@ rule fit:
         "logs/{run}/fit/fit.log",
     benchmark:
         "benchmarks/{run}/fit/fit.tsv"
+    conda:
+        "../envs/scaling-dmft.yaml"
     threads: 1
     resources:
         mem_mb=mem_dmft,

@@ -10,10 +10,12 @@ rule validation_summary:
         ),
         markdown="results/validate/validation/validation.md",
         figure="results/validate/validation/worst.png",
-    params:
-        tolerance=validation_params,
     log:
         "logs/validate/validation.log",
     localrule: True
+    conda:
+        "../envs/scaling-dmft.yaml"
+    params:
+        tolerance=validation_params,
     script:
         "../../scripts/validation.py"
