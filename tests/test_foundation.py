@@ -1,0 +1,121 @@
+"""Spectra, mode quadrature, tables (schemas, provenance, atomic writes), grid expansion."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from scaling_dmft import grid, tables
+from scaling_dmft.config import load_config
+from scaling_dmft.errors import InputError
+from scaling_dmft.spectrum import powerlaw, read_spectrum_file
+
+
+def test_powerlaw_spectrum_values():
+    s = powerlaw(2.0, 3.0, 10)
+    assert np.allclose(s.eigenvalues, np.arange(1, 11) ** -2.0)
+    assert np.allclose(s.target_power, np.arange(1, 11) ** -3.0)
+    # w*_k = k^((alpha-beta)/2) gives lambda_k w*_k^2 = k^-beta
+    w = np.arange(1, 11) ** ((2.0 - 3.0) / 2)
+    assert np.allclose(s.eigenvalues * w**2, s.target_power)
+
+
+@pytest.mark.parametrize("alpha, beta", [(1.5, 1.5), (2.0, 3.0), (1.1, 4.0)])
+def test_tail_quadrature_matches_exact_sums(alpha, beta):
+    # the Euler-Maclaurin error of the midpoint rule at k0 = 1000 is O(1/k0^2) ~ 1e-7 relative
+    spectrum = powerlaw(alpha, beta, 200_000)
+    modes = spectrum.modes()
+    assert len(modes.weights) < 2000
+    lam, c = spectrum.eigenvalues, spectrum.target_power
+    for kappa in (1e-7, 1e-4, 1e-1):
+        for exact, approx in (
+            (np.sum(lam / (lam + kappa)), modes.sum(modes.eigenvalues / (modes.eigenvalues + kappa))),
+            (np.sum(c * kappa**2 / (lam + kappa) ** 2), modes.sum(modes.target_power * kappa**2 / (modes.eigenvalues + kappa) ** 2)),
+        ):
+            assert approx == pytest.approx(exact, rel=2e-7)
+
+
+def test_spectrum_file_roundtrip(tmp_path):
+    lam = np.array([1.0, 0.5, 0.25, 0.25])
+    c = np.array([1.0, 0.0, 0.1, 0.2])
+    path = tmp_path / "spec.csv"
+    pd.DataFrame({"eigenvalue": lam, "target_power": c}).to_csv(path, index=False)
+    spec = read_spectrum_file(path)
+    assert spec.n_modes == 4 and spec.teacher == "file"
+    assert np.array_equal(spec.eigenvalues, lam) and np.array_equal(spec.target_power, c)
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"eigenvalue": lam[::-1], "target_power": c}).to_csv(bad, index=False)
+    with pytest.raises(InputError, match=r"eigenvalue.*non-increasing"):
+        read_spectrum_file(bad)
+
+
+def _curve_frame(n=3, flag=""):
+    point = dict(spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=10, n_features=math.inf,
+                 n_samples=8.0, noise=0.0, regime="gf", weight_decay=0.0, temperature=0.0, init_std=0.0)
+    frame = pd.DataFrame({k: [v] * n for k, v in point.items()})
+    frame["method"] = "dmft"
+    frame["t"] = [1.0, 10.0, math.inf][:n]
+    for col in ("eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal", "eg_sem", "eg_mean_sem"):
+        frame[col] = 0.5
+    frame["n_seeds"] = np.int32(0)
+    frame["flag"] = flag
+    return frame
+
+
+def test_table_roundtrip_schema_and_provenance(tmp_path):
+    path = tmp_path / "c.parquet"
+    tables.write_table(_curve_frame(), path, "curve", tables.provenance({"a": 1}, seeds="rule"))
+    frame = tables.read_table(path, "curve")
+    assert frame.attrs["config_hash"] == tables.config_hash({"a": 1})
+    assert frame.attrs["seeds"] == "rule" and frame.attrs["table"] == "curve"
+    assert frame.attrs["package_version"]
+    assert math.isinf(frame["n_features"].iloc[0]) and math.isinf(frame["t"].iloc[-1])
+    assert pq.read_schema(path).remove_metadata().equals(tables.CURVE_SCHEMA)
+
+
+def test_table_rejects_nan_and_unflagged_inf(tmp_path):
+    frame = _curve_frame()
+    frame.loc[1, "eg"] = np.nan
+    with pytest.raises(ValueError, match="NaN in column 'eg'"):
+        tables.write_table(frame, tmp_path / "x.parquet", "curve")
+    frame = _curve_frame()
+    frame.loc[2, "eg"] = np.inf
+    with pytest.raises(ValueError, match="infinite value in column 'eg'"):
+        tables.write_table(frame, tmp_path / "x.parquet", "curve")
+    frame.loc[2, "flag"] = "infinite"
+    tables.write_table(frame, tmp_path / "x.parquet", "curve")
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path):
+    path = tmp_path / "c.parquet"
+    tables.write_table(_curve_frame(), path, "curve")
+    before = path.read_bytes()
+    bad = _curve_frame().drop(columns=["eg"])
+    with pytest.raises(ValueError, match="missing columns"):
+        tables.write_table(bad, path, "curve")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.parquet"]
+
+
+def test_time_grid_includes_both_ends_and_inf():
+    times = grid.time_grid({"start": 0.1, "stop": 1e6, "count": 30, "include_inf": True})
+    assert times[0] == 0.1 and times[-2] == 1e6 and math.isinf(times[-1]) and len(times) == 31
+    assert np.allclose(np.diff(np.log(times[:-1])), np.log(1e7) / 29)
+
+
+def test_default_config_chunks_cover_every_point_once():
+    cfg = load_config("config/config.yaml")
+    chunks = grid.dmft_chunks(cfg)
+    points = [p for chunk in chunks.values() for p in chunk]
+    expected = sum(len(grid.sweep_points(cfg, s)) for s in cfg["sweeps"])
+    assert len(points) == expected
+    assert all(len(c) <= cfg["chunks"]["dmft_points"] for c in chunks.values())
+    bayes = [p for p in points if p["kind"] == "bayes"]
+    assert bayes and all(p["times"] == [math.inf] for p in bayes)
+    langevin = [p for p in points if p["regime"] == "langevin"]
+    assert all(p["init_std"] == pytest.approx(math.sqrt(1e-3 / 1e-2)) for p in langevin)
