@@ -1,0 +1,548 @@
+"""Exact finite-size simulation of Langevin / gradient-flow training of linear random features.
+
+Model and names: CONVENTIONS.md; exact per-realisation decomposition: langevin-bayes.md section 2,
+gradient-flow.md section 2. For one realisation of (Psi, F, w*) everything is a quadratic form in the
+linear OU process da = -(K_a a - b + gamma a) dt + sqrt(2T) dB, and, exactly,
+
+    E_mean(t) = S(t) + sigma^2 Nz(t) + sigma0^2 C(2t),   E_g(t) = E_mean(t) + T Theta(t),
+
+with S the noiseless (sigma = 0, a0 = 0, T = 0) error, Nz the eps-averaged label-noise part,
+C(u) = tr[G_F e^{-(K_a+gamma)u}] and Theta(t) = tr[G_F (1 - e^{-2(K_a+gamma)t})/(K_a+gamma)].
+The averages over eps, a(0) and the Brownian motion are done analytically (Rao-Blackwell); only
+(Psi, F, and the `prior` teacher) are Monte Carlo.
+
+Method (one realisation)
+------------------------
+Write the problem generically as a linear model with design X (P x D), population metric G (D x D),
+cross vector h and targets y_s = Psi w*: for finite N, X = Psi F^T / sqrt(N), G = G_F = F Lambda F^T / N,
+h = F Lambda w* / sqrt(N); for N = inf, X = Psi, G = Lambda, h = Lambda w*. Then K_a = X^T X / P and
+the error of a is a^T G a - 2 a^T h + |Lambda^{1/2} w*|^2.
+
+* One `eigh` of the smaller Gram: K_a (D x D) when D <= P, else X X^T / P (P x P), whose eigenvectors
+  give an orthonormal basis of range(K_a). Its complement (the exact null space) enters only through the
+  scalar g_null = tr G - tr(G restricted to the range), handled analytically (C: g_null e^{-2 gamma t},
+  Theta: g_null (1 - e^{-2 gamma t})/gamma -> 2t g_null at gamma = 0). Eigenvalues d < 1e-11 d_max are
+  moved to the null space (their b-components are roundoff and would be amplified by phi_t ~ t);
+  g_null < 1e-12 tr G is roundoff and set to 0 (e.g. N > M with P >= M: null(K_a) = null(G_F)).
+* In the eigenbasis (range part, r directions): G~ = U^T G U, h~ = U^T h, b~ = U^T X^T y_s / P. With
+  x = d + gamma and phi(x, t) = (1 - e^{-xt})/x = -expm1(-xt)/x (= t at x = 0, = 1/x at t = inf):
+      S(t)     = |c~|^2 - 2 h~ . (phi b~) + (phi b~)^T G~ (phi b~)
+      Nz(t)    = (1/P) sum_j d_j phi_j(t)^2 G~_jj
+      C(2t)    = sum_j G~_jj e^{-2 x_j t} + g_null e^{-2 gamma t}
+      Theta(t) = sum_j G~_jj phi(x_j, 2t) + g_null phi(gamma, 2t)
+  vectorised over modes and times; the eigendecomposition serves every gamma and every time.
+  In the reduced route below (G = L^T L, h = L^T q, |c~|^2 = |q|^2 + rho^2) the signal is evaluated as
+  S(t) = |L U (phi b~) - q|^2 + rho^2, a sum of squares without cancellation; elsewhere the dense
+  form above is used (roundoff-negative values, ~1e-16 |c~|^2, are clipped to 0).
+* Finite N < M uses an exact Gaussian reduction, so nothing of size P x M is ever drawn or multiplied.
+  With Psi = Z Lambda^{1/2} (Z iid N(0,1)), F~ = F Lambda^{1/2} and the QR factorisation
+  [F~^T, c~] = [Q, u] [[R, q], [0, rho]] (c~ = Lambda^{1/2} w*; R upper triangular, positive diagonal):
+  X0 = Z Q is P x N iid N(0,1), xi = Z u is iid N(0, I_P) and independent of X0, and
+      Psi F^T = X0 R,   G_F = R^T R / N,   h = R^T q / sqrt(N),   Psi w* = X0 q + rho xi.
+  R is the Cholesky factor of the N x N Gram F~ F~^T (one symmetric rank-k update, dsyrk: N^2 M flops,
+  half of the P x M x N product Psi F^T); q and rho come from the least-squares problem
+  min |c~ - F~^T a| (rho = the residual norm, computed directly, q = R a). When the Gram is too
+  ill-conditioned for Cholesky, a Householder QR of [F~^T, c~] gives the same R, q, rho stably.
+  This is exact in distribution; `draw_realization` rebuilds the explicit Psi that the reduced draw
+  corresponds to (Z = [X0, xi][Q, u]^T + Y (I - [Q,u][Q,u]^T) with an extra iid Y), so explicit-draw
+  checks remain possible (tests compare simulate() against the explicit formulas on that Psi).
+
+Random draws (fixed order; rng = np.random.default_rng(seed_sequence); independent of thread count):
+  1. `prior` teacher only: g = rng.standard_normal(M); c~ = sqrt(c) * g   (else c~ = sqrt(c)).
+  2. finite N: F = rng.standard_normal((N, M)).
+  3a. finite N < M (reduced):  X0 = rng.standard_normal((P, N)); xi = rng.standard_normal(P);
+      [draw_realization only, afterwards: Y = rng.standard_normal((P, M)) to complete Psi].
+  3b. otherwise (N = inf or N >= M): Z = rng.standard_normal((P, M)); Psi = Z * sqrt(lambda).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+from scipy.linalg.blas import dsyrk
+
+from .errors import InputError, NumericalError, combine
+from .spectrum import Spectrum
+
+# eigenvalues below this fraction of the largest are treated as exact zeros (null space)
+NULL_THRESHOLD = 1e-11
+# Cholesky of the feature Gram is used when min/max of diag(R) exceeds this; else Householder QR
+CHOLESKY_MIN_DIAG_RATIO = 1e-6
+# null-space G-weight below this fraction of tr G is treated as roundoff (exactly 0)
+GNULL_ROUNDOFF = 1e-12
+# LAPACK driver of the symmetric eigendecomposition (divide and conquer: fastest here for 256..1024)
+EIGH_DRIVER = "evd"
+
+
+# --------------------------------------------------------------------------------------------
+# public containers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SimComponents:
+    """Per-seed error components; arrays are (seeds, weight decays, times)."""
+
+    times: np.ndarray  # (T,), t = inf allowed
+    weight_decays: np.ndarray  # (G,)
+    signal: np.ndarray  # (S, G, T) per-seed S(t)
+    noise: np.ndarray  # (S, G, T) per-seed Nz(t), per unit sigma^2
+    init: np.ndarray  # (S, G, T) per-seed C(2t), per unit sigma0^2
+    thermal: np.ndarray  # (S, G, T) per-seed Theta(t), per unit T
+
+    def errors(self, *, noise: float, init_var: float, temperature: float, gamma_index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-seed (E_mean, E_g), each (S, T), via scaling_dmft.errors.combine."""
+        g = gamma_index
+        return combine(
+            self.signal[:, g],
+            self.noise[:, g],
+            self.init[:, g],
+            self.thermal[:, g],
+            noise=noise,
+            init_var=init_var,
+            temperature=temperature,
+        )
+
+
+@dataclass
+class Realization:
+    """One explicit disorder draw.
+
+    psi: (P, M) data, rows ~ N(0, Lambda); features: (N, M) iid N(0,1), None for N = inf;
+    teacher: (M,) Lambda^{1/2} w* (so c_k = teacher_k^2); eigenvalues: (M,) lambda.
+    """
+
+    psi: np.ndarray
+    features: np.ndarray | None
+    teacher: np.ndarray
+    eigenvalues: np.ndarray
+
+    @property
+    def n_samples(self) -> int:
+        return self.psi.shape[0]
+
+    @property
+    def n_features(self) -> float:
+        return math.inf if self.features is None else self.features.shape[0]
+
+    @property
+    def w_star(self) -> np.ndarray:
+        return self.teacher / np.sqrt(self.eigenvalues)
+
+
+# --------------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------------
+
+
+def _check_sizes(n_features, n_samples) -> float | int:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise InputError("n_samples", n_samples, "a positive integer")
+    if isinstance(n_features, (float, np.floating)) and math.isinf(n_features) and n_features > 0:
+        return math.inf
+    if isinstance(n_features, (float, np.floating)) and float(n_features).is_integer():
+        n_features = int(n_features)
+    if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
+        raise InputError("n_features", n_features, "a positive integer or inf")
+    return int(n_features)
+
+
+def _check_times_gammas(weight_decays, times) -> tuple[np.ndarray, np.ndarray]:
+    gammas = np.atleast_1d(np.asarray(weight_decays, dtype=np.float64))
+    ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    if gammas.ndim != 1 or gammas.size == 0 or not np.all(np.isfinite(gammas)) or np.any(gammas < 0):
+        raise InputError("weight_decays", weight_decays, "a non-empty list of finite numbers >= 0")
+    if ts.ndim != 1 or ts.size == 0 or np.any(np.isnan(ts)) or np.any(ts < 0):
+        raise InputError("times", times, "a non-empty list of numbers >= 0 (inf allowed)")
+    return gammas, ts
+
+
+# --------------------------------------------------------------------------------------------
+# draws
+# --------------------------------------------------------------------------------------------
+
+
+def _teacher(spectrum: Spectrum, rng: np.random.Generator) -> np.ndarray:
+    root_c = np.sqrt(spectrum.target_power)
+    if spectrum.random_teacher:
+        return root_c * rng.standard_normal(spectrum.n_modes)
+    return root_c.copy()
+
+
+def _reduced(n_features, n_modes) -> bool:
+    return not math.isinf(n_features) and n_features < n_modes
+
+
+def _factor(ft: np.ndarray, c_tilde: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """R (upper, positive diagonal), q, rho with [ft^T, c~] = [Q, u][[R, q], [0, rho]]; ft = F Lambda^{1/2}."""
+    gram = dsyrk(1.0, ft.T, trans=1, lower=0)  # upper triangle of ft ft^T (ft.T is Fortran-contiguous)
+    try:
+        r = sla.cholesky(gram, lower=False, overwrite_a=True, check_finite=False)
+        diag = np.abs(np.diag(r))
+        ok = np.all(np.isfinite(r)) and diag.min() > CHOLESKY_MIN_DIAG_RATIO * diag.max()
+    except np.linalg.LinAlgError:
+        ok = False
+    if ok:
+        # least squares min |c~ - ft^T a| with one step of iterative refinement; rho = residual norm
+        a = sla.cho_solve((r, False), ft @ c_tilde, check_finite=False)
+        resid = c_tilde - ft.T @ a
+        a += sla.cho_solve((r, False), ft @ resid, check_finite=False)
+        resid = c_tilde - ft.T @ a
+        return r, r @ a, float(np.sqrt(resid @ resid))
+    # stable fallback: Householder QR of [ft^T, c~] (M x (N+1)); same R, q, rho after sign fixing
+    raug = sla.qr(np.column_stack([ft.T, c_tilde]), mode="r", check_finite=False)[0]
+    n = ft.shape[0]
+    s = np.where(np.diag(raug)[:n] < 0, -1.0, 1.0)
+    r = s[:, None] * raug[:n, :n]
+    q = s * raug[:n, n]
+    rho = abs(raug[n, n]) if raug.shape[0] > n else 0.0
+    return r, q, float(rho)
+
+
+def draw_realization(spectrum: Spectrum, *, n_features, n_samples: int, rng: np.random.Generator) -> Realization:
+    """The explicit (Psi, F, Lambda^{1/2} w*) that simulate() uses for rng = default_rng(seed_sequence).
+
+    For the reduced route (finite N < M) Psi is rebuilt from the reduced draw plus an extra iid
+    block drawn afterwards (module docstring), so it has exactly the law N(0, Lambda) per row and
+    simulate()'s numbers are realization_components() of this Psi up to roundoff.
+    """
+    n = _check_sizes(n_features, n_samples)
+    p, m = int(n_samples), spectrum.n_modes
+    lam = np.asarray(spectrum.eigenvalues, dtype=np.float64)
+    root_lam = np.sqrt(lam)
+    c_tilde = _teacher(spectrum, rng)
+    if math.isinf(n):
+        z = rng.standard_normal((p, m))
+        return Realization(z * root_lam, None, c_tilde, lam)
+    f = rng.standard_normal((n, m))
+    if not _reduced(n, m):
+        z = rng.standard_normal((p, m))
+        return Realization(z * root_lam, f, c_tilde, lam)
+    x0 = rng.standard_normal((p, n))
+    xi = rng.standard_normal(p)
+    y = rng.standard_normal((p, m))
+    qfull, raug = np.linalg.qr(np.column_stack([(f * root_lam).T, c_tilde]))  # M x (N+1)
+    s = np.where(np.diag(raug) < 0, -1.0, 1.0)
+    qfull = qfull * s
+    z = np.column_stack([x0, xi]) @ qfull.T + (y - (y @ qfull) @ qfull.T)
+    return Realization(z * root_lam, f, c_tilde, lam)
+
+
+# --------------------------------------------------------------------------------------------
+# core: components from (design, metric, cross vector, targets)
+# --------------------------------------------------------------------------------------------
+
+
+def _sym_full(upper: np.ndarray) -> np.ndarray:
+    """Full symmetric matrix from an upper-triangular (dsyrk) result."""
+    out = np.triu(upper)
+    out += np.triu(upper, 1).T
+    return out
+
+
+def _ata(a: np.ndarray) -> np.ndarray:
+    """Lower triangle of a^T a via dsyrk, without copying a C- or Fortran-contiguous a."""
+    if a.flags.c_contiguous:
+        return dsyrk(1.0, a.T, trans=0, lower=1)  # a.T is Fortran-contiguous: (a.T)(a.T)^T
+    return dsyrk(1.0, np.asfortranarray(a), trans=1, lower=1)
+
+
+def _sandwich(metric, w: np.ndarray) -> np.ndarray:
+    """w^T G w (symmetric, full) for metric ('diag', g) | ('factor', L) [G = L^T L] | ('full', G)."""
+    kind, val = metric
+    if kind == "diag":
+        lw = w * np.sqrt(val)[:, None]
+    elif kind == "factor":
+        lw = val @ w
+    else:
+        return w.T @ (val @ w)
+    return _sym_full(dsyrk(1.0, np.asfortranarray(lw), trans=1, lower=0))
+
+
+def _trace(metric) -> float:
+    kind, val = metric
+    if kind == "diag":
+        return float(np.sum(val))
+    if kind == "factor":
+        return float(np.einsum("ij,ij->", val, val))
+    return float(np.trace(val))
+
+
+def _phi(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(1 - e^{-x t})/x, outer in (x, t); exact at x -> 0 (= t) and t = inf (= 1/x, inf at x = 0)."""
+    x = x[:, None]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        xt = np.where(x == 0.0, 0.0, x * t[None, :])
+        val = -np.expm1(-xt) / np.where(x == 0.0, 1.0, x)
+    return np.where(x == 0.0, np.broadcast_to(t[None, :], val.shape), val)
+
+
+def _decay(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """e^{-x t}, outer; 1 where x = 0 (also at t = inf)."""
+    x = x[:, None]
+    with np.errstate(invalid="ignore", over="ignore"):
+        xt = np.where(x == 0.0, 0.0, x * t[None, :])
+    return np.exp(-xt)
+
+
+def _spectral(xs: np.ndarray, ys: np.ndarray, metric, h: np.ndarray, target=None) -> dict:
+    """Eigen-data of one realisation (range part of K_a, r directions).
+
+    xs = X / sqrt(P) (P x D); K_a = xs^T xs; b_s = xs^T ys / sqrt(P); G from `metric`, cross vector h.
+    If `target` = (q, rho) is given, the metric must be ('factor', L) with h = L^T q and
+    |c~|^2 = |q|^2 + rho^2; then S = |L U phi b~ - q|^2 + rho^2 is evaluated without cancellation.
+    Returns d (r,), bt = U^T b_s (r,), gdiag = diag(U^T G U) (r,), gnull, and either
+    lt = L U (k x r) with q, rho, or gt = U^T G U (r x r) with ht = U^T h.
+    """
+    p, dim = xs.shape
+    factor = target is not None
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys)) and np.all(np.isfinite(h))):
+        raise NumericalError("simulate: non-finite entries in the data-feature product (overflow in the draw)")
+    if dim <= p:
+        kmat = _ata(xs)  # lower triangle of xs^T xs
+        d, u = sla.eigh(kmat, lower=True, check_finite=False, overwrite_a=True, driver=EIGH_DRIVER)
+        keep = d > NULL_THRESHOLD * (d[-1] if d.size else 0.0)
+        bt = (u.T @ (xs.T @ ys))[keep] / math.sqrt(p)
+        if factor:
+            lt_all = metric[1] @ u
+            gd_all = np.einsum("ij,ij->j", lt_all, lt_all)
+            out = {"lt": lt_all[:, keep]}
+        else:
+            gt = _sandwich(metric, u)
+            gd_all = np.diag(gt).copy()
+            out = {"gt": gt[np.ix_(keep, keep)], "ht": (u.T @ h)[keep]}
+        gd_all = np.maximum(gd_all, 0.0)  # diag of a PSD matrix; removes -1e-17 roundoff
+        gnull = float(np.sum(gd_all[~keep]))
+        d, gdiag = d[keep], gd_all[keep]
+    else:
+        kp = _ata(xs.T)  # lower triangle of xs xs^T
+        d, v = sla.eigh(kp, lower=True, check_finite=False, overwrite_a=True, driver=EIGH_DRIVER)
+        keep = d > NULL_THRESHOLD * (d[-1] if d.size else 0.0)
+        d, v = d[keep], v[:, keep]
+        inv_root = 1.0 / np.sqrt(d)
+        bt = np.sqrt(d) * (v.T @ ys) / math.sqrt(p)
+        if factor:
+            # L U_r with U_r = xs^T v d^{-1/2} (orthonormal basis of range K_a)
+            lt = ((metric[1] @ xs.T) @ v) * inv_root
+            gdiag = np.einsum("ij,ij->j", lt, lt)
+            out = {"lt": lt}
+        else:
+            a = _sandwich(metric, xs.T)  # xs G xs^T (P x P)
+            gt = (v.T @ a @ v) * inv_root[:, None] * inv_root[None, :]
+            gdiag = np.maximum(np.diag(gt), 0.0)
+            out = {"gt": gt, "ht": inv_root * (v.T @ (xs @ h))}
+        gnull = _trace(metric) - float(np.sum(gdiag))
+    # G-weight of the null space below GNULL_ROUNDOFF tr G is roundoff (e.g. N >= M with P >= M: the null
+    # space of K_a is also null for G_F); set it to 0 so that Theta(inf) at gamma = 0 is not +inf by accident
+    if gnull < GNULL_ROUNDOFF * _trace(metric):
+        gnull = 0.0
+    if factor:
+        out["q"], out["rho"] = target
+    out.update(d=d, bt=bt, gdiag=gdiag, gnull=gnull)
+    return out
+
+
+def _components(spec: dict, c2: float, p: int, gammas: np.ndarray, ts: np.ndarray):
+    d, bt, gdiag, gnull = spec["d"], spec["bt"], spec["gdiag"], spec["gnull"]
+    ng, nt = gammas.size, ts.size
+    out = np.empty((4, ng, nt))
+    for i, gamma in enumerate(gammas):
+        x = d + gamma
+        phi = _phi(x, ts)  # (r, T)
+        beta = phi * bt[:, None]
+        if "lt" in spec:
+            res = spec["lt"] @ beta - spec["q"][:, None]
+            out[0, i] = np.einsum("kt,kt->t", res, res) + spec["rho"] ** 2
+        else:
+            # dense form (explicit route, N = inf, N >= M): cancellation can leave -1e-16 * c2; S >= 0 exactly
+            sig = c2 - 2.0 * (spec["ht"] @ beta) + np.einsum("jt,jt->t", beta, spec["gt"] @ beta)
+            out[0, i] = np.maximum(sig, 0.0)
+        out[1, i] = ((d * gdiag) @ (phi * phi)) / p
+        g = np.array([gamma])
+        out[2, i] = gdiag @ _decay(x, 2.0 * ts) + gnull * _decay(g, 2.0 * ts)[0]
+        nul = gnull * _phi(g, 2.0 * ts)[0] if gnull > 0 else np.zeros(nt)
+        out[3, i] = gdiag @ _phi(x, 2.0 * ts) + nul
+    # the exact answer is finite except Theta at t = inf with gamma = 0 and a null space
+    allowed = np.zeros((ng, nt), dtype=bool)
+    allowed[np.ix_(gammas == 0.0, np.isinf(ts))] = True
+    bad = ~np.isfinite(out[:3]).all(axis=0) | (~np.isfinite(out[3]) & ~allowed) | np.isnan(out[3])
+    if bad.any():
+        gi, ti = np.argwhere(bad)[0]
+        raise NumericalError(
+            f"simulate: non-finite error component at weight_decay={gammas[gi]}, t={ts[ti]} "
+            f"(eigenvalue range [{d.min() if d.size else 0}, {d.max() if d.size else 0}])"
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# explicit closed form for one draw
+# --------------------------------------------------------------------------------------------
+
+
+def realization_components(real: Realization, *, weight_decays, times):
+    """Closed-form (signal, noise, init, thermal), each (G, T), for one explicit draw (no reduction)."""
+    gammas, ts = _check_times_gammas(weight_decays, times)
+    psi, f, c_tilde, lam = real.psi, real.features, real.teacher, real.eigenvalues
+    p = psi.shape[0]
+    ys = psi @ (c_tilde / np.sqrt(lam))
+    if f is None:
+        xs = psi / math.sqrt(p)
+        metric = ("diag", lam)
+        h = np.sqrt(lam) * c_tilde
+    else:
+        n = f.shape[0]
+        xs = (psi @ f.T) / math.sqrt(n * p)
+        metric = ("full", (f * lam) @ f.T / n)
+        h = f @ (np.sqrt(lam) * c_tilde) / math.sqrt(n)
+    spec = _spectral(xs, ys, metric, h)
+    out = _components(spec, float(c_tilde @ c_tilde), p, gammas, ts)
+    return out[0], out[1], out[2], out[3]
+
+
+# --------------------------------------------------------------------------------------------
+# simulate
+# --------------------------------------------------------------------------------------------
+
+
+def _seed_spectral(spectrum: Spectrum, n, p: int, rng: np.random.Generator, lam, root_lam):
+    """Draw one realisation (same order as draw_realization) and return its eigen-data and |c~|^2."""
+    m = spectrum.n_modes
+    c_tilde = _teacher(spectrum, rng)
+    c2 = float(c_tilde @ c_tilde)
+    if math.isinf(n):
+        psi = rng.standard_normal((p, m))
+        psi *= root_lam
+        ys = psi @ (c_tilde / root_lam)
+        xs = psi
+        xs *= 1.0 / math.sqrt(p)
+        return _spectral(xs, ys, ("diag", lam), root_lam * c_tilde), c2
+    f = rng.standard_normal((n, m))
+    if not _reduced(n, m):
+        psi = rng.standard_normal((p, m))
+        psi *= root_lam
+        ys = psi @ (c_tilde / root_lam)
+        xs = (psi @ f.T) / math.sqrt(n * p)
+        metric = ("full", (f * lam) @ f.T / n)
+        h = f @ (root_lam * c_tilde) / math.sqrt(n)
+        return _spectral(xs, ys, metric, h), c2
+    f *= root_lam  # F~ = F Lambda^{1/2}
+    x0 = rng.standard_normal((p, n))
+    xi = rng.standard_normal(p)
+    r, q, rho = _factor(f, c_tilde)
+    ys = x0 @ q + rho * xi
+    # xs = X0 R / sqrt(NP), computed as (R^T X0^T)^T so that no copy of X0 is needed
+    xs = sla.blas.dtrmm(1.0 / math.sqrt(n * p), r, x0.T, side=0, lower=0, trans_a=1).T
+    rs = r / math.sqrt(n)  # G_F = rs^T rs
+    return _spectral(xs, ys, ("factor", rs), rs.T @ q, target=(q, rho)), c2
+
+
+def simulate(
+    spectrum: Spectrum,
+    *,
+    n_features,
+    n_samples: int,
+    weight_decays,
+    times,
+    seeds: Sequence[np.random.SeedSequence],
+    progress: Callable[[int, int], None] | None = None,
+) -> SimComponents:
+    """Exact per-seed error components; one realisation of (Psi, F, w*) per SeedSequence."""
+    n = _check_sizes(n_features, n_samples)
+    p = int(n_samples)
+    gammas, ts = _check_times_gammas(weight_decays, times)
+    seeds = list(seeds)
+    if not seeds:
+        raise InputError("seeds", seeds, "at least one SeedSequence")
+    lam = np.asarray(spectrum.eigenvalues, dtype=np.float64)
+    root_lam = np.sqrt(lam)
+    out = np.empty((4, len(seeds), gammas.size, ts.size))
+    for s, seed in enumerate(seeds):
+        rng = np.random.default_rng(seed)
+        spec, c2 = _seed_spectral(spectrum, n, p, rng, lam, root_lam)
+        out[:, s] = _components(spec, c2, p, gammas, ts)
+        if progress is not None:
+            progress(s + 1, len(seeds))
+    return SimComponents(ts, gammas, out[0], out[1], out[2], out[3])
+
+
+def seed_mean_sem(per_seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error over axis 0 (sem = 0 for a single seed)."""
+    arr = np.asarray(per_seed, dtype=np.float64)
+    mean = arr.mean(axis=0)
+    if arr.shape[0] < 2:
+        return mean, np.zeros_like(mean)
+    return mean, arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
+
+
+# --------------------------------------------------------------------------------------------
+# Euler-Maruyama reference (small sizes only)
+# --------------------------------------------------------------------------------------------
+
+
+def simulate_euler(
+    real: Realization,
+    *,
+    weight_decay: float,
+    temperature: float,
+    noise: float,
+    init_std: float,
+    times,
+    dt: float,
+    n_paths: int,
+    rng: np.random.Generator,
+) -> dict:
+    """Euler-Maruyama of da = -(grad L + gamma a) dt + sqrt(2T) dB with explicit eps, a(0), dB per path.
+
+    Each path draws its own eps and a(0); E_B v is the same recursion without the Brownian
+    increments (exact for the Euler scheme of a linear SDE). Returns times, 'eg', 'eg_se',
+    'eg_mean', 'eg_mean_se' (averages over paths; standard errors over paths). Bias is O(dt).
+    """
+    ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    steps = np.rint(ts / dt).astype(np.int64)
+    if not np.all(np.isfinite(ts)) or np.any(np.abs(steps * dt - ts) > 1e-9 * np.maximum(ts, 1.0)):
+        raise InputError("times", times, "finite multiples of dt")
+    psi, f, c_tilde, lam = real.psi, real.features, real.teacher, real.eigenvalues
+    p, m = psi.shape
+    w_star = c_tilde / np.sqrt(lam)
+    x = psi if f is None else psi @ f.T / math.sqrt(f.shape[0])  # design (P x D)
+    dim = x.shape[1]
+    kmat = x.T @ x / p
+    y = (psi @ w_star)[:, None] + noise * rng.standard_normal((p, n_paths))
+    b = x.T @ y / p
+    a = init_std * rng.standard_normal((dim, n_paths))
+    a_mean = a.copy()
+
+    def err(state):
+        v = state if f is None else f.T @ state / math.sqrt(f.shape[0])
+        diff = v - w_star[:, None]
+        return lam @ (diff * diff)
+
+    amp = math.sqrt(2.0 * temperature * dt)
+    eg = np.empty((ts.size, n_paths))
+    egm = np.empty((ts.size, n_paths))
+    order = np.argsort(steps)
+    k = 0
+    for step in range(int(steps.max()) + 1):
+        while k < order.size and steps[order[k]] == step:
+            eg[order[k]] = err(a)
+            egm[order[k]] = err(a_mean)
+            k += 1
+        if k == order.size:
+            break
+        a = a - dt * (kmat @ a - b + weight_decay * a)
+        if temperature > 0:
+            a += amp * rng.standard_normal((dim, n_paths))
+        a_mean = a_mean - dt * (kmat @ a_mean - b + weight_decay * a_mean)
+    root = math.sqrt(n_paths)
+    return {
+        "times": ts,
+        "eg": eg.mean(axis=1),
+        "eg_se": eg.std(axis=1, ddof=1) / root,
+        "eg_mean": egm.mean(axis=1),
+        "eg_mean_se": egm.std(axis=1, ddof=1) / root,
+    }
