@@ -23,6 +23,7 @@ from scaling_dmft.simulate import (
     Realization,
     draw_realization,
     realization_components,
+    seed_generator,
     seed_mean_sem,
     simulate,
     simulate_euler,
@@ -35,7 +36,7 @@ SIZES = [(N, P), (math.inf, P)]
 
 def _real(n, p, seed=11, m=M, teacher="powerlaw", alpha=2.0, beta=3.0):
     spec = powerlaw(alpha, beta, m, teacher)
-    return spec, draw_realization(spec, n_features=n, n_samples=p, rng=np.random.default_rng(np.random.SeedSequence(seed)))
+    return spec, draw_realization(spec, n_features=n, n_samples=p, rng=seed_generator(np.random.SeedSequence(seed)))
 
 
 def _design(real: Realization):
@@ -74,7 +75,7 @@ def test_simulate_equals_explicit_closed_form(teacher, n, p, m):
     seeds = np.random.SeedSequence(99).spawn(2)
     sim = simulate(spec, n_features=n, n_samples=p, weight_decays=gammas, times=ts, seeds=seeds)
     for s, seed in enumerate(seeds):
-        real = draw_realization(spec, n_features=n, n_samples=p, rng=np.random.default_rng(seed))
+        real = draw_realization(spec, n_features=n, n_samples=p, rng=seed_generator(seed))
         ref = realization_components(real, weight_decays=gammas, times=ts)
         scale = float(real.teacher @ real.teacher) + float(np.sum(real.eigenvalues))
         for a, b in zip((sim.signal[s], sim.noise[s], sim.init[s], sim.thermal[s]), ref):
@@ -99,7 +100,7 @@ def test_rebuilt_psi_has_the_right_law():
     spec = powerlaw(2.0, 3.0, 12, "prior")
     zs, cross_zf, cross_zc = [], [], []
     for seed in np.random.SeedSequence(5).spawn(3000):
-        real = draw_realization(spec, n_features=5, n_samples=4, rng=np.random.default_rng(seed))
+        real = draw_realization(spec, n_features=5, n_samples=4, rng=seed_generator(seed))
         z = real.psi / np.sqrt(real.eigenvalues)
         zs.append(z)
         cross_zf.append((z @ real.features.T).ravel())

@@ -47,7 +47,7 @@ the error of a is a^T G a - 2 a^T h + |Lambda^{1/2} w*|^2.
   corresponds to (Z = [X0, xi][Q, u]^T + Y (I - [Q,u][Q,u]^T) with an extra iid Y), so explicit-draw
   checks remain possible (tests compare simulate() against the explicit formulas on that Psi).
 
-Random draws (fixed order; rng = np.random.default_rng(seed_sequence); independent of thread count):
+Random draws (fixed order; rng = seed_generator(seed_sequence); independent of thread count):
   1. `prior` teacher only: g = rng.standard_normal(M); c~ = sqrt(c) * g   (else c~ = sqrt(c)).
   2. finite N: F = rng.standard_normal((N, M)).
   3a. finite N < M (reduced):  X0 = rng.standard_normal((P, N)); xi = rng.standard_normal(P);
@@ -204,7 +204,7 @@ def _factor(ft: np.ndarray, c_tilde: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def draw_realization(spectrum: Spectrum, *, n_features, n_samples: int, rng: np.random.Generator) -> Realization:
-    """The explicit (Psi, F, Lambda^{1/2} w*) that simulate() uses for rng = default_rng(seed_sequence).
+    """The explicit (Psi, F, Lambda^{1/2} w*) that simulate() uses for rng = seed_generator(seed_sequence).
 
     For the reduced route (finite N < M) Psi is rebuilt from the reduced draw plus an extra iid
     block drawn afterwards (module docstring), so it has exactly the law N(0, Lambda) per row and
@@ -441,6 +441,12 @@ def _seed_spectral(spectrum: Spectrum, n, p: int, rng: np.random.Generator, lam,
     return _spectral(xs, ys, ("factor", rs), rs.T @ q, target=(q, rho)), c2
 
 
+
+def seed_generator(seed) -> np.random.Generator:
+    """The generator of one seed: SFC64 seeded by the SeedSequence (20 % faster normals than
+    PCG64 here; the Gaussian draws dominate a seed's cost at N = P = 256)."""
+    return np.random.Generator(np.random.SFC64(seed))
+
 def simulate(
     spectrum: Spectrum,
     *,
@@ -462,7 +468,7 @@ def simulate(
     root_lam = np.sqrt(lam)
     out = np.empty((4, len(seeds), gammas.size, ts.size))
     for s, seed in enumerate(seeds):
-        rng = np.random.default_rng(seed)
+        rng = seed_generator(seed)
         spec, c2 = _seed_spectral(spectrum, n, p, rng, lam, root_lam)
         out[:, s] = _components(spec, c2, p, gammas, ts)
         if progress is not None:
