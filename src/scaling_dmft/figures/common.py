@@ -1,0 +1,129 @@
+"""Row selection shared by the figures: which rows of a table belong to a sweep."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..fit import LAW_AXIS
+
+
+def _isin(values: pd.Series, allowed) -> np.ndarray:
+    v = values.to_numpy(dtype=np.float64)
+    a = np.asarray([float(x) for x in allowed], dtype=np.float64)
+    if a.size == 0:
+        return np.zeros(len(v), dtype=bool)
+    return np.isclose(v[:, None], a[None, :], rtol=1e-9, atol=0.0).any(axis=1) | np.isin(v, a)
+
+
+def select(frame: pd.DataFrame, sweep_cfg: dict, regimes=None, *, skip=()) -> pd.DataFrame:
+    """Rows of a curve / fit / early-stopping table that belong to a sweep.
+
+    A row is kept when its alpha, beta, n_features, n_samples and noise are among the sweep's
+    values (floats compared with rtol 1e-9, +inf matches +inf), its n_modes and teacher equal the
+    sweep's, and its regime is in `regimes` (default: the sweep's `regimes`). A sweep with a
+    `spectrum_file` matches on the file name instead of alpha / beta. Columns named in `skip`
+    are not filtered (e.g. the varied axis of a fit row, which holds +inf).
+    Flagged rows are kept (the figure decides); the result may be empty.
+    """
+    regimes = list(sweep_cfg.get("regimes", [])) if regimes is None else list(regimes)
+    mask = frame["regime"].isin(regimes).to_numpy().copy()
+    if "spectrum_file" in sweep_cfg:
+        mask &= (frame["spectrum"] == str(sweep_cfg["spectrum_file"]).rsplit("/", 1)[-1]).to_numpy()
+    else:
+        for col in ("alpha", "beta"):
+            if col in sweep_cfg and col not in skip:
+                mask &= _isin(frame[col], sweep_cfg[col])
+    for col in ("n_features", "n_samples", "noise"):
+        if col in sweep_cfg and col not in skip:
+            mask &= _isin(frame[col], sweep_cfg[col])
+    if "n_modes" in sweep_cfg and "n_modes" not in skip:
+        mask &= (frame["n_modes"].to_numpy() == int(sweep_cfg["n_modes"]))
+    if "teacher" in sweep_cfg and "teacher" not in skip:
+        mask &= (frame["teacher"] == sweep_cfg["teacher"]).to_numpy()
+    return frame[mask]
+
+
+def select_fits(fits: pd.DataFrame, sweep_cfg: dict, law: str, regimes=None, quantity: str | None = "eg") -> pd.DataFrame:
+    """Fit rows of one law for a sweep; the law's varied axis (+inf in the fit row) is not filtered."""
+    part = fits[fits["law"] == law]
+    if quantity is not None:
+        part = part[part["quantity"] == quantity]
+    skip = (LAW_AXIS[law],) if LAW_AXIS[law] != "t" else ()
+    return select(part, sweep_cfg, regimes, skip=skip)
+
+
+def valid(frame: pd.DataFrame, column: str = "eg") -> pd.DataFrame:
+    """Unflagged rows with a finite positive value in `column` (plottable on a log axis)."""
+    v = frame[column].to_numpy(dtype=np.float64)
+    return frame[(frame["flag"].astype(str) == "").to_numpy() & np.isfinite(v) & (v > 0)]
+
+
+def require(frame: pd.DataFrame, figure: str, what: str) -> pd.DataFrame:
+    """Raise a clear ValueError when a figure's selection is empty."""
+    if frame is None or len(frame) == 0:
+        raise ValueError(f"figure {figure!r}: empty selection: {what}")
+    return frame
+
+
+def sweep(spec: dict, figure: str, index: int | None = None) -> tuple[str, dict]:
+    """(name, config) of the figure's `sweep`, or of the index-th of its `sweeps`.
+
+    spec['sweeps'] maps names to configs in the order the config lists them; a repeated name
+    appears once, so an index past the end reuses the last sweep (e.g. `sweeps: [s, s]`).
+    """
+    sweeps = spec.get("sweeps") or {}
+    if not isinstance(sweeps, dict) or not sweeps:
+        raise ValueError(f"figure {figure!r}: spec['sweeps'] must map sweep names to their config, got {sweeps!r}")
+    names = list(sweeps)
+    if index is None:
+        name = spec.get("sweep", names[0])
+    else:
+        name = names[min(index, len(names) - 1)]
+    if name not in sweeps:
+        raise ValueError(f"figure {figure!r}: sweep {name!r} is not in spec['sweeps'] ({sorted(sweeps)})")
+    return name, sweeps[name]
+
+
+VARYING_ORDER = ("regime", "n_samples", "n_features", "noise", "alpha", "beta", "weight_decay", "temperature", "teacher", "n_modes", "init_std", "spectrum")
+REGIME_COLUMNS = ("weight_decay", "temperature", "init_std")
+SHORT = {
+    "n_samples": "P", "n_features": "N", "noise": "σ", "alpha": "α", "beta": "β",
+    "weight_decay": "γ", "temperature": "T", "init_std": "σ0", "n_modes": "M",
+}
+
+
+def fmt_value(col: str, v) -> str:
+    if isinstance(v, str):
+        return v
+    v = float(v)
+    if np.isinf(v):
+        return "∞"
+    if v == int(v) and abs(v) < 1e6:
+        return str(int(v))
+    return f"{v:.3g}"
+
+
+def series_keys(frame: pd.DataFrame, exclude=()) -> list[str]:
+    """Point columns that take more than one value in `frame` (they distinguish the series)."""
+    cols = []
+    for col in VARYING_ORDER:
+        if col in exclude or col not in frame.columns:
+            continue
+        if frame[col].astype(str).nunique(dropna=False) > 1:
+            cols.append(col)
+    if "regime" in cols:  # a regime fixes gamma, T, sigma0: name them only if they vary within one
+        for col in REGIME_COLUMNS:
+            if col in cols and frame.groupby("regime")[col].nunique(dropna=False).max() <= 1:
+                cols.remove(col)
+    return cols
+
+
+def label(key: dict) -> str:
+    parts = []
+    for col, v in key.items():
+        if col == "regime":
+            parts.append(str(v))
+        else:
+            parts.append(f"{SHORT.get(col, col)}={fmt_value(col, v)}")
+    return ", ".join(parts)

@@ -1,0 +1,52 @@
+"""F3: data scaling: E vs P at t = inf (left) and at the early-stopping optimum t* (right) for
+every regime, with fitted power laws ('samples' and 'e_star' laws) and expected slopes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import common, style
+
+NAME = "data_scaling"
+
+
+def draw(curves, fits, early, spec: dict):
+    names = list(spec.get("sweeps") or {})
+    if not names:
+        raise ValueError(f"figure {NAME!r}: spec['sweeps'] is empty")
+    inf_rows, stop_rows, fit_inf, fit_star = [], [], [], []
+    for i in range(len(names)):
+        _, sw = common.sweep(spec, NAME, i)
+        inf_rows.append(common.select(curves, sw, skip=()))
+        stop_rows.append(common.select(early, sw))
+        fit_inf.append(common.select_fits(fits, sw, "samples"))
+        fit_star.append(common.select_fits(fits, sw, "e_star", quantity="e_star"))
+    cat = lambda frames: pd.concat(frames, ignore_index=True).drop_duplicates()  # noqa: E731
+    rows, stop, f_inf, f_star = cat(inf_rows), cat(stop_rows), cat(fit_inf), cat(fit_star)
+    if "noise" in spec:
+        noise = float(spec["noise"])
+        rows, stop = rows[np.isclose(rows["noise"], noise)], stop[np.isclose(stop["noise"], noise)]
+        f_inf, f_star = f_inf[np.isclose(f_inf["noise"], noise)], f_star[np.isclose(f_star["noise"], noise)]
+    rows = common.valid(rows[np.isinf(rows["t"].to_numpy(dtype=float))], "eg")
+    rows = rows[np.isfinite(rows["n_samples"].to_numpy(dtype=float))]
+    common.require(rows, NAME, f"sweeps {names}, noise {spec.get('noise', 'any')}, t = inf, finite P")
+    stop = common.valid(stop, "e_star")
+    with style.context():
+        fig, axes = style.subplots(1, 2)
+        for ax, frame, y, yerr, fit_rows, title in (
+            (axes[0], rows, "eg", "eg_sem", f_inf, "$t = \\infty$"),
+            (axes[1], stop, "e_star", "e_star_sem", f_star, "early stopping, $t = t^*$"),
+        ):
+            style.loglog(ax)
+            if frame.empty:
+                style.note(ax, "no early-stopping rows in this selection")
+            for key, series, color, label in style.iter_series(frame, exclude=("n_samples",)):
+                style.theory_sim(ax, series, "n_samples", y, yerr=yerr, color=color, label=label)
+                fit = style.fit_for(fit_rows, key)
+                if fit is not None:
+                    style.power_law(ax, fit, color=color, shift=0.6)
+            style.data_ticks(ax, frame["n_samples"])
+            style.method_legend(ax)
+            style.finish(ax, title=title, xlabel="training set size P", ylabel="$E_g$" if y == "eg" else "$E^*$")
+    return fig

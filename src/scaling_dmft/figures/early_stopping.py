@@ -1,0 +1,39 @@
+"""F4: early stopping: optimal time t* (left) and optimal error E* (right) vs P, with and
+without weight decay (gf vs gf_wd) at several noise levels; fitted and expected slopes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import common, style
+
+NAME = "early_stopping"
+
+
+def draw(curves, fits, early, spec: dict):
+    name, sw = common.sweep(spec, NAME)
+    stop = common.select(early, sw)
+    stop = stop[np.isfinite(stop["n_samples"].to_numpy(dtype=float))]
+    common.require(stop, NAME, f"early-stopping rows of sweep {name!r}, regimes {sw.get('regimes')}")
+    inner = common.valid(stop, "t_star")  # 'boundary' rows have no interior optimum
+    all_e = stop[np.isfinite(stop["e_star"].to_numpy(dtype=float)) & (stop["e_star"] > 0)]
+    f_t = common.select_fits(fits, sw, "t_star", quantity="t_star")
+    f_e = common.select_fits(fits, sw, "e_star", quantity="e_star")
+    with style.context():
+        fig, axes = style.subplots(1, 2)
+        for ax, frame, y, yerr, fit_rows, ylabel in (
+            (axes[0], inner, "t_star", None, f_t, "optimal time $t^*$"),
+            (axes[1], all_e, "e_star", "e_star_sem", f_e, "optimal error $E^*$"),
+        ):
+            style.loglog(ax)
+            if frame.empty:
+                style.note(ax, "no interior optimum (all minima at the grid edge)")
+            for key, series, color, label in style.iter_series(frame, exclude=("n_samples",)):
+                style.theory_sim(ax, series, "n_samples", y, yerr=yerr, color=color, label=label)
+                fit = style.fit_for(fit_rows, key)
+                if fit is not None:
+                    style.power_law(ax, fit, color=color, shift=0.7)
+            style.data_ticks(ax, frame["n_samples"])
+            style.method_legend(ax)
+            style.finish(ax, xlabel="training set size P", ylabel=ylabel)
+    return fig

@@ -1,0 +1,44 @@
+"""F7: Langevin training approaching the Bayesian posterior: E(t) of the `langevin` regime and
+the `bayes` posterior value (horizontal dashed line, same colour), for the Gibbs error E_g (left)
+and the mean-predictor error E_mean (right)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import common, style
+
+NAME = "langevin_bayes"
+# the columns that tie a Langevin curve to its posterior (the regime columns may differ)
+DISORDER = ["spectrum", "alpha", "beta", "teacher", "n_modes", "n_features", "n_samples", "noise"]
+
+
+def draw(curves, fits, early, spec: dict):
+    name, sw = common.sweep(spec, NAME)
+    lang, bayes = spec.get("langevin", "langevin"), spec.get("bayes", "bayes")
+    rows = common.select(curves, sw, [lang])
+    post = common.select(curves, sw, [bayes])
+    if "noise" in spec:
+        rows = rows[np.isclose(rows["noise"], float(spec["noise"]))]
+        post = post[np.isclose(post["noise"], float(spec["noise"]))]
+    rows = rows[np.isfinite(rows["t"].to_numpy(dtype=float))]
+    common.require(common.valid(rows, "eg"), NAME, f"sweep {name!r}, regime {lang!r}, noise {spec.get('noise', 'any')}, finite t")
+    post = post[(post["method"] == style.THEORY) & np.isinf(post["t"].to_numpy(dtype=float))]
+    with style.context():
+        fig, axes = style.subplots(1, 2, sharey=True)
+        for ax, col, sem, title in ((axes[0], "eg", "eg_sem", "Gibbs error $E_g$"), (axes[1], "eg_mean", "eg_mean_sem", "mean predictor $E_{mean}$")):
+            style.loglog(ax)
+            good = common.valid(rows, col)
+            first = True
+            for key, series, color, label in style.iter_series(good, exclude=("regime",), always=("n_samples",)):
+                style.theory_sim(ax, series, "t", col, yerr=sem, color=color, label=label)
+                ref = common.valid(style.match(post, {c: series[c].iloc[0] for c in DISORDER}), col)
+                if len(ref):
+                    ax.axhline(float(ref[col].iloc[0]), color=color, linestyle="--", linewidth=1.0,
+                               label=f"posterior ({bayes})" if first else None)
+                    first = False
+            if post.empty:
+                style.note(ax, f"no '{bayes}' rows: posterior value not shown")
+            style.method_legend(ax)
+            style.finish(ax, title=title, xlabel="training time t", ylabel="error")
+    return fig

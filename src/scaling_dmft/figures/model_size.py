@@ -1,0 +1,50 @@
+"""F6: model size: E vs N at t = inf for several P, ridgeless (gf) and ridge (gf_wd) panels;
+double descent at N = P (vertical line); the kernel limit N = inf as a horizontal dotted line;
+rows flagged (e.g. 'infinite' at the ridgeless N = P) are omitted."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import common, style
+
+NAME = "model_size"
+
+
+def draw(curves, fits, early, spec: dict):
+    name, sw = common.sweep(spec, NAME)
+    regimes = list(spec.get("regimes", sw.get("regimes", [])))
+    rows = common.select(curves, sw, regimes)
+    rows = common.valid(rows[np.isinf(rows["t"].to_numpy(dtype=float))], "eg")  # drops 'infinite' rows
+    common.require(rows, NAME, f"sweep {name!r}, regimes {regimes}, t = inf")
+    fit_rows = common.select_fits(fits, sw, "features", regimes)
+    panels = [r for r in regimes if (rows["regime"] == r).any()]
+    with style.context():
+        fig, axes = style.subplots(1, len(panels))
+        for ax, regime in zip(axes, panels):
+            part = rows[rows["regime"] == regime]
+            style.loglog(ax)
+            finite_n = np.isfinite(part["n_features"].to_numpy(dtype=float))
+            marked = False
+            for key, series, color, label in style.iter_series(part, exclude=("regime", "n_features"), always=("n_samples",)):
+                fin = series[np.isfinite(series["n_features"].to_numpy(dtype=float))]
+                kernel = series[~np.isfinite(series["n_features"].to_numpy(dtype=float)) & (series["method"] == style.THEORY)]
+                style.theory_sim(ax, fin, "n_features", "eg", yerr="eg_sem", color=color, label=label, marker="o")
+                if len(kernel):
+                    ax.axhline(float(kernel["eg"].iloc[0]), color=color, linestyle=":", linewidth=1.0,
+                               label="kernel limit $N = \\infty$" if not marked else None)
+                p = float(series["n_samples"].iloc[0])
+                if np.isfinite(p):
+                    ax.axvline(p, color=color, linestyle="--", linewidth=0.8, alpha=0.7,
+                               label="$N = P$" if not marked else None)
+                marked = True
+                fit = style.fit_for(fit_rows[fit_rows["regime"] == regime], key)
+                if fit is not None:
+                    style.power_law(ax, fit, color=color, shift=0.6)
+            if not finite_n.any():
+                style.note(ax, "only the kernel limit N = inf in this selection")
+            style.data_ticks(ax, part["n_features"])
+            style.method_legend(ax)
+            wd = float(part["weight_decay"].iloc[0])
+            style.finish(ax, title=f"{regime} ($\\gamma$ = {wd:g})", xlabel="number of features N", ylabel="$E_g(t=\\infty)$")
+    return fig

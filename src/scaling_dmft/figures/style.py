@@ -1,0 +1,188 @@
+"""Shared look of the paper figures: seaborn 'ticks' (classic axes, no grid), the 'paper'
+context, one palette ('colorblind'), log-log helpers, theory as lines / simulation as points
+with seed error bars, and fitted power laws labelled "slope a (expected b)".
+
+Nothing here touches pyplot's global state beyond creating the figure: style and rc settings
+are applied inside `context()` only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from . import common  # noqa: E402
+
+PALETTE = "colorblind"
+THEORY = "dmft"
+SIMULATION = "sim"
+PANEL_SIZE = (3.4, 2.8)
+RC = {
+    "legend.fontsize": 6,
+    "legend.frameon": False,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "lines.linewidth": 1.3,
+    "errorbar.capsize": 2,
+    "savefig.dpi": 150,
+    "pdf.fonttype": 42,
+}
+
+
+@contextlib.contextmanager
+def context():
+    """Seaborn 'ticks' + 'paper' context + our rc overrides, restored on exit."""
+    with sns.axes_style("ticks"), sns.plotting_context("paper"), matplotlib.rc_context(RC):
+        yield
+
+
+def colors(n: int) -> list:
+    """n colours of the one palette (cycled when n exceeds it)."""
+    base = sns.color_palette(PALETTE)
+    return [base[i % len(base)] for i in range(max(n, 1))]
+
+
+def subplots(nrows: int, ncols: int, **kw):
+    """Figure + flat array of axes, sized per panel, constrained layout."""
+    figsize = kw.pop("figsize", (PANEL_SIZE[0] * ncols, PANEL_SIZE[1] * nrows))
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, layout="constrained", **kw)
+    return fig, axes.ravel()
+
+
+def loglog(ax, x: bool = True, y: bool = True) -> None:
+    if x:
+        ax.set_xscale("log")
+    if y:
+        ax.set_yscale("log")
+
+
+def finish(ax, title: str = "", xlabel: str = "", ylabel: str = "", legend: bool = True) -> None:
+    if title:
+        ax.set_title(title)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best")
+    sns.despine(ax=ax)
+
+
+def note(ax, text: str) -> None:
+    """A message inside an empty panel."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.4", wrap=True)
+
+
+def _positive(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    xv = frame[x].to_numpy(dtype=np.float64)
+    yv = frame[y].to_numpy(dtype=np.float64)
+    return frame[np.isfinite(xv) & np.isfinite(yv) & (xv > 0) & (yv > 0)].sort_values(x)
+
+
+def theory_sim(ax, frame: pd.DataFrame, x: str, y: str, *, yerr: str | None = None, color=None, label: str | None = None,
+               marker: str = "o", linestyle: str = "-") -> bool:
+    """Theory rows (method dmft) as a line, simulation rows (sim) as points with error bars
+    (`yerr`: the seed s.e. column). Non-positive / non-finite points are skipped (log axes).
+    The label goes on the line, or on the points when there is no theory. True if drawn."""
+    frame = _positive(frame, x, y)
+    theory = frame[frame["method"] == THEORY]
+    sim = frame[frame["method"] == SIMULATION]
+    drawn = False
+    if len(theory):
+        sns.lineplot(x=theory[x].to_numpy(), y=theory[y].to_numpy(), ax=ax, color=color, label=label,
+                     estimator=None, sort=True, linestyle=linestyle, legend=bool(label))
+        drawn = True
+    if len(sim):
+        err = None if yerr is None else sim[yerr].to_numpy(dtype=np.float64)
+        ax.errorbar(sim[x].to_numpy(), sim[y].to_numpy(), yerr=err, fmt=marker, ms=3.5, mfc="white", mew=1.0,
+                    color=color, elinewidth=0.8, label=None if drawn else label, zorder=3)
+        drawn = True
+    return drawn
+
+
+def method_legend(ax) -> None:
+    """Add 'theory' (line) and 'simulation' (points) proxies to the panel's legend."""
+    ax.plot([], [], color="0.3", label="theory (DMFT)")
+    ax.errorbar([], [], yerr=[], fmt="o", ms=3.5, mfc="white", color="0.3", label="simulation ± s.e.")
+
+
+def slope_label(exponent: float, expected) -> str:
+    exp = "–" if expected is None or not np.isfinite(expected) else f"{expected:.2f}"
+    return f"slope {exponent:.2f} (expected {exp})"
+
+
+def power_law(ax, fit, color="0.2", shift: float = 1.0, label: bool = True) -> None:
+    """Draw a fitted power law (a fit-table row: exponent, prefactor, x_min, x_max,
+    expected_exponent) as a dashed line over its window, optionally shifted by a factor."""
+    x = np.geomspace(float(fit["x_min"]), float(fit["x_max"]), 32)
+    y = shift * float(fit["prefactor"]) * x ** float(fit["exponent"])
+    text = slope_label(float(fit["exponent"]), fit["expected_exponent"]) if label else None
+    had_data = ax.has_data()
+    lo, hi = ax.get_ylim()
+    ax.plot(x, y, linestyle="--", color=color, linewidth=1.0, alpha=0.9, label=text, zorder=4)
+    if had_data:  # the data set the y range; a fit line may widen it by at most a factor 3
+        ax.set_ylim(max(min(lo, float(y.min())), lo / 3), min(max(hi, float(y.max())), hi * 3))
+
+
+def data_ticks(ax, values, axis: str = "x", max_ticks: int = 8) -> None:
+    """Label a log axis at the data's own values (e.g. P = 32, 64, ...) when there are few of
+    them; otherwise keep decade ticks. Minor tick labels are switched off either way."""
+    vals = np.unique(np.asarray([float(v) for v in values], dtype=float))
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    if 2 <= len(vals) <= max_ticks:
+        target.set_major_locator(matplotlib.ticker.FixedLocator(vals))
+        target.set_major_formatter(matplotlib.ticker.FixedFormatter([common.fmt_value("", v) for v in vals]))
+        target.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
+def iter_series(frame: pd.DataFrame, exclude=(), always=()):
+    """Yield (key dict, rows, colour, label) for each series: the point columns that vary in
+    `frame` (except `exclude`, plus the columns in `always`) define the series; colours from the
+    palette in sorted order."""
+    keys = common.series_keys(frame, exclude=exclude)
+    keys = [c for c in always if c not in keys and c in frame.columns] + keys
+    if not keys:
+        yield {}, frame, colors(1)[0], ""
+        return
+    groups = list(frame.groupby(keys, dropna=False, sort=True))
+    palette = colors(len(groups))
+    for (vals, rows), col in zip(groups, palette):
+        vals = vals if isinstance(vals, tuple) else (vals,)
+        key = dict(zip(keys, vals))
+        yield key, rows, col, common.label(key)
+
+
+def match(frame: pd.DataFrame, key: dict) -> pd.DataFrame:
+    """Rows of `frame` whose columns equal the key's values (floats compared exactly)."""
+    mask = np.ones(len(frame), dtype=bool)
+    for col, v in key.items():
+        if col not in frame.columns:
+            continue
+        if isinstance(v, str):
+            mask &= (frame[col] == v).to_numpy()
+        else:
+            mask &= np.isclose(frame[col].to_numpy(dtype=np.float64), float(v), rtol=1e-9, atol=0) | (
+                frame[col].to_numpy(dtype=np.float64) == float(v)
+            )
+    return frame[mask]
+
+
+def fit_for(fits: pd.DataFrame, key: dict, method: str = THEORY, usable_only: bool = True):
+    """The first fit row of `method` matching the series key (unflagged if usable_only), or None."""
+    rows = match(fits[fits["method"] == method], key)
+    if usable_only:
+        rows = rows[rows["flag"] == ""]
+    return None if rows.empty else rows.iloc[0]

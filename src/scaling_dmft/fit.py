@@ -1,0 +1,442 @@
+"""Power-law exponent fits, expected exponents and the early-stopping table.
+
+Fits are least squares of log y against log x inside a window of the data.
+
+Automatic window (``fit_power_law(..., window=None)``): among all contiguous stretches of at least
+``min_points`` points, take the *longest* one that is a power law within ``tolerance``:
+
+* every local log-slope (between neighbouring points) lies within ``tolerance`` of the
+  stretch's median local slope, and
+* the least-squares line misses no point of the stretch by more than ``tolerance`` in log y;
+
+ties between equally long stretches go to the one at the largest x (the asymptotic regime).
+Both tolerances are widened by ``z`` standard errors where the data carry seed standard errors
+(simulation). The default ``tolerance = 0.05`` (absolute, in exponent units and in natural-log
+units of y) is smaller than the gap between any two expected exponents the sweeps compare
+(>= 0.25), and larger than the drift of a log-corrected law over a few points; crossovers to a
+different exponent make the local slope drift by much more than 0.05, so they end the window.
+
+Flags: ``too_few_points`` when fewer than ``min_points`` points are fitted (the least-squares
+values are still reported), ``not_power_law`` when the fitted points fail either criterion
+(no stretch of ``min_points`` points passes, or an explicitly given window fails).
+
+95 % intervals: for theory (no ``y_sem``) from the regression standard error (Student t with
+n - 2 degrees of freedom); for simulation (``y_sem`` given) a *parametric bootstrap over seeds*:
+the curve table holds only seed means and standard errors, so each replica redraws every point
+as log y_b = log y + (y_sem / y) * N(0, 1) (a normal with the seed s.e., in log space by the delta
+method so draws stay positive), refits in the same window, and the interval is the 2.5/97.5 %
+percentiles of the replica slopes. It captures seed noise only, not a misfit of the power law.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .tables import EARLY_STOPPING_SCHEMA, FIT_SCHEMA, POINT_COLUMNS
+
+TOLERANCE = 0.05
+MIN_POINTS = 4
+N_BOOT = 2000
+Z_NOISE = 3.0
+LEVEL = 0.95
+
+LAWS = ("time", "samples", "features", "t_star", "e_star")
+# the point column that varies along a law's x axis; in the fit table it holds +inf ("varied"),
+# the fitted range is [x_min, x_max]
+LAW_AXIS = {"time": "t", "samples": "n_samples", "features": "n_features", "t_star": "n_samples", "e_star": "n_samples"}
+
+
+@dataclass(frozen=True)
+class PowerLawFit:
+    """y ~ prefactor * x**exponent on [x_min, x_max]."""
+
+    exponent: float
+    exponent_lo: float
+    exponent_hi: float
+    prefactor: float
+    x_min: float
+    x_max: float
+    n_points: int
+    max_log_residual: float
+    slope_spread: float  # max |local slope - median local slope| in the window
+    flag: str  # '' | not_power_law | too_few_points
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _ls(lx: np.ndarray, ly: np.ndarray) -> tuple[float, float]:
+    xm = lx.mean()
+    dx = lx - xm
+    slope = float(dx @ (ly - ly.mean()) / (dx @ dx))
+    return slope, float(ly.mean() - slope * xm)
+
+
+def _window_ok(lx, ly, rs, i, j, tol, z) -> tuple[bool, float, float]:
+    """Does the stretch [i, j) pass both criteria? Returns (ok, max residual, slope spread)."""
+    x, y, r = lx[i:j], ly[i:j], rs[i:j]
+    slope, icpt = _ls(x, y)
+    resid = np.abs(y - (icpt + slope * x))
+    dlx = np.diff(x)
+    local = np.diff(y) / dlx
+    local_sig = np.sqrt(r[:-1] ** 2 + r[1:] ** 2) / dlx
+    dev = np.abs(local - np.median(local))
+    ok = bool(np.all(resid <= tol + z * r) and np.all(dev <= tol + z * local_sig))
+    return ok, float(resid.max()), float(dev.max())
+
+
+def fit_power_law(
+    x,
+    y,
+    *,
+    y_sem=None,
+    window: tuple[float, float] | None = None,
+    tolerance: float = TOLERANCE,
+    min_points: int = MIN_POINTS,
+    n_boot: int = N_BOOT,
+    rng_seed: int = 0,
+    z: float = Z_NOISE,
+    level: float = LEVEL,
+) -> PowerLawFit:
+    """Fit y ~ A x^a by least squares in log-log within a window (module docstring for the rule).
+
+    x, y: positive values (non-finite or non-positive points are dropped); y_sem: seed standard
+    errors of y (simulation) -> parametric-bootstrap interval over seeds (normal with the seed
+    s.e., see the module docstring); None -> interval from the regression standard error.
+    window: (x_lo, x_hi) inclusive, or None for the automatic choice.
+    Fewer than 2 usable points: ValueError.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    sem = np.zeros_like(y) if y_sem is None else np.asarray(y_sem, dtype=np.float64)
+    if not (x.shape == y.shape == sem.shape):
+        raise ValueError("fit_power_law: x, y and y_sem must have the same shape")
+    keep = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0) & np.isfinite(sem)
+    order = np.argsort(x[keep], kind="stable")
+    x, y, sem = x[keep][order], y[keep][order], np.abs(sem[keep][order])
+    if window is not None:
+        lo, hi = window
+        inside = (x >= lo * (1 - 1e-12)) & (x <= hi * (1 + 1e-12))
+        x, y, sem = x[inside], y[inside], sem[inside]
+    if len(np.unique(x)) < 2:
+        raise ValueError(f"fit_power_law: {len(x)} usable point(s), need at least 2 distinct x")
+    lx, ly, rs = np.log(x), np.log(y), sem / y
+    n = len(x)
+
+    i, j, flag = 0, n, ""
+    if n < min_points:
+        flag = "too_few_points"
+    elif window is None:
+        found = None
+        for length in range(n, min_points - 1, -1):
+            for start in range(n - length, -1, -1):  # largest x first
+                if _window_ok(lx, ly, rs, start, start + length, tolerance, z)[0]:
+                    found = (start, start + length)
+                    break
+            if found:
+                break
+        if found is None:
+            flag = "not_power_law"
+        else:
+            i, j = found
+    lx, ly, rs, x = lx[i:j], ly[i:j], rs[i:j], x[i:j]
+    m = len(x)
+    slope, icpt = _ls(lx, ly)
+    if m >= 3:
+        ok, max_res, spread = _window_ok(lx, ly, rs, 0, m, tolerance, z)
+    else:
+        ok, max_res, spread = True, float(np.abs(ly - (icpt + slope * lx)).max()), 0.0
+    if not flag and not ok:
+        flag = "not_power_law"
+
+    alpha = 1.0 - level
+    if y_sem is not None and np.any(rs > 0) and n_boot > 0:
+        rng = np.random.default_rng(rng_seed)
+        ly_b = ly[None, :] + rs[None, :] * rng.standard_normal((n_boot, m))
+        dx = lx - lx.mean()
+        slopes = (ly_b - ly_b.mean(axis=1, keepdims=True)) @ dx / (dx @ dx)
+        lo_e, hi_e = np.quantile(slopes, [alpha / 2, 1 - alpha / 2])
+    elif m > 2:
+        resid = ly - (icpt + slope * lx)
+        dx = lx - lx.mean()
+        se = math.sqrt(float(resid @ resid) / (m - 2) / float(dx @ dx))
+        half = float(stats.t.ppf(1 - alpha / 2, m - 2)) * se
+        lo_e, hi_e = slope - half, slope + half
+    else:
+        lo_e = hi_e = slope
+    return PowerLawFit(
+        exponent=slope,
+        exponent_lo=float(min(lo_e, slope)),
+        exponent_hi=float(max(hi_e, slope)),
+        prefactor=math.exp(icpt),
+        x_min=float(x[0]),
+        x_max=float(x[-1]),
+        n_points=int(m),
+        max_log_residual=max_res,
+        slope_spread=spread,
+        flag=flag,
+    )
+
+
+def expected_exponent(
+    law: str,
+    alpha,
+    beta,
+    *,
+    n_features: float = math.inf,
+    n_samples: float = math.inf,
+    noise: float = 0.0,
+    weight_decay: float = 0.0,
+    temperature: float = 0.0,
+    init_std: float = 0.0,
+) -> float | None:
+    """The exponent CONVENTIONS.md states for `law` at this point, or None where none applies.
+
+    time      E vs t:  -(beta-1)/alpha      if N = P = inf, gradient flow (gamma = 0, T = 0), sigma0 = 0
+    samples   E vs P:  -min(beta-1, 2 alpha) if N = inf, t = inf, gamma = 0 (the gamma -> 0 limit),
+                                             sigma = 0, T = 0, sigma0 = 0
+    features  E vs N:  -min(beta-1, alpha)   if P = inf, t = inf, gamma = 0, T = 0
+                                             (log correction at beta = alpha + 1)
+    t_star    t* vs P: +alpha/beta           if GF (gamma = 0, T = 0), N = inf, sigma > 0 (large P)
+    e_star    E* vs P: -(beta-1)/beta        same conditions as t_star
+    The Langevin / seed-paper row of CONVENTIONS.md (summed-loss units, P-dependent inverse
+    temperature) and the optimal-ridge row (gamma tuned with P) do not describe a sweep at fixed
+    (gamma, T), so they give None. A spectrum from a file (alpha/beta null) gives None.
+    """
+    if law not in LAWS:
+        raise ValueError(f"unknown law {law!r}; one of {', '.join(LAWS)}")
+    if alpha is None or beta is None or not (np.isfinite(alpha) and np.isfinite(beta)):
+        return None
+    alpha, beta = float(alpha), float(beta)
+    gf = weight_decay == 0 and temperature == 0
+    if law == "time":
+        if gf and math.isinf(n_features) and math.isinf(n_samples) and init_std == 0:
+            return -(beta - 1) / alpha
+    elif law == "samples":
+        if gf and math.isinf(n_features) and noise == 0 and init_std == 0:
+            return -min(beta - 1, 2 * alpha)
+    elif law == "features":
+        if gf and math.isinf(n_samples):
+            return -min(beta - 1, alpha)
+    elif law in ("t_star", "e_star"):
+        if gf and math.isinf(n_features) and noise > 0:
+            return alpha / beta if law == "t_star" else -(beta - 1) / beta
+    return None
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _valid(frame: pd.DataFrame, column: str) -> pd.Series:
+    v = frame[column].to_numpy(dtype=np.float64)
+    return (frame["flag"].astype(str) == "") & np.isfinite(v) & (v > 0)
+
+
+def _refine_minimum(lt: np.ndarray, le: np.ndarray, i: int) -> tuple[float, float]:
+    """Vertex of the parabola through (log t, log E) at i-1, i, i+1 (clipped to that bracket)."""
+    u, v = lt[i - 1 : i + 2], le[i - 1 : i + 2]
+    c2, c1, c0 = np.polyfit(u, v, 2)
+    if c2 <= 0:
+        return lt[i], le[i]
+    us = float(np.clip(-c1 / (2 * c2), u[0], u[2]))
+    vs = float(min(c0 + c1 * us + c2 * us * us, le[i]))
+    return us, vs
+
+
+def early_stopping(curves: pd.DataFrame) -> pd.DataFrame:
+    """Early-stopping optimum per (point, method), in EARLY_STOPPING_SCHEMA.
+
+    t_star, e_star: minimum of E_g over the finite times of the curve (unflagged rows with finite
+    positive E_g), refined by the vertex of a parabola in (log t, log E_g) through the grid minimum
+    and its two neighbours; flag 'boundary' (and the grid value) when the minimum is the first or
+    the last finite time (no interior optimum: no early stopping on this grid).
+    e_star_sem: the seed s.e. of E_g at the grid minimum (0 for theory).
+    e_final: E_g at t = inf when that row is valid, else at the last valid finite time.
+    Curves without finite times (the `bayes` regime) give no row.
+    """
+    columns = EARLY_STOPPING_SCHEMA.names
+    rows = []
+    keys = POINT_COLUMNS + ["method"]
+    for key, group in curves.groupby(keys, dropna=False, sort=True):
+        ok = group[_valid(group, "eg")].sort_values("t")
+        fin = ok[np.isfinite(ok["t"].to_numpy())]
+        if fin.empty:
+            continue
+        t = fin["t"].to_numpy(dtype=np.float64)
+        e = fin["eg"].to_numpy(dtype=np.float64)
+        i = int(np.argmin(e))
+        if 0 < i < len(e) - 1:
+            us, vs = _refine_minimum(np.log(t), np.log(e), i)
+            t_star, e_star, flag = math.exp(us), math.exp(vs), ""
+        else:
+            t_star, e_star, flag = float(t[i]), float(e[i]), "boundary"
+        inf_rows = ok[np.isinf(ok["t"].to_numpy())]
+        e_final = float(inf_rows["eg"].iloc[-1]) if len(inf_rows) else float(e[-1])
+        row = dict(zip(keys, key))
+        row.update(
+            t_star=t_star,
+            e_star=e_star,
+            e_star_sem=float(fin["eg_sem"].iloc[i]),
+            e_final=e_final,
+            flag=flag,
+        )
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=columns)
+    return _cast(out, EARLY_STOPPING_SCHEMA)
+
+
+def _cast(frame: pd.DataFrame, schema) -> pd.DataFrame:
+    out = frame[schema.names].copy() if len(frame) else pd.DataFrame({n: [] for n in schema.names})
+    for field in schema:
+        name = field.name
+        if str(field.type) == "string":
+            out[name] = out[name].fillna("").astype(str).astype(object)
+        elif str(field.type) == "int64":
+            out[name] = out[name].astype(np.int64)
+        elif str(field.type) == "int32":
+            out[name] = out[name].astype(np.int32)
+        else:
+            out[name] = out[name].astype(np.float64)
+    return out.reset_index(drop=True)
+
+
+def _decaying_part(x: np.ndarray, y: np.ndarray, tolerance: float) -> np.ndarray:
+    """Mask of the points up to the last clearly decaying step (local slope < -tolerance):
+    drops a trailing plateau or early-stopping rise from the time law."""
+    if len(x) < 3:
+        return np.ones(len(x), dtype=bool)
+    local = np.diff(np.log(y)) / np.diff(np.log(x))
+    dec = np.nonzero(local < -tolerance)[0]
+    mask = np.ones(len(x), dtype=bool)
+    if len(dec):
+        mask[dec[-1] + 2 :] = False
+    return mask
+
+
+def _fit_row(point: dict, method: str, law: str, quantity: str, x, y, sem, tolerance, min_points, seed) -> dict | None:
+    x = np.asarray(x, dtype=np.float64)
+    if len(np.unique(x[np.isfinite(x)])) < 2:
+        return None
+    use_sem = sem if (sem is not None and method != "dmft") else None
+    res = fit_power_law(x, y, y_sem=use_sem, tolerance=tolerance, min_points=min_points, rng_seed=seed)
+    exp = expected_exponent(
+        law,
+        point["alpha"],
+        point["beta"],
+        n_features=point["n_features"],
+        n_samples=point["n_samples"],
+        noise=point["noise"],
+        weight_decay=point["weight_decay"],
+        temperature=point["temperature"],
+        init_std=point["init_std"],
+    )
+    row = dict(point)
+    row.update(
+        method=method,
+        law=law,
+        quantity=quantity,
+        x_min=res.x_min,
+        x_max=res.x_max,
+        n_points=res.n_points,
+        exponent=res.exponent,
+        exponent_lo=res.exponent_lo,
+        exponent_hi=res.exponent_hi,
+        prefactor=res.prefactor,
+        expected_exponent=np.nan if exp is None else exp,
+        max_log_residual=res.max_log_residual,
+        flag=res.flag,
+    )
+    return row
+
+
+def _quantities(temperature: float) -> list[tuple[str, str]]:
+    out = [("eg", "eg_sem")]
+    if temperature > 0:
+        out.append(("eg_mean", "eg_mean_sem"))
+    return out
+
+
+def fit_table(
+    curves: pd.DataFrame,
+    early: pd.DataFrame,
+    *,
+    tolerance: float = TOLERANCE,
+    min_points: int = MIN_POINTS,
+) -> pd.DataFrame:
+    """All power-law fits, in FIT_SCHEMA, for every method present (dmft, sim, ...).
+
+    laws (x axis; rows used):
+      time      t, per curve: finite t, trimmed to the decaying part (see `_decaying_part`)
+      samples   n_samples at t = inf, finite P, grouped by every other point column
+      features  n_features at t = inf, finite N, grouped by every other point column
+      t_star    n_samples, from the early-stopping table, rows not flagged 'boundary'
+      e_star    n_samples, from the early-stopping table, all rows (a boundary minimum is still
+                the best error on the time grid)
+    quantity: 'eg', plus 'eg_mean' where T > 0, for time / samples / features.
+    Only unflagged rows with finite positive values enter. Groups with < 2 distinct x are skipped;
+    2 .. min_points-1 points give the least-squares values flagged 'too_few_points'.
+    The point column that varies along the law's axis (n_samples for samples / t_star / e_star,
+    n_features for features) holds +inf in the fit row, meaning "varied"; the fitted range is
+    [x_min, x_max]. (The time law varies t, which is not a point column.)
+    expected_exponent: `expected_exponent(...)` of the group's point (null where none applies).
+    Simulation fits use the parametric bootstrap over seeds (seed s.e. -> normal), theory the
+    regression standard error. Bootstrap seeds are fixed per row (deterministic output).
+    """
+    rows: list[dict] = []
+    seed = 0
+
+    def add(row):
+        if row is not None:
+            rows.append(row)
+
+    keys = POINT_COLUMNS + ["method"]
+    # time law
+    finite_t = curves[np.isfinite(curves["t"].to_numpy(dtype=np.float64))]
+    for key, group in finite_t.groupby(keys, dropna=False, sort=True):
+        point = dict(zip(POINT_COLUMNS, key[:-1]))
+        method = key[-1]
+        for q, qsem in _quantities(point["temperature"]):
+            g = group[_valid(group, q)].sort_values("t")
+            if len(g) < 2:
+                continue
+            x, y = g["t"].to_numpy(), g[q].to_numpy()
+            mask = _decaying_part(x, y, tolerance)
+            seed += 1
+            add(_fit_row(point, method, "time", q, x[mask], y[mask], g[qsem].to_numpy()[mask], tolerance, min_points, seed))
+
+    at_inf = curves[np.isinf(curves["t"].to_numpy(dtype=np.float64))]
+    for law in ("samples", "features"):
+        axis = LAW_AXIS[law]
+        part = at_inf[np.isfinite(at_inf[axis].to_numpy(dtype=np.float64))]
+        gkeys = [c for c in POINT_COLUMNS if c != axis] + ["method"]
+        for key, group in part.groupby(gkeys, dropna=False, sort=True):
+            point = dict(zip(gkeys[:-1], key[:-1]))
+            point[axis] = math.inf
+            point = {c: point[c] for c in POINT_COLUMNS}
+            for q, qsem in _quantities(point["temperature"]):
+                g = group[_valid(group, q)].sort_values(axis)
+                seed += 1
+                add(_fit_row(point, key[-1], law, q, g[axis].to_numpy(), g[q].to_numpy(), g[qsem].to_numpy(), tolerance, min_points, seed))
+
+    if len(early):
+        gkeys = [c for c in POINT_COLUMNS if c != "n_samples"] + ["method"]
+        part = early[np.isfinite(early["n_samples"].to_numpy(dtype=np.float64))]
+        for key, group in part.groupby(gkeys, dropna=False, sort=True):
+            point = dict(zip(gkeys[:-1], key[:-1]))
+            point["n_samples"] = math.inf
+            point = {c: point[c] for c in POINT_COLUMNS}
+            g = group.sort_values("n_samples")
+            inner = g[(g["flag"] == "") & (g["t_star"] > 0)]
+            seed += 1
+            add(_fit_row(point, key[-1], "t_star", "t_star", inner["n_samples"].to_numpy(), inner["t_star"].to_numpy(), None, tolerance, min_points, seed))
+            ge = g[np.isfinite(g["e_star"].to_numpy(dtype=np.float64)) & (g["e_star"] > 0)]
+            seed += 1
+            add(_fit_row(point, key[-1], "e_star", "e_star", ge["n_samples"].to_numpy(), ge["e_star"].to_numpy(), ge["e_star_sem"].to_numpy(), tolerance, min_points, seed))
+
+    out = pd.DataFrame(rows, columns=FIT_SCHEMA.names)
+    return _cast(out, FIT_SCHEMA)
