@@ -128,11 +128,9 @@ def power_law(ax, fit, color="0.2", shift: float = 1.0, label: bool = True) -> N
     x = np.geomspace(float(fit["x_min"]), float(fit["x_max"]), 32)
     y = shift * float(fit["prefactor"]) * x ** float(fit["exponent"])
     text = slope_label(float(fit["exponent"]), fit["expected_exponent"]) if label else None
-    had_data = ax.has_data()
-    lo, hi = ax.get_ylim()
-    ax.plot(x, y, linestyle="--", color=color, linewidth=1.0, alpha=0.9, label=text, zorder=4)
-    if had_data:  # the data set the y range; a fit line may widen it by at most a factor 3
-        ax.set_ylim(max(min(lo, float(y.min())), lo / 3), min(max(hi, float(y.max())), hi * 3))
+    # the data alone set the axis range (fixing limits here would freeze autoscaling and hide
+    # series drawn later)
+    ax.plot(x, y, linestyle="--", color=color, linewidth=1.0, alpha=0.9, label=text, zorder=4, scalex=False, scaley=False)
 
 
 def data_ticks(ax, values, axis: str = "x", max_ticks: int = 8) -> None:
