@@ -32,6 +32,8 @@ def draw(curves, fits, early, spec: dict):
     rows = rows[np.isfinite(rows["n_samples"].to_numpy(dtype=float))]
     common.require(rows, NAME, f"sweeps {names}, noise {spec.get('noise', 'any')}, t = inf, finite P")
     stop = common.valid(stop, "e_star")
+    # one colour per series across both panels
+    color_of = {label: color for _, _, color, label in style.iter_series(pd.concat([rows, stop]), exclude=("n_samples",))}
     with style.context():
         fig, axes = style.subplots(1, 2)
         for ax, frame, y, yerr, fit_rows, title in (
@@ -41,7 +43,7 @@ def draw(curves, fits, early, spec: dict):
             style.loglog(ax)
             if frame.empty:
                 style.note(ax, "no early-stopping rows in this selection")
-            for key, series, color, label in style.iter_series(frame, exclude=("n_samples",)):
+            for key, series, color, label in style.iter_series(frame, exclude=("n_samples",), color_of=color_of):
                 style.theory_sim(ax, series, "n_samples", y, yerr=yerr, color=color, label=label)
                 fit = style.fit_for(fit_rows, key)
                 if fit is not None:

@@ -146,10 +146,10 @@ def data_ticks(ax, values, axis: str = "x", max_ticks: int = 8) -> None:
         target.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
-def iter_series(frame: pd.DataFrame, exclude=(), always=()):
+def iter_series(frame: pd.DataFrame, exclude=(), always=(), color_of: dict | None = None):
     """Yield (key dict, rows, colour, label) for each series: the point columns that vary in
     `frame` (except `exclude`, plus the columns in `always`) define the series; colours from the
-    palette in sorted order."""
+    palette in sorted order, or from `color_of` (label -> colour) to keep panels consistent."""
     keys = common.series_keys(frame, exclude=exclude)
     keys = [c for c in always if c not in keys and c in frame.columns] + keys
     if not keys:
@@ -160,7 +160,8 @@ def iter_series(frame: pd.DataFrame, exclude=(), always=()):
     for (vals, rows), col in zip(groups, palette):
         vals = vals if isinstance(vals, tuple) else (vals,)
         key = dict(zip(keys, vals))
-        yield key, rows, col, common.label(key)
+        label = common.label(key)
+        yield key, rows, (color_of or {}).get(label, col), label
 
 
 def match(frame: pd.DataFrame, key: dict) -> pd.DataFrame:
