@@ -5,8 +5,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# relative to this file, so --directory elsewhere still finds the default config
-configfile: f"{workflow.basedir}/config/config.yaml"
+# The default config, relative to this file (so --directory elsewhere still finds it). A
+# --configfile replaces it (common.smk), so it is not loaded then: Snakemake would deep-merge it.
+if not workflow.config_settings.configfiles:
+
+    configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 include: "workflow/rules/common.smk"

@@ -98,7 +98,7 @@ def _schema_error(error) -> InputError:
         key = _path(parts + [extra[0]]) if extra else _path(parts)
         return InputError(key, None, "known keys: " + ", ".join(sorted(known)), "unknown key")
     if error.validator == "required":
-        return InputError(_path(parts), None, _allowed(error), error.message)
+        return InputError(_path(parts), None, "required keys: " + ", ".join(map(str, error.validator_value)), error.message)
     if error.validator == "uniqueItems":
         return InputError(_path(parts), error.instance, "a list without duplicates", "duplicate entries")
     if error.validator in ("minItems", "minProperties"):
@@ -124,11 +124,24 @@ def _fill_defaults(instance, sch, root):
                 _fill_defaults(value, extra, root)
 
 
+def _reject_nan(value, parts=()) -> None:
+    """JSON Schema bounds are comparisons, which NaN passes: reject it explicitly."""
+    if isinstance(value, float) and math.isnan(value):
+        raise InputError(_path(parts), value, "a number, not NaN")
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            _reject_nan(sub, (*parts, key))
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            _reject_nan(sub, (*parts, i))
+
+
 def validate_config(raw: dict, base_dir: str | Path | None = None) -> dict:
     """Validate and normalise a raw config mapping. Raises InputError (one line)."""
     if not isinstance(raw, dict):
         raise InputError("<config>", raw, "a mapping")
     cfg = copy.deepcopy(raw)
+    _reject_nan(cfg)
     sch = schema()
     validator = Draft202012Validator(sch)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(list(e.absolute_path)), str(list(e.absolute_path))))
@@ -140,6 +153,7 @@ def validate_config(raw: dict, base_dir: str | Path | None = None) -> dict:
     _check_regimes(cfg["regimes"])
     names = {r["name"] for r in cfg["regimes"]}
     base = Path(base_dir) if base_dir else Path.cwd()
+    _check_times("times", cfg["times"])  # top level first: sweeps inherit it
     for name, sweep in cfg["sweeps"].items():
         for key in SWEEP_DEFAULT_KEYS:
             sweep.setdefault(key, copy.deepcopy(cfg[key]))
@@ -148,7 +162,6 @@ def validate_config(raw: dict, base_dir: str | Path | None = None) -> dict:
         sweep.setdefault("simulate", False)
         sweep.setdefault("seeds", cfg["simulation"]["seeds"])
         _check_sweep(name, sweep, names, cfg, base)
-    _check_times("times", cfg["times"])
     _check_figures(cfg)
     return cfg
 
@@ -218,6 +231,20 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
             for i, v in enumerate(sweep[axis]):
                 if not math.isinf(v) and v > 20000:
                     raise InputError(f"{key}.{axis}[{i}]", v, "<= 20000 when simulate: true (one eigh per seed)")
+        if "alpha" in sweep:
+            from .simulate import MAX_SPECTRAL_CONDITION
+
+            # largest min(M, N, P) of the sweep: where lambda_1 / lambda_r is largest
+            r = min(sweep["n_modes"], max(sweep["n_samples"]), max(sweep["n_features"]))
+            for i, alpha in enumerate(sweep["alpha"]):
+                if r > 1 and alpha * math.log10(r) > math.log10(MAX_SPECTRAL_CONDITION):
+                    limit = math.log10(MAX_SPECTRAL_CONDITION) / math.log10(r)
+                    raise InputError(
+                        f"{key}.alpha[{i}]",
+                        alpha,
+                        f"alpha <= {limit:.3g} when simulate: true with min(N, P, M) up to {r:g} "
+                        f"(lambda_1/lambda_r <= {MAX_SPECTRAL_CONDITION:g} for float64)",
+                    )
 
 
 def _check_figures(cfg: dict) -> None:
