@@ -139,11 +139,12 @@ def run_sim_group(group: dict, base_seed: int, progress=None) -> pd.DataFrame:
         gi = int(np.searchsorted(gammas, point["weight_decay"]))
         ti = np.searchsorted(times, np.asarray(point["times"], dtype=np.float64))
         e_mean, e_g = comps.errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"], gamma_index=gi)
+        # inf - inf inside the s.e. of a divergent component: the row is flagged below
         with np.errstate(invalid="ignore"):
             eg, eg_sem = seed_mean_sem(e_g[:, ti])
             eg_mean, eg_mean_sem = seed_mean_sem(e_mean[:, ti])
-        parts = [comps.signal, comps.noise, comps.init, comps.thermal]
-        means = [seed_mean_sem(p[:, gi, ti])[0] for p in parts]
+            parts = [comps.signal, comps.noise, comps.init, comps.thermal]
+            means = [seed_mean_sem(p[:, gi, ti])[0] for p in parts]
         # infinite seeds (divergences) give inf means; their s.e. is meaningless -> inf, row flagged
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
