@@ -1,0 +1,91 @@
+# ---- tiny_* fixtures: the tiny sweep (config/test.yaml) run by Snakemake -------------------
+# Owned by the reliability tests (test_interrupt.py, test_reproducibility.py); other workers
+# append their own fixtures below, with their own prefix.
+import os as _tiny_os
+import subprocess as _tiny_subprocess
+import sys as _tiny_sys
+import time as _tiny_time
+from pathlib import Path as _TinyPath
+
+import pytest as _tiny_pytest
+
+TINY_ROOT = _TinyPath(__file__).resolve().parents[1]
+TINY_CONFIG = TINY_ROOT / "config" / "test.yaml"
+TINY_SNAKEMAKE = str(_TinyPath(_tiny_sys.executable).with_name("snakemake"))
+TINY_TABLES = ("spectra", "curves", "fits", "early_stopping")
+TINY_KINDS = {"spectra": "spectrum", "curves": "curve", "fits": "fit", "early_stopping": "early_stopping"}
+
+
+def tiny_env(threads: int = 1) -> dict:
+    """Environment of a tiny run: BLAS pinned to `threads` (jobs keep it: runlog.limit_threads
+    only sets the variables when unset)."""
+    n = str(threads)
+    return {**_tiny_os.environ, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+
+
+def tiny_command(workdir, cores: int = 2, *extra) -> list[str]:
+    return [
+        TINY_SNAKEMAKE, "--snakefile", str(TINY_ROOT / "Snakefile"), "--cores", str(cores),
+        "--configfile", str(TINY_CONFIG), "--directory", str(workdir), *extra,
+    ]
+
+
+def tiny_run(workdir, cores: int = 2, *extra, threads: int = 1, timeout: float = 1800) -> dict:
+    """Run the tiny sweep to completion; returns {'workdir', 'tables', 'wall_s', 'proc'}."""
+    workdir = _TinyPath(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = _tiny_time.monotonic()
+    proc = _tiny_subprocess.run(
+        tiny_command(workdir, cores, *extra), cwd=workdir, env=tiny_env(threads),
+        capture_output=True, text=True, timeout=timeout,
+    )
+    wall = _tiny_time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-6000:]
+    return {"workdir": workdir, "tables": workdir / "results" / "test" / "tables", "wall_s": wall, "proc": proc}
+
+
+def tiny_read_tables(tables_dir) -> dict:
+    """The four final tables, rows sorted by every column (order-free content comparison)."""
+    import pandas as pd
+
+    from scaling_dmft import tables as _tables
+
+    out = {}
+    for name in TINY_TABLES:
+        frame = _tables.read_table(_TinyPath(tables_dir) / f"{name}.parquet", TINY_KINDS[name])
+        attrs = dict(frame.attrs)
+        frame = frame.sort_values(list(frame.columns), kind="mergesort", na_position="first").reset_index(drop=True)
+        frame.attrs = attrs
+        out[name] = frame
+    return out
+
+
+def tiny_assert_same_tables(left: dict, right: dict, exact: bool = True) -> None:
+    """Equal content (pandas.testing.assert_frame_equal, exact by default) and provenance."""
+    import pandas.testing as pdt
+
+    for name in TINY_TABLES:
+        a, b = left[name], right[name]
+        assert len(a) > 0, name
+        pdt.assert_frame_equal(a, b, check_exact=exact, rtol=0 if exact else 1e-12, atol=0, obj=name)
+        assert a.attrs == b.attrs, (name, a.attrs, b.attrs)
+
+
+@_tiny_pytest.fixture(scope="session")
+def tiny_reference_run(tmp_path_factory):
+    """One uninterrupted run of config/test.yaml with --cores 2 (shared by the interruption and
+    reproducibility tests). Dict: workdir, tables (folder), wall_s, proc, frames (sorted tables)."""
+    ref = tiny_run(tmp_path_factory.mktemp("tiny_reference"), 2)
+    ref["frames"] = tiny_read_tables(ref["tables"])
+    return ref
+
+
+@_tiny_pytest.fixture(scope="session")
+def tiny_tools():
+    """The helpers above as one namespace (tests do not import conftest)."""
+    import types
+
+    return types.SimpleNamespace(
+        run=tiny_run, command=tiny_command, env=tiny_env, read_tables=tiny_read_tables,
+        assert_same_tables=tiny_assert_same_tables, tables=TINY_TABLES, kinds=TINY_KINDS, root=TINY_ROOT,
+    )
