@@ -63,11 +63,9 @@ def test_bad_config_fails_before_any_job(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny_workflow_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("tiny_workflow")
-    out = snakemake("--cores", "2", "--configfile", str(ROOT / "config" / "test.yaml"), "--directory", str(workdir))
-    assert out.returncode == 0, out.stderr[-5000:]
-    return workdir / "results" / "test"
+def tiny_workflow_run(tiny_reference_run):
+    """The tiny sweep (config/test.yaml), run once per session (tests/conftest.py)."""
+    return tiny_reference_run["workdir"] / "results" / "test"
 
 
 @pytest.mark.slow
@@ -93,10 +91,11 @@ def test_tiny_run_theory_matches_simulation(tiny_workflow_run):
     cmp = compare(curves, rel_tol=0.05, z_tol=4.0)
     used = cmp[cmp["compared"]]
     assert len(used) > 300
-    # 8 seeds at P = 32..64, M = 300: finite-size corrections are O(1/P) ~ 2-3 %, so the
-    # tolerance is max(5 %, 4 seed s.e.); the bulk must be far better.
+    # 8 seeds at P = 32..64, M = 300: the seed s.e. is 2-8 % of E and the finite-size
+    # corrections O(1/P) ~ 2-3 %, so the tolerance is max(5 %, 4 seed s.e.). For pure seed noise
+    # the median |z| is 0.67; allow the known O(1/P) bias on top, not a systematic error.
     assert used["passed"].mean() > 0.97, used.loc[~used["passed"]].head(20).to_string()
-    assert used["rel"].median() < 0.02
+    assert used["z"].median() < 1.5
 
 
 @pytest.mark.slow
