@@ -1,0 +1,365 @@
+"""The tiny sweep on a real one-node SLURM cluster (SLURM 22.05 from Debian packages).
+
+A session fixture installs SLURM + munge if needed (.ci/slurm/install.sh), starts munged,
+slurmctld and slurmd on localhost (.ci/slurm/start.sh) and stops exactly those daemons at the
+end (.ci/slurm/stop.sh). Then, through workflow/profiles/slurm:
+
+* the tiny sweep gives tables whose contents equal those of the same sweep run locally;
+* with SCALING_DMFT_FAIL_ONCE_DIR set, the first attempt of each `simulate` job fails, the retry
+  succeeds and the sweep completes;
+* SIGINT on a running Snakemake cancels its SLURM jobs (squeue shows none of ours) and a rerun
+  completes;
+* the cluster-generic fallback profile (workflow/profiles/slurm-generic) completes the sweep.
+
+Needs root and apt-get (or SLURM already installed); skips loudly otherwise. Every Snakemake run
+is bounded with `timeout -s INT` (SIGINT lets Snakemake cancel its jobs; it ignores SIGTERM).
+
+    .venv/bin/python -m pytest -m slurm tests/test_slurm.py -v
+
+Environment: SCALING_DMFT_TEST_SNAKEFILE / SCALING_DMFT_TEST_CONFIG point the test at another
+workflow (development only); SLURM_CI_STATE moves the cluster's state folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+import pytest
+
+pd = pytest.importorskip("pandas")
+
+pytestmark = pytest.mark.slurm
+
+REPO = Path(__file__).resolve().parents[1]
+CI = REPO / ".ci" / "slurm"
+SNAKEFILE = Path(os.environ.get("SCALING_DMFT_TEST_SNAKEFILE", REPO / "Snakefile"))
+CONFIG = Path(os.environ.get("SCALING_DMFT_TEST_CONFIG", REPO / "config" / "test.yaml"))
+DEV_WORKFLOW = "SCALING_DMFT_TEST_SNAKEFILE" in os.environ
+PROFILE = REPO / "workflow" / "profiles" / "slurm"
+PROFILE_GENERIC = REPO / "workflow" / "profiles" / "slurm-generic"
+# one prefix per test session: the SLURM job names of our runs start with it
+PREFIX = f"sdtest{uuid.uuid4().hex[:8]}"
+# seconds for one Snakemake run on SLURM (then SIGINT; SIGKILL 60 s later)
+RUN_TIMEOUT = 240
+TIMINGS: dict[str, float] = {}
+
+
+def _snakemake_bin() -> str:
+    here = Path(sys.executable).parent / "snakemake"
+    if here.exists():
+        return str(here)
+    found = shutil.which("snakemake") or str(REPO / ".venv" / "bin" / "snakemake")
+    return found
+
+
+SNAKEMAKE = _snakemake_bin()
+
+
+def _skip_loudly(request, reason: str):
+    reason = f"SLURM tests NOT RUN: {reason}"
+    warnings.warn(reason, stacklevel=2)
+    _report(request, f"*** {reason} ***")
+    pytest.skip(reason)
+
+
+def _why_not_runnable() -> str | None:
+    if not sys.platform.startswith("linux"):
+        return "needs Linux"
+    if os.geteuid() != 0:
+        return "needs root (to install SLURM/munge and start their daemons)"
+    installed = all(
+        shutil.which(b) for b in ("slurmctld", "slurmd", "sbatch", "munged")
+    )
+    if not installed and not shutil.which("apt-get"):
+        return "SLURM is not installed and apt-get is missing to install it"
+    if not shutil.which("timeout"):
+        return "coreutils `timeout` missing"
+    return None
+
+
+def _report(request, line: str):
+    """Print past pytest's output capture (timings, cluster state, skip reasons)."""
+    capman = request.config.pluginmanager.get_plugin("capturemanager")
+    if capman is not None:
+        with capman.global_and_fixture_disabled():
+            print(f"\n{line}", file=sys.stderr, flush=True)
+    else:
+        print(line, file=sys.stderr)
+
+
+def _ci(script: str, timeout: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(CI / script)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(request):
+    """A running one-node SLURM cluster for the session; stopped at the end if we started it."""
+    why = _why_not_runnable()
+    if why:
+        _skip_loudly(request, why)
+    t0 = time.monotonic()
+    res = _ci("install.sh", timeout=600)
+    TIMINGS["install"] = time.monotonic() - t0
+    if res.returncode == 77:
+        _skip_loudly(
+            request, res.stderr.strip() or "install.sh cannot install SLURM here"
+        )
+    assert res.returncode == 0, f"install.sh failed:\n{res.stdout}\n{res.stderr}"
+    t0 = time.monotonic()
+    res = _ci("start.sh", timeout=180)
+    TIMINGS["start"] = time.monotonic() - t0
+    assert res.returncode == 0, f"start.sh failed:\n{res.stdout}\n{res.stderr}"
+    started_here = "already up" not in res.stdout
+    _report(request, f"slurm: {res.stdout.strip()}")
+    yield
+    _cancel_ours()
+    if started_here:
+        t0 = time.monotonic()
+        res = _ci("stop.sh", timeout=120)
+        TIMINGS["stop"] = time.monotonic() - t0
+        assert res.returncode == 0, f"stop.sh failed:\n{res.stdout}\n{res.stderr}"
+    _report(
+        request,
+        "slurm timings [s]: " + ", ".join(f"{k}={v:.1f}" for k, v in TIMINGS.items()),
+    )
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _base_cmd(workdir: Path) -> list[str]:
+    return [
+        SNAKEMAKE,
+        "--snakefile", str(SNAKEFILE),
+        "--directory", str(workdir),
+        "--configfile", str(CONFIG),
+    ]  # fmt: skip
+
+
+def _env() -> dict:
+    """Environment of every run (jobs inherit it: sbatch --export=ALL): BLAS pinned to one
+    thread, as in the suite's local reference run, so tables can be compared exactly."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    env["MKL_NUM_THREADS"] = "1"
+    env.pop("SNAKEMAKE_PROFILE", None)
+    return env
+
+
+def _slurm_args() -> list[str]:
+    return [
+        "--profile", str(PROFILE),
+        # short first status check for seconds-long CI jobs (MinJobAge=600 in .ci/slurm)
+        "--slurm-init-seconds-before-status-checks", "5",
+        "--slurm-jobname-prefix", PREFIX,
+    ]  # fmt: skip
+
+
+def _run(
+    cmd: list[str], workdir: Path, log_name: str, timeout: int = RUN_TIMEOUT, env=None
+):
+    """Run Snakemake bounded by `timeout -s INT -k 60`; return (returncode, log text)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir.parent / f"{workdir.name}.{log_name}.log"
+    full_env = {**_env(), **(env or {})}
+    with open(log, "w") as fh:
+        proc = subprocess.run(
+            ["timeout", "-s", "INT", "-k", "60", str(timeout), *cmd],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=workdir,
+        )
+    return proc.returncode, log.read_text()
+
+
+def _explain(rc: int, text: str, workdir: Path) -> str:
+    msg = [f"snakemake exit status {rc}" + (" (timed out)" if rc in (124, 137) else "")]
+    msg.append(text[-6000:])
+    for slurm_log in sorted((workdir / "logs" / "slurm").rglob("*.log"))[-3:]:
+        msg.append(f"--- {slurm_log} ---\n{slurm_log.read_text()[-2000:]}")
+    return "\n".join(msg)
+
+
+def _tables(workdir: Path) -> dict[str, "pd.DataFrame"]:
+    files = sorted((workdir / "results").glob("**/tables/*.parquet"))
+    out = {}
+    for path in files:
+        frame = pd.read_parquet(path)
+        frame.attrs = (
+            {}
+        )  # provenance (config hash, version, git revision) is not content
+        cols = list(frame.columns)
+        try:
+            frame = frame.sort_values(cols, na_position="last", kind="mergesort")
+        except TypeError:  # unorderable cells: fall back to their text
+            frame = frame.loc[frame.astype(str).sort_values(cols).index]
+        out[str(path.relative_to(workdir))] = frame.reset_index(drop=True)
+    return out
+
+
+def _assert_same_tables(got_dir: Path, ref: dict[str, "pd.DataFrame"]):
+    got = _tables(got_dir)
+    assert ref, "the local reference run produced no tables"
+    assert sorted(got) == sorted(ref), f"tables differ: {sorted(got)} vs {sorted(ref)}"
+    for name, frame in ref.items():
+        pd.testing.assert_frame_equal(got[name], frame, check_exact=True, obj=name)
+
+
+def _our_jobs(
+    states: str = "PENDING,CONFIGURING,RUNNING,COMPLETING,SUSPENDED",
+) -> list[tuple]:
+    out = subprocess.run(
+        ["squeue", "--noheader", f"--states={states}", "--format=%i|%j|%T"],
+        capture_output=True, text=True, timeout=30,
+    ).stdout  # fmt: skip
+    jobs = [tuple(line.split("|")) for line in out.splitlines() if line.strip()]
+    return [j for j in jobs if j[1].startswith(PREFIX)]
+
+
+def _cancel_ours():
+    ids = [j[0] for j in _our_jobs()]
+    if ids:
+        subprocess.run(["scancel", *ids], timeout=30)
+
+
+# ---- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def local_tables(request, tmp_path_factory):
+    """The tiny sweep run locally: the reference contents. Reuses the suite's reference run
+    (tests/conftest.py: tiny_reference_run) when there is one, else runs it here."""
+    if not DEV_WORKFLOW:
+        try:
+            ref = request.getfixturevalue("tiny_reference_run")
+        except pytest.FixtureLookupError:
+            ref = None
+        if ref is not None:
+            TIMINGS["local_sweep"] = ref["wall_s"]
+            return _tables(Path(ref["workdir"]))
+    workdir = tmp_path_factory.mktemp("local") / "run"
+    t0 = time.monotonic()
+    rc, text = _run(
+        [*_base_cmd(workdir), "--cores", "2"], workdir, "local", timeout=300
+    )
+    TIMINGS["local_sweep"] = time.monotonic() - t0
+    assert rc == 0, _explain(rc, text, workdir)
+    return _tables(workdir)
+
+
+# ---- tests -----------------------------------------------------------------------------------
+
+
+def test_sweep_on_slurm_equals_local_with_a_retried_job(slurm_cluster, local_tables, tmp_path):
+    """The tiny sweep through sbatch gives the local tables, although the first attempt of
+    every simulate job fails on purpose (one run covers both checks: each costs ~80 s)."""
+    workdir = tmp_path / "run"
+    fail_dir = tmp_path / "fail-once"
+    fail_dir.mkdir()
+    t0 = time.monotonic()
+    rc, text = _run(
+        [*_base_cmd(workdir), *_slurm_args()],
+        workdir,
+        "retry",
+        env={"SCALING_DMFT_FAIL_ONCE_DIR": str(fail_dir)},
+    )
+    TIMINGS["slurm_sweep_with_retry"] = time.monotonic() - t0
+    assert rc == 0, _explain(rc, text, workdir)
+    assert "submitted with SLURM jobid" in text, "no job went through sbatch"
+    assert not _our_jobs(), "jobs of a finished run are still queued"
+    markers = list(fail_dir.iterdir())
+    assert (
+        markers
+    ), "no job failed on purpose: is SCALING_DMFT_FAIL_ONCE_DIR passed to the jobs?"
+    assert "failed" in text.lower()  # Snakemake reported the first attempts' failures
+    _assert_same_tables(workdir, local_tables)
+
+
+def test_interrupt_cancels_jobs_and_rerun_completes(
+    slurm_cluster, local_tables, tmp_path
+):
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    log = tmp_path / "interrupted.log"
+    env = _env()
+    t0 = time.monotonic()
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(
+            [*_base_cmd(workdir), *_slurm_args()],
+            stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=workdir,
+        )  # fmt: skip
+        try:
+            # interrupt as soon as one of our jobs runs on the node
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and proc.poll() is None:
+                if any(j[2] == "RUNNING" for j in _our_jobs()):
+                    break
+                time.sleep(0.5)
+            assert (
+                proc.poll() is None
+            ), "the run ended before any SLURM job was seen running"
+            assert _our_jobs(), (
+                "no SLURM job of ours appeared within 120 s:\n" + log.read_text()
+            )
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C and `timeout -s INT` send
+            try:
+                rc = proc.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                pytest.fail("snakemake did not exit within 90 s of SIGINT")
+        finally:
+            if (
+                proc.poll() is None
+            ):  # an assertion failed above: SIGINT first, so jobs get cancelled
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    TIMINGS["interrupt"] = time.monotonic() - t0
+    text = log.read_text()
+    assert rc != 0, "an interrupted run must not report success"
+    # scancel is asynchronous: allow slurmctld a moment to end the jobs
+    deadline = time.monotonic() + 30
+    while _our_jobs() and time.monotonic() < deadline:
+        time.sleep(1)
+    left = _our_jobs()
+    assert not left, f"SLURM jobs left after SIGINT: {left}\n{text[-3000:]}"
+    cancelled = [j for j in _our_jobs("all") if j[2] == "CANCELLED"]
+    assert cancelled, "no job of the interrupted run was cancelled\n" + text[-3000:]
+
+    t0 = time.monotonic()
+    rc, text = _run([*_base_cmd(workdir), *_slurm_args()], workdir, "rerun")
+    TIMINGS["rerun_after_interrupt"] = time.monotonic() - t0
+    assert rc == 0, _explain(rc, text, workdir)
+    _assert_same_tables(workdir, local_tables)
+
+
+def test_cluster_generic_fallback(slurm_cluster, local_tables, tmp_path):
+    workdir = tmp_path / "run"
+    t0 = time.monotonic()
+    rc, text = _run(
+        [
+            *_base_cmd(workdir),
+            "--profile", str(PROFILE_GENERIC),
+            "--seconds-between-status-checks", "3",
+        ],  # fmt: skip
+        workdir,
+        "generic",
+    )
+    TIMINGS["generic_sweep"] = time.monotonic() - t0
+    assert rc == 0, _explain(rc, text, workdir)
+    assert "with external jobid" in text, "no job went through sbatch"
+    _assert_same_tables(workdir, local_tables)
