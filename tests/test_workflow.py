@@ -114,3 +114,17 @@ def test_bayes_rows_are_posterior_only(tiny_workflow_run):
     bayes = curves[curves["regime"] == "bayes"]
     assert len(bayes) > 0 and np.isinf(bayes["t"]).all()
     assert (curves.loc[curves["regime"] != "bayes", "t"].apply(math.isfinite)).any()
+
+
+@pytest.mark.slow
+def test_report_has_a_caption_for_every_figure_and_table(tiny_workflow_run, tmp_path):
+    workdir = tiny_workflow_run.parents[1]
+    report = tmp_path / "report.html"
+    out = snakemake("--configfile", str(ROOT / "config" / "test.yaml"), "--directory", str(workdir), "--report", str(report))
+    assert out.returncode == 0, out.stderr[-3000:]
+    html = report.read_text(errors="replace")
+    for caption in ("F1. Learning curves", "F2. Bias/variance", "F3. Error vs number of samples", "F4. Early stopping",
+                    "F5. Fitted vs expected", "F6. Error vs number of random features", "F7. Langevin training",
+                    "Long table of learning curves", "Fitted power-law exponents", "Early-stopping optimum",
+                    "The spectra used by the run"):
+        assert caption in html, caption

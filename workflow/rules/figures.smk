@@ -8,7 +8,7 @@ rule figure:
         pdf="results/{run}/figures/{figure}.pdf",
         png=report(
             "results/{run}/figures/{figure}.png",
-            caption="../report/{figure}.rst",
+            caption="../report/figure.rst",
             category="Figures",
         ),
     log:
