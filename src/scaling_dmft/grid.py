@@ -136,24 +136,21 @@ def sim_groups(cfg: dict, sweep_name: str) -> list[dict]:
     return list(groups.values())
 
 
-def _chunk(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def _chunks(cfg: dict, items_of, size: int) -> dict[str, list]:
+    """{'<sweep>-<index>': items}: fixed-size chunks formed per sweep, in a fixed order."""
+    return {
+        f"{name}-{i:04d}": items[start : start + size]
+        for name in cfg["sweeps"]
+        for items in [items_of(cfg, name)]
+        for i, start in enumerate(range(0, len(items), size))
+    }
 
 
 def dmft_chunks(cfg: dict) -> dict[str, list[dict]]:
     """{chunk id: points}; chunk ids are '<sweep>-<index>'."""
-    size = cfg["chunks"]["dmft_points"]
-    return {
-        f"{name}-{i:04d}": chunk
-        for name in cfg["sweeps"]
-        for i, chunk in enumerate(_chunk(sweep_points(cfg, name), size))
-    }
+    return _chunks(cfg, sweep_points, cfg["chunks"]["dmft_points"])
 
 
 def sim_chunks(cfg: dict) -> dict[str, list[dict]]:
-    size = cfg["chunks"]["sim_groups"]
-    return {
-        f"{name}-{i:04d}": chunk
-        for name in cfg["sweeps"]
-        for i, chunk in enumerate(_chunk(sim_groups(cfg, name), size))
-    }
+    """{chunk id: disorder groups}; chunk ids are '<sweep>-<index>'."""
+    return _chunks(cfg, sim_groups, cfg["chunks"]["sim_groups"])

@@ -43,11 +43,7 @@ def draw(curves, fits, early, spec: dict):
             style.loglog(ax)
             if frame.empty:
                 style.note(ax, "no early-stopping rows in this selection")
-            for key, series, color, label in style.iter_series(frame, exclude=("n_samples",), color_of=color_of):
-                style.theory_sim(ax, series, "n_samples", y, yerr=yerr, color=color, label=label)
-                fit = style.fit_for(fit_rows, key)
-                if fit is not None:
-                    style.power_law(ax, fit, color=color, shift=0.6)
+            style.series_with_fits(ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",), 0.6, color_of)
             style.data_ticks(ax, frame["n_samples"])
             style.method_legend(ax)
             style.finish(ax, title=title, xlabel="training set size P", ylabel="$E_g$" if y == "eg" else "$E^*$")

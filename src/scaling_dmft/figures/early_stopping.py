@@ -28,11 +28,7 @@ def draw(curves, fits, early, spec: dict):
             style.loglog(ax)
             if frame.empty:
                 style.note(ax, "no interior optimum (all minima at the grid edge)")
-            for key, series, color, label in style.iter_series(frame, exclude=("n_samples",)):
-                style.theory_sim(ax, series, "n_samples", y, yerr=yerr, color=color, label=label)
-                fit = style.fit_for(fit_rows, key)
-                if fit is not None:
-                    style.power_law(ax, fit, color=color, shift=0.7)
+            style.series_with_fits(ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",), 0.7)
             style.data_ticks(ax, frame["n_samples"])
             style.method_legend(ax)
             style.finish(ax, xlabel="training set size P", ylabel=ylabel)

@@ -185,3 +185,12 @@ def fit_for(fits: pd.DataFrame, key: dict, method: str = THEORY, usable_only: bo
     if usable_only:
         rows = rows[rows["flag"] == ""]
     return None if rows.empty else rows.iloc[0]
+
+
+def series_with_fits(ax, frame, x, y, yerr, fit_rows, exclude, shift, color_of=None) -> None:
+    """Theory lines and simulation points per series, each with its fitted power law."""
+    for key, series, color, label in iter_series(frame, exclude=exclude, color_of=color_of):
+        theory_sim(ax, series, x, y, yerr=yerr, color=color, label=label)
+        fit = fit_for(fit_rows, key)
+        if fit is not None:
+            power_law(ax, fit, color=color, shift=shift)
