@@ -126,12 +126,12 @@ def validation_summary(curves_path: str, tolerance: dict, summary_out: str, mark
 
     curves = tables.read_table(curves_path, "curve")
     summary = summarize(curves, rel_tol=tolerance["rel_tol"], z_tol=tolerance["z_tol"])
-    tables.write_arrow_atomic(
-        __import__("pyarrow").Table.from_pandas(summary, preserve_index=False).replace_schema_metadata(
-            {f"{tables.META_PREFIX}{k}".encode(): str(v).encode() for k, v in tables.provenance(curves.attrs.get("config_hash", "")).items()}
-        ),
-        summary_out,
-    )
+    import pyarrow as pa
+
+    meta = tables.provenance(curves.attrs.get("config_hash", ""), seeds=curves.attrs.get("seeds", ""))
+    table = pa.Table.from_pandas(summary, preserve_index=False)
+    table = table.replace_schema_metadata({f"{tables.META_PREFIX}{k}".encode(): v.encode() for k, v in meta.items()})
+    tables.write_arrow_atomic(table, summary_out)
     write_markdown(summary, curves, markdown_out, tolerance)
     draw_worst(curves, summary, figure_out)
 
