@@ -38,10 +38,12 @@ def combine(signal, noise_coef, init_coef, thermal_coef, *, noise, init_var, tem
     contributes nothing.
     """
 
-    def term(scale, coef):
-        coef = np.asarray(coef, dtype=np.float64)
-        return np.where(scale == 0.0, 0.0, scale * np.where(scale == 0.0, 0.0, coef))
-
-    e_mean = np.asarray(signal, dtype=np.float64) + term(noise**2, noise_coef) + term(init_var, init_coef)
-    e_gibbs = e_mean + term(temperature, thermal_coef)
+    e_mean = np.asarray(signal, dtype=np.float64) + scaled(noise**2, noise_coef) + scaled(init_var, init_coef)
+    e_gibbs = e_mean + scaled(temperature, thermal_coef)
     return e_mean, e_gibbs
+
+
+def scaled(scale, coef):
+    """scale * coef, exactly 0 where scale == 0 (even for an infinite coefficient)."""
+    coef = np.asarray(coef, dtype=np.float64)
+    return np.where(scale == 0.0, 0.0, scale * np.where(scale == 0.0, 0.0, coef))

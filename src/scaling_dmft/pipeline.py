@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .errors import NumericalError, combine
+from .errors import NumericalError, combine, scaled
 from .grid import build_spectrum, seed_sequences, spectrum_name
 from .tables import empty_frame
 
@@ -46,11 +46,11 @@ def curve_rows(point, method, t, signal, noise_coef, init_coef, thermal_coef, eg
     init_var, temp = point["init_std"] ** 2, point["temperature"]
     eg_mean, eg = combine(signal, noise_coef, init_coef, thermal_coef, noise=point["noise"], init_var=init_var, temperature=temp)
     zeros = np.zeros_like(t)
-    scaled = {
+    components = {
         "eg_signal": np.asarray(signal, dtype=np.float64),
-        "eg_noise": combine(zeros, noise_coef, zeros, zeros, noise=point["noise"], init_var=0.0, temperature=0.0)[0],
-        "eg_init": combine(zeros, zeros, init_coef, zeros, noise=0.0, init_var=init_var, temperature=0.0)[0],
-        "eg_thermal": combine(zeros, zeros, zeros, thermal_coef, noise=0.0, init_var=0.0, temperature=temp)[1],
+        "eg_noise": scaled(point["noise"] ** 2, noise_coef),
+        "eg_init": scaled(init_var, init_coef),
+        "eg_thermal": scaled(temp, thermal_coef),
     }
     frame = pd.DataFrame(
         {
@@ -59,7 +59,7 @@ def curve_rows(point, method, t, signal, noise_coef, init_coef, thermal_coef, eg
             "t": t,
             "eg": eg,
             "eg_mean": eg_mean,
-            **scaled,
+            **components,
             "eg_sem": zeros if eg_sem is None else np.asarray(eg_sem, dtype=np.float64),
             "eg_mean_sem": zeros if eg_mean_sem is None else np.asarray(eg_mean_sem, dtype=np.float64),
             "n_seeds": np.int32(n_seeds),
