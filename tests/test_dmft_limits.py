@@ -65,6 +65,62 @@ def test_talbot_1d_2d_analytic():
     np.testing.assert_allclose(contour.invert_2d(two, t), -np.expm1(-t), atol=1e-10)
 
 
+def test_window_bounds():
+    t = np.array([1e-9, 0.1, 0.5, 0.5000000001, 1.0, 3.0, 4.0, 1e6, 1e15])
+    n, tau = contour.window(t)
+    assert np.all(tau == 2.0 ** n.astype(float))
+    assert np.all((tau / 2 < t) & (t <= tau))  # rho = t/tau in (1/2, 1]
+    np.testing.assert_array_equal(n[[2, 3, 4, 6]], [-1, 0, 0, 2])  # powers of two are the top of their window
+
+
+@pytest.mark.parametrize("rho", [0.5 + 1e-12, 0.6, 0.75, 0.9, 1.0])
+def test_talbot_window_analytic(rho):
+    """The contour of tau used at t = rho tau: sums of exponentials over 7 decades of rates (a power-law
+    spectrum, the shape of the DMFT transforms) and a branch cut; accuracy relative to the curve scale."""
+    tau = np.logspace(-2, 4, 7)
+    t = rho * tau
+    k = contour.active(20)
+    s, _ = contour.talbot(20)
+    z = s[None, :k] / tau[:, None]
+    lam = np.arange(1, 4001.0) ** -1.5
+    c = lam.copy()
+    one = (c / (z[..., None] + lam)).sum(-1)
+    exact = (c * np.exp(-np.outer(t, lam))).sum(-1)
+    np.testing.assert_allclose(contour.invert_1d(one, t, 20, tau), exact, atol=5e-12 * c.sum())
+    zc = np.concatenate([z, np.conj(z[:, 1:])], axis=1)
+    two = np.einsum("m,bjm,blm->bjl", c, 1.0 / (z[..., None] + lam), 1.0 / (zc[..., None] + lam))
+    exact2 = (c * np.exp(-2.0 * np.outer(t, lam))).sum(-1)
+    np.testing.assert_allclose(contour.invert_2d(two, t, 20, tau), exact2, atol=3e-11 * c.sum())
+    got = contour.invert_1d(1.0 / np.sqrt(z + 1.0), t, 20, tau)  # e^{-t}/sqrt(pi t): 1.3e-11 relative measured at rho = 1/2
+    assert np.max(np.abs(got - np.exp(-t) / np.sqrt(np.pi * t)) * np.sqrt(np.pi * t)) < 5e-11
+
+
+@pytest.mark.parametrize("n,p,gamma", [(512, 512, 1e-3), (INF, 256, 0.0), (128, 512, 1e-1)])
+def test_window_independence(n, p, gamma):
+    """A time's value does not depend on the other requested times (they change the windows marched
+    through and the start of the continuation), and the curve is continuous across a window boundary
+    (t = 2^k uses rho = 1 of window k, t (1 + 1e-12) rho ~ 1/2 of window k + 1)."""
+    modes = powerlaw(1.5, 1.5, 2000).modes(exact_modes=2000)
+    kw = dict(n_features=n, n_samples=p, weight_decay=gamma)
+    many = np.logspace(-1, 6, 57)
+    full = dmft.solve(modes, times=many, **kw)
+    names = ("signal", "noise", "init", "thermal")
+    for idx in (0, 20, 56):
+        alone = dmft.solve(modes, times=[many[idx]], **kw)
+        for name in names:
+            a, b = getattr(alone, name)[0], getattr(full, name)[idx]
+            scale = max(abs(getattr(full, name)).max(), 1e-300)
+            assert abs(a - b) <= 1e-12 * scale, (name, idx, a, b)
+    edges = 2.0 ** np.arange(-3, 20, 4)
+    both = dmft.solve(modes, times=np.sort(np.concatenate([edges, edges * (1 + 1e-12)])), **kw)
+    for name in names:
+        v = getattr(both, name).reshape(-1, 2)
+        scale = max(abs(v).max(), 1e-300)
+        # difference = 1e-12 t f'(t) (<~ 1e-12 f for these power-law-like curves) + the inversion errors of the
+        # two contours (~3e-12 of the scale for 1-D, ~1e-11 for the 2-D signal sum: contour.py)
+        np.testing.assert_allclose(v[:, 0], v[:, 1], rtol=0, atol=1e-10 * scale)
+
+
 # ------------------------------------------------------------------------------------------
 # N, P -> inf: exact population gradient flow
 # ------------------------------------------------------------------------------------------
@@ -303,3 +359,33 @@ def test_init_weight_decay_shift_identity(n, p):
     cg = dmft.solve(modes, n_features=n, n_samples=p, weight_decay=gamma, times=t).init
     np.testing.assert_allclose(cg, np.exp(-2 * gamma * t) * c0, rtol=1e-9)
     assert np.all(cg[t * gamma < 300] > 0)  # relative accuracy down to e^{-600}; beyond that the value underflows
+
+
+@pytest.mark.parametrize("zero_from", [-3, 2, 9, 14])
+def test_zero_rays_join(zero_from):
+    """The gamma = 0 twins that join the march at window `zero_from` (started from their gamma twins) equal
+    kappa and df of a separate gamma = 0 march from the start, wherever the join is put: early (a tiny step
+    -gamma in w), late (|w| ~ gamma, where the join may fall back to marching the twins from the start)."""
+    from scaling_dmft.dmft.kappa import KappaSolver, ModeSums
+
+    sums = ModeSums(powerlaw(1.5, 1.5, 2000).modes(exact_modes=2000))
+    solver = KappaSolver(sums, 1 / 256, 1 / 256)
+    s = contour.talbot(20)[0][: contour.active(20)]
+    gamma, n_lo, n_hi = 1e-2, -3, 16
+    k, df, diag = solver.windows(s, n_lo, n_hi, gamma, zero_from)
+    k0, df0, _ = solver.windows(s, n_lo, n_hi, 0.0)
+    kg, dfg, _ = solver.windows(s, n_lo, n_hi, gamma)
+    ke = s.size
+    rows = np.arange(n_lo, n_hi + 1) >= zero_from
+    np.testing.assert_allclose(k[:, :ke], kg, rtol=1e-12)
+    np.testing.assert_allclose(df[:, :ke], dfg, rtol=1e-12)
+    np.testing.assert_allclose(k[rows, ke:], k0[rows], rtol=1e-12)
+    np.testing.assert_allclose(df[rows, ke:], df0[rows], rtol=1e-12)
+    if "zero_rays_join" in diag:  # joined: the twins are not computed before the join
+        assert np.all(np.isnan(k[~rows, ke:]))
+    else:  # fell back to marching the twins from the start: every window computed
+        np.testing.assert_allclose(k[:, ke:], k0, rtol=1e-12)
+    if n_lo < zero_from <= 2:  # |s_j| / tau >= 8 / 4 = 200 gamma at the join: it must succeed
+        assert diag["zero_rays_join"] == 2.0**zero_from
+    if zero_from == 14:  # |s_0| / tau = 5e-4 << gamma: the step -gamma in w is too large, the fallback is taken
+        assert "zero_rays_join" not in diag

@@ -13,13 +13,15 @@ thermal coefficient Theta(t) (per temperature); `errors(noise=, init_var=, tempe
 them into (E_mean, E_g) with scaling_dmft.errors.combine. N = inf or P = inf (math.inf) mean
 1/N = 0 or 1/P = 0 everywhere; t = inf gives the static closed forms.
 
-Method: fixed Talbot contour with K = 20 nodes (1-D for noise/init/thermal, 2-D for the signal; the
-three nodes with |c_j| < 1e-19 max|c| are skipped, contour.py); kappa(z) by continuation along the
-Talbot rays in tau (coarse vectorised march with predictor-corrector Newton and branch protection,
-then one vectorised Newton for all requested times from a Hermite predictor, kappa.py); R_1, R_2 in
+Method: fixed Talbot contour with K = 20 nodes (1-D for noise/init/thermal, 2-D for the signal), shared
+by all times of a window 2^(n-1) < t <= 2^n (contour.py; the two outermost nodes, whose weights are
+below 1e-15 of the largest, are skipped), so that kappa, the mode sums and the transforms are computed
+once per window (24 windows for 100 times over 1e-1..1e6) instead of once per time; kappa(z) by
+continuation along the Talbot rays through the windows (cubic Hermite predictor, Newton corrector,
+branch protection, then one vectorised Newton polish of all window points, kappa.py); R_1, R_2 in
 the stable forms near the ridgeless limit; the four bilinear mode sums of the signal as one real
-matrix product per time (curves.py); mode sums compressed panel-wise in log(lambda) with
-moment-matching Gauss-Legendre weights (compress.py, ~1e-10 relative; compress=False disables it);
+matrix product per window (curves.py); mode sums compressed panel-wise in log(lambda) with
+moment-matching Gauss-Legendre weights (compress.py, ~1e-11 relative; compress=False disables it);
 t = inf closed forms in static.py.
 
 Validity range:
@@ -28,7 +30,8 @@ Validity range:
 * Hard edge: N = P with gamma = 0 at very late times (t >~ N^2 in spectrum units) the finite-size
   deviations grow with t (the simulation mean is also heavy-tailed there); the theory still is the
   N, P -> inf limit.
-* Talbot absolute accuracy ~1e-13 of the curve scale (the 2-D sum amplifies roundoff ~e^{0.8K});
+* Talbot absolute accuracy ~1e-11 of the curve scale for the 2-D signal sum (it amplifies roundoff
+  ~e^{0.8 K rho}) and ~3e-12 for the 1-D sums, over rho = t/tau in (1/2, 1] (contour.py);
   exponentially small pieces (e.g. C(2t) for gamma t >> 1 without the shift) are noise at that level.
 * Spectra: any positive eigenvalues and non-negative target powers with positive mode weights
   (exact modes or the compressed tail quadrature of Spectrum.modes()). t = inf at gamma = 0 needs

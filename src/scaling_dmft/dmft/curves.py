@@ -2,22 +2,25 @@
 
 gradient-flow.md sections 3.1, 3.2 and 4 (items 4-6); langevin-bayes.md sections 0 and 3.
 
-Signal (S), per time t, nodes z_j = s_j/t, kappa_j = kappa(z_j), h_j = 1/(lambda + kappa_j):
+All transforms are evaluated per window (contour.py: the times 2^(n-1) < t <= 2^n share the nodes
+z_j = s_j/tau, tau = 2^n) and inverted per time with the weights W_j(t; tau).
+
+Signal (S), per window, kappa_j = kappa(z_j), h_j = 1/(lambda + kappa_j):
 
     E_S(z1,z2) = kappa1 kappa2/(z1 z2) [w1 (1 - j2/N) + j1 w2/N] / [(1 - j2/P)(1 - j2/N) - kappa1 kappa2 j1^2/(NP)]
 
 with w1 = sum c h1 h2, w2 = sum lambda c h1 h2, j1 = sum lambda h1 h2, j2 = sum lambda^2 h1 h2 (weights omega_j of
 Modes). The four bilinear sums for rows j >= 0 against all 2K-1 columns are one matrix product
-(4K x M)(M x (2K-1)) per time, batched over times. Inverted with the 2-D Talbot sum.
+(8K x M)(M x 2K) per window (real arithmetic), batched over a few windows. Inverted with the 2-D Talbot sum.
 
-Label noise (per sigma^2), pair z1 = s/t, z2 = s/(2t) on the same ray:
+Label noise (per sigma^2), pair z1 = s/tau, z2 = s/(2 tau) on the same ray (windows n and n+1):
     Nz(t) = L^-1[ [Acal]_12 / (P s [g]_12) ](t),
     [g]_12 = R_1(2) R_2(2) + kappa1 j1 (R_2(2)/P + R_1(1)/N),  [Acal]_12 = j2 R_2(2) + kappa1 df(kappa1) j1/N
 (elementwise pair sums j1, j2 -- no divided differences of kappa).
 
 Init (per sigma0^2): C(2t) = L^-1[m](2t), m = df/R_1 = C~(z); where 2 gamma t > 1 the gamma-shifted form
-C(2t) = e^{-2 gamma t} L^-1[m|_{gamma=0}](2t) (gamma = 0 rays, marched together with the gamma rays), so
-that a decaying C(2t) keeps its relative accuracy instead of sinking into the 1e-13 absolute noise.
+C(2t) = e^{-2 gamma t} L^-1[m|_{gamma=0}](2t) (gamma = 0 rays, joining the march of the gamma rays late), so
+that a decaying C(2t) keeps its relative accuracy instead of sinking into the ~1e-12 absolute noise.
 
 Thermal (per T): Theta(t) = L^-1[C~(z)/z](2t), the one-point route (never the two-time kernel
 2T/(z1+z2) with a separable double sum: langevin-bayes.md 5.2b).
@@ -34,15 +37,16 @@ from .kappa import KappaSolver, ModeSums, stable_r
 # 2-D Talbot: relative roundoff amplification estimate eps * sum|terms| must stay below this fraction
 # of the curve scale (target variance), else the inversion is "visibly unreliable"
 TALBOT_RELIABILITY = 1e-7
-TIME_CHUNK = 8
+WINDOW_CHUNK = 4  # windows per batched GEMM of the bilinear sums (small: the (8K x M) operands of a chunk stay in cache; measured fastest at 4)
 SHIFT_FROM = 1.0  # 2 gamma t above which the init term uses the gamma-shifted form
+ZERO_JOIN = 32.0  # |w| / gamma where the gamma = 0 rays start from the gamma rays (one step -gamma in w)
 
 
-def _bilinear(sums: ModeSums, kappa: np.ndarray):
-    """w1, w2, j1, j2 for rows h_j = 1/(lambda + kappa_j) (B, K) against columns [h, conj h[1:]]: each (B, K, 2K-1).
+def _bilinear(sums: ModeSums, kappa: np.ndarray, out: np.ndarray):
+    """w1, w2, j1, j2 for rows h_j = 1/(lambda + kappa_j) (B, K) against columns [h, conj h[1:]] into out (B, 4, K, 2K-1).
 
-    Real arithmetic: with h = u + i v and X = [U; V] (2K x M), one GEMM [X a_1; ..; X a_4] X^T per time gives
-    UU, UV, VU, VV for the four weight vectors a; then sum a h_j h_l = UU - VV + i(UV + VU) and
+    Real arithmetic: with h = u + i v and X = [U; V] (2K x M), one GEMM [X a_1; ..; X a_4] X^T per window
+    gives UU, UV, VU, VV for the four weight vectors a; then sum a h_j h_l = UU - VV + i(UV + VU) and
     sum a h_j conj(h_l) = UU + VV + i(VU - UV).
     """
     b, k = kappa.shape
@@ -55,84 +59,96 @@ def _bilinear(sums: ModeSums, kappa: np.ndarray):
     np.multiply(d, inv, out=x[:, :k])
     np.multiply(-ki, inv, out=x[:, k:])
     y = (x[:, None] * sums.bilinear_weights[None, :, None, :]).reshape(b, 8 * k, -1)  # (B, 8K, M)
-    g = y @ x.transpose(0, 2, 1)  # (B, 8K, 2K)
-    out = []
-    for m in range(4):
-        blk = g[:, 2 * k * m : 2 * k * (m + 1)]
-        uu, uv = blk[:, :k, :k], blk[:, :k, k:]
-        vu, vv = blk[:, k:, :k], blk[:, k:, k:]
-        same = (uu - vv) + 1j * (uv + vu)
-        conj = (uu + vv) + 1j * (vu - uv)
-        out.append(np.concatenate([same, conj[:, :, 1:]], axis=2))
-    return out
+    g = (y @ x.transpose(0, 2, 1)).reshape(b, 4, 2, k, 2, k)  # [window, weight, U/V row, j, U/V column, l]
+    uu, uv, vu, vv = g[:, :, 0, :, 0], g[:, :, 0, :, 1], g[:, :, 1, :, 0], g[:, :, 1, :, 1]
+    out.real[..., :k] = uu - vv
+    out.imag[..., :k] = uv + vu
+    out.real[..., k:] = (uu + vv)[..., 1:]
+    out.imag[..., k:] = (vu - uv)[..., 1:]
 
 
-def signal_curve(sums, inv_n, inv_p, t, kap, s, n_nodes):
-    """E_S(t) for finite t (T,), kappa at z = s/t (T, K). Returns (values, error estimate)."""
-    out = np.empty(t.size)
-    err = np.empty(t.size)
-    for a in range(0, t.size, TIME_CHUNK):
-        sl = slice(a, a + TIME_CHUNK)
-        tb, kb = t[sl], kap[sl]
-        w1, w2, j1, j2 = _bilinear(sums, kb)
-        z = s[None, :] / tb[:, None]
-        zc = np.concatenate([z, np.conj(z[:, 1:])], axis=1)
-        kc = np.concatenate([kb, np.conj(kb[:, 1:])], axis=1)
-        kk = kb[:, :, None] * kc[:, None, :]
-        zz = z[:, :, None] * zc[:, None, :]
-        num = w1 * (1.0 - j2 * inv_n) + j1 * w2 * inv_n
-        den = (1.0 - j2 * inv_p) * (1.0 - j2 * inv_n) - kk * j1 * j1 * (inv_n * inv_p)
-        vals = kk / zz * num / den
-        out[sl] = contour.invert_2d(vals, tb, n_nodes)
-        wt = np.abs(contour.weights(tb, n_nodes))[:, : s.size]
-        wc = np.concatenate([wt, wt[:, 1:]], axis=1)
-        err[sl] = 2.2e-16 * np.einsum("bj,bjl,bl->b", wt, np.abs(vals), wc) * 2.0
-    return out, err
+
+def signal_transform(sums, inv_n, inv_p, kap, z):
+    """E_S(z_j, z_l) per window: kap, z (W, K) -> (W, K, 2K-1) (rows j >= 0, columns [z, conj z[1:]])."""
+    nw, k = kap.shape
+    sums4 = np.empty((nw, 4, k, 2 * k - 1), dtype=np.complex128)
+    for a in range(0, nw, WINDOW_CHUNK):  # the GEMMs in small chunks (cache), the formula on all windows at once
+        sl = slice(a, a + WINDOW_CHUNK)
+        _bilinear(sums, kap[sl], sums4[sl])
+    w1, w2, j1, j2 = (sums4[:, m] for m in range(4))
+    q = kap / z  # kappa_1 kappa_2 / (z_1 z_2) = q_1 q_2
+    qq = q[:, :, None] * np.concatenate([q, np.conj(q[:, 1:])], axis=1)[:, None, :]
+    den = 1.0 - inv_p * j2
+    if inv_n == 0.0:
+        num = w1
+    else:
+        b = 1.0 - inv_n * j2
+        num = w1 * b
+        num += inv_n * j1 * w2
+        den *= b
+        if inv_p != 0.0:
+            kc = np.concatenate([kap, np.conj(kap[:, 1:])], axis=1)
+            j1 *= j1
+            j1 *= kap[:, :, None] * kc[:, None, :]
+            den -= (inv_n * inv_p) * j1
+    num *= qq
+    num /= den
+    return num
+
+
+def talbot_error_2d(vals, weights):
+    """Roundoff estimate of invert_2d: eps sum |W_j||F_jl||W_l| (both halves); weights W_j(t; tau) (T, K)."""
+    wt = np.abs(weights)[:, : vals.shape[-2]]
+    wc = np.concatenate([wt, wt[:, 1:]], axis=1)
+    return 2.2e-16 * np.einsum("bj,bjl,bl->b", wt, np.abs(vals), wc) * 2.0
 
 
 def pair_sums(sums, k1, k2):
-    """Elementwise j1 = sum lambda h1 h2, j2 = sum lambda^2 h1 h2 for kappa arrays of equal shape."""
-    j1 = np.empty(k1.shape, dtype=np.complex128)
-    j2 = np.empty(k1.shape, dtype=np.complex128)
-    for a in range(0, k1.shape[0], TIME_CHUNK):
-        sl = slice(a, a + TIME_CHUNK)
-        hh = sums.h(k1[sl]) * sums.h(k2[sl])
-        j1[sl] = hh @ sums.wl
-        j2[sl] = hh @ sums.wl2
-    return j1, j2
+    """Elementwise j1 = sum lambda h1 h2, j2 = sum lambda^2 h1 h2 for kappa arrays of equal shape (W, K)."""
+    h = sums.lam + k1[..., None]
+    h *= sums.lam + k2[..., None]
+    np.reciprocal(h, out=h)
+    j = h @ sums.pair_weights  # (W, K, 2)
+    return j[..., 0], j[..., 1]
 
 
 def dynamic_curves(sums: ModeSums, inv_n: float, inv_p: float, gamma: float, t: np.ndarray, n_nodes: int):
-    """signal, noise, init, thermal at finite times t (sorted or not), plus diagnostics."""
+    """signal, noise, init, thermal at finite times t (any order), plus diagnostics.
+
+    Every t uses the Talbot contour of its window tau = 2^n (contour.window); the transforms are
+    evaluated once per window (index a below) and inverted per time. Quantities at 2t live in window n+1.
+    """
     s_all, _ = contour.talbot(n_nodes)
     s = s_all[: contour.active(n_nodes)]
     ke = s.size
+    n_t, tau = contour.window(t)
+    n_lo, n_hi = int(n_t.min()), int(n_t.max()) + 1
+    used, at = np.unique(n_t, return_inverse=True)  # windows of the requested times; t -> row of `used`
+    i1 = used - n_lo  # rows of the window arrays: window of t
+    i2 = i1 + 1  # window of 2t
+    tau_u = np.ldexp(1.0, used)
     solver = KappaSolver(sums, inv_n, inv_p)
-    taus = np.unique(np.concatenate([t, 2.0 * t]))
-    i1 = np.searchsorted(taus, t)
-    i2 = np.searchsorted(taus, 2.0 * t)
     # init: the gamma-shifted form where e^{-2 gamma t} < e^{-SHIFT_FROM} (relative accuracy of a decaying
     # C(2t)); for smaller 2 gamma t the plain inversion of m loses at most a factor e^{SHIFT_FROM} relative
     use_shift = (2.0 * gamma * t > SHIFT_FROM) if gamma > 0.0 else np.zeros(t.size, dtype=bool)
     shifted = bool(use_shift.any()) and inv_n + inv_p > 0.0
-    if shifted:  # gamma = 0 rays (init term, gamma-shifted form) ride along, needed at 2t only
-        rays = np.concatenate([s, s])
-        shifts = np.concatenate([np.full(ke, gamma), np.zeros(ke)])
-        need = np.zeros((taus.size, 2 * ke), dtype=bool)
-        need[:, :ke] = True
-        need[i2[use_shift], ke:] = True
-    else:
-        rays, shifts, need = s, np.full(ke, gamma), None
-    kap_all, df_all, diag = solver.continuation(rays, taus, shifts, need)
+    # gamma = 0 rays (init term, gamma-shifted form), needed at 2t > 1/gamma only: they join the march at the
+    # last window with |s_j|/tau >= ZERO_JOIN gamma on every ray (before any window they are needed in)
+    zero_from = int(np.floor(np.log2(np.min(np.abs(s)) / (ZERO_JOIN * gamma)))) if shifted else None
+    kap_all, df_all, diag = solver.windows(s, n_lo, n_hi, gamma, zero_from)
     kap, df = kap_all[:, :ke], df_all[:, :ke]
     k1, k2, df1, df2 = kap[i1], kap[i2], df[i1], df[i2]
-    z1 = s[None, :] / t[:, None]
+    z1 = s[None, :] / tau_u[:, None]
     z2 = z1 / 2.0
     r11, r21 = stable_r(k1, z1 + gamma, df1, inv_n, inv_p)
     r12, r22 = stable_r(k2, z2 + gamma, df2, inv_n, inv_p)
     min_r = float(min(np.min(np.abs(r11)), np.min(np.abs(r21)), np.min(np.abs(r12)), np.min(np.abs(r22))))
 
-    signal, sig_err = signal_curve(sums, inv_n, inv_p, t, k1, s, n_nodes)
+    wt = contour.weights(t, n_nodes, tau)[:, :ke]  # W_j(t; tau); at 2t in window n+1: W_j(2t; 2 tau) = W_j(t; tau)/2
+    wt2 = wt / 2.0
+    vals = signal_transform(sums, inv_n, inv_p, k1, z1)[at]
+    signal = contour.invert_2d(vals, t, w=wt)
+    sig_err = talbot_error_2d(vals, wt)
 
     # label noise (per sigma^2)
     if inv_p == 0.0:
@@ -141,27 +157,30 @@ def dynamic_curves(sums: ModeSums, inv_n: float, inv_p: float, gamma: float, t: 
         j1, j2 = pair_sums(sums, k1, k2)
         gdd = r12 * r22 + k1 * j1 * (r22 * inv_p + r11 * inv_n)
         add = j2 * r22 + k1 * df1 * j1 * inv_n
-        noise = contour.invert_1d(add * inv_p / (z1 * gdd), t, n_nodes)
+        noise = contour.invert_1d((add * inv_p / (z1 * gdd))[at], t, w=wt)
 
-    # thermal: Theta(t) = L^-1[m(z)/z](2t), m = C~ = df/R_1 at z = s/(2t)
+    # thermal: Theta(t) = L^-1[m(z)/z](2t), m = C~ = df/R_1 at z = s/(2 tau)  (window of 2t)
     m2 = df2 / r12
-    thermal = contour.invert_1d(m2 / z2, 2.0 * t, n_nodes)
+    thermal = contour.invert_1d((m2 / z2)[at], 2.0 * t, w=wt2)
 
     # init: C(2t)
-    init = contour.invert_1d(m2, 2.0 * t, n_nodes)
+    init = contour.invert_1d(m2[at], 2.0 * t, w=wt2)
     if use_shift.any():
         sel = np.flatnonzero(use_shift)
-        z2s = z2[sel]
+        rows = np.unique(at[sel])  # windows of the shifted times
+        z2s = z2[rows]
         if shifted:
-            k0, df0 = kap_all[i2[sel], ke:], df_all[i2[sel], ke:]
+            k0, df0 = kap_all[i2[rows], ke:], df_all[i2[rows], ke:]
         else:  # N = P = inf: kappa = z exactly
             k0 = z2s
             df0 = sums.h(z2s) @ sums.wl
         r10, _ = stable_r(k0, z2s, df0, inv_n, inv_p)
-        init[sel] = np.exp(-2.0 * gamma * t[sel]) * contour.invert_1d(df0 / r10, 2.0 * t[sel], n_nodes)
+        vals0 = (df0 / r10)[np.searchsorted(rows, at[sel])]
+        init[sel] = np.exp(-2.0 * gamma * t[sel]) * contour.invert_1d(vals0, 2.0 * t[sel], w=wt2[sel])
 
     diag.update(
         kappa_evaluations=solver.evaluations,
+        windows=int(used.size),
         min_abs_R=min_r,
         talbot_error_estimate=float(np.max(sig_err)) if t.size else 0.0,
     )

@@ -5,12 +5,13 @@ gradient-flow.md section 3 (equation K) and section 4 items 2, 3, 8; langevin-ba
 * `ModeSums` holds the mode-sum weights (sum_k -> sum_j weights_j, Modes of spectrum.py) and
   evaluates df(kappa) = sum lambda/(lambda+kappa) and df'(kappa) for a whole array of kappa as
   matrix-vector products over a (nodes x modes) array.
-* `continuation` solves (K) on all Talbot rays w = s_j/tau + gamma at once, marching in log tau
+* `windows` solves (K) on all Talbot rays w = s_j/tau + gamma at once, marching in log tau
   from a tau where |w| >> lambda_max + gamma + tr(Lambda)(1/N + 1/P) (there kappa ~= w) through every
-  requested tau, with step ratio <= 1.4: predictor kappa + dw/g'(kappa), Newton corrector on
+  window tau = 2^n (contour.py), one step per window: cubic Hermite predictor, Newton corrector on
   g(kappa) = kappa R_1 R_2 - w. A step is rejected (and the log step halved) when Newton does not
   converge, lands more than 5% from the predictor, or leaves the physical branch
-  (Im kappa Im w >= 0, Re kappa > 0 on the real ray).
+  (Im kappa Im w >= 0, Re kappa > 0 on the real ray). The march stops each step at ~1e-10; one
+  vectorised Newton over all window points then gives kappa and df to full accuracy.
 * `stable_r` returns R_1, R_2 without forming the vanishing factor as 1 - df/P near the ridgeless
   limit: R_1 = w/(kappa R_2) if P <= N, R_2 = w/(kappa R_1) if N < P, R_1 = R_2 = sqrt(w/kappa) if N = P.
 * `kappa_static` is the real root on (kappa*, inf), kappa* solving df(kappa*) = min(N, P).
@@ -33,10 +34,14 @@ NEWTON_FAIL = 1e-9
 # the (|g'|/scale)^2 factor (scale = |R1 R2| + |kappa df' (R2/P + R1/N)|) tightens it where g' cancels
 NEWTON_FIRST = 1e-8  # relative step above which a node counts as not converged
 NEWTON_MAXIT = 60
-MAX_RATIO = 1.4  # largest step ratio in tau of the continuation
+MAX_RATIO = 2.0  # largest step ratio in tau of the continuation: one step per window (sqrt 2 after a rejection)
+# the march only tracks the branch and supplies starting points: it stops at a relative error ~1e-10
+# (step 1e-5); `windows` then polishes the window points with one vectorised Newton step to ~1e-16
+MARCH_FIRST = 1e-5
+MARCH_TARGET = 1e-10
+START_FACTOR = 1e2  # |w| / scale at the start of the continuation
 BRANCH_TOL = 0.05  # largest relative distance between predictor and corrector
 MAX_REJECTIONS = 2000
-CHUNK_ELEMENTS = 300_000  # (points x modes) per vectorised Newton batch (cache-sized)
 
 
 class ModeSums:
@@ -64,9 +69,11 @@ class ModeSums:
         self.lam = lam
         self.w0 = w0
         self.wl = w0 * lam
+        self.wl_c = self.wl.astype(np.complex128)  # complex copy: h @ wl_c is one zgemv
         self.wl2 = w0 * lam * lam
         self.wc = w1
         self.wlc = w1 * lam
+        self.pair_weights = np.stack([self.wl, self.wl2], axis=1).astype(np.complex128)  # (M, 2) for curves.pair_sums
         self.bilinear_weights = np.stack([self.wc, self.wlc, self.wl, self.wl2])  # (4, M) for curves._bilinear
         self.trace = float(self.wl.sum())
         self.target = float(w1.sum())
@@ -76,25 +83,12 @@ class ModeSums:
         return 1.0 / (self.lam + np.asarray(kappa)[..., None])
 
     def df_dfp(self, kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """df(kappa) and df'(kappa) for a 1-D complex array of kappa (real arithmetic on (n, M) arrays)."""
-        ki = kappa.imag
-        d = self.lam + kappa.real[:, None]
-        inv = d * d
-        inv += (ki * ki)[:, None]
-        np.reciprocal(inv, out=inv)
-        np.multiply(d, inv, out=d)  # d <- Re h = d/|d|^2; Im h = -ki inv
-        wl = self.wl
-        s0 = d @ wl
-        s1 = inv @ wl
-        tmp = d * inv
-        s4 = tmp @ wl
-        np.multiply(inv, inv, out=inv)
-        s3 = inv @ wl
-        np.multiply(d, d, out=d)
-        s2 = d @ wl
-        df = s0 - 1j * ki * s1
-        dfp = -(s2 - ki * ki * s3) + 2j * ki * s4
-        return df, dfp
+        """df(kappa) = sum w lambda h and df'(kappa) = -sum w lambda h^2, h = 1/(lambda + kappa), for a 1-D complex array."""
+        h = self.lam + np.asarray(kappa, dtype=np.complex128)[:, None]
+        np.reciprocal(h, out=h)
+        df = h @ self.wl_c
+        np.multiply(h, h, out=h)
+        return df, -(h @ self.wl_c)
 
     def df_real(self, kappa: float) -> float:
         return float(np.dot(self.wl, 1.0 / (self.lam + kappa)))
@@ -173,93 +167,127 @@ class KappaSolver:
         ok = np.isfinite(k) & (done | (rel < NEWTON_FAIL))
         return k, gp_out, df_out, ok, rel
 
-    def continuation(self, s: np.ndarray, taus: np.ndarray, gamma, need: np.ndarray | None = None):
-        """kappa at w = s_j/tau + gamma_j for every tau in `taus` (sorted, finite, > 0); shape (len(taus), R).
+    def newton_all(self, w: np.ndarray, k0: np.ndarray, first: float = NEWTON_FIRST, target: float = 1e-16):
+        """Newton for a few rays together (the march), without per-element bookkeeping (an element that has
+        stopped takes further steps of roundoff size, which is harmless); returns the same tuple as `newton`.
 
-        `s` (R,) ray directions, `gamma` scalar or (R,) per-ray shifts (the gamma = 0 rays of the init
-        term ride along with the gamma rays in one march); `need` (len(taus), R) optionally restricts
-        phase 2 to the points that are used (others are returned as NaN).
+        Stopping rule as in `newton`, with the accuracy as parameters: a step r < first (|g'|/scale)^2, or
+        r < 1e-7 and the quadratic-rate estimate of the remaining error r^3/r_prev^2 < target.
+        """
+        inv_n, inv_p = self.inv_n, self.inv_p
+        k = k0
+        prev = np.full(k.shape, np.inf)
+        done = np.zeros(k.shape, dtype=bool)
+        for _ in range(NEWTON_MAXIT):
+            df, dfp = self.sums.df_dfp(k)
+            self.evaluations += 1
+            r1 = 1.0 - df * inv_p
+            r2 = 1.0 - df * inv_n
+            r12 = r1 * r2
+            side = k * dfp * (r2 * inv_p + r1 * inv_n)
+            gp = r12 - side
+            step = (k * r12 - w) / gp
+            with np.errstate(invalid="ignore", divide="ignore"):
+                r = np.abs(step / k)
+                cond = np.abs(gp) / (np.abs(r12) + np.abs(side))
+            k = k - step
+            done |= (r < first * cond * cond) | ((r < 1e-7) & (r * r * r < target * prev * prev))
+            prev = r
+            if done.all() or not np.isfinite(r).all():
+                break
+        ok = np.isfinite(k) & (done | (r < NEWTON_FAIL))
+        return k, gp, df - dfp * step, ok, r
 
-        Two phases. (1) Branch tracking: all K rays march together on a geometric grid in tau (ratio
-        MAX_RATIO, halved in log tau on rejection) from the start up to max(taus). (2) Every requested
-        tau is solved at once (vectorised Newton over tau x rays) from the linear predictor of the
-        nearest grid point below it (ratio <= MAX_RATIO, the same step the march takes), with the same
-        acceptance tests; a row that fails is marched from that grid point instead.
-        Returns (kappa, df, diagnostics dict).
+    def windows(self, s: np.ndarray, n_lo: int, n_hi: int, gamma: float, zero_from: int | None = None):
+        """kappa and df at w = s_j/tau + gamma for the window taus tau = 2^n, n = n_lo..n_hi; shape (n_hi - n_lo + 1, R).
+
+        All rays `s` (R,) march together in log tau through the windows (ratio 2; the step is halved in
+        log tau after a rejection) from a start where |w| >= START_FACTOR (lambda_max + gamma +
+        tr(Lambda)(1/N + 1/P)) (kappa ~= w), to a relative accuracy ~1e-10 (MARCH_FIRST); then one
+        vectorised Newton over all window points brings kappa to full accuracy (usually a single
+        evaluation) and gives df there. Returns (kappa, df, diagnostics dict).
+
+        `zero_from` (a window index, gamma > 0): the gamma = 0 twins w = s_j/tau of the rays (the
+        gamma-shifted init term) are added as columns R..2R-1 from that window on (NaN before it). They
+        join the march there, started from their gamma twins by one step -gamma in w (predictor
+        kappa - gamma/g'(kappa), Newton, the branch tests); the caller puts the join a few windows
+        before the first one it needs, where |s_j|/tau >> gamma. Should the join fail, the twins
+        march from the start like the other rays.
         """
         s = np.asarray(s, dtype=np.complex128)
-        taus = np.asarray(taus, dtype=np.float64)
-        n_t, n_k = taus.size, s.size
-        gamma = np.broadcast_to(np.asarray(gamma, dtype=np.float64), s.shape)
-        if need is None:
-            need = np.ones((n_t, n_k), dtype=bool)
+        n_lo, n_hi = int(n_lo), int(n_hi)
+        taus = np.ldexp(1.0, np.arange(n_lo, n_hi + 1))
         # max_newton_step: largest relative size of a final Newton step (the error after it is ~ its square)
-        diag = {"steps": 0, "rejected": 0, "max_newton_step": 0.0, "fallback_rows": 0}
-        if n_t == 0:
-            return np.empty((0, n_k), np.complex128), np.empty((0, n_k), np.complex128), diag
-        if self.inv_n == 0.0 and self.inv_p == 0.0:
-            w = s[None, :] / taus[:, None] + gamma
-            df = np.full(w.shape, np.nan, dtype=np.complex128)
-            df[need] = self.sums.df_dfp(w[need])[0]
-            return np.where(need, w, np.nan), df, diag
-        scale = self.sums.lam_max + float(gamma.max()) + self.sums.trace * (self.inv_n + self.inv_p)
+        diag = {"steps": 0, "rejected": 0, "max_newton_step": 0.0}
+        if zero_from is not None and gamma > 0.0:
+            gammas = np.concatenate([np.full(s.size, float(gamma)), np.zeros(s.size)])
+            rays = np.concatenate([s, s])
+        else:
+            zero_from, gammas, rays = None, np.full(s.size, float(gamma)), s
+        if self.inv_n == 0.0 and self.inv_p == 0.0:  # kappa = w exactly
+            w = rays[None, :] / taus[:, None] + gammas
+            return w, self.sums.df_dfp(w.ravel())[0].reshape(w.shape), diag
+        scale = self.sums.lam_max + float(gamma) + self.sums.trace * (self.inv_n + self.inv_p)
         smin = float(np.min(np.abs(s)))
-        tau0 = min(float(taus[0]), smin / (1e3 * scale))
-        w0 = s / tau0 + gamma
-        k0, gp0, df0, ok, rel = self.newton(w0, w0)
-        if not np.all(ok) or not self._on_branch(k0, w0):
-            raise NumericalError(f"kappa: Newton failed at the start of the continuation (tau = {tau0:.3g}, |w| >= {smin / tau0:.3g})")
-        diag["max_newton_step"] = float(np.max(rel))
-        # phase 1: grid
-        n_grid = max(0, int(math.ceil(math.log(taus[-1] / tau0) / math.log(MAX_RATIO) - 1e-12)))
-        grid = tau0 * MAX_RATIO ** np.arange(1, n_grid + 1)
-        if n_grid:
-            grid[-1] = taus[-1]
-        gk, ggp, gdf = self._march(s, grid, gamma, (tau0, w0, k0, gp0, df0), diag)
-        grid = np.concatenate([[tau0], grid])
-        gk = np.concatenate([k0[None], gk])
-        ggp = np.concatenate([gp0[None], ggp])
-        gdf = np.concatenate([df0[None], gdf])
-        # phase 2: all requested taus at once. Predictor: cubic Hermite interpolation in u = 1/tau between
-        # the bracketing grid points (kappa and dkappa/du = s/g'(kappa) known there; w is linear in u on a ray)
-        j = np.clip(np.searchsorted(grid, taus, side="right") - 1, 0, grid.size - 1)
-        jb = np.minimum(j + 1, grid.size - 1)
-        w = s[None, :] / taus[:, None] + gamma
-        ua, ub = 1.0 / grid[j], 1.0 / grid[jb]
-        hu = ub - ua
-        with np.errstate(invalid="ignore", divide="ignore"):
-            x = np.where(hu != 0, (1.0 / taus - ua) / np.where(hu != 0, hu, 1.0), 0.0)[:, None]
-        hu = hu[:, None]
-        da, db = s[None, :] / ggp[j], s[None, :] / ggp[jb]
-        kp = (
-            (2 * x**3 - 3 * x**2 + 1) * gk[j]
-            + (x**3 - 2 * x**2 + x) * hu * da
-            + (-2 * x**3 + 3 * x**2) * gk[jb]
-            + (x**3 - x**2) * hu * db
-        )
-        out_k = np.full((n_t, n_k), np.nan, dtype=np.complex128)
-        out_df = np.full((n_t, n_k), np.nan, dtype=np.complex128)
-        rows, cols = np.nonzero(need)
-        chunk = max(1, int(CHUNK_ELEMENTS // self.sums.lam.size))
-        bad_rows = set()
-        for a in range(0, rows.size, chunk):
-            r, c = rows[a : a + chunk], cols[a : a + chunk]
-            k, _, df, ok, rel = self.newton(w[r, c], kp[r, c])
-            good = ok & (np.abs(k - kp[r, c]) <= BRANCH_TOL * np.abs(kp[r, c])) & self._branch_mask(k, w[r, c])
-            out_k[r, c], out_df[r, c] = k, df
-            diag["max_newton_step"] = max(diag["max_newton_step"], float(np.max(np.where(ok, rel, 0.0))))
-            bad_rows.update(np.unique(r[~good]).tolist())
-        for r in sorted(bad_rows):  # rare: march all rays from the grid point below
-            diag["fallback_rows"] += 1
-            jj = j[r]
-            start = (grid[jj], s / grid[jj] + gamma, gk[jj], ggp[jj], gdf[jj])
-            kk, _, dd = self._march(s, taus[r : r + 1], gamma, start, diag)
-            out_k[r], out_df[r] = np.where(need[r], kk[0], np.nan), np.where(need[r], dd[0], np.nan)
+        e0 = min(n_lo, int(math.floor(math.log2(smin / (START_FACTOR * scale)))))
+        expo = np.arange(e0, n_hi + 1)
+        grid = np.ldexp(1.0, expo)  # the windows themselves (plus the start-up steps below n_lo)
+        gk = np.full((grid.size, rays.size), np.nan, dtype=np.complex128)
+        join = None if zero_from is None else min(max(int(zero_from), n_lo), n_hi) - e0  # row of the join in grid
+        if join is not None and join > 0:
+            main = self._march_from_start(s, grid[: join + 1], gammas[: s.size], diag)
+            gk[: join + 1, : s.size] = main[0]
+            k, gp, df = main[0][-1], main[1][-1], main[2][-1]
+            w_z = s / grid[join]
+            kp = k - gamma / gp  # dkappa/dw = 1/g'
+            kz, gpz, dfz, ok, _ = self.newton(w_z, kp)
+            if ok.all() and (np.abs(kz - kp) <= BRANCH_TOL * np.abs(kp)).all() and self._on_branch(kz, w_z):
+                diag["zero_rays_join"] = float(grid[join])
+                start = (grid[join], rays / grid[join] + gammas, np.concatenate([k, kz]), np.concatenate([gp, gpz]), np.concatenate([df, dfz]))
+                gk[join] = start[2]
+                gk[join + 1 :] = self._march(rays, grid[join + 1 :], gammas, start, diag)[0]
+            else:
+                join = 0
+        if join is None or join == 0:
+            gk[:] = self._march_from_start(rays, grid, gammas, diag)[0]
+        gk = gk[expo >= n_lo]
+        # polish: full-accuracy Newton for all computed window points at once from the march's ~1e-10 solution
+        w = rays[None, :] / taus[:, None] + gammas
+        have = ~np.isnan(gk)
+        k, _, df, ok, rel = self.newton(w[have], gk[have])
+        good = ok & (np.abs(k - gk[have]) <= BRANCH_TOL * np.abs(k)) & self._branch_mask(k, w[have])
+        if not good.all():
+            bad = int(np.flatnonzero(~good)[0])
+            raise NumericalError(
+                f"kappa: polishing Newton failed at tau = {np.broadcast_to(taus[:, None], w.shape)[have][bad]:.6g} "
+                f"(N^-1 = {self.inv_n:.3g}, P^-1 = {self.inv_p:.3g}); step {rel[bad]:.2e}"
+            )
+        diag["max_newton_step"] = max(diag["max_newton_step"], float(np.max(rel)))
+        out_k = np.full(w.shape, np.nan, dtype=np.complex128)
+        out_df = np.full(w.shape, np.nan, dtype=np.complex128)
+        out_k[have], out_df[have] = k, df
         return out_k, out_df, diag
 
+    def _march_from_start(self, s, grid, gamma, diag):
+        """Newton at grid[0] from kappa = w (|w| >> scale there), then the march through grid[1:]; (kappa, g', df) on grid."""
+        w0 = s / grid[0] + gamma
+        k0, gp0, df0, ok, rel = self.newton(w0, w0)
+        if not np.all(ok) or not self._on_branch(k0, w0):
+            raise NumericalError(f"kappa: Newton failed at the start of the continuation (tau = {grid[0]:.3g}, |w| >= {np.min(np.abs(w0)):.3g})")
+        diag["max_newton_step"] = max(diag["max_newton_step"], float(np.max(rel)))
+        gk, ggp, gdf = self._march(s, grid[1:], gamma, (grid[0], w0, k0, gp0, df0), diag)
+        return np.concatenate([k0[None], gk]), np.concatenate([gp0[None], ggp]), np.concatenate([df0[None], gdf])
+
     def _march(self, s, targets, gamma, start, diag):
-        """Sequential continuation of all rays through the sorted `targets`; returns (kappa, g', df) there."""
+        """Sequential continuation of all rays through the sorted `targets`; returns (kappa, g', df) there.
+
+        Predictor: cubic Hermite extrapolation in u = 1/tau from the last two accepted points (kappa and
+        dkappa/du = s/g'(kappa) known there; w is linear in u on a ray), linear after a rejection.
+        Acceptance: Newton converged, |kappa - predictor| <= BRANCH_TOL |predictor|, physical branch.
+        """
         tau, w, k, gp, df = start
+        upper = s.imag > 0  # Im w has the sign of Im s on every ray (gamma is real)
+        prev = None  # (u, kappa, dkappa/du) of the accepted point before the current one
         n_t = len(targets)
         out_k = np.empty((n_t, s.size), dtype=np.complex128)
         out_gp = np.empty_like(out_k)
@@ -269,30 +297,37 @@ class KappaSolver:
         while idx < n_t:
             target = targets[idx]
             if target <= tau:
-                new_tau = tau
                 out_k[idx], out_gp[idx], out_df[idx] = k, gp, df
                 idx += 1
                 continue
-            new_tau = min(target, tau * ratio)
+            new_tau = target if tau * ratio >= target * (1.0 - 1e-12) else tau * ratio
             w_new = s / new_tau + gamma
-            kp = k + (w_new - w) / gp
-            k_new, gp_new, df_new, ok, rel = self.newton(w_new, kp)
-            good = (
-                np.all(ok)
-                and np.all(np.abs(k_new - kp) <= BRANCH_TOL * np.abs(kp))
-                and self._on_branch(k_new, w_new)
-            )
+            dk = s / gp  # dkappa/du, u = 1/tau (w is linear in u on a ray)
+            if prev is None:
+                kp = k + (w_new - w) / gp
+            else:
+                u0, k0, dk0 = prev
+                hu = 1.0 / tau - u0
+                x = (1.0 / new_tau - u0) / hu
+                x2, x3 = x * x, x * x * x
+                kp = (2 * x3 - 3 * x2 + 1) * k0 + ((x3 - 2 * x2 + x) * hu) * dk0 + (3 * x2 - 2 * x3) * k + ((x3 - x2) * hu) * dk
+            k_new, gp_new, df_new, ok, rel = self.newton_all(w_new, kp, MARCH_FIRST, MARCH_TARGET)
+            ab = np.abs(kp)
+            # branch: Im kappa >= 0 on the upper rays (up to roundoff), kappa > 0 on the real ray
+            branch = np.where(upper, k_new.imag + 1e-12 * ab, k_new.real)
+            good = ok.all() and (np.abs(k_new - kp) <= BRANCH_TOL * ab).all() and (branch >= 0).all()
             if not good:
                 diag["rejected"] += 1
                 ratio = math.sqrt(ratio)
+                prev = None
                 if diag["rejected"] > MAX_REJECTIONS or ratio - 1.0 < 1e-9:
                     raise NumericalError(
                         f"kappa: continuation stalled at tau = {tau:.6g} (N^-1 = {self.inv_n:.3g}, P^-1 = {self.inv_p:.3g}, "
-                        f"gamma = {gamma:.3g}); Newton step {np.max(rel):.2e}"
+                        f"gamma = {float(np.max(gamma)):.3g}); Newton step {np.max(rel):.2e}"
                     )
                 continue
             diag["steps"] += 1
-            diag["max_newton_step"] = max(diag["max_newton_step"], float(np.max(rel)))
+            prev = (1.0 / tau, k, dk)
             tau, w, k, gp, df = new_tau, w_new, k_new, gp_new, df_new
             ratio = min(MAX_RATIO, ratio * ratio)
             if new_tau == target:

@@ -36,7 +36,9 @@ def static_values(sums: ModeSums, inv_n: float, inv_p: float, gamma: float) -> d
     b1 = float(sums.wc @ h2)
     diff = kap * gam1
     denom_n = 1.0 - inv_n * df2
-    if not denom_n > 0.0 or not (1.0 - inv_p * df2) > 0.0 and kap == 0.0:
+    # at kappa = 0, df2 = M exactly, so 1 - df2/N is either 0 (N = M, up to the roundoff of compressed sums) or >= 1/N
+    threshold = 1e-9
+    if not denom_n > threshold or not (1.0 - inv_p * df2) > threshold and kap == 0.0:
         # gamma = 0 with min(N, P) >= M (kappa* = 0) and N or P equal to the number of modes: the t = inf
         # limit sits on an interpolation threshold of the truncated spectrum; not covered by the closed forms
         raise NumericalError(
