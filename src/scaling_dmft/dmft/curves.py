@@ -37,7 +37,9 @@ from .kappa import KappaSolver, ModeSums, stable_r
 # 2-D Talbot: relative roundoff amplification estimate eps * sum|terms| must stay below this fraction
 # of the curve scale (target variance), else the inversion is "visibly unreliable"
 TALBOT_RELIABILITY = 1e-7
-WINDOW_CHUNK = 4  # windows per batched GEMM of the bilinear sums (small: the (8K x M) operands of a chunk stay in cache; measured fastest at 4)
+# windows per batched GEMM of the bilinear sums: small, so that the (8K x M) operands of a chunk stay in
+# cache (measured: 4 windows 1.9 ms, 24 windows 3.8 ms for the transforms of one curve)
+WINDOW_CHUNK = 4
 SHIFT_FROM = 1.0  # 2 gamma t above which the init term uses the gamma-shifted form
 ZERO_JOIN = 32.0  # |w| / gamma where the gamma = 0 rays start from the gamma rays (one step -gamma in w)
 
@@ -65,7 +67,6 @@ def _bilinear(sums: ModeSums, kappa: np.ndarray, out: np.ndarray):
     out.imag[..., :k] = uv + vu
     out.real[..., k:] = (uu + vv)[..., 1:]
     out.imag[..., k:] = (vu - uv)[..., 1:]
-
 
 
 def signal_transform(sums, inv_n, inv_p, kap, z):
