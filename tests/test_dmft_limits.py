@@ -389,3 +389,18 @@ def test_zero_rays_join(zero_from):
         assert diag["zero_rays_join"] == 2.0**zero_from
     if zero_from == 14:  # |s_0| / tau = 5e-4 << gamma: the step -gamma in w is too large, the fallback is taken
         assert "zero_rays_join" not in diag
+
+
+def test_prepared_mode_sums_are_reused_exactly():
+    """solve(prepare(modes)) is solve(modes) bit for bit, for every (N, P, gamma) it is reused for."""
+    modes = powerlaw(2.0, 3.0, 10**6).modes()
+    prepared = dmft.prepare(modes)
+    t = [0.5, 30.0, 2e4, INF]
+    for n, p, gamma in [(256, 256, 0.0), (INF, 128, 1e-3), (512, INF, 1e-2)]:
+        a = dmft.solve(modes, n_features=n, n_samples=p, weight_decay=gamma, times=t)
+        b = dmft.solve(prepared, n_features=n, n_samples=p, weight_decay=gamma, times=t)
+        for name in ("signal", "noise", "init", "thermal"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert dmft.kappa_static(prepared, n_features=256, n_samples=128, weight_decay=0.0) == dmft.kappa_static(
+        modes, n_features=256, n_samples=128, weight_decay=0.0
+    )

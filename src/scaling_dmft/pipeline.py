@@ -89,12 +89,17 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
     for point in points:
         groups.setdefault(_group_key(point), []).append(point)
     frames, done, started, last = [], 0, time.monotonic(), time.monotonic()
+    modes, prepared = {}, {}  # per spectrum of the chunk: its modes and the solver's compressed mode sums
     for members in groups.values():
         first = members[0]
-        spectrum = build_spectrum(first, first["n_modes"], first["teacher"])
+        key = json.dumps([first.get(k) for k in ("spectrum", "alpha", "beta", "path", "n_modes", "teacher")], default=repr)
+        if key not in modes:
+            modes[key] = build_spectrum(first, first["n_modes"], first["teacher"]).modes()
         try:
+            if key not in prepared:
+                prepared[key] = dmft.prepare(modes[key])
             comps = dmft.solve(
-                spectrum.modes(),
+                prepared[key],
                 n_features=first["n_features"],
                 n_samples=first["n_samples"],
                 weight_decay=first["weight_decay"],

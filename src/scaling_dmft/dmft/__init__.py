@@ -56,7 +56,7 @@ from .kappa import ModeSums
 from .kappa import kappa_static as _kappa_static
 from .static import static_values
 
-__all__ = ["DMFTComponents", "solve", "static", "kappa_static"]
+__all__ = ["DMFTComponents", "prepare", "solve", "static", "kappa_static"]
 
 
 @dataclass
@@ -98,11 +98,23 @@ def _times(times) -> np.ndarray:
     return t
 
 
+def prepare(modes, *, compress: bool = True) -> ModeSums:
+    """The solver's mode sums for `modes` (validated and compressed once, compress.py). Pass the result to
+    `solve` / `static` / `kappa_static` in place of the modes to reuse it for many (N, P, gamma) of one
+    spectrum (it saves 0.3-0.9 ms of the ~7 ms of a 100-time curve)."""
+    return ModeSums(modes, compress=compress)
+
+
+def _sums(modes, compress: bool = True) -> ModeSums:
+    return modes if isinstance(modes, ModeSums) else ModeSums(modes, compress=compress)
+
+
 def solve(
     modes, *, n_features, n_samples, weight_decay, times, n_nodes: int = contour.DEFAULT_NODES, compress: bool = True
 ) -> DMFTComponents:
     """DMFT curves at `times` (t = inf -> static closed forms). See the module docstring.
 
+    `modes`: a spectrum.Modes, or the result of `prepare(modes)` (then `compress` is the one used there).
     Extensions of the agreed interface (keyword-only, with defaults): `n_nodes` (Talbot K) and
     `compress` (panel compression of the mode sums, compress.py; False = plain sums over modes).
     """
@@ -110,7 +122,7 @@ def solve(
     inv_p = _inverse_size(n_samples, "n_samples")
     gamma = _gamma(weight_decay)
     t = _times(times)
-    sums = ModeSums(modes, compress=compress)
+    sums = _sums(modes, compress)
     out = np.zeros((4, t.size))
     finite = np.isfinite(t)
     diag: dict = {"n_nodes": int(n_nodes), "n_modes": sums.n_input, "n_sum_nodes": int(sums.lam.size)}
@@ -140,4 +152,4 @@ def static(modes, *, n_features, n_samples, weight_decay) -> DMFTComponents:
 
 def kappa_static(modes, *, n_features, n_samples, weight_decay) -> float:
     """kappa_0: the real root of gamma = kappa (1 - df/P)(1 - df/N) on (kappa*, inf); kappa* at gamma = 0."""
-    return _kappa_static(ModeSums(modes), _inverse_size(n_features, "n_features"), _inverse_size(n_samples, "n_samples"), _gamma(weight_decay))
+    return _kappa_static(_sums(modes), _inverse_size(n_features, "n_features"), _inverse_size(n_samples, "n_samples"), _gamma(weight_decay))
