@@ -6,6 +6,8 @@ names: CONVENTIONS.md. No random numbers; float64 / complex128 throughout.
     solve(modes, n_features=N, n_samples=P, weight_decay=gamma, times=t) -> DMFTComponents
     static(modes, ...)        -> DMFTComponents at times = [inf] (closed forms)
     kappa_static(modes, ...)  -> kappa_0 (the renormalised ridge at z = 0)
+    prepare(modes)            -> the compressed mode sums, accepted by the three above in place of modes
+                                 (build once per spectrum, reuse for many (N, P, gamma))
 
 `DMFTComponents` holds, per time, the signal E_s(t) (sigma = 0, a0 = 0, T = 0, weight decay gamma),
 the label-noise coefficient E_n(t) (per sigma^2), the init coefficient C(2t) (per sigma0^2) and the
