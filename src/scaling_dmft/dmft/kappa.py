@@ -119,17 +119,38 @@ class KappaSolver:
         self.inv_n = float(inv_n)
         self.inv_p = float(inv_p)
         self.evaluations = 0
-        self.max_residual = 0.0
+
+    def _step(self, k, w):
+        """One Newton step on g(kappa) = kappa R_1 R_2 - w: (df, df', g', step, relative step, conditioning)."""
+        inv_n, inv_p = self.inv_n, self.inv_p
+        df, dfp = self.sums.df_dfp(k)
+        self.evaluations += 1
+        r1 = 1.0 - df * inv_p
+        r2 = 1.0 - df * inv_n
+        r12 = r1 * r2
+        side = k * dfp * (r2 * inv_p + r1 * inv_n)
+        gp = r12 - side
+        step = (k * r12 - w) / gp
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.abs(step / k)
+            # near a double root (N = P hard edge) g' cancels: the one-step test is tightened by cond^2
+            cond = np.abs(gp) / (np.abs(r12) + np.abs(side))
+        return df, dfp, gp, step, r, cond
+
+    @staticmethod
+    def _finished(r, cond, prev, first, target):
+        """Stop: a relative step r < first cond^2, or r < 1e-7 with the quadratic-rate estimate of the
+        remaining error r^3/r_prev^2 < target."""
+        return (r < first * cond * cond) | ((r < 1e-7) & (r * r * r < target * prev * prev))
 
     def newton(self, w: np.ndarray, k0: np.ndarray):
         """Vectorised Newton from k0 (1-D arrays). Returns (kappa, g'(kappa), df(kappa), converged mask, last relative step).
 
         An element stops when its relative step is < NEWTON_FIRST, or when it is < 1e-7 and the
-        quadratic-convergence estimate of the remaining error, step^3/previous_step^2, is < 1e-16;
-        only the elements still iterating are evaluated. df at the final kappa is corrected to first
-        order (df - df' step; the neglected term is O(step^2) < 1e-14 relative).
+        quadratic-convergence estimate of the remaining error, step^3/previous_step^2, is < 1e-16
+        (`_finished`); only the elements still iterating are evaluated. df at the final kappa is
+        corrected to first order (df - df' step; the neglected term is O(step^2) < 1e-14 relative).
         """
-        inv_n, inv_p = self.inv_n, self.inv_p
         k = np.array(k0, dtype=np.complex128)
         w = np.asarray(w, dtype=np.complex128)
         n = k.size
@@ -140,25 +161,13 @@ class KappaSolver:
         done = np.zeros(n, dtype=bool)
         active = np.arange(n)
         for _ in range(NEWTON_MAXIT):
-            ka, wa = k[active], w[active]
-            df, dfp = self.sums.df_dfp(ka)
-            self.evaluations += 1
-            r1 = 1.0 - df * inv_p
-            r2 = 1.0 - df * inv_n
-            g = ka * r1 * r2 - wa
-            gp = r1 * r2 - ka * dfp * (r2 * inv_p + r1 * inv_n)
-            step = g / gp
-            with np.errstate(invalid="ignore", divide="ignore"):
-                r = np.abs(step) / np.abs(ka)
+            ka = k[active]
+            df, dfp, gp, step, r, cond = self._step(ka, w[active])
             k[active] = ka - step
             df_out[active] = df - dfp * step
             gp_out[active] = gp
             rel[active] = r
-            # near a double root (N = P hard edge) g' cancels: tighten the one-step test by (|g'|/scale)^2
-            cond = np.abs(gp) / (np.abs(r1 * r2) + np.abs(ka * dfp * (r2 * inv_p + r1 * inv_n)))
-            finished = (
-                (r < NEWTON_FIRST * cond * cond) | ((r < 1e-7) & (r**3 < 1e-16 * prev[active] ** 2)) | ~np.isfinite(r)
-            )
+            finished = self._finished(r, cond, prev[active], NEWTON_FIRST, 1e-16) | ~np.isfinite(r)
             done[active[finished & np.isfinite(r)]] = True
             prev[active] = r
             active = active[~finished]
@@ -169,29 +178,16 @@ class KappaSolver:
 
     def newton_all(self, w: np.ndarray, k0: np.ndarray, first: float = NEWTON_FIRST, target: float = 1e-16):
         """Newton for a few rays together (the march), without per-element bookkeeping (an element that has
-        stopped takes further steps of roundoff size, which is harmless); returns the same tuple as `newton`.
-
-        Stopping rule as in `newton`, with the accuracy as parameters: a step r < first (|g'|/scale)^2, or
-        r < 1e-7 and the quadratic-rate estimate of the remaining error r^3/r_prev^2 < target.
+        stopped takes further steps of roundoff size, which is harmless); returns the same tuple as `newton`,
+        with the accuracy of the stopping rule (`_finished`) as parameters.
         """
-        inv_n, inv_p = self.inv_n, self.inv_p
         k = k0
         prev = np.full(k.shape, np.inf)
         done = np.zeros(k.shape, dtype=bool)
         for _ in range(NEWTON_MAXIT):
-            df, dfp = self.sums.df_dfp(k)
-            self.evaluations += 1
-            r1 = 1.0 - df * inv_p
-            r2 = 1.0 - df * inv_n
-            r12 = r1 * r2
-            side = k * dfp * (r2 * inv_p + r1 * inv_n)
-            gp = r12 - side
-            step = (k * r12 - w) / gp
-            with np.errstate(invalid="ignore", divide="ignore"):
-                r = np.abs(step / k)
-                cond = np.abs(gp) / (np.abs(r12) + np.abs(side))
+            df, dfp, gp, step, r, cond = self._step(k, w)
             k = k - step
-            done |= (r < first * cond * cond) | ((r < 1e-7) & (r * r * r < target * prev * prev))
+            done |= self._finished(r, cond, prev, first, target)
             prev = r
             if done.all() or not np.isfinite(r).all():
                 break
@@ -241,7 +237,7 @@ class KappaSolver:
             w_z = s / grid[join]
             kp = k - gamma / gp  # dkappa/dw = 1/g'
             kz, gpz, dfz, ok, _ = self.newton(w_z, kp)
-            if ok.all() and (np.abs(kz - kp) <= BRANCH_TOL * np.abs(kp)).all() and self._on_branch(kz, w_z):
+            if self._accepted(kz, kp, w_z, ok).all():
                 diag["zero_rays_join"] = float(grid[join])
                 start = (grid[join], rays / grid[join] + gammas, np.concatenate([k, kz]), np.concatenate([gp, gpz]), np.concatenate([df, dfz]))
                 gk[join] = start[2]
@@ -255,7 +251,7 @@ class KappaSolver:
         w = rays[None, :] / taus[:, None] + gammas
         have = ~np.isnan(gk)
         k, _, df, ok, rel = self.newton(w[have], gk[have])
-        good = ok & (np.abs(k - gk[have]) <= BRANCH_TOL * np.abs(k)) & self._branch_mask(k, w[have])
+        good = self._accepted(k, gk[have], w[have], ok)
         if not good.all():
             bad = int(np.flatnonzero(~good)[0])
             raise NumericalError(
@@ -272,7 +268,7 @@ class KappaSolver:
         """Newton at grid[0] from kappa = w (|w| >> scale there), then the march through grid[1:]; (kappa, g', df) on grid."""
         w0 = s / grid[0] + gamma
         k0, gp0, df0, ok, rel = self.newton(w0, w0)
-        if not np.all(ok) or not self._on_branch(k0, w0):
+        if not (ok & self._branch_mask(k0, w0)).all():
             raise NumericalError(f"kappa: Newton failed at the start of the continuation (tau = {grid[0]:.3g}, |w| >= {np.min(np.abs(w0)):.3g})")
         diag["max_newton_step"] = max(diag["max_newton_step"], float(np.max(rel)))
         gk, ggp, gdf = self._march(s, grid[1:], gamma, (grid[0], w0, k0, gp0, df0), diag)
@@ -286,7 +282,6 @@ class KappaSolver:
         Acceptance: Newton converged, |kappa - predictor| <= BRANCH_TOL |predictor|, physical branch.
         """
         tau, w, k, gp, df = start
-        upper = s.imag > 0  # Im w has the sign of Im s on every ray (gamma is real)
         prev = None  # (u, kappa, dkappa/du) of the accepted point before the current one
         n_t = len(targets)
         out_k = np.empty((n_t, s.size), dtype=np.complex128)
@@ -312,11 +307,7 @@ class KappaSolver:
                 x2, x3 = x * x, x * x * x
                 kp = (2 * x3 - 3 * x2 + 1) * k0 + ((x3 - 2 * x2 + x) * hu) * dk0 + (3 * x2 - 2 * x3) * k + ((x3 - x2) * hu) * dk
             k_new, gp_new, df_new, ok, rel = self.newton_all(w_new, kp, MARCH_FIRST, MARCH_TARGET)
-            ab = np.abs(kp)
-            # branch: Im kappa >= 0 on the upper rays (up to roundoff), kappa > 0 on the real ray
-            branch = np.where(upper, k_new.imag + 1e-12 * ab, k_new.real)
-            good = ok.all() and (np.abs(k_new - kp) <= BRANCH_TOL * ab).all() and (branch >= 0).all()
-            if not good:
+            if not self._accepted(k_new, kp, w_new, ok).all():
                 diag["rejected"] += 1
                 ratio = math.sqrt(ratio)
                 prev = None
@@ -337,19 +328,15 @@ class KappaSolver:
 
     @staticmethod
     def _branch_mask(k: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Physical branch: Im kappa has the sign of Im w (0 < arg kappa < arg w for Im w > 0); kappa > 0 on the real axis."""
         tol = 1e-12 * np.abs(k)
         bad = ((w.imag > 0) & (k.imag < -tol)) | ((w.imag == 0) & (k.real <= 0))
         return ~bad
 
-    @staticmethod
-    def _on_branch(k: np.ndarray, w: np.ndarray) -> bool:
-        """Physical branch: Im kappa has the sign of Im w (0 < arg kappa < arg w for Im w > 0); kappa > 0 on the real axis."""
-        tol = 1e-12 * np.abs(k)
-        upper = w.imag > 0
-        if np.any(upper & (k.imag < -tol)):
-            return False
-        real = w.imag == 0
-        return not np.any(real & (k.real <= 0))
+    @classmethod
+    def _accepted(cls, k, kp, w, ok):
+        """Per element: Newton converged, within BRANCH_TOL of the predictor kp, on the physical branch."""
+        return ok & (np.abs(k - kp) <= BRANCH_TOL * np.abs(kp)) & cls._branch_mask(k, w)
 
 
 def kappa_star(sums: ModeSums, inv_n: float, inv_p: float) -> float:
