@@ -17,8 +17,7 @@ TINY_KINDS = {"spectra": "spectrum", "curves": "curve", "fits": "fit", "early_st
 
 
 def tiny_env(threads: int = 1) -> dict:
-    """Environment of a tiny run: BLAS pinned to `threads` (jobs keep it: runlog.limit_threads
-    only sets the variables when unset)."""
+    """Environment of a tiny run (the jobs themselves pin one BLAS thread: runlog.limit_threads)."""
     n = str(threads)
     return {**_tiny_os.environ, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
 

@@ -5,8 +5,9 @@ SeedSequence([base_seed, sha256(canonical JSON of d) words 0..3, s]) -- nothing 
 
 Unit level: the seeds do not depend on chunking, the sweep name or the order of points, and
 change with base_seed, with every disorder field and with the seed index; the simulator
-given the same SeedSequence returns bitwise-identical numbers (also with another BLAS thread
-count, and whether a seed is simulated alone or in a batch).
+given the same SeedSequence returns bitwise-identical numbers at a fixed BLAS thread count
+(whether a seed is simulated alone or in a batch), and agrees within 1e-9 relative across thread
+counts (summation order inside BLAS).
 Workflow level: config/test.yaml run again (and with --cores 1 instead of 2) gives identical
 tables: curves, fits, early_stopping, spectra (content and provenance metadata).
 """
@@ -188,7 +189,15 @@ np.savez(sys.argv[1], **out)
 """
 
 
-def test_simulator_is_independent_of_blas_threads(tmp_path):
+# Across BLAS thread counts the summation order inside GEMM / eigh changes: measured 3e-13
+# relative on the kernel path (N = inf) and 2e-11 on the dense path (N >= M) on Intel and AMD
+# OpenBLAS builds. The stated bound, docs/reliability.md: 1e-9 relative (atol: 1e-12 of the
+# array's largest value, for entries that are round-off of an exact 0). Bitwise equality holds
+# at a fixed thread count (test_simulator_is_bitwise_reproducible; the workflow pins the count).
+THREAD_RTOL = 1e-9
+
+
+def test_simulator_agrees_across_blas_threads_within_the_stated_bound(tmp_path):
     results = {}
     for threads in (1, 2):
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
@@ -197,13 +206,9 @@ def test_simulator_is_independent_of_blas_threads(tmp_path):
         assert out.returncode == 0, out.stderr[-3000:]
         results[threads] = dict(np.load(path))
     for key, value in results[1].items():
-        if key.startswith("400_"):
-            # N >= M takes the dense path (psi F^T, F Lambda F^T): OpenBLAS threads its GEMMs
-            # with a thread-dependent summation order, measured ~2e-11 relative. The workflow
-            # pins one BLAS thread per job, so its tables stay bitwise reproducible.
-            np.testing.assert_allclose(value, results[2][key], rtol=1e-9, atol=0, err_msg=key)
-        else:
-            assert np.array_equal(value, results[2][key], equal_nan=True), key
+        finite = value[np.isfinite(value)]
+        scale = float(np.abs(finite).max()) if finite.size else 0.0
+        np.testing.assert_allclose(value, results[2][key], rtol=THREAD_RTOL, atol=1e-12 * scale, err_msg=key)
 
 
 def test_run_sim_group_does_not_depend_on_chunk_composition():

@@ -9,11 +9,25 @@ import time
 from contextlib import contextmanager
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def limit_threads(threads: int) -> None:
-    """Pin BLAS threads to the job's `threads` before numpy is imported (results do not
-    depend on it; cluster jobs must not oversubscribe their allocation)."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, str(max(1, int(threads))))
+    """Pin BLAS threads to `threads` before numpy is imported, overriding whatever the environment
+    says: a job promises its scheduler `threads` cores (no oversubscription), and a table is
+    bitwise reproducible only at a fixed thread count (docs/reliability.md, Reproducibility)."""
+    for var in THREAD_VARIABLES:
+        os.environ[var] = str(max(1, int(threads)))
+
+
+def threads_from_argv(argv) -> int:
+    """The value of `--threads N` / `--threads=N` in a command line (1 when absent or not a
+    positive integer: the CLI's parser then reports the bad value)."""
+    for i, arg in enumerate(argv):
+        text = argv[i + 1] if arg == "--threads" and i + 1 < len(argv) else arg[len("--threads=") :] if arg.startswith("--threads=") else None
+        if text is not None:
+            return int(text) if text.isdigit() and 1 <= int(text) <= 1024 else 1
+    return 1
 
 
 @contextmanager
