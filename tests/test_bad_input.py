@@ -199,6 +199,32 @@ NAN_CASES = [
     ("validation_rel_tol_nan", _set(TOP, validation={"rel_tol": NAN}), "validation.rel_tol"),
 ]
 
+# issue 10 (adversarial pass): names, figure specs, grid size, memory -- before any job
+def _many_chunks(c):
+    c["sweeps"]["learning_curves"]["n_samples"] = list(range(1, 6001))
+    c["chunks"] = {"dmft_points": 1, "sim_groups": 1}
+
+
+CONFIG_CASES += [
+    ("run_name_trailing_newline", _set(TOP, run_name="test\n"), "run_name"),
+    ("run_name_reserved_paper", _set(TOP, run_name="paper"), "run_name"),
+    ("run_name_reserved_validate", _set(TOP, run_name="validate"), "run_name"),
+    ("sweep_name_boolean", lambda c: c["sweeps"].update({True: copy.deepcopy(EXP(c))}), "sweeps"),
+    ("sweep_name_number", lambda c: c["sweeps"].update({2024: copy.deepcopy(EXP(c))}), "sweeps"),
+    ("regime_name_trailing_newline", _set(GF, name="gf\n"), "regimes[0].name"),
+    ("figure_langevin_unknown", _set(lambda c: c["figures"]["langevin_bayes"], langevin="nope"), "figures.langevin_bayes.langevin"),
+    ("figure_bayes_not_bayes_kind", _set(lambda c: c["figures"]["langevin_bayes"], bayes="gf"), "figures.langevin_bayes.bayes"),
+    ("figure_spec_empty", _set(lambda c: c["figures"], model_size={}), "figures.model_size"),
+    ("figure_sweeps_empty", _set(lambda c: c["figures"]["exponents"], sweeps=[]), "figures.exponents.sweeps"),
+    ("figure_regime_unknown", _set(lambda c: c["figures"]["learning_curves"], regimes=["gf", "nope"]), "figures.learning_curves.regimes[1]"),
+    ("figure_sweep_a_list", _set(lambda c: c["figures"], model_size={"sweep": ["x"]}), "figures.model_size.sweep"),
+    ("figure_unknown_key", _set(lambda c: c["figures"]["early_stopping"], colour="red"), "figures.early_stopping.colour"),
+    ("figure_noise_not_in_sweep", _set(lambda c: c["figures"]["learning_curves"], noise=0.3), "figures.learning_curves.noise"),
+    ("figure_threshold_three_sweeps", _set(lambda c: c["figures"]["threshold"], sweeps=["threshold"] * 3), "figures.threshold.sweeps"),
+    ("grid_too_many_jobs", _many_chunks, "chunks.dmft_points"),
+    ("simulation_over_memory_budget", _set(lambda c: c["simulation"], max_memory_gb=1e-4), "sweeps.learning_curves.n_features"),
+]
+
 # NaN for a regime's weight_decay / temperature is caught by the semantic regime checks.
 CONFIG_CASES += [
     ("weight_decay_nan", _set(GFWD, weight_decay=NAN), "regimes[1].weight_decay"),
@@ -255,6 +281,13 @@ YAML_CASES = [
     ("yaml_syntax_error", "run_name: [test\n", "configfile"),
     ("top_level_list", "- a\n- b\n", "configfile"),
     ("empty_file", "", "configfile"),
+    ("sweep_name_yes", _TEST_TEXT.replace("  threshold:\n", "  yes:\n", 1), "yes"),
+    ("sweep_name_2024", _TEST_TEXT.replace("  threshold:\n", "  2024:\n", 1), "2024"),
+    ("yte_template", "__use_yte__: true\n" + _TEST_TEXT, "__use_yte__"),
+    ("alias_bomb", "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "configfile"),
+    ("json_duplicate_key", '{"run_name": "a", "run_name": "b"}', "run_name"),
 ]
 
 
@@ -265,6 +298,54 @@ def test_bad_config_file(text, key, tmp_path):
     with pytest.raises(InputError) as info:
         load_config(path)
     assert_one_line_error(str(info.value), key)
+
+
+def test_binary_config_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe" + bytes(range(256)))
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert_one_line_error(str(info.value), "configfile")
+
+
+def test_yaml_merge_keys_are_accepted(tmp_path):
+    """Standard YAML merge keys (`<<: *anchor`) work; an explicit key overrides the merged one."""
+    # the new sweep goes under `sweeps:` (before `figures:`)
+    head, tail = _TEST_TEXT.split("figures:", 1)
+    head = head.replace("  exponents:\n", "  exponents: &exp\n", 1)
+    text = head + "  exponents_b:\n    <<: *exp\n    n_samples: [50, 100]\nfigures:" + tail
+    path = tmp_path / "merge.yaml"
+    path.write_text(text)
+    cfg = load_config(path)
+    assert cfg["sweeps"]["exponents_b"]["n_samples"] == [50, 100]
+    assert cfg["sweeps"]["exponents_b"]["n_modes"] == cfg["sweeps"]["exponents"]["n_modes"] == 1000000
+
+
+def test_json_config_with_infinity_is_read_like_snakemake_reads_it(tmp_path):
+    """A JSON config (Snakemake tries JSON first): `Infinity` is a size limit, as `.inf` in YAML."""
+    import json
+
+    cfg = _base()
+    cfg["sweeps"]["exponents"]["n_features"] = [INF]
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(cfg))
+    assert "Infinity" in path.read_text()
+    assert load_config(path)["sweeps"]["exponents"]["n_features"] == [INF]
+    out = _cli(["check-config", str(path)], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+
+
+def test_reserved_run_names_belong_to_their_files():
+    for name in ("paper", "validate"):
+        assert load_config(ROOT / "config" / f"{name}.yaml")["run_name"] == name
+
+
+def test_cli_refuses_to_overwrite_its_input_spectrum(tmp_path):
+    pd.DataFrame(_GOOD).to_parquet(tmp_path / "s.parquet")
+    before = (tmp_path / "s.parquet").read_bytes()
+    out = _cli(["dmft", "--spectrum-file", "s.parquet", "--out", "./s.parquet"], cwd=tmp_path)
+    _assert_cli_failed(out, "--out", tmp_path)
+    assert (tmp_path / "s.parquet").read_bytes() == before
 
 
 def test_missing_config_file(tmp_path):
@@ -301,6 +382,9 @@ WORKFLOW_CASES = [
     ("unknown_regime_in_sweep", lambda t: t.replace("regimes: [gf]", "regimes: [gradient_flow]"), "sweeps.exponents.regimes[0]"),
     ("figure_unknown_sweep", lambda t: t.replace("model_size: {sweep: learning_curves}", "model_size: {sweep: model_size}"), "figures.model_size.sweep"),
     ("times_start_after_stop", lambda t: t.replace("times: {start: 1.0, stop: 1.0e+3, count: 8", "times: {start: 1.0e+4, stop: 1.0e+3, count: 8"), "sweeps.exponents.times.stop"),
+    ("sweep_name_yes", lambda t: t.replace("  threshold:\n", "  yes:\n", 1), "yes"),
+    ("run_name_reserved", lambda t: t.replace("run_name: test", "run_name: paper"), "run_name"),
+    ("figure_langevin_unknown", lambda t: t.replace("langevin: langevin, bayes: bayes", "langevin: nope, bayes: bayes"), "figures.langevin_bayes.langevin"),
 ]
 
 
@@ -382,6 +466,22 @@ CLI_CASES = [
     ("spectrum_file_missing", "dmft", ["--spectrum-file", "nope.csv"], "--spectrum-file"),
     ("out_not_parquet", "dmft", ["--out", "o.csv"], "--out"),
     ("out_no_extension", "simulate", ["--out", "table"], "--out"),
+    # issue 10: one validation path with the workflow (D12, D18)
+    ("beta_underscore", "dmft", ["--beta", "1_5"], "--beta"),
+    ("alpha_hex", "dmft", ["--alpha", "0x2"], "--alpha"),
+    ("features_1e9_simulate", "simulate", ["--features", "1e9"], "--features"),
+    ("features_200000_modes_100", "simulate", ["--features", "200000", "--modes", "100"], "--features"),
+    ("modes_above_config_limit", "dmft", ["--modes", "1e16"], "--modes"),
+    ("regime_unknown", "dmft", ["--regime", "sgd"], "--regime"),
+    ("regime_bayes_without_T", "dmft", ["--regime", "bayes", "--weight-decay", "1e-2"], "--temperature"),
+    ("regime_gf_with_gamma", "simulate", ["--regime", "gf", "--weight-decay", "1e-2"], "--regime"),
+    ("times_count_above_2000", "dmft", ["--times", "0.1:1:3000"], "--times"),
+    ("threads_0", "dmft", ["--threads", "0"], "--threads"),
+    ("out_is_a_directory", "dmft", ["--out", "."], "--out"),
+    ("out_in_missing_folder", "dmft", ["--out", "nope/o.parquet"], "--out"),
+    ("out_name_300_characters", "dmft", ["--out", "a" * 292 + ".parquet"], "--out"),
+    ("out_under_a_regular_file", "dmft", ["--out", "/etc/passwd/o.parquet"], "--out"),
+    ("out_read_only_place", "simulate", ["--out", "/proc/o.parquet"], "--out"),
 ]
 
 # argparse-level problems: one line, status 2, '(see --help)' instead of a range
@@ -392,6 +492,7 @@ CLI_USAGE_CASES = [
     ("flag_without_value", ["simulate", "--out", "o.parquet", "--alpha"], "--alpha"),
     ("unknown_subcommand", ["train", "--out", "o.parquet"], "train"),
     ("no_subcommand", [], "command"),
+    ("repeated_flag", ["dmft", "--alpha", "2", "--alpha", "3", "--out", "o.parquet"], "--alpha"),
 ]
 
 
@@ -426,6 +527,9 @@ def test_cli_usage_errors(argv, key, tmp_path):
 
 
 CHECK_CONFIG_CASES = [
+    ("yte_template", "__use_yte__: true\nrun_name: ?f\"{__import__('os').getcwd()}\"\n", "__use_yte__"),
+    ("too_many_jobs", _TEST_TEXT.replace("n_samples: [100, 200, 400, 800]", "n_samples: [" + ", ".join(map(str, range(1, 20002))) + "]")
+     .replace("chunks: {dmft_points: 40, sim_groups: 2}", "chunks: {dmft_points: 1, sim_groups: 2}"), "chunks.dmft_points"),
     ("yaml_syntax_error", "run_name: [test\n", "configfile"),
     ("duplicate_key", _TEST_TEXT + "\nteacher: prior\n", "teacher"),
     ("alpha_equal_1", _TEST_TEXT.replace("alpha: [2.0]", "alpha: [1.0]", 1), "sweeps.learning_curves.alpha[0]"),
@@ -483,6 +587,9 @@ SPECTRUM_CASES = [
     ("wrong_extension_txt", "s.txt", _csv(_GOOD), "spectrum"),
     ("wrong_extension_json", "s.json", _bytes(b'{"eigenvalue": [1.0]}'), "spectrum"),
     ("directory_not_file", "s.csv", lambda p: p.mkdir(), "spectrum"),
+    ("eigenvalue_1e308", "s.csv", _csv({"eigenvalue": [1e308, 1.0], "target_power": [1.0, 0.5]}), "eigenvalue"),
+    ("target_power_1e200", "s.parquet", _parquet({"eigenvalue": [1.0, 0.5], "target_power": [1e200, 0.5]}), "target_power"),
+    ("eigenvalue_1e-200", "s.csv", _csv({"eigenvalue": [1.0, 1e-200], "target_power": [1.0, 0.5]}), "eigenvalue"),
 ]
 _SPECTRUM_FILES = {"s.csv", "s.parquet", "s.txt", "s.json"}
 

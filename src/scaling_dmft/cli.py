@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import re
 import sys
+from pathlib import Path
 
 from .errors import InputError, NumericalError
 
@@ -23,51 +26,51 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_INPUT)
 
 
-def _positive_size(flag: str, text: str, allow_inf: bool) -> float:
-    allowed = "a positive integer" + (" or inf" if allow_inf else "")
-    if text.strip().lower() in ("inf", "infinity"):
-        if allow_inf:
-            return math.inf
+class _Once(argparse.Action):
+    """Store a flag's value, refusing a second occurrence (argparse silently keeps the last)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = getattr(namespace, "_given", set())
+        if self.dest in seen:
+            parser.error(f"{option_string} given twice")
+        seen.add(self.dest)
+        namespace._given = seen
+        setattr(namespace, self.dest, values)
+
+
+# Plain decimal or scientific notation (no '1_5', hex, nan); 'inf' only where the flag allows it.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _parse_number(flag: str, text: str, allowed: str, allow_inf: bool = False) -> float:
+    word = text.strip()
+    if allow_inf and word.lower() in ("inf", "infinity", "+inf"):
+        return math.inf
+    if not _NUMBER.fullmatch(word):
         raise InputError(flag, text, allowed)
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(flag, text, allowed) from None
-    if not (value.is_integer() and 1 <= value <= 1e9):
-        raise InputError(flag, text, allowed + " (<= 1e9)")
+    value = float(word) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if not math.isfinite(value):
+        raise InputError(flag, text, allowed)
     return value
 
 
-def _number(flag: str, text: str, lo: float, lo_open: bool, hi: float, allowed: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(flag, text, allowed) from None
-    ok = math.isfinite(value) and (value > lo if lo_open else value >= lo) and value <= hi
-    if not ok:
+def _integer(flag: str, text: str, allowed: str, allow_inf: bool = False):
+    value = _parse_number(flag, text, allowed, allow_inf)
+    if math.isinf(value):
+        return value
+    if not value.is_integer():
         raise InputError(flag, text, allowed)
-    return value
+    return int(value)
 
 
-def _times(text: str, include_inf: bool):
-    import numpy as np
-
+def _times(text: str, include_inf: bool) -> dict:
     allowed = "START:STOP:COUNT with 0 < START <= STOP <= 1e15 and integer COUNT >= 1 (COUNT >= 2 if STOP > START)"
     parts = text.split(":")
     if len(parts) != 3:
         raise InputError("--times", text, allowed)
-    try:
-        start, stop, count = float(parts[0]), float(parts[1]), float(parts[2])
-    except ValueError:
-        raise InputError("--times", text, allowed) from None
-    if not (math.isfinite(start) and math.isfinite(stop) and 0 < start <= stop <= 1e15):
-        raise InputError("--times", text, allowed)
-    if not (count.is_integer() and 1 <= count <= 100000) or (stop > start and count < 2) or (stop == start and count != 1):
-        raise InputError("--times", text, allowed)
-    from .grid import time_grid
-
-    grid = time_grid({"start": start, "stop": stop, "count": int(count), "include_inf": include_inf})
-    return np.asarray(grid, dtype=float)
+    start, stop = (_parse_number("--times", part, allowed) for part in parts[:2])
+    count = _integer("--times", parts[2], allowed)
+    return {"start": start, "stop": stop, "count": count, "include_inf": include_inf}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,70 +80,126 @@ def build_parser() -> argparse.ArgumentParser:
         ("simulate", "seed-averaged exact simulation (closed-form Ornstein-Uhlenbeck, one eigh per seed)"),
         ("dmft", "deterministic DMFT theory (no random numbers)"),
     ):
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--alpha", default="2.0", help="spectral exponent: lambda_k = k^-alpha; 1 < alpha <= 10 (default 2)")
-        p.add_argument("--beta", default="3.0", help="target exponent: c_k = lambda_k w*_k^2 = k^-beta; 1 < beta <= 20 (default 3)")
-        p.add_argument("--modes", default="4000", help="number of modes M (truncation); integer >= 1 (default 4000)")
-        p.add_argument("--teacher", default="powerlaw", help="powerlaw (deterministic w*) | prior (w* drawn from the prior) (default powerlaw)")
-        p.add_argument("--spectrum-file", default=None, help="read lambda_k and c_k from a .parquet/.csv with columns eigenvalue, target_power (replaces --alpha/--beta/--modes)")
-        p.add_argument("--features", default="inf", help="number of random features N: positive integer, or inf for the kernel limit (default inf)")
+        p = sub.add_parser(name, help=help_text, description=help_text + ". Ranges are the workflow config's (config/README.md).")
+        add = lambda *a, **k: p.add_argument(*a, action=_Once, **k)  # noqa: E731
+        add("--alpha", default="2.0", help="spectral exponent: lambda_k = k^-alpha; 1 < alpha <= 10 (default 2)")
+        add("--beta", default="3.0", help="target exponent: c_k = lambda_k w*_k^2 = k^-beta; 1 < beta <= 20 (default 3)")
+        add("--modes", default="4000", help="number of modes M (truncation); integer 1..1e15, <= simulation.max_modes = 1e5 to simulate (default 4000)")
+        add("--teacher", default="powerlaw", help="powerlaw (deterministic w*) | prior (w* drawn from the prior) (default powerlaw)")
+        add("--spectrum-file", default=None, help="read lambda_k and c_k from a .parquet/.csv with columns eigenvalue, target_power (replaces --alpha/--beta/--modes)")
+        add("--features", default="inf", help="number of random features N: positive integer, or inf for the kernel limit (default inf)")
         samples_help = "number of training samples P: positive integer" + (", or inf (population loss)" if name == "dmft" else "")
-        p.add_argument("--samples", default="256", help=samples_help + " (default 256)")
-        p.add_argument("--weight-decay", default="0", help="weight decay gamma >= 0 (default 0)")
-        p.add_argument("--temperature", default="0", help="Langevin temperature T >= 0 (default 0)")
-        p.add_argument("--noise", default="0", help="label-noise standard deviation sigma >= 0 (default 0)")
-        p.add_argument("--init-std", default="0", help="initialisation std sigma0 >= 0, or 'prior' for sigma0^2 = T/gamma (needs gamma, T > 0) (default 0)")
-        p.add_argument("--times", default="0.1:1e6:30", help="log-spaced times START:STOP:COUNT, both ends included; 0 < START <= STOP (default 0.1:1e6:30)")
+        add("--samples", default="256", help=samples_help + " (default 256)")
+        add("--weight-decay", default="0", help="weight decay gamma, 0 <= gamma <= 1e6 (default 0)")
+        add("--temperature", default="0", help="Langevin temperature T, 0 <= T <= 1e6 (default 0)")
+        add("--noise", default="0", help="label-noise standard deviation sigma, 0 <= sigma <= 1e6 (default 0)")
+        add("--init-std", default="0", help="initialisation std sigma0 >= 0, or 'prior' for sigma0^2 = T/gamma (needs gamma, T > 0) (default 0)")
+        add("--regime", default=None, help="gf | gf_wd | langevin | bayes (default: from gamma and T; bayes = the t = inf posterior, needs gamma, T > 0)")
+        add("--times", default="0.1:1e6:30", help="log-spaced times START:STOP:COUNT, both ends included; 0 < START <= STOP <= 1e15, COUNT <= 2000 (default 0.1:1e6:30)")
         p.add_argument("--include-inf", action="store_true", help="also report t = infinity (ridge / ridgeless / posterior limit)")
         if name == "simulate":
-            p.add_argument("--seeds", default="16", help="number of independent draws of data and features; integer 1..1e6 (default 16)")
-            p.add_argument("--seed", default="0", help="base seed, integer 0..2^32-1; seeds derive from it and the parameter point (default 0)")
-        p.add_argument("--out", required=True, help="output Parquet file (curve table); written atomically")
+            add("--seeds", default="16", help="number of independent draws of data and features; integer 1..1e6 (default 16)")
+            add("--seed", default="0", help="base seed, integer 0..2^32-1; seeds derive from it and the parameter point (default 0)")
+        add("--threads", default="1", help="BLAS threads, 1..1024 (default 1); pinned whatever OMP_NUM_THREADS says. "
+            "Results agree across thread counts to ~1e-11 relative, bitwise at a fixed count")
+        add("--out", required=True, help="output Parquet file (curve table); checked writable before computing, written atomically")
     check = sub.add_parser("check-config", help="validate a workflow config file and print a summary")
     check.add_argument("configfile")
     return parser
 
 
-def point_from_args(args) -> dict:
-    from .spectrum import check_powerlaw, read_spectrum_file
+# Config key of the one-point config -> the flag that set it (error messages name the flag).
+_FLAG_OF_KEY = {
+    "alpha": "--alpha", "beta": "--beta", "n_modes": "--modes", "teacher": "--teacher",
+    "spectrum_file": "--spectrum-file", "n_features": "--features", "n_samples": "--samples",
+    "noise": "--noise", "weight_decay": "--weight-decay", "temperature": "--temperature",
+    "init_std": "--init-std", "kind": "--regime", "times": "--times", "start": "--times", "stop": "--times",
+    "count": "--times", "seeds": "--seeds", "base_seed": "--seed", "max_modes": "--modes",
+}
 
-    include_inf = bool(args.include_inf)
-    gamma = _number("--weight-decay", args.weight_decay, 0, False, 1e6, "a number 0 <= gamma <= 1e6")
-    temperature = _number("--temperature", args.temperature, 0, False, 1e6, "a number 0 <= T <= 1e6")
-    noise = _number("--noise", args.noise, 0, False, 1e6, "a number 0 <= sigma <= 1e6")
-    if args.init_std.strip().lower() == "prior":
-        if not (gamma > 0 and temperature > 0):
-            raise InputError("--init-std", args.init_std, "'prior' only with --weight-decay > 0 and --temperature > 0")
-        init_std = math.sqrt(temperature / gamma)
-    else:
-        init_std = _number("--init-std", args.init_std, 0, False, 1e6, "a number >= 0, or prior")
-    point = {
-        "n_features": _positive_size("--features", args.features, allow_inf=True),
-        "n_samples": _positive_size("--samples", args.samples, allow_inf=args.command == "dmft"),
-        "noise": noise,
-        "weight_decay": gamma,
-        "temperature": temperature,
-        "init_std": init_std,
-        "regime": "langevin" if temperature > 0 else ("gf_wd" if gamma > 0 else "gf"),
-        "times": _times(args.times, include_inf).tolist(),
+
+def _flag_error(err: InputError) -> InputError:
+    """The same message with the config key path replaced by the flag that set it."""
+    match = re.fullmatch(r"(?:.*\.)?(\w+?)((?:\[[^\]]*\])*)", err.key)
+    leaf, index = match.groups() if match else (err.key, "")
+    if leaf not in _FLAG_OF_KEY:
+        return err
+    column = "" if re.fullmatch(r"(\[\d+\])*", index) else index  # keep a file column, drop a list index
+    return InputError(_FLAG_OF_KEY[leaf] + column, err.value, err.allowed, err.problem)
+
+
+def config_from_args(args) -> dict:
+    """The one-point workflow config a CLI query stands for (validated by validate_config, the
+    same limits and checks as a workflow run)."""
+    gamma = _parse_number("--weight-decay", args.weight_decay, "a number 0 <= gamma <= 1e6")
+    temperature = _parse_number("--temperature", args.temperature, "a number 0 <= T <= 1e6")
+    noise = _parse_number("--noise", args.noise, "a number 0 <= sigma <= 1e6")
+    init = args.init_std.strip().lower()
+    init_std = "prior" if init == "prior" else _parse_number("--init-std", args.init_std, "a number >= 0, or prior")
+    kind = args.regime or ("langevin" if temperature > 0 else ("gf_wd" if gamma > 0 else "gf"))
+    regime = {"name": kind, "kind": kind, "weight_decay": gamma, "temperature": temperature}
+    if kind != "bayes" or init_std != 0.0:
+        regime["init_std"] = init_std
+    size = "a positive integer{} (<= 1e9)"
+    sweep = {
+        "n_features": [_integer("--features", args.features, size.format(" or inf"), allow_inf=True)],
+        "n_samples": [_integer("--samples", args.samples, size.format(" or inf" if args.command == "dmft" else ""), allow_inf=True)],
+        "noise": [noise],
+        "regimes": [kind],
+        "times": _times(args.times, bool(args.include_inf)),
+        "simulate": args.command == "simulate",
     }
-    point["kind"] = point["regime"]
+    cfg = {"run_name": "cli", "regimes": [regime], "sweeps": {"cli": sweep}}
     if args.spectrum_file:
-        spectrum = read_spectrum_file(args.spectrum_file, key="--spectrum-file")
-        point.update(spectrum="file", path=str(args.spectrum_file), alpha=None, beta=None, n_modes=spectrum.n_modes, teacher="file")
+        sweep["spectrum_file"] = str(Path(args.spectrum_file).resolve())
     else:
-        alpha = _number("--alpha", args.alpha, 1, True, 10, "a number 1 < alpha <= 10")
-        beta = _number("--beta", args.beta, 1, True, 20, "a number 1 < beta <= 20")
-        modes = _positive_size("--modes", args.modes, allow_inf=False)
-        if args.command == "simulate" and modes > 1e6:
-            raise InputError("--modes", args.modes, "an integer 1 <= M <= 1e6 for simulation")
-        if args.teacher not in ("powerlaw", "prior"):
-            raise InputError("--teacher", args.teacher, "powerlaw | prior")
-        check_powerlaw(alpha, beta, int(modes), args.teacher, prefix="--")
-        point.update(spectrum="powerlaw", alpha=alpha, beta=beta, n_modes=int(modes), teacher=args.teacher)
-    if not args.out.endswith(".parquet"):
-        raise InputError("--out", args.out, "a path ending in .parquet")
-    return point
+        sweep["alpha"] = [_parse_number("--alpha", args.alpha, "a number 1 < alpha <= 10")]
+        sweep["beta"] = [_parse_number("--beta", args.beta, "a number 1 < beta <= 20")]
+        sweep["n_modes"] = _integer("--modes", args.modes, "an integer 1 <= M <= 1e15")
+        sweep["teacher"] = args.teacher
+    if args.command == "simulate":
+        seeds = _integer("--seeds", args.seeds, "an integer 1..1e6")
+        base = _integer("--seed", args.seed, "an integer 0..2^32-1")
+        cfg["simulation"] = {"seeds": seeds, "base_seed": base}
+    return cfg
+
+
+def point_from_args(args) -> dict:
+    """The single parameter point of a `dmft` / `simulate` query (validated like a config)."""
+    from .config import validate_config
+    from .grid import sweep_points
+
+    try:
+        cfg = validate_config(config_from_args(args))
+    except InputError as err:
+        raise _flag_error(err) from None
+    return cfg, sweep_points(cfg, "cli")[0]
+
+
+def check_output(out: str, inputs=()) -> None:
+    """Refuse an --out that cannot be written, or that is one of the inputs, before any compute:
+    the same temporary file the atomic writer uses is created and removed in its folder."""
+    import tempfile
+
+    path = Path(out)
+    if path.suffix != ".parquet":
+        raise InputError("--out", out, "a path ending in .parquet")
+    for source in inputs:
+        if source and path.resolve() == Path(source).resolve():
+            raise InputError("--out", out, "a file other than the input --spectrum-file (it would be overwritten)")
+    if len(os.fsencode(path.name)) > 200:  # the atomic writer's temporary name adds ~20 bytes to it
+        raise InputError("--out", out[:60] + "...", "a file name of at most 200 bytes")
+    if path.is_dir():
+        raise InputError("--out", out, "a file path, not a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise InputError("--out", out, "a path in an existing folder", f"{parent} is not an existing folder")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise InputError("--out", out, "a writable path", f"cannot write in {parent}: {exc.strerror or exc}") from None
+    os.close(fd)
+    os.unlink(tmp)
 
 
 def main(argv=None) -> int:
@@ -148,43 +207,52 @@ def main(argv=None) -> int:
     try:
         if args.command == "check-config":
             from .config import load_config
-            from .grid import dmft_chunks, sim_chunks
+            from .grid import count_jobs, dmft_chunks, sim_chunks
 
             cfg = load_config(args.configfile)
             n_dmft = sum(len(c) for c in dmft_chunks(cfg).values())
-            print(f"{args.configfile}: valid; {n_dmft} points, {len(dmft_chunks(cfg))} DMFT jobs, {len(sim_chunks(cfg))} simulation jobs")
+            print(
+                f"{args.configfile}: valid; {n_dmft} points, {len(dmft_chunks(cfg))} DMFT jobs, "
+                f"{len(sim_chunks(cfg))} simulation jobs ({count_jobs(cfg)} in all)"
+            )
             return 0
         return _run_point(args)
     except InputError as err:
         sys.stderr.write(f"scaling-dmft: error: {err}\n")
         return EXIT_INPUT
-    except NumericalError as err:
+    except (NumericalError, ArithmeticError) as err:  # ArithmeticError: a float overflow numpy raised
         sys.stderr.write(f"scaling-dmft: numerical failure: {err}\n")
         return EXIT_NUMERICAL
 
 
 def _run_point(args) -> int:
     from . import tables
+    from .grid import SEED_RULE, sim_groups
     from .pipeline import run_dmft_points, run_sim_group
 
-    point = point_from_args(args)
+    threads = _integer("--threads", args.threads, "an integer 1..1024")
+    if not 1 <= threads <= 1024:
+        raise InputError("--threads", args.threads, "an integer 1..1024")
+    check_output(args.out, inputs=[args.spectrum_file])
+    cfg, point = point_from_args(args)
     if args.command == "dmft":
         frame = run_dmft_points([point])
-        meta = tables.provenance(point)
+        meta = tables.provenance(point, blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", ""))
     else:
-        seeds = _positive_size("--seeds", args.seeds, allow_inf=False)
-        if seeds > 1e6:
-            raise InputError("--seeds", args.seeds, "an integer 1..1e6")
-        base = _number("--seed", args.seed, 0, False, 2**32 - 1, "an integer 0..2^32-1")
-        if not float(base).is_integer():
-            raise InputError("--seed", args.seed, "an integer 0..2^32-1")
-        from .grid import disorder_key
-        from .workflow import SEED_RULE
-
-        group = {"disorder": disorder_key(point), "points": [point], "seeds": int(seeds)}
-        frame = run_sim_group(group, int(base))
-        meta = tables.provenance({**point, "seeds": int(seeds), "base_seed": int(base)}, seeds=f"{SEED_RULE}; base_seed={int(base)}")
+        group = sim_groups(cfg, "cli")[0]
+        base = cfg["simulation"]["base_seed"]
+        frame = run_sim_group(group, base)
+        meta = tables.provenance(
+            {**point, "seeds": group["seeds"], "base_seed": base},
+            seeds=f"{SEED_RULE}; base_seed={base}",
+            blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", ""),
+        )
+    failed = frame["flag"].str.startswith("failed")
+    if failed.all():
+        raise NumericalError(f"every row failed ({frame['flag'].iloc[0]}); nothing written")
     tables.write_table(tables.sort_rows(frame, "curve"), args.out, "curve", meta)
+    if failed.any():
+        sys.stderr.write(f"scaling-dmft: warning: {int(failed.sum())} of {len(frame)} rows failed (flag column)\n")
     print(f"wrote {len(frame)} rows to {args.out}")
     return 0
 

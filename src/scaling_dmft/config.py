@@ -9,7 +9,9 @@ allowed range -- before any job starts.
 from __future__ import annotations
 
 import copy
+import json
 import math
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +21,6 @@ from jsonschema import Draft202012Validator
 from .errors import InputError
 from .spectrum import read_spectrum_file
 
-REGIME_KINDS = ("gf", "gf_wd", "langevin", "bayes")
 SWEEP_DEFAULT_KEYS = ("n_modes", "teacher", "times")
 
 
@@ -28,16 +29,47 @@ def schema() -> dict:
     return yaml.safe_load(text)
 
 
+# The workflow's reserved run names: results/<name>/ belongs to the `paper` / `validate` target and
+# its config file config/<name>.yaml; no other config may take the name (it would overwrite them).
+RESERVED_RUN_NAMES = ("paper", "validate")
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+
+
+def reserved_run_file(name: str) -> Path:
+    """The one config file allowed to use the reserved run name `name`."""
+    return REPOSITORY_ROOT / "config" / f"{name}.yaml"
+
+# Names that become file names, wildcards and table values: the whole string must match.
+RUN_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+IDENTIFIER_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# A config is a few hundred values; more nodes than this (after YAML alias expansion) is a mistake
+# or an alias bomb, refused before anything walks it.
+MAX_CONFIG_NODES = 100_000
+# Largest workflow DAG we accept: jobs (DMFT + simulation chunks) of one run.
+MAX_JOBS = 20_000
+YAML_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML loader that rejects duplicate mapping keys (PyYAML silently keeps the last)."""
+    """YAML loader that rejects duplicate mapping keys (PyYAML silently keeps the last) and keys
+    that YAML reads as something other than a string (`yes` -> True, `2024` -> 2024); merge keys
+    (`<<: *anchor`) work as in any YAML loader."""
 
 
 def _construct_mapping(loader, node, deep=False):
     seen = set()
     for key_node, _ in node.value:
+        if key_node.tag == YAML_MERGE_TAG:
+            continue  # `<<`: flattened below by the standard loader
         key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, str):
+            raise InputError(
+                str(key_node.value), key, "a string key (quote it: YAML reads this as "
+                f"{type(key).__name__} {key!r})", f"non-string key at line {line}"
+            )
         if key in seen:
-            raise InputError(str(key), key, "each key at most once per mapping", f"duplicate key {key!r} (line {key_node.start_mark.line + 1})")
+            raise InputError(str(key), key, "each key at most once per mapping", f"duplicate key {key!r} (line {line})")
         seen.add(key)
     return yaml.SafeLoader.construct_mapping(loader, node, deep)
 
@@ -45,23 +77,69 @@ def _construct_mapping(loader, node, deep=False):
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load_yaml(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("configfile", str(path), "an existing YAML file", "file not found")
+def _json_pairs(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise InputError(str(key), key, "each key at most once per mapping", f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _count_nodes(value, limit: int) -> int:
+    """Nodes of a loaded document, counting shared (aliased) subtrees every time; stops past `limit`."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > limit:
+            return count
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def parse_config_text(text: str, name: str = "configfile") -> dict:
+    """Parse a config document the way the workflow does: JSON first, then YAML (Snakemake's order,
+    so both accept the same files, e.g. JSON `Infinity`). Refuses YTE templates (they execute
+    code), non-string keys, duplicate keys and documents over MAX_CONFIG_NODES nodes."""
     try:
-        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError("configfile", str(path), "valid YAML", f"YAML syntax error{where}") from None
+        data = json.loads(text, object_pairs_hook=_json_pairs)
+    except json.JSONDecodeError:
+        try:
+            data = yaml.load(text, Loader=_UniqueKeyLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise InputError("configfile", name, "valid YAML or JSON", f"YAML syntax error{where}") from None
+        except RecursionError:
+            raise InputError("configfile", name, "a YAML document nested less than ~1000 levels", "nested too deeply") from None
     if not isinstance(data, dict):
-        raise InputError("configfile", str(path), "a YAML mapping at top level", "not a mapping")
+        raise InputError("configfile", name, "a YAML mapping at top level", "not a mapping")
+    if "__use_yte__" in data:
+        raise InputError("__use_yte__", data["__use_yte__"], "plain YAML or JSON (templating executes code; not accepted)", "a YTE template")
+    if _count_nodes(data, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
+        raise InputError("configfile", name, f"at most {MAX_CONFIG_NODES} values after YAML alias expansion", "document too large (alias bomb?)")
     return data
 
 
+def load_yaml(path: str | Path) -> dict:
+    """Read and parse one config file (YAML or JSON; see parse_config_text)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("configfile", str(path), "an existing YAML file", "file not found")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError("configfile", str(path), "a UTF-8 text file (YAML or JSON)", f"not UTF-8 text (byte {exc.start})") from None
+    return parse_config_text(text, str(path))
+
+
 def load_config(path: str | Path) -> dict:
-    return validate_config(load_yaml(path), base_dir=Path(path).resolve().parent)
+    return validate_config(load_yaml(path), base_dir=Path(path).resolve().parent, files=[path])
 
 
 def _path(parts) -> str:
@@ -136,8 +214,9 @@ def _reject_nan(value, parts=()) -> None:
             _reject_nan(sub, (*parts, i))
 
 
-def validate_config(raw: dict, base_dir: str | Path | None = None) -> dict:
-    """Validate and normalise a raw config mapping. Raises InputError (one line)."""
+def validate_config(raw: dict, base_dir: str | Path | None = None, files=()) -> dict:
+    """Validate and normalise a raw config mapping. Raises InputError (one line).
+    `files`: the config files it was read from (a reserved run name needs its own file)."""
     if not isinstance(raw, dict):
         raise InputError("<config>", raw, "a mapping")
     cfg = copy.deepcopy(raw)
@@ -148,6 +227,7 @@ def validate_config(raw: dict, base_dir: str | Path | None = None) -> dict:
     if errors:
         raise _schema_error(errors[0])
     _fill_defaults(cfg, sch, sch)
+    _check_names(cfg, [Path(f).resolve() for f in files])
     for regime in cfg["regimes"]:
         regime.setdefault("init_std", 0.0)
     _check_regimes(cfg["regimes"])
@@ -163,7 +243,24 @@ def validate_config(raw: dict, base_dir: str | Path | None = None) -> dict:
         sweep.setdefault("seeds", cfg["simulation"]["seeds"])
         _check_sweep(name, sweep, names, cfg, base)
     _check_figures(cfg)
+    _check_grid_size(cfg)
     return cfg
+
+
+def _check_names(cfg: dict, files: list[Path]) -> None:
+    """Whole-string name checks (a JSON Schema `pattern` is a search, and `$` matches before a final
+    newline) and the reserved run names."""
+    run = cfg["run_name"]
+    if not RUN_NAME_PATTERN.fullmatch(run):
+        raise InputError("run_name", run, "letters, digits, _ and - only")
+    if run in RESERVED_RUN_NAMES and files != [reserved_run_file(run)]:
+        raise InputError("run_name", run, "any name but " + " and ".join(RESERVED_RUN_NAMES) + " (reserved for their workflow targets)")
+    for name in cfg["sweeps"]:
+        if not isinstance(name, str) or not IDENTIFIER_PATTERN.fullmatch(name):
+            raise InputError(f"sweeps.{name}", name, "a sweep name: a letter, then letters, digits and _ (quote names YAML reads as booleans or numbers)")
+    for i, regime in enumerate(cfg["regimes"]):
+        if not IDENTIFIER_PATTERN.fullmatch(regime["name"]):
+            raise InputError(f"regimes[{i}].name", regime["name"], "a letter, then letters, digits and _")
 
 
 def _check_regimes(regimes) -> None:
@@ -231,8 +328,21 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
             for i, v in enumerate(sweep[axis]):
                 if not math.isinf(v) and v > 20000:
                     raise InputError(f"{key}.{axis}[{i}]", v, "<= 20000 when simulate: true (one eigh per seed)")
+        from .simulate import MAX_SPECTRAL_CONDITION, memory_estimate_bytes
+
+        budget = cfg["simulation"]["max_memory_gb"]
+        need = max(
+            memory_estimate_bytes(sweep["n_modes"], n, p, sweep["seeds"], len(sweep["regimes"]), sweep["times"]["count"] + 1)
+            for n in sweep["n_features"]
+            for p in sweep["n_samples"]
+        )
+        if need > budget * 1e9:
+            raise InputError(
+                f"{key}.n_features",
+                max(sweep["n_features"]),
+                f"sizes whose simulation fits in simulation.max_memory_gb = {budget:g} GB (the largest needs ~{need / 1e9:.3g} GB)",
+            )
         if "alpha" in sweep:
-            from .simulate import MAX_SPECTRAL_CONDITION
 
             # largest min(M, N, P) of the sweep: where lambda_1 / lambda_r is largest
             r = min(sweep["n_modes"], max(sweep["n_samples"]), max(sweep["n_features"]))
@@ -248,13 +358,44 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
 
 
 def _check_figures(cfg: dict) -> None:
+    """Every figure's spec refers to sweeps, regimes and noise levels that exist, so a figure job
+    never fails after the compute for a reason visible now."""
     sweeps = cfg["sweeps"]
-    for fig, spec in cfg.get("figures", {}).items():
-        refs = []
-        if "sweep" in spec:
-            refs.append(("sweep", spec["sweep"]))
-        for i, s in enumerate(spec.get("sweeps", [])):
-            refs.append((f"sweeps[{i}]", s))
-        for sub, ref in refs:
+    kinds = {r["name"]: r["kind"] for r in cfg["regimes"]}
+    for fig, spec in cfg["figures"].items():
+        key = f"figures.{fig}"
+        names = [spec["sweep"]] if "sweep" in spec else list(spec.get("sweeps", []))
+        where = ".sweep" if "sweep" in spec else ".sweeps"
+        for i, ref in enumerate(names):
             if ref not in sweeps:
-                raise InputError(f"figures.{fig}.{sub}", ref, "a sweep name: " + ", ".join(sorted(sweeps)), f"unknown sweep {ref!r}")
+                sub = where if where == ".sweep" else f"{where}[{i}]"
+                raise InputError(f"{key}{sub}", ref, "a sweep name: " + ", ".join(sorted(sweeps)), f"unknown sweep {ref!r}")
+        used = [sweeps[n] for n in names]
+        for i, regime in enumerate(spec.get("regimes", [])):
+            if not any(regime in sw["regimes"] for sw in used):
+                allowed = sorted({r for sw in used for r in sw["regimes"]})
+                raise InputError(f"{key}.regimes[{i}]", regime, "a regime of the figure's sweep: " + ", ".join(allowed))
+        for role in ("langevin", "bayes"):
+            if role in spec:
+                regime = spec[role]
+                if not any(regime in sw["regimes"] for sw in used) or kinds.get(regime) != role:
+                    allowed = sorted({r for sw in used for r in sw["regimes"] if kinds[r] == role})
+                    raise InputError(f"{key}.{role}", regime, f"a regime of kind {role} in the figure's sweep: " + (", ".join(allowed) or "none defined"))
+        if "noise" in spec and not any(
+            any(math.isclose(spec["noise"], v, rel_tol=1e-9, abs_tol=0.0) or spec["noise"] == v for v in sw["noise"]) for sw in used
+        ):
+            allowed = sorted({v for sw in used for v in sw["noise"]})
+            raise InputError(f"{key}.noise", spec["noise"], "a noise level of the figure's sweep: " + ", ".join(map(str, allowed)))
+
+
+def _check_grid_size(cfg: dict) -> None:
+    """Refuse grids whose DAG would be too large to schedule, before any job is planned."""
+    from .grid import count_jobs
+
+    jobs = count_jobs(cfg)
+    if jobs > MAX_JOBS:
+        raise InputError(
+            "chunks.dmft_points",
+            cfg["chunks"]["dmft_points"],
+            f"a grid of at most {MAX_JOBS} jobs (this config needs {jobs}; raise chunks.dmft_points / chunks.sim_groups or shrink the sweeps)",
+        )

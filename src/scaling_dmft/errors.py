@@ -20,6 +20,7 @@ class InputError(ValueError):
         self.key = key
         self.value = value
         self.allowed = allowed
+        self.problem = problem
         what = problem or f"invalid value {value!r}"
         super().__init__(f"{key}: {what} (allowed: {allowed})")
 

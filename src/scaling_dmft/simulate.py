@@ -443,6 +443,17 @@ def _seed_spectral(spectrum: Spectrum, n, p: int, rng: np.random.Generator, lam,
 
 
 
+def memory_estimate_bytes(n_modes: int, n_features, n_samples: int, n_seeds: int = 1, n_gammas: int = 1, n_times: int = 1) -> int:
+    """Upper estimate of the simulator's peak memory for one disorder point: the draws (P x M data,
+    N x M features, P x N products), the Gram matrix and its eigenvectors (r = min(M, N, P)),
+    the projected metric (r x M) and the per-seed output. Checked before any allocation."""
+    m, p = int(n_modes), int(n_samples)
+    n = 0 if math.isinf(n_features) else int(n_features)
+    r = min(m, p, n or m)
+    floats = m * (n + p) + p * n + n * n + r * m + 4 * r * r + 4 * n_seeds * n_gammas * n_times
+    return 8 * floats
+
+
 # Largest lambda_1 / lambda_r, r = min(N, P, M), that float64 simulation resolves: the empirical
 # Gram's small eigenvalues must stay well above the null threshold (NULL_THRESHOLD = 1e-11 of
 # the largest), or late-time / tiny-gamma values become round-off dominated (seen at alpha = 10,

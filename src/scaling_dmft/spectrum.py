@@ -183,6 +183,12 @@ def read_spectrum_file(path: str | Path, teacher: str = "file", key: str = "spec
     return spectrum_from_arrays(frame, teacher=teacher, key=key, name=path.name)
 
 
+# Range of a spectrum file's values: far inside float64, so that the squares, products and mode
+# sums the solvers form cannot overflow or underflow to zero.
+MAX_FILE_VALUE = 1e100
+MIN_FILE_EIGENVALUE = 1e-100
+
+
 def spectrum_from_arrays(frame, teacher: str = "file", key: str = "spectrum_file", name: str = "file") -> Spectrum:
     """Validate a table with columns eigenvalue / target_power and build a Spectrum."""
     for column in ("eigenvalue", "target_power"):
@@ -209,4 +215,15 @@ def spectrum_from_arrays(frame, teacher: str = "file", key: str = "spectrum_file
     if (np.diff(lam) > 0).any():
         row = int(np.flatnonzero(np.diff(lam) > 0)[0]) + 1
         raise InputError(f"{key}[eigenvalue]", lam[row], "non-increasing eigenvalues", f"eigenvalue increases at row {row}")
+    for column, values in (("eigenvalue", lam), ("target_power", c)):
+        # squares and products of these must stay in float64 (the solvers form lambda^2, lambda c)
+        big = values > MAX_FILE_VALUE
+        if big.any():
+            row = int(np.flatnonzero(big)[0])
+            raise InputError(
+                f"{key}[{column}]", values[row], f"values <= {MAX_FILE_VALUE:g} (rescale the spectrum; time and weight decay scale with it)",
+                f"{column} {values[row]:g} in row {row} is too large",
+            )
+    if lam[-1] < MIN_FILE_EIGENVALUE:
+        raise InputError(f"{key}[eigenvalue]", lam[-1], f"eigenvalues >= {MIN_FILE_EIGENVALUE:g}", f"eigenvalue {lam[-1]:g} in row {len(lam) - 1} is too small")
     return Spectrum(n_modes=len(lam), teacher=teacher, _eigenvalues=lam, _target_power=c, name=name)
