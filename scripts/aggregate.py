@@ -6,9 +6,11 @@ from pathlib import Path
 # the library lives in src/; works with or without an installed package
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
 
-from scaling_dmft.runlog import job_logging
+from scaling_dmft.runlog import job_logging, limit_threads
+
+limit_threads(snakemake.threads)
 
 from scaling_dmft.workflow import aggregate  # noqa: E402
 
 with job_logging(snakemake.log[0], f"aggregate {snakemake.output[0]}"):
-    aggregate(list(snakemake.input), snakemake.output[0])
+    aggregate(list(snakemake.input.chunks), snakemake.output[0], snakemake.params.kind)

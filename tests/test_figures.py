@@ -63,7 +63,7 @@ def spec_for(figure: str) -> dict:
     """What the workflow passes: the figure's config entry + {sweep name -> sweep config}."""
     spec = dict(FIGURE_CFG[figure])
     names = spec.get("sweeps", [spec["sweep"]] if "sweep" in spec else [])
-    spec["sweeps"] = {n: SWEEPS[n] for n in names}
+    spec["sweeps"] = {n: {**SWEEPS[n], "name": n} for n in names}
     return spec
 
 
@@ -72,7 +72,7 @@ def _points():
         for a, b, n, p, s, r in itertools.product(sw["alpha"], sw["beta"], sw["n_features"], sw["n_samples"], sw["noise"], sw["regimes"]):
             wd, temp, s0 = REGIMES[r]
             yield name, {
-                "spectrum": "powerlaw", "alpha": a, "beta": b, "teacher": sw["teacher"], "n_modes": sw["n_modes"],
+                "sweep": name, "spectrum": "powerlaw", "alpha": a, "beta": b, "teacher": sw["teacher"], "n_modes": sw["n_modes"],
                 "n_features": float(n), "n_samples": float(p), "noise": s, "regime": r, "weight_decay": wd,
                 "temperature": temp, "init_std": s0,
             }

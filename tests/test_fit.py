@@ -113,7 +113,7 @@ def test_expected_exponents():
 
 def _point(**kw):
     base = dict(
-        spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=1000, n_features=math.inf,
+        sweep="s", spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=1000, n_features=math.inf,
         n_samples=math.inf, noise=0.0, regime="gf", weight_decay=0.0, temperature=0.0, init_std=0.0,
     )
     base.update(kw)

@@ -54,7 +54,7 @@ def test_spectrum_file_roundtrip(tmp_path):
 
 
 def _curve_frame(n=3, flag=""):
-    point = dict(spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=10, n_features=math.inf,
+    point = dict(sweep="s", spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=10, n_features=math.inf,
                  n_samples=8.0, noise=0.0, regime="gf", weight_decay=0.0, temperature=0.0, init_std=0.0)
     frame = pd.DataFrame({k: [v] * n for k, v in point.items()})
     frame["method"] = "dmft"

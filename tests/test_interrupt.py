@@ -34,7 +34,7 @@ TMP_NAME = re.compile(r"^\.(?P<name>.+\.parquet)\..+\.tmp$")
 
 
 def _curve_frame(n: int) -> pd.DataFrame:
-    point = dict(spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=10, n_features=math.inf,
+    point = dict(sweep="s", spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=10, n_features=math.inf,
                  n_samples=8.0, noise=0.0, regime="gf", weight_decay=0.0, temperature=0.0, init_std=0.0)
     frame = pd.DataFrame({k: [v] * n for k, v in point.items()})
     frame["method"] = "dmft"

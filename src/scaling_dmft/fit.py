@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .tables import EARLY_STOPPING_SCHEMA, FIT_SCHEMA, POINT_COLUMNS
+from .tables import EARLY_STOPPING_SCHEMA, FIT_SCHEMA, POINT_COLUMNS, ROUNDOFF_REL
 
 TOLERANCE = 0.05
 MIN_POINTS = 4
@@ -248,15 +248,25 @@ def _refine_minimum(lt: np.ndarray, le: np.ndarray, i: int) -> tuple[float, floa
     return us, vs
 
 
+# An early-stopping optimum must gain more than the method can resolve (e_final - e_star):
+# theory: GAIN_REL_MIN of e_final and ROUNDOFF_REL of the curve's largest value (a converged
+# plateau's argmin is round-off, ~1e-12); simulation: also GAIN_Z combined seed standard errors of
+# the two values (conservative: they share seeds, so the s.e. of the difference is smaller).
+GAIN_REL_MIN = 1e-6
+GAIN_Z = 2.0
+
+
 def early_stopping(curves: pd.DataFrame) -> pd.DataFrame:
     """Early-stopping optimum per (point, method), in EARLY_STOPPING_SCHEMA.
 
     t_star, e_star: minimum of E_g over the finite times of the curve (unflagged rows with finite
     positive E_g), refined by the vertex of a parabola in (log t, log E_g) through the grid minimum
-    and its two neighbours; flag 'boundary' (and the grid value) when the minimum is the first or
-    the last finite time (no interior optimum: no early stopping on this grid).
-    e_star_sem: the seed s.e. of E_g at the grid minimum (0 for theory).
-    e_final: E_g at t = inf when that row is valid, else at the last valid finite time.
+    and its two neighbours. e_final: E_g at t = inf when that row is valid, else at the last valid
+    finite time. e_star_sem: the seed s.e. of E_g at the grid minimum (0 for theory).
+    flag: '' for a real optimum; 'boundary' when the minimum is the first or last finite time (no
+    interior optimum on this grid); 'no_minimum' when the gain e_final - e_star is not above the
+    method's resolution (GAIN_REL_MIN, ROUNDOFF_REL, GAIN_Z standard errors): a monotone curve
+    or a plateau, where the argmin means nothing. Flagged rows enter no fit and no figure.
     Curves without finite times (the `bayes` regime) give no row.
     """
     columns = EARLY_STOPPING_SCHEMA.names
@@ -270,21 +280,19 @@ def early_stopping(curves: pd.DataFrame) -> pd.DataFrame:
         t = fin["t"].to_numpy(dtype=np.float64)
         e = fin["eg"].to_numpy(dtype=np.float64)
         i = int(np.argmin(e))
+        inf_rows = ok[np.isinf(ok["t"].to_numpy())]
+        last = inf_rows.iloc[-1] if len(inf_rows) else fin.iloc[-1]
+        e_final, sem_final = float(last["eg"]), float(last["eg_sem"])
+        sem_star = float(fin["eg_sem"].iloc[i])
         if 0 < i < len(e) - 1:
             us, vs = _refine_minimum(np.log(t), np.log(e), i)
-            t_star, e_star, flag = math.exp(us), math.exp(vs), ""
+            t_star, e_star = math.exp(us), math.exp(vs)
+            resolution = max(GAIN_REL_MIN * e_final, ROUNDOFF_REL * float(e.max()), GAIN_Z * math.hypot(sem_star, sem_final))
+            flag = "" if e_final - e_star > resolution else "no_minimum"
         else:
             t_star, e_star, flag = float(t[i]), float(e[i]), "boundary"
-        inf_rows = ok[np.isinf(ok["t"].to_numpy())]
-        e_final = float(inf_rows["eg"].iloc[-1]) if len(inf_rows) else float(e[-1])
         row = dict(zip(keys, key))
-        row.update(
-            t_star=t_star,
-            e_star=e_star,
-            e_star_sem=float(fin["eg_sem"].iloc[i]),
-            e_final=e_final,
-            flag=flag,
-        )
+        row.update(t_star=t_star, e_star=e_star, e_star_sem=sem_star, e_final=e_final, flag=flag)
         rows.append(row)
     out = pd.DataFrame(rows, columns=columns)
     return _cast(out, EARLY_STOPPING_SCHEMA)
@@ -374,9 +382,8 @@ def fit_table(
       time      t, per curve: finite t, trimmed to the decaying part (see `_decaying_part`)
       samples   n_samples at t = inf, finite P, grouped by every other point column
       features  n_features at t = inf, finite N, grouped by every other point column
-      t_star    n_samples, from the early-stopping table, rows not flagged 'boundary'
-      e_star    n_samples, from the early-stopping table, all rows (a boundary minimum is still
-                the best error on the time grid)
+      t_star    n_samples, from the early-stopping table, unflagged rows (real optima) only
+      e_star    n_samples, likewise
     quantity: 'eg', plus 'eg_mean' where T > 0, for time / samples / features.
     Only unflagged rows with finite positive values enter. Groups with < 2 distinct x are skipped;
     2 .. min_points-1 points give the least-squares values flagged 'too_few_points'.
@@ -434,7 +441,7 @@ def fit_table(
             inner = g[(g["flag"] == "") & (g["t_star"] > 0)]
             seed += 1
             add(_fit_row(point, key[-1], "t_star", "t_star", inner["n_samples"].to_numpy(), inner["t_star"].to_numpy(), None, tolerance, min_points, seed))
-            ge = g[np.isfinite(g["e_star"].to_numpy(dtype=np.float64)) & (g["e_star"] > 0)]
+            ge = inner[np.isfinite(inner["e_star"].to_numpy(dtype=np.float64)) & (inner["e_star"] > 0)]
             seed += 1
             add(_fit_row(point, key[-1], "e_star", "e_star", ge["n_samples"].to_numpy(), ge["e_star"].to_numpy(), ge["e_star_sem"].to_numpy(), tolerance, min_points, seed))
 

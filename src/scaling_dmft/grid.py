@@ -80,6 +80,7 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
         regime = regimes[regime_name]
         points.append(
             {
+                "sweep": sweep_name,
                 **spec,
                 "n_modes": int(sweep["n_modes"]),
                 "teacher": sweep["teacher"],
@@ -98,6 +99,7 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
     return points
 
 
+SEED_RULE = "numpy SeedSequence([base_seed, sha256(disorder point JSON) words 0..3, seed index])"
 DISORDER_KEYS = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher", "n_features", "n_samples")
 
 
@@ -144,6 +146,19 @@ def _chunks(cfg: dict, items_of, size: int) -> dict[str, list]:
         for items in [items_of(cfg, name)]
         for i, start in enumerate(range(0, len(items), size))
     }
+
+
+def count_jobs(cfg: dict) -> int:
+    """Number of DMFT + simulation jobs of a validated config, by arithmetic (no points built)."""
+    jobs = 0
+    for sweep in cfg["sweeps"].values():
+        n_spectra = 1 if "spectrum_file" in sweep else len(sweep["alpha"]) * len(sweep["beta"])
+        n_disorder = n_spectra * len(sweep["n_features"]) * len(sweep["n_samples"])
+        n_points = n_disorder * len(sweep["noise"]) * len(sweep["regimes"])
+        jobs += math.ceil(n_points / cfg["chunks"]["dmft_points"])
+        if sweep["simulate"]:
+            jobs += math.ceil(n_disorder / cfg["chunks"]["sim_groups"])
+    return jobs
 
 
 def dmft_chunks(cfg: dict) -> dict[str, list[dict]]:

@@ -16,15 +16,16 @@ import time
 import numpy as np
 import pandas as pd
 
-from .errors import NumericalError, combine, scaled
+from .errors import NumericalError, scaled
 from .grid import build_spectrum, seed_sequences, spectrum_name
-from .tables import empty_frame
+from .tables import ROUNDOFF_REL, empty_frame
 
 log = logging.getLogger("scaling_dmft")
 
 
 def _point_columns(point: dict) -> dict:
     return {
+        "sweep": point.get("sweep", "cli"),
         "spectrum": spectrum_name(point),
         "alpha": point.get("alpha"),
         "beta": point.get("beta"),
@@ -41,17 +42,25 @@ def _point_columns(point: dict) -> dict:
 
 
 def curve_rows(point, method, t, signal, noise_coef, init_coef, thermal_coef, eg_sem=None, eg_mean_sem=None, n_seeds=0, flag=""):
-    """Rows of the curve table for one point (components are per unit sigma^2, sigma0^2, T)."""
+    """Rows of the curve table for one point (components are per unit sigma^2, sigma0^2, T).
+
+    `flag` is one string for every row or one per row. Components slightly below zero are round-off
+    of an exact value that is 0 or tiny (e.g. P > M, where E(t) -> 0): within ROUNDOFF_REL of the
+    curve's largest error they are set to 0; further below, the row is flagged `negative`.
+    """
     t = np.asarray(t, dtype=np.float64)
     init_var, temp = point["init_std"] ** 2, point["temperature"]
-    eg_mean, eg = combine(signal, noise_coef, init_coef, thermal_coef, noise=point["noise"], init_var=init_var, temperature=temp)
-    zeros = np.zeros_like(t)
+    flags = np.broadcast_to(np.asarray(flag, dtype=object), t.shape).copy()
     components = {
-        "eg_signal": np.asarray(signal, dtype=np.float64),
+        "eg_signal": np.array(signal, dtype=np.float64),
         "eg_noise": scaled(point["noise"] ** 2, noise_coef),
         "eg_init": scaled(init_var, init_coef),
         "eg_thermal": scaled(temp, thermal_coef),
     }
+    _clip_roundoff(components, flags)
+    eg_mean = components["eg_signal"] + components["eg_noise"] + components["eg_init"]
+    eg = eg_mean + components["eg_thermal"]
+    zeros = np.zeros_like(t)
     frame = pd.DataFrame(
         {
             **{k: [v] * len(t) for k, v in _point_columns(point).items()},
@@ -63,17 +72,30 @@ def curve_rows(point, method, t, signal, noise_coef, init_coef, thermal_coef, eg
             "eg_sem": zeros if eg_sem is None else np.asarray(eg_sem, dtype=np.float64),
             "eg_mean_sem": zeros if eg_mean_sem is None else np.asarray(eg_mean_sem, dtype=np.float64),
             "n_seeds": np.int32(n_seeds),
-            "flag": flag,
+            "flag": flags.astype(str),
         }
     )
     values = frame[["eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal"]].to_numpy()
-    if np.isnan(values).any() and not flag:
+    unflagged = frame["flag"].to_numpy() == ""
+    if (np.isnan(values).any(axis=1) & unflagged).any():
         raise NumericalError(f"NaN in the {method} curve of point {json.dumps(_point_columns(point), default=str)}")
-    infinite = np.isinf(values).any(axis=1)
-    if infinite.any() and not flag:
-        # e.g. the ridgeless interpolation threshold N = P at t = inf, or null-space diffusion
-        frame.loc[infinite, "flag"] = "infinite"
+    infinite = np.isinf(values).any(axis=1) & unflagged
+    # e.g. the ridgeless interpolation threshold N = P at t = inf, or null-space diffusion
+    frame.loc[infinite, "flag"] = "infinite"
     return frame
+
+
+def _clip_roundoff(components: dict, flags: np.ndarray) -> None:
+    """Set components within round-off below zero to 0; flag rows further below (in place)."""
+    finite = [np.abs(v[np.isfinite(v)]) for v in components.values()]
+    scale = max((float(v.max()) for v in finite if v.size), default=0.0)
+    tol = ROUNDOFF_REL * scale
+    for values in components.values():
+        with np.errstate(invalid="ignore"):
+            small = (values < 0) & (values >= -tol)
+            below = values < -tol
+        values[small] = 0.0
+        flags[below & (flags == "")] = "negative"
 
 
 def _group_key(point: dict) -> str:
@@ -95,24 +117,28 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
         key = json.dumps([first.get(k) for k in ("spectrum", "alpha", "beta", "path", "n_modes", "teacher")], default=repr)
         if key not in modes:
             modes[key] = build_spectrum(first, first["n_modes"], first["teacher"]).modes()
-        try:
-            if key not in prepared:
-                prepared[key] = dmft.prepare(modes[key])
-            comps = dmft.solve(
-                prepared[key],
-                n_features=first["n_features"],
-                n_samples=first["n_samples"],
-                weight_decay=first["weight_decay"],
-                times=np.asarray(first["times"], dtype=np.float64),
-            )
-            parts = (comps.signal, comps.noise, comps.init, comps.thermal)
-            flag = ""
-        except NumericalError as exc:
-            log.error("DMFT failed for %s: %s", _group_key(first), exc)
-            nan = np.full(len(first["times"]), np.nan)
-            parts, flag = (nan, nan, nan, nan), f"failed: {str(exc).splitlines()[0][:200]}"
+        if key not in prepared:
+            prepared[key] = dmft.prepare(modes[key])
+        times = np.asarray(first["times"], dtype=np.float64)
+        parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
+        # finite times and the t = inf closed forms are solved apart, so a failure of one flags only its rows
+        for rows in (np.isfinite(times), np.isinf(times)):
+            if not rows.any():
+                continue
+            try:
+                comps = dmft.solve(
+                    prepared[key],
+                    n_features=first["n_features"],
+                    n_samples=first["n_samples"],
+                    weight_decay=first["weight_decay"],
+                    times=times[rows],
+                )
+                parts[:, rows] = comps.signal, comps.noise, comps.init, comps.thermal
+            except (NumericalError, ArithmeticError) as exc:
+                log.error("DMFT failed for %s: %s", _group_key(first), exc)
+                flags[rows] = f"failed: {str(exc).splitlines()[0][:200] or type(exc).__name__}"
         for point in members:
-            frames.append(curve_rows(point, "dmft", point["times"], *parts, flag=flag))
+            frames.append(curve_rows(point, "dmft", point["times"], *parts, flag=flags))
         done += len(members)
         if time.monotonic() - last > progress_every or done == len(points):
             log.info("dmft: %d/%d points done, %.1f s elapsed", done, len(points), time.monotonic() - started)
@@ -151,6 +177,9 @@ def run_sim_group(group: dict, base_seed: int, progress=None) -> pd.DataFrame:
             parts = [comps.signal, comps.noise, comps.init, comps.thermal]
             means = [seed_mean_sem(p[:, gi, ti])[0] for p in parts]
         # infinite seeds (divergences) give inf means; their s.e. is meaningless -> inf, row flagged
+        for sem, mean in ((eg_sem, eg), (eg_mean_sem, eg_mean)):
+            if not np.isfinite(sem[np.isfinite(mean)]).all():
+                raise NumericalError("simulate: the seed variance of finite errors overflows float64 (errors of order 1e154 or more)")
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
         frame = curve_rows(point, "sim", point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=len(seeds))

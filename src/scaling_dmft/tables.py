@@ -2,7 +2,7 @@
 
 Tables (all tidy / long):
 - spectrum: the mode-sum representation of each spectrum used (k, eigenvalue, target_power, weight)
-- curve:    E_g(t), E_mean(t) and components, theory (`method = dmft`) and simulation (`sim`, `euler`)
+- curve:    E_g(t), E_mean(t) and components, theory (`method = dmft`) and simulation (`sim`)
 - fit:      fitted power-law exponents with windows, intervals and the expected exponent
 - early_stopping: optimum time t* and error E* per curve
 
@@ -29,10 +29,11 @@ import pyarrow.parquet as pq
 
 from . import __version__
 
-METHODS = ("dmft", "sim", "euler")
+METHODS = ("dmft", "sim")  # theory, seed-averaged exact simulation
 
 # Columns that identify one parameter point (a curve), shared by curve / fit / early-stopping tables.
 POINT_FIELDS = [
+    pa.field("sweep", pa.string()),  # the config's sweep name ('cli' for a command-line query): one curve = one sweep's grid
     pa.field("spectrum", pa.string()),  # 'powerlaw' or the spectrum file name
     pa.field("alpha", pa.float64()),  # null for a spectrum read from a file
     pa.field("beta", pa.float64()),
@@ -67,7 +68,7 @@ COMPONENT_COLUMNS = ["eg_signal", "eg_noise", "eg_init", "eg_thermal"]
 CURVE_SCHEMA = pa.schema(
     POINT_FIELDS
     + [
-        pa.field("method", pa.string()),  # dmft | sim | euler
+        pa.field("method", pa.string()),  # dmft | sim
         pa.field("t", pa.float64()),  # training time (mean-loss units), +inf = t -> infinity
         pa.field("eg", pa.float64()),  # Gibbs error E_g (label noise not included)
         pa.field("eg_mean", pa.float64()),  # mean-predictor error E_mean
@@ -209,7 +210,7 @@ def write_arrow_atomic(table: pa.Table, path: str | os.PathLike) -> None:
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs should be readable like any file
     try:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, write_page_checksum=True)  # CRC per page, verified on read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -222,16 +223,67 @@ def _umask() -> int:
     return mask
 
 
+class CorruptTableError(ValueError):
+    """A table file that cannot be trusted: unreadable, checksum mismatch, wrong schema, or values
+    that break the table's invariants. The message names the file and the first problem."""
+
+
 def read_table(path: str | os.PathLike, kind: str | None = None) -> pd.DataFrame:
-    """Read a table; checks the schema when `kind` is given. Metadata lands in DataFrame.attrs."""
-    table = pq.read_table(path)
+    """Read a table, verifying the page checksums; checks the schema when `kind` is given.
+    Metadata lands in DataFrame.attrs. Raises CorruptTableError for a damaged file."""
+    try:
+        table = pq.read_table(path, page_checksum_verification=True)
+    except (OSError, pa.ArrowException) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise CorruptTableError(f"{path}: unreadable Parquet file ({str(exc).splitlines()[0][:200]})") from None
     if kind is not None:
         expected = SCHEMAS[kind]
         if not table.schema.remove_metadata().equals(expected):
-            raise ValueError(f"{path}: schema differs from the {kind} schema")
+            raise CorruptTableError(f"{path}: schema differs from the {kind} schema")
     frame = table.to_pandas()
-    frame.attrs = read_metadata(path)
+    frame.attrs = {
+        k.decode()[len(META_PREFIX) :]: v.decode()
+        for k, v in (table.schema.metadata or {}).items()
+        if k.decode().startswith(META_PREFIX)
+    }
     return frame
+
+
+# Relative round-off bound of an error value: theory (Talbot inversion, ~1e-11 of the curve
+# scale, docs/theory) and simulation (float64 sums over modes) both resolve errors to far better
+# than this fraction of the curve's largest value; below it a value is zero within round-off.
+ROUNDOFF_REL = 1e-9
+
+
+def check_curve_table(frame: pd.DataFrame, name: str) -> None:
+    """Invariants of a curve table (one chunk or the aggregate), raising CorruptTableError:
+    known methods and flags, finite values in unflagged rows, and per unflagged row
+    eg >= eg_mean >= 0 and every component >= 0 within the round-off bound of its curve."""
+    if frame.empty:
+        return
+    bad_method = ~frame["method"].isin(METHODS)
+    if bad_method.any():
+        raise CorruptTableError(f"{name}: unknown method {frame['method'][bad_method].iloc[0]!r}")
+    ok = frame["flag"].astype(str) == ""
+    values = frame.loc[ok, ["eg", "eg_mean", *COMPONENT_COLUMNS, "eg_sem", "eg_mean_sem"]].to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise CorruptTableError(f"{name}: a non-finite value in an unflagged row")
+    part = frame.loc[ok]
+    scale = part.groupby(POINT_COLUMNS + ["method"], dropna=False)["eg"].transform(lambda v: np.abs(v).max()).to_numpy()
+    tol = ROUNDOFF_REL * scale
+    eg, eg_mean = part["eg"].to_numpy(), part["eg_mean"].to_numpy()
+    checks = {
+        "eg >= eg_mean": eg >= eg_mean - tol,
+        "eg_mean >= 0": eg_mean >= -tol,
+        **{f"{c} >= 0": part[c].to_numpy() >= -tol for c in COMPONENT_COLUMNS},
+        "eg_sem >= 0": part["eg_sem"].to_numpy() >= 0,
+        "n_seeds >= 0": part["n_seeds"].to_numpy() >= 0,
+    }
+    for what, holds in checks.items():
+        if not holds.all():
+            row = part.iloc[int(np.argmin(holds))]
+            raise CorruptTableError(f"{name}: {what} fails at t = {row['t']:g} (eg = {row['eg']:.6g}, eg_mean = {row['eg_mean']:.6g})")
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:
@@ -241,23 +293,17 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
     }
 
 
-def concat_tables(paths, path_out, kind: str, meta: dict[str, str]) -> pd.DataFrame:
-    """Concatenate tables of one kind (chunks) into one, sorted for a stable file content."""
-    frames = [pq.read_table(p).to_pandas() for p in paths]
-    frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(kind)
-    frame = sort_rows(frame, kind)
-    write_table(frame, path_out, kind, meta)
-    return frame
+# The columns that identify one row of each table (its sort order, and unique per row).
+ROW_KEYS = {
+    "curve": POINT_COLUMNS + ["method", "t"],
+    "fit": POINT_COLUMNS + ["method", "law", "quantity"],
+    "early_stopping": POINT_COLUMNS + ["method"],
+    "spectrum": ["spectrum", "alpha", "beta", "teacher", "n_modes", "k"],
+}
 
 
 def sort_rows(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    keys = {
-        "curve": POINT_COLUMNS + ["method", "t"],
-        "fit": POINT_COLUMNS + ["method", "law", "quantity"],
-        "early_stopping": POINT_COLUMNS + ["method"],
-        "spectrum": ["spectrum", "alpha", "beta", "teacher", "n_modes", "k"],
-    }[kind]
-    return frame.sort_values(keys, kind="mergesort", na_position="first").reset_index(drop=True)
+    return frame.sort_values(ROW_KEYS[kind], kind="mergesort", na_position="first").reset_index(drop=True)
 
 
 def empty_frame(kind: str) -> pd.DataFrame:

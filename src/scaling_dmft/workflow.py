@@ -13,11 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import tables
-from .grid import build_spectrum, spectrum_specs, spectrum_name
+from .grid import SEED_RULE, build_spectrum, spectrum_name, spectrum_specs
 
 log = logging.getLogger("scaling_dmft")
-
-SEED_RULE = "numpy SeedSequence([base_seed, sha256(disorder point JSON) words 0..3, seed index])"
 
 
 def spectrum_table(sweep: dict, out: str) -> pd.DataFrame:
@@ -66,19 +64,41 @@ def sim_chunk(groups: list[dict], base_seed: int, out: str) -> pd.DataFrame:
     return frame
 
 
-def aggregate(paths: list[str], out: str) -> pd.DataFrame:
-    """Concatenate chunk tables; a point computed by two sweeps appears once."""
-    kind = "spectrum" if "/spectra/" in paths[0] else "curve"
-    frames = [tables.read_table(p) for p in paths]
+def verify_chunk(chunk: str, marker: str) -> None:
+    """Rule `verify_chunk`: check one chunk table before it is aggregated (checksums, schema,
+    invariants: tables.check_curve_table). A damaged chunk is removed, so the next run rebuilds
+    it, and the job fails naming it; the finished tables of earlier runs are left untouched,
+    because the aggregate job never starts."""
+    try:
+        frame = tables.read_table(chunk, "curve")
+        tables.check_curve_table(frame, chunk)
+    except tables.CorruptTableError as err:
+        Path(chunk).unlink(missing_ok=True)
+        raise tables.CorruptTableError(f"{err}; the chunk was removed: run the same command again to rebuild it") from None
+    Path(marker).write_text(f"{len(frame)} rows verified\n")
+
+
+def aggregate(paths: list[str], out: str, kind: str) -> pd.DataFrame:
+    """Concatenate chunk tables of one kind ('curve' or 'spectrum'), checking each again.
+    Rows are never dropped: a repeated key (a bug upstream, e.g. overlapping chunks) is an error."""
+    if not paths:
+        raise ValueError(f"aggregate {out}: no input tables")
+    frames = []
+    for path in paths:
+        frame = tables.read_table(path, kind)
+        if kind == "curve":
+            tables.check_curve_table(frame, path)
+        frames.append(frame)
     hashes = sorted(f.attrs.get("config_hash", "") for f in frames)
     seeds = sorted({f.attrs.get("seeds", "") for f in frames} - {""})
-    frame = pd.concat(frames, ignore_index=True)
-    keys = (
-        ["spectrum", "alpha", "beta", "teacher", "n_modes", "k"]
-        if kind == "spectrum"
-        else tables.POINT_COLUMNS + ["method", "t"]
-    )
-    frame = tables.sort_rows(frame.drop_duplicates(subset=keys, keep="first"), kind)
+    # identical rows (the same spectrum used by two sweeps) carry no extra information
+    frame = pd.concat(frames, ignore_index=True).drop_duplicates(keep="first")
+    keys = tables.ROW_KEYS[kind]
+    repeated = frame.duplicated(subset=keys, keep=False)
+    if repeated.any():
+        first = frame.loc[repeated, keys].iloc[0].to_dict()
+        raise ValueError(f"aggregate {out}: {int(repeated.sum())} rows share their key, e.g. {first}")
+    frame = tables.sort_rows(frame, kind)
     tables.write_table(frame, out, kind, tables.provenance(hashes, seeds="; ".join(seeds)))
     log.info("aggregate: %d tables -> %d rows", len(paths), len(frame))
     return frame

@@ -1,7 +1,26 @@
+rule verify_chunk:
+    """Checksums, schema and invariants of one chunk before aggregation; a damaged chunk is
+    removed (rebuilt by the next run) and the finished tables are left untouched."""
+    input:
+        "results/{run}/chunks/{method}/{chunk}.parquet",
+    output:
+        "results/{run}/chunks/{method}/{chunk}.verified",
+    log:
+        "logs/{run}/verify/{method}/{chunk}.log",
+    benchmark:
+        "benchmarks/{run}/verify/{method}/{chunk}.tsv"
+    wildcard_constraints:
+        method="dmft|sim",
+    localrule: True
+    run:
+        verify_chunk_logged(input[0], output[0], log[0])
+
+
 rule aggregate_curves:
     """One long curve table (theory and simulation) per run."""
     input:
-        curve_chunk_files,
+        chunks=curve_chunk_files,
+        verified=curve_chunk_markers,
     output:
         report(
             "results/{run}/tables/curves.parquet",
@@ -10,11 +29,13 @@ rule aggregate_curves:
         ),
     log:
         "logs/{run}/aggregate/curves.log",
+    benchmark:
+        "benchmarks/{run}/aggregate/curves.tsv"
     localrule: True
     conda:
         "../envs/scaling-dmft.yaml"
     params:
-        run="{run}",
+        kind="curve",
     script:
         "../../scripts/aggregate.py"
 
@@ -22,7 +43,7 @@ rule aggregate_curves:
 rule aggregate_spectra:
     """All spectra of a run in one table."""
     input:
-        spectrum_files,
+        chunks=spectrum_files,
     output:
         report(
             "results/{run}/tables/spectra.parquet",
@@ -31,10 +52,12 @@ rule aggregate_spectra:
         ),
     log:
         "logs/{run}/aggregate/spectra.log",
+    benchmark:
+        "benchmarks/{run}/aggregate/spectra.tsv"
     localrule: True
     conda:
         "../envs/scaling-dmft.yaml"
     params:
-        run="{run}",
+        kind="spectrum",
     script:
         "../../scripts/aggregate.py"

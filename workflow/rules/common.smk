@@ -6,24 +6,22 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from snakemake.utils import update_config
+
 from scaling_dmft import grid
-from scaling_dmft.config import load_yaml, validate_config
+from scaling_dmft.config import (
+    RESERVED_RUN_NAMES,
+    load_yaml,
+    reserved_run_file,
+    validate_config,
+)
 from scaling_dmft.errors import InputError
+from scaling_dmft.figures import FIGURES
+from scaling_dmft.runlog import job_logging
+from scaling_dmft.workflow import verify_chunk
 
 WORKFLOW_ROOT = Path(workflow.basedir)
-FIGURES = [
-    "learning_curves",
-    "threshold",
-    "data_scaling",
-    "early_stopping",
-    "exponents",
-    "model_size",
-    "langevin_bayes",
-]
-RUN_FILES = {
-    "paper": WORKFLOW_ROOT / "config" / "paper.yaml",
-    "validate": WORKFLOW_ROOT / "config" / "validate.yaml",
-}
+RUN_FILES = {name: reserved_run_file(name) for name in RESERVED_RUN_NAMES}
 
 
 def _config_error(err):
@@ -33,19 +31,18 @@ def _config_error(err):
 
 
 def _active_config():
-    """The config of this invocation. A --configfile REPLACES config/config.yaml
-    (Snakemake would deep-merge the sweeps of both otherwise)."""
+    """The config of this invocation, parsed by our own loader (the one `check-config` uses), not
+    Snakemake's: a --configfile REPLACES config/config.yaml (Snakemake would deep-merge the sweeps of
+    both), several --configfile are merged in order, then --config KEY=VALUE overrides apply.
+    """
     cli_files = list(workflow.config_settings.configfiles)
+    files = cli_files or [WORKFLOW_ROOT / "config" / "config.yaml"]
     try:
-        for path in cli_files or [WORKFLOW_ROOT / "config" / "config.yaml"]:
-            load_yaml(path)  # rejects duplicate keys, which YAML loaders silently merge
-        raw = (
-            copy.deepcopy(workflow.config_settings.overwrite_config)
-            if cli_files
-            else copy.deepcopy(config)
-        )
-        base = Path(cli_files[-1]).parent if cli_files else WORKFLOW_ROOT / "config"
-        return validate_config(raw, base_dir=base)
+        raw = {}
+        for path in files:
+            update_config(raw, load_yaml(path))
+        update_config(raw, copy.deepcopy(dict(workflow.config_settings.config)))
+        return validate_config(raw, base_dir=Path(files[-1]).parent, files=files)
     except InputError as err:
         _config_error(err)
 
@@ -62,7 +59,9 @@ def run_config(run):
         raise ValueError(f"unknown run {run!r}")
     try:
         return validate_config(
-            load_yaml(RUN_FILES[run]), base_dir=RUN_FILES[run].parent
+            load_yaml(RUN_FILES[run]),
+            base_dir=RUN_FILES[run].parent,
+            files=[RUN_FILES[run]],
         )
     except InputError as err:
         _config_error(f"{RUN_FILES[run].name}: {err}")
@@ -85,15 +84,17 @@ def sweep_of(chunk):
 # ---- inputs -----------------------------------------------------------------
 
 
-def run_dir(run):
-    return f"results/{run}"
-
-
 def spectrum_files(wildcards):
     return [
         f"results/{wildcards.run}/spectra/{sweep}.parquet"
         for sweep in run_config(wildcards.run)["sweeps"]
     ]
+
+
+def spectrum_inputs(wildcards):
+    """A sweep's spectrum file, when it has one: editing the file reruns what depends on it."""
+    sweep = run_config(wildcards.run)["sweeps"][wildcards.sweep]
+    return [sweep["spectrum_file"]] if "spectrum_file" in sweep else []
 
 
 def chunk_spectrum(wildcards):
@@ -107,15 +108,26 @@ def curve_chunk_files(wildcards):
     return dmft + sim
 
 
+def curve_chunk_markers(wildcards):
+    return [
+        f"{path[: -len('.parquet')]}.verified" for path in curve_chunk_files(wildcards)
+    ]
+
+
+def verify_chunk_logged(chunk, marker, log_path):
+    with job_logging(log_path, f"verify {chunk}"):
+        verify_chunk(chunk, marker)
+
+
 def run_targets(run):
     base = f"results/{run}"
     tables = [
         f"{base}/tables/{name}.parquet"
         for name in ("spectra", "curves", "fits", "early_stopping")
     ]
-    figures = [
-        f"{base}/figures/{fig}.{ext}" for fig in FIGURES for ext in ("pdf", "png")
-    ]
+    # the figures the config lists (in the fixed order of FIGURES)
+    drawn = [fig for fig in FIGURES if fig in run_config(run)["figures"]]
+    figures = [f"{base}/figures/{fig}.{ext}" for fig in drawn for ext in ("pdf", "png")]
     return tables + figures
 
 
@@ -149,7 +161,7 @@ def figure_spec(wildcards):
     cfg = run_config(wildcards.run)
     spec = dict(cfg["figures"].get(wildcards.figure, {}))
     names = spec.get("sweeps", [spec["sweep"]] if "sweep" in spec else [])
-    spec["sweeps"] = {name: cfg["sweeps"][name] for name in names}
+    spec["sweeps"] = {name: {**cfg["sweeps"][name], "name": name} for name in names}
     spec["regimes_defined"] = {r["name"]: r for r in cfg["regimes"]}
     return spec
 
@@ -184,4 +196,4 @@ def runtime_sim(wildcards, attempt):
 wildcard_constraints:
     run="[A-Za-z0-9_-]+",
     sweep="[A-Za-z][A-Za-z0-9_]*",
-    chunk="[A-Za-z][A-Za-z0-9_]*-[0-9]{4}",
+    chunk="[A-Za-z][A-Za-z0-9_]*-[0-9][0-9][0-9][0-9]+",  # 4 digits or more

@@ -13,6 +13,8 @@ rule figure:
         ),
     log:
         "logs/{run}/figures/{figure}.log",
+    benchmark:
+        "benchmarks/{run}/figures/{figure}.tsv"
     wildcard_constraints:
         figure="|".join(FIGURES),
     localrule: True

@@ -1,9 +1,13 @@
 rule spectrum:
     """The mode-sum representation of a sweep's spectra (exact modes + quadrature tail)."""
+    input:
+        spectrum_inputs,
     output:
         "results/{run}/spectra/{sweep}.parquet",
     log:
         "logs/{run}/spectrum/{sweep}.log",
+    benchmark:
+        "benchmarks/{run}/spectrum/{sweep}.tsv"
     localrule: True
     conda:
         "../envs/scaling-dmft.yaml"

@@ -12,6 +12,8 @@ rule validation_summary:
         figure="results/validate/validation/worst.png",
     log:
         "logs/validate/validation.log",
+    benchmark:
+        "benchmarks/validate/validation.tsv"
     localrule: True
     conda:
         "../envs/scaling-dmft.yaml"

@@ -19,7 +19,8 @@ def _isin(values: pd.Series, allowed) -> np.ndarray:
 def select(frame: pd.DataFrame, sweep_cfg: dict, regimes=None, *, skip=()) -> pd.DataFrame:
     """Rows of a curve / fit / early-stopping table that belong to a sweep.
 
-    A row is kept when its alpha, beta, n_features, n_samples and noise are among the sweep's
+    A row is kept when its `sweep` is the sweep's `name` (the workflow adds it: one curve is one
+    sweep's time grid, never merged with another sweep's), its alpha, beta, n_features, n_samples and noise are among the sweep's
     values (floats compared with rtol 1e-9, +inf matches +inf), its n_modes and teacher equal the
     sweep's, and its regime is in `regimes` (default: the sweep's `regimes`). A sweep with a
     `spectrum_file` matches on the file name instead of alpha / beta. Columns named in `skip`
@@ -28,6 +29,8 @@ def select(frame: pd.DataFrame, sweep_cfg: dict, regimes=None, *, skip=()) -> pd
     """
     regimes = list(sweep_cfg.get("regimes", [])) if regimes is None else list(regimes)
     mask = frame["regime"].isin(regimes).to_numpy().copy()
+    if "name" in sweep_cfg:
+        mask &= (frame["sweep"] == sweep_cfg["name"]).to_numpy()
     if "spectrum_file" in sweep_cfg:
         mask &= (frame["spectrum"] == str(sweep_cfg["spectrum_file"]).rsplit("/", 1)[-1]).to_numpy()
     else:
