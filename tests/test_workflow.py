@@ -25,6 +25,21 @@ def snakemake(*args, cwd=None, timeout=900):
     return subprocess.run(cmd, cwd=cwd or ROOT, env=ENV, capture_output=True, text=True, timeout=timeout)
 
 
+def test_readme_local_snakemake_commands_name_the_default_profile():
+    """Plain `snakemake --cores 2` does not load workflow/profiles/default (keep-going,
+    rerun-incomplete); every local command line the README shows must name it, and `make run`
+    must too."""
+    import re
+
+    lines = [ln for ln in (ROOT / "README.md").read_text().splitlines() if re.match(r"\s*(\.venv/bin/)?snakemake .*--cores", ln)]
+    assert len(lines) >= 3, lines
+    for line in lines:
+        assert "--profile workflow/profiles/default" in line, line
+    make = (ROOT / "Makefile").read_text()
+    run = make[make.index("\nrun:"):].split("\n\n")[0]
+    assert "--profile workflow/profiles/default" in run
+
+
 def test_lint_is_clean():
     out = snakemake("--lint")
     assert out.returncode == 0, out.stdout + out.stderr

@@ -317,6 +317,12 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
         if regime not in regime_names:
             raise InputError(f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}")
     _check_times(f"{key}.times", sweep["times"])
+    paper_regimes = [r for r in sweep["regimes"] if cfg_regime(cfg, r).get("units") == "paper"]
+    if sweep.get("time_units") == "paper" or paper_regimes:
+        what = "time_units: paper" if sweep.get("time_units") == "paper" else f"regime {paper_regimes[0]!r} in paper units"
+        for i, p in enumerate(sweep["n_samples"]):
+            if math.isinf(p):
+                raise InputError(f"{key}.n_samples[{i}]", p, f"finite n_samples with {what} (the conversion scales with P)")
     if sweep["simulate"]:
         for i, p in enumerate(sweep["n_samples"]):
             if math.isinf(p):
@@ -357,6 +363,10 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                     )
 
 
+def cfg_regime(cfg: dict, name: str) -> dict:
+    return next(r for r in cfg["regimes"] if r["name"] == name)
+
+
 def _check_figures(cfg: dict) -> None:
     """Every figure's spec refers to sweeps, regimes and noise levels that exist, so a figure job
     never fails after the compute for a reason visible now."""
@@ -381,11 +391,12 @@ def _check_figures(cfg: dict) -> None:
                 if not any(regime in sw["regimes"] for sw in used) or kinds.get(regime) != role:
                     allowed = sorted({r for sw in used for r in sw["regimes"] if kinds[r] == role})
                     raise InputError(f"{key}.{role}", regime, f"a regime of kind {role} in the figure's sweep: " + (", ".join(allowed) or "none defined"))
-        if "noise" in spec and not any(
-            any(math.isclose(spec["noise"], v, rel_tol=1e-9, abs_tol=0.0) or spec["noise"] == v for v in sw["noise"]) for sw in used
-        ):
-            allowed = sorted({v for sw in used for v in sw["noise"]})
-            raise InputError(f"{key}.noise", spec["noise"], "a noise level of the figure's sweep: " + ", ".join(map(str, allowed)))
+        for noise_key in ("noise", "early_noise"):
+            if noise_key in spec and not any(
+                any(math.isclose(spec[noise_key], v, rel_tol=1e-9, abs_tol=0.0) or spec[noise_key] == v for v in sw["noise"]) for sw in used
+            ):
+                allowed = sorted({v for sw in used for v in sw["noise"]})
+                raise InputError(f"{key}.{noise_key}", spec[noise_key], "a noise level of the figure's sweep: " + ", ".join(map(str, allowed)))
 
 
 def _check_grid_size(cfg: dict) -> None:

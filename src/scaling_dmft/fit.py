@@ -46,6 +46,14 @@ Z_NOISE = 3.0
 LEVEL = 0.95
 
 LAWS = ("time", "samples", "features", "t_star", "e_star")
+# A law is claimed over at least one decade of its variable; a shorter window is flagged
+# 'short_window' (its slope is a local derivative, not a scaling exponent).
+MIN_WINDOW_DECADES = 1.0
+# Within this distance of a log-corrected edge (beta - 1 = alpha for the features law,
+# beta - 1 = 2 alpha for the samples law) the finite-size exponent carries a log correction,
+# E ~ x^-a log x, whose effective slope over a few decades is visibly shallower (measured:
+# -1.376 for -1.5 at alpha = 1.5, beta = 2.5 over N = 16..2048): the row is flagged 'log_corrected'.
+LOG_EDGE_WIDTH = 0.25
 # the point column that varies along a law's x axis; in the fit table it holds +inf ("varied"),
 # the fitted range is [x_min, x_max]
 LAW_AXIS = {"time": "t", "samples": "n_samples", "features": "n_features", "t_star": "n_samples", "e_star": "n_samples"}
@@ -197,7 +205,9 @@ def expected_exponent(
 ) -> float | None:
     """The exponent CONVENTIONS.md states for `law` at this point, or None where none applies.
 
-    time      E vs t:  -(beta-1)/alpha      if N = P = inf, gradient flow (gamma = 0, T = 0), sigma0 = 0
+    time      E vs t:  -(beta-1)/alpha      gradient flow (gamma = 0, T = 0), sigma0 = 0; at finite N, P
+                                             the law before the finite-size plateau (the fit
+                                             window keeps the decaying part only)
     samples   E vs P:  -min(beta-1, 2 alpha) if N = inf, t = inf, gamma = 0 (the gamma -> 0 limit),
                                              sigma = 0, T = 0, sigma0 = 0
     features  E vs N:  -min(beta-1, alpha)   if P = inf, t = inf, gamma = 0, T = 0
@@ -215,7 +225,7 @@ def expected_exponent(
     alpha, beta = float(alpha), float(beta)
     gf = weight_decay == 0 and temperature == 0
     if law == "time":
-        if gf and math.isinf(n_features) and math.isinf(n_samples) and init_std == 0:
+        if gf and init_std == 0:
             return -(beta - 1) / alpha
     elif law == "samples":
         if gf and math.isinf(n_features) and noise == 0 and init_std == 0:
@@ -227,6 +237,14 @@ def expected_exponent(
         if gf and math.isinf(n_features) and noise > 0:
             return alpha / beta if law == "t_star" else -(beta - 1) / beta
     return None
+
+
+def near_log_edge(law: str, alpha, beta) -> bool:
+    """True where the law's exponent switches branch with a log correction (see LOG_EDGE_WIDTH)."""
+    if alpha is None or beta is None or not (np.isfinite(alpha) and np.isfinite(beta)):
+        return False
+    edge = {"features": alpha, "samples": 2 * alpha}.get(law)
+    return edge is not None and abs((beta - 1) - edge) <= LOG_EDGE_WIDTH
 
 
 # ---------------------------------------------------------------- tables
@@ -343,6 +361,11 @@ def _fit_row(point: dict, method: str, law: str, quantity: str, x, y, sem, toler
         temperature=point["temperature"],
         init_std=point["init_std"],
     )
+    flag = res.flag
+    if not flag and res.x_max < res.x_min * 10**MIN_WINDOW_DECADES:
+        flag = "short_window"
+    if not flag and exp is not None and near_log_edge(law, point["alpha"], point["beta"]):
+        flag = "log_corrected"
     row = dict(point)
     row.update(
         method=method,
@@ -357,7 +380,7 @@ def _fit_row(point: dict, method: str, law: str, quantity: str, x, y, sem, toler
         prefactor=res.prefactor,
         expected_exponent=np.nan if exp is None else exp,
         max_log_residual=res.max_log_residual,
-        flag=res.flag,
+        flag=flag,
     )
     return row
 
@@ -385,7 +408,8 @@ def fit_table(
       t_star    n_samples, from the early-stopping table, unflagged rows (real optima) only
       e_star    n_samples, likewise
     quantity: 'eg', plus 'eg_mean' where T > 0, for time / samples / features.
-    Only unflagged rows with finite positive values enter. Groups with < 2 distinct x are skipped;
+    Flags: too_few_points, not_power_law (fit_power_law), short_window (window under
+    MIN_WINDOW_DECADES), log_corrected (near_log_edge). Only unflagged rows with finite positive values enter. Groups with < 2 distinct x are skipped;
     2 .. min_points-1 points give the least-squares values flagged 'too_few_points'.
     The point column that varies along the law's axis (n_samples for samples / t_star / e_star,
     n_features for features) holds +inf in the fit row, meaning "varied"; the fitted range is

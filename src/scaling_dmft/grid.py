@@ -69,15 +69,24 @@ def regime_init_std(regime: dict) -> float:
 
 
 def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
-    """All points of one sweep, in a fixed order. Each point is a JSON-able dict."""
+    """All points of one sweep, in a fixed order. Each point is a JSON-able dict in our units:
+    a regime or a sweep given in the paper's units (`units: paper`, `time_units: paper`) is
+    converted per point with its P (units.from_paper)."""
+    from .units import from_paper
+
     sweep = cfg["sweeps"][sweep_name]
     regimes = {r["name"]: r for r in cfg["regimes"]}
-    times = time_grid(sweep["times"]).tolist()
+    times = time_grid(sweep["times"])
     points = []
     for spec, n_features, n_samples, noise, regime_name in itertools.product(
         spectrum_specs(sweep), sweep["n_features"], sweep["n_samples"], sweep["noise"], sweep["regimes"]
     ):
         regime = regimes[regime_name]
+        gamma, temperature = _num(regime["weight_decay"]), _num(regime["temperature"])
+        if regime.get("units") == "paper":  # weight_decay is g, temperature is 1/beta_paper
+            ours = from_paper(n_samples=n_samples, g=gamma, beta_inv=temperature)
+            gamma, temperature = ours["weight_decay"], ours["temperature"]
+        point_times = from_paper(n_samples=n_samples, t_paper=times)["t"] if sweep.get("time_units") == "paper" else times
         points.append(
             {
                 "sweep": sweep_name,
@@ -89,11 +98,12 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
                 "noise": _num(noise),
                 "regime": regime_name,
                 "kind": regime["kind"],
-                "weight_decay": _num(regime["weight_decay"]),
-                "temperature": _num(regime["temperature"]),
+                "weight_decay": gamma,
+                "temperature": temperature,
+                # sigma0^2 = T/gamma for 'prior': the same ratio in both unit systems
                 "init_std": regime_init_std(regime),
                 # bayes is the t = inf posterior only
-                "times": [math.inf] if regime["kind"] == "bayes" else times,
+                "times": [math.inf] if regime["kind"] == "bayes" else point_times.tolist(),
             }
         )
     return points

@@ -98,7 +98,7 @@ FIT_SCHEMA = pa.schema(
         pa.field("prefactor", pa.float64()),  # E ~ prefactor * x^exponent
         pa.field("expected_exponent", pa.float64()),  # from CONVENTIONS.md (null where none is stated)
         pa.field("max_log_residual", pa.float64()),  # max |log E - fit| in the window
-        pa.field("flag", pa.string()),  # '' ok | not_power_law | too_few_points | ...
+        pa.field("flag", pa.string()),  # '' ok | not_power_law | too_few_points | short_window | log_corrected
     ]
 )
 

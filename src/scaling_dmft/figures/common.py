@@ -122,6 +122,29 @@ def series_keys(frame: pd.DataFrame, exclude=()) -> list[str]:
     return cols
 
 
+TITLE_ORDER = ("alpha", "beta", "n_modes", "n_features", "n_samples", "noise", "weight_decay", "temperature", "init_std")
+
+
+def describe(frame: pd.DataFrame, skip=(), width: int = 44) -> str:
+    """The physical parameters that are constant in `frame`, e.g. 'α=2, β=3, M=4000, N=∞, σ=0.5'
+    (for panel titles: a referee reads the setting off the figure), wrapped at `width` characters."""
+    parts = []
+    for col in TITLE_ORDER:
+        if col in skip or col not in frame.columns or frame.empty:
+            continue
+        values = frame[col].dropna().unique()
+        if len(values) == 1:
+            parts.append(f"{SHORT.get(col, col)}={fmt_value(col, values[0])}")
+    lines, line = [], ""
+    for part in parts:
+        if line and len(line) + len(part) + 2 > width:
+            lines.append(line + ",")
+            line = part
+        else:
+            line = f"{line}, {part}" if line else part
+    return "\n".join(lines + [line] if line else lines)
+
+
 def label(key: dict) -> str:
     parts = []
     for col, v in key.items():

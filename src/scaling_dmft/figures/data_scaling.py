@@ -1,5 +1,8 @@
 """F3: data scaling: E vs P at t = inf (left) and at the early-stopping optimum t* (right) for
-every regime, with fitted power laws ('samples' and 'e_star' laws) and expected slopes."""
+every regime, with fitted power laws ('samples' and 'e_star' laws) where the theory states an
+exponent. The left panel is at label noise `noise`, the right at `early_noise` (default `noise`). Left: every regime's t = inf value, `bayes` dotted (at t = inf it equals the Langevin
+value, the posterior). Right: only curves with a real optimum (flag ''); a regime whose curves
+are monotone (e.g. gradient flow without label noise) has none and is absent, as the panel says."""
 
 from __future__ import annotations
 
@@ -24,13 +27,18 @@ def draw(curves, fits, early, spec: dict):
         fit_star.append(common.select_fits(fits, sw, "e_star", quantity="e_star"))
     cat = lambda frames: pd.concat(frames, ignore_index=True).drop_duplicates()  # noqa: E731
     rows, stop, f_inf, f_star = cat(inf_rows), cat(stop_rows), cat(fit_inf), cat(fit_star)
-    if "noise" in spec:
+    if "noise" in spec:  # left panel
         noise = float(spec["noise"])
-        rows, stop = rows[np.isclose(rows["noise"], noise)], stop[np.isclose(stop["noise"], noise)]
-        f_inf, f_star = f_inf[np.isclose(f_inf["noise"], noise)], f_star[np.isclose(f_star["noise"], noise)]
+        rows, f_inf = rows[np.isclose(rows["noise"], noise)], f_inf[np.isclose(f_inf["noise"], noise)]
+    if "early_noise" in spec or "noise" in spec:  # right panel: early stopping needs label noise to help
+        noise = float(spec.get("early_noise", spec.get("noise")))
+        stop, f_star = stop[np.isclose(stop["noise"], noise)], f_star[np.isclose(f_star["noise"], noise)]
     rows = common.valid(rows[np.isinf(rows["t"].to_numpy(dtype=float))], "eg")
     rows = rows[np.isfinite(rows["n_samples"].to_numpy(dtype=float))]
     common.require(rows, NAME, f"sweeps {names}, noise {spec.get('noise', 'any')}, t = inf, finite P")
+    bayes = {n for n, r in (spec.get("regimes_defined") or {}).items() if r.get("kind") == "bayes"}
+    # regimes with curves in time but no real optimum (bayes is t = inf only: no curve to stop)
+    absent = sorted(set(rows["regime"]) - set(common.valid(stop, "e_star")["regime"]) - bayes - {"bayes"})
     stop = common.valid(stop, "e_star")
     # one colour per series across both panels
     color_of = {label: color for _, _, color, label in style.iter_series(pd.concat([rows, stop]), exclude=("n_samples",))}
@@ -42,9 +50,11 @@ def draw(curves, fits, early, spec: dict):
         ):
             style.loglog(ax)
             if frame.empty:
-                style.note(ax, "no early-stopping rows in this selection")
-            style.series_with_fits(ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",), 0.6, color_of)
+                style.note(ax, "no early-stopping optimum in this selection (monotone curves)")
+            elif y == "e_star" and absent:
+                ax.text(0.02, 0.02, "no optimum (monotone): " + ", ".join(absent), transform=ax.transAxes, fontsize=6, color="0.4")
+            style.series_with_fits(ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",), color_of, dotted=bayes)
             style.data_ticks(ax, frame["n_samples"])
             style.method_legend(ax)
-            style.finish(ax, title=title, xlabel="training set size P", ylabel="$E_g$" if y == "eg" else "$E^*$")
+            style.finish(ax, title=f"{title}: {common.describe(frame, skip=('n_samples',))}", xlabel="training set size P", ylabel="$E_g$" if y == "eg" else "$E^*$")
     return fig

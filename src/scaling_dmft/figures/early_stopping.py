@@ -15,8 +15,10 @@ def draw(curves, fits, early, spec: dict):
     stop = common.select(early, sw)
     stop = stop[np.isfinite(stop["n_samples"].to_numpy(dtype=float))]
     common.require(stop, NAME, f"early-stopping rows of sweep {name!r}, regimes {sw.get('regimes')}")
-    inner = common.valid(stop, "t_star")  # 'boundary' rows have no interior optimum
-    all_e = stop[np.isfinite(stop["e_star"].to_numpy(dtype=float)) & (stop["e_star"] > 0)]
+    # only real optima: 'boundary' (minimum at the grid edge) and 'no_minimum' (gain below the
+    # method's resolution) rows have no t*, E* to show
+    inner = common.valid(stop, "t_star")
+    all_e = common.valid(stop, "e_star")
     f_t = common.select_fits(fits, sw, "t_star", quantity="t_star")
     f_e = common.select_fits(fits, sw, "e_star", quantity="e_star")
     with style.context():
@@ -27,9 +29,9 @@ def draw(curves, fits, early, spec: dict):
         ):
             style.loglog(ax)
             if frame.empty:
-                style.note(ax, "no interior optimum (all minima at the grid edge)")
-            style.series_with_fits(ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",), 0.7)
+                style.note(ax, "no early-stopping optimum (monotone curves or minima at the grid edge)")
+            style.series_with_fits(ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",))
             style.data_ticks(ax, frame["n_samples"])
             style.method_legend(ax)
-            style.finish(ax, xlabel="training set size P", ylabel=ylabel)
+            style.finish(ax, title=common.describe(stop, skip=("n_samples",)), xlabel="training set size P", ylabel=ylabel)
     return fig

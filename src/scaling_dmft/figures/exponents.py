@@ -1,6 +1,9 @@
 """F5: fitted vs expected exponents over the (alpha, beta) grid, one panel per law (time, data
 size, model size); points with their 95 % intervals, the diagonal = agreement. Fits flagged
-'not_power_law' / 'too_few_points' are drawn as grey crosses."""
+'not_power_law' / 'too_few_points' / 'short_window' are drawn as grey crosses, fits at a
+log-corrected edge (beta - 1 = alpha for N, = 2 alpha for P; flag 'log_corrected') as open
+diamonds: there the finite-size slope is shallower by a log correction, not a disagreement.
+Points of different alpha are dodged horizontally by DODGE = 0.04 so that none hides another."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import seaborn as sns
 from . import common, style
 
 NAME = "exponents"
+DODGE = 0.04  # horizontal offset between alphas (in exponent units), stated in the caption
 LAWS = (("time", "E vs t  ($N = P = \\infty$)"), ("samples", "E vs P  ($t = \\infty$)"), ("features", "E vs N  ($t = \\infty$)"))
 
 
@@ -28,6 +32,7 @@ def draw(curves, fits, early, spec: dict):
         fig, axes = style.subplots(1, 3)
         alphas = sorted({a for *_, rows in panels for a in rows["alpha"].dropna().unique()})
         palette = dict(zip(alphas, style.colors(len(alphas))))
+        dodge = {a: DODGE * (i - (len(alphas) - 1) / 2) for i, a in enumerate(alphas)}
         for ax, (law, title, name, rows) in zip(axes, panels):
             if rows.empty:
                 style.note(ax, f"no '{law}' fit with an expected exponent in sweep {name!r}")
@@ -38,8 +43,11 @@ def draw(curves, fits, early, spec: dict):
                 pad = 0.1 * max(hi - lo, 0.5)
                 lo, hi = lo - pad, hi + pad
             ax.plot([lo, hi], [lo, hi], color="0.5", linestyle=":", linewidth=1.0, label="fitted = expected")
+            # dodge: alphas with the same expected exponent would hide each other on the diagonal
+            rows = rows.assign(expected_exponent=rows["expected_exponent"] + rows["alpha"].map(dodge).fillna(0.0))
             good = rows[rows["flag"] == ""]
-            bad = rows[rows["flag"] != ""]
+            edge = rows[rows["flag"] == "log_corrected"]
+            bad = rows[~rows["flag"].isin(["", "log_corrected"])]
             for method in (style.THEORY, style.SIMULATION):
                 part = good[good["method"] == method]
                 if part.empty:
@@ -49,11 +57,15 @@ def draw(curves, fits, early, spec: dict):
                             ecolor="0.4", elinewidth=0.8, zorder=2)
                 if method == style.THEORY:
                     sns.scatterplot(data=part, x="expected_exponent", y="exponent", hue="alpha", style="beta",
-                                    palette=palette, ax=ax, s=28, zorder=3)
+                                    palette=palette, ax=ax, s=28, alpha=0.75, zorder=3)
                 else:  # simulation: hollow squares in the alpha colour
                     edge = [palette.get(a, "0.3") for a in part["alpha"]]
-                    ax.scatter(part["expected_exponent"], part["exponent"], marker="s", s=30, facecolors="none",
+                    ax.scatter(part["expected_exponent"], part["exponent"], marker="s", s=48, facecolors="none",
                                edgecolors=edge, linewidths=1.0, label="simulation", zorder=3)
+            if len(edge):  # the exponent carries a log correction here: not a miss
+                ax.scatter(edge["expected_exponent"], edge["exponent"], marker="D", s=26, facecolors="none",
+                           edgecolors=[palette.get(a, "0.3") for a in edge["alpha"]], linewidths=1.0,
+                           label="log-corrected edge", zorder=3)
             if len(bad):
                 ax.scatter(bad["expected_exponent"], bad["exponent"], marker="x", color="0.5", s=20,
                            label="flagged fit", zorder=3)

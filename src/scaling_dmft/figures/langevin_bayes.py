@@ -41,4 +41,5 @@ def draw(curves, fits, early, spec: dict):
                 style.note(ax, f"no '{bayes}' rows: posterior value not shown")
             style.method_legend(ax)
             style.finish(ax, title=title, xlabel="training time t", ylabel="error")
+        fig.suptitle(f"{lang} vs the {bayes} posterior: {common.describe(rows, skip=('n_samples',), width=120)}", fontsize=8)
     return fig

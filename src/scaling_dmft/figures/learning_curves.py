@@ -1,5 +1,6 @@
 """F1: learning curves E_g(t) for several P, one panel per regime (theory lines, simulation
-points), with the fitted time law of each curve."""
+points), with the fitted time law of each curve where the theory states one (-(beta-1)/alpha for gradient
+flow, before the finite-size plateau). Panel titles give the parameters fixed in the panel."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def draw(curves, fits, early, spec: dict):
                 style.theory_sim(ax, series, "t", "eg", yerr="eg_sem", color=color, label=label)
                 fit = style.fit_for(fit_rows[fit_rows["regime"] == regime], key)
                 if fit is not None:
-                    style.power_law(ax, fit, color=color, shift=0.5)
+                    style.power_law(ax, fit, color=color)
             style.method_legend(ax)
-            style.finish(ax, title=f"{regime}", xlabel="training time t", ylabel="Gibbs error $E_g(t)$")
+            style.finish(ax, title=f"{regime}: {common.describe(part)}", xlabel="training time t", ylabel="Gibbs error $E_g(t)$")
     return fig

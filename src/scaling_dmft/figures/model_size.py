@@ -1,6 +1,9 @@
 """F6: model size: E vs N at t = inf for several P, ridgeless (gf) and ridge (gf_wd) panels;
-double descent at N = P (vertical line); the kernel limit N = inf as a horizontal dotted line;
-rows flagged (e.g. 'infinite' at the ridgeless N = P) are omitted."""
+double descent at N = P (vertical dashed line); the kernel limit N = inf as a horizontal dotted
+line. Ridgeless (gamma = 0): E(t = inf) diverges at N = P, so the theory line is drawn in two
+branches, N < P and N > P, never joined across the asymptote; the simulated value at N = P (a
+heavy-tailed seed mean of a divergent quantity) and rows flagged 'infinite' are omitted.
+Fitted laws only where the theory states one (P = inf, gradient flow)."""
 
 from __future__ import annotations
 
@@ -29,22 +32,29 @@ def draw(curves, fits, early, spec: dict):
             for key, series, color, label in style.iter_series(part, exclude=("regime", "n_features"), always=("n_samples",)):
                 fin = series[np.isfinite(series["n_features"].to_numpy(dtype=float))]
                 kernel = series[~np.isfinite(series["n_features"].to_numpy(dtype=float)) & (series["method"] == style.THEORY)]
-                style.theory_sim(ax, fin, "n_features", "eg", yerr="eg_sem", color=color, label=label, marker="o")
+                p = float(series["n_samples"].iloc[0])
+                n = fin["n_features"].to_numpy(dtype=float)
+                if float(series["weight_decay"].iloc[0]) == 0.0 and np.isfinite(p):
+                    # two branches around the N = P divergence; the N = P point itself is dropped
+                    for branch, first in ((fin[n < p], True), (fin[n > p], False)):
+                        style.theory_sim(ax, branch, "n_features", "eg", yerr="eg_sem", color=color,
+                                         label=label if first else None, marker="o")
+                else:
+                    style.theory_sim(ax, fin, "n_features", "eg", yerr="eg_sem", color=color, label=label, marker="o")
                 if len(kernel):
                     ax.axhline(float(kernel["eg"].iloc[0]), color=color, linestyle=":", linewidth=1.0,
                                label="kernel limit $N = \\infty$" if not marked else None)
-                p = float(series["n_samples"].iloc[0])
                 if np.isfinite(p):
                     ax.axvline(p, color=color, linestyle="--", linewidth=0.8, alpha=0.7,
                                label="$N = P$" if not marked else None)
                 marked = True
                 fit = style.fit_for(fit_rows[fit_rows["regime"] == regime], key)
                 if fit is not None:
-                    style.power_law(ax, fit, color=color, shift=0.6)
+                    style.power_law(ax, fit, color=color)
             if not finite_n.any():
                 style.note(ax, "only the kernel limit N = inf in this selection")
             style.data_ticks(ax, part["n_features"])
             style.method_legend(ax)
-            wd = float(part["weight_decay"].iloc[0])
-            style.finish(ax, title=f"{regime} ($\\gamma$ = {wd:g})", xlabel="number of features N", ylabel="$E_g(t=\\infty)$")
+            style.finish(ax, title=f"{regime}: {common.describe(part, skip=('n_features',))}", xlabel="number of features N",
+                         ylabel="$E_g(t=\\infty)$")
     return fig

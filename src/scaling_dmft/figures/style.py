@@ -75,8 +75,14 @@ def finish(ax, title: str = "", xlabel: str = "", ylabel: str = "", legend: bool
     if ylabel:
         ax.set_ylabel(ylabel)
     if legend and ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="best")
+        outside_legend(ax)
     sns.despine(ax=ax)
+
+
+def outside_legend(ax, **kw) -> None:
+    """The panel's legend to the right of its axes, never on the data (constrained layout
+    makes room for it)."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
 
 
 def note(ax, text: str) -> None:
@@ -118,22 +124,24 @@ def method_legend(ax) -> None:
 
 
 def slope_label(exponent: float, expected) -> str:
-    exp = "–" if expected is None or not np.isfinite(expected) else f"{expected:.2f}"
-    return f"slope {exponent:.2f} (expected {exp})"
+    """'slope a (expected b)', or 'slope a' where the theory states no exponent."""
+    if expected is None or not np.isfinite(expected):
+        return f"slope {exponent:.2f}"
+    return f"slope {exponent:.2f} (expected {expected:.2f})"
 
 
-def power_law(ax, fit, color="0.2", shift: float = 1.0, label: bool = True) -> None:
+def power_law(ax, fit, color="0.2", label: bool = True) -> None:
     """Draw a fitted power law (a fit-table row: exponent, prefactor, x_min, x_max,
-    expected_exponent) as a dashed line over its window, optionally shifted by a factor."""
+    expected_exponent) as a dashed line over its window, on the data (no offset)."""
     x = np.geomspace(float(fit["x_min"]), float(fit["x_max"]), 32)
-    y = shift * float(fit["prefactor"]) * x ** float(fit["exponent"])
+    y = float(fit["prefactor"]) * x ** float(fit["exponent"])
     text = slope_label(float(fit["exponent"]), fit["expected_exponent"]) if label else None
     # the data alone set the axis range (fixing limits here would freeze autoscaling and hide
     # series drawn later)
     ax.plot(x, y, linestyle="--", color=color, linewidth=1.0, alpha=0.9, label=text, zorder=4, scalex=False, scaley=False)
 
 
-def data_ticks(ax, values, axis: str = "x", max_ticks: int = 8) -> None:
+def data_ticks(ax, values, axis: str = "x", max_ticks: int = 6) -> None:
     """Label a log axis at the data's own values (e.g. P = 32, 64, ...) when there are few of
     them; otherwise keep decade ticks. Minor tick labels are switched off either way."""
     vals = np.unique(np.asarray([float(v) for v in values], dtype=float))
@@ -180,17 +188,23 @@ def match(frame: pd.DataFrame, key: dict) -> pd.DataFrame:
 
 
 def fit_for(fits: pd.DataFrame, key: dict, method: str = THEORY, usable_only: bool = True):
-    """The first fit row of `method` matching the series key (unflagged if usable_only), or None."""
+    """The first fit row of `method` matching the series key, or None. With `usable_only` (what
+    the figures draw) only a law the theory states: an unflagged row (a window of at least a
+    decade, a power law, not at a log-corrected edge) with an expected exponent."""
     rows = match(fits[fits["method"] == method], key)
     if usable_only:
-        rows = rows[rows["flag"] == ""]
+        expected = rows["expected_exponent"].to_numpy(dtype=np.float64)
+        rows = rows[(rows["flag"] == "").to_numpy() & np.isfinite(expected)]
     return None if rows.empty else rows.iloc[0]
 
 
-def series_with_fits(ax, frame, x, y, yerr, fit_rows, exclude, shift, color_of=None) -> None:
-    """Theory lines and simulation points per series, each with its fitted power law."""
+def series_with_fits(ax, frame, x, y, yerr, fit_rows, exclude, color_of=None, dotted=()) -> None:
+    """Theory lines and simulation points per series, each with its fitted power law. Series of
+    the regimes in `dotted` are drawn dotted and thicker (e.g. `bayes`, which coincides with
+    `langevin` at t = inf and would be hidden under it)."""
     for key, series, color, label in iter_series(frame, exclude=exclude, color_of=color_of):
-        theory_sim(ax, series, x, y, yerr=yerr, color=color, label=label)
+        style = ":" if key.get("regime") in dotted else "-"
+        theory_sim(ax, series, x, y, yerr=yerr, color=color, label=label, linestyle=style)
         fit = fit_for(fit_rows, key)
         if fit is not None:
-            power_law(ax, fit, color=color, shift=shift)
+            power_law(ax, fit, color=color)

@@ -1,22 +1,29 @@
 """F2: bias / variance decomposition of E_g(t) at the interpolation threshold: total E_g and its
-signal, label-noise, initialisation and thermal parts; left N = inf with M = P, right N = P.
-The early-stopping optimum t* (theory) is marked."""
+signal, label-noise, initialisation and thermal parts; left N = inf with M = P (the paper's
+figure, in its units when the sweep has `time_units: paper`: bottom axis t_paper = t / P, top
+axis our t), right N = P (our extension). The early-stopping optimum t* (theory) is marked
+where the curve has one (early-stopping flag '')."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..tables import COMPONENT_COLUMNS, POINT_COLUMNS
+from ..units import to_paper
 from . import common, style
 
 NAME = "threshold"
 LABELS = {"eg": "total $E_g$", "eg_signal": "signal", "eg_noise": "label noise", "eg_init": "initialisation", "eg_thermal": "thermal"}
 
 
-def _panel(ax, rows, early, colors):
+def _panel(ax, rows, early, colors, sweep_cfg):
     point = rows[POINT_COLUMNS].iloc[0].to_dict()
     curve = style.match(rows, point)
     finite = curve[np.isfinite(curve["t"].to_numpy(dtype=float))]
+    paper = sweep_cfg.get("time_units") == "paper"
+    p = float(point["n_samples"])
+    if paper:  # the paper's time axis: t_paper = t / P (units.to_paper)
+        finite = finite.assign(t=to_paper(n_samples=p, t=finite["t"].to_numpy(dtype=float))["t_paper"])
     style.loglog(ax)
     for col, color in zip(["eg"] + COMPONENT_COLUMNS, colors):
         good = common.valid(finite, col)
@@ -29,12 +36,22 @@ def _panel(ax, rows, early, colors):
         ax.axhline(float(at_inf["eg"].iloc[0]), color="0.5", linestyle=":", linewidth=1.0, label="$E_g(t=\\infty)$")
     stop = style.match(early[early["method"] == style.THEORY], point)
     if len(stop) and stop["flag"].iloc[0] == "":
-        t_star = float(stop["t_star"].iloc[0])
+        t_star = float(stop["t_star"].iloc[0]) / (p if paper else 1.0)
         ax.axvline(t_star, color="0.2", linestyle="--", linewidth=0.9, label=f"$t^*$ = {t_star:.3g}")
+    # components that decay exponentially (e.g. the initialisation part, ~e^(-2 gamma t)) would
+    # stretch the log axis over hundreds of decades: show four decades below the total error
+    top = float(finite["eg"].max())
+    ax.set_ylim(1e-4 * top, 2.0 * top)
     style.method_legend(ax)
-    n = common.fmt_value("n_features", point["n_features"])
-    title = f"N = {n}, P = {common.fmt_value('n_samples', point['n_samples'])}, M = {point['n_modes']} ({point['regime']})"
-    style.finish(ax, title=title, xlabel="training time t", ylabel="error")
+    setting = common.describe(curve)
+    if paper:
+        theirs = to_paper(n_samples=p, temperature=point["temperature"], weight_decay=point["weight_decay"])
+        title = f"the paper's setting: $\\beta$={1 / theirs['beta_inv']:.3g}, g$\\beta$={theirs['g'] / theirs['beta_inv']:.3g}\n{setting}"
+        ax.secondary_xaxis("top", functions=(lambda x: x * p, lambda x: x / p)).set_xlabel("our t = P $t_{paper}$", fontsize=7)
+        xlabel = "training time $t_{paper}$ (summed loss)"
+    else:
+        title, xlabel = f"our extension: {setting}", "training time t"
+    style.finish(ax, title=title, xlabel=xlabel, ylabel="error")
 
 
 def draw(curves, fits, early, spec: dict):
@@ -43,10 +60,10 @@ def draw(curves, fits, early, spec: dict):
         name, sw = common.sweep(spec, NAME, i)
         rows = common.valid(common.select(curves, sw), "eg")
         common.require(rows, NAME, f"sweep {name!r} (panel {i + 1}), regimes {sw.get('regimes')}")
-        selections.append((rows, common.select(early, sw)))
+        selections.append((rows, common.select(early, sw), sw))
     with style.context():
         fig, axes = style.subplots(1, 2)
         colors = ["0.1"] + style.colors(len(COMPONENT_COLUMNS))
-        for ax, (rows, stop) in zip(axes, selections):
-            _panel(ax, rows, stop, colors)
+        for ax, (rows, stop, sw) in zip(axes, selections):
+            _panel(ax, rows, stop, colors, sw)
     return fig
