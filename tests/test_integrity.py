@@ -327,3 +327,11 @@ def test_chunk_ids_past_9999_match_the_workflow_wildcard():
     chunks = grid.dmft_chunks(validate_config(copy.deepcopy(cfg), base_dir=ROOT / "config"))
     assert len(chunks) == 10002
     assert all(re.fullmatch(pattern, c) for c in chunks), [c for c in chunks if not re.fullmatch(pattern, c)][:3]
+
+
+def test_negative_zero_is_stored_as_zero(tmp_path):
+    """`--noise -0` is the value 0: stored as +0.0, so it groups with every other sigma = 0 row."""
+    out = _cli(["dmft", "--noise", "-0", "--weight-decay", "-0.0", "--times", "1:10:2", "--out", "o.parquet"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    frame = tables.read_table(tmp_path / "o.parquet", "curve")
+    assert not np.signbit(frame["noise"].to_numpy()).any() and not np.signbit(frame["weight_decay"].to_numpy()).any()
