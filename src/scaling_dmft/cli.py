@@ -164,8 +164,8 @@ def config_from_args(args) -> dict:
     return cfg
 
 
-def point_from_args(args) -> dict:
-    """The single parameter point of a `dmft` / `simulate` query (validated like a config)."""
+def query_from_args(args) -> tuple[dict, dict]:
+    """(validated one-point config, its single parameter point) of a `dmft` / `simulate` query."""
     from .config import validate_config
     from .grid import sweep_points
 
@@ -234,7 +234,7 @@ def _run_point(args) -> int:
     if not 1 <= threads <= 1024:
         raise InputError("--threads", args.threads, "an integer 1..1024")
     check_output(args.out, inputs=[args.spectrum_file])
-    cfg, point = point_from_args(args)
+    cfg, point = query_from_args(args)
     if args.command == "dmft":
         frame = run_dmft_points([point])
         meta = tables.provenance(point, blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", ""))

@@ -286,13 +286,6 @@ def check_curve_table(frame: pd.DataFrame, name: str) -> None:
             raise CorruptTableError(f"{name}: {what} fails at t = {row['t']:g} (eg = {row['eg']:.6g}, eg_mean = {row['eg_mean']:.6g})")
 
 
-def read_metadata(path: str | os.PathLike) -> dict[str, str]:
-    meta = pq.read_schema(path).metadata or {}
-    return {
-        k.decode()[len(META_PREFIX) :]: v.decode() for k, v in meta.items() if k.decode().startswith(META_PREFIX)
-    }
-
-
 # The columns that identify one row of each table (its sort order, and unique per row).
 ROW_KEYS = {
     "curve": POINT_COLUMNS + ["method", "t"],
