@@ -464,7 +464,7 @@ CLI_CASES = [
     ("seed_not_integer", "simulate", ["--seed", "1.5"], "--seed"),
     ("seed_above_2_32", "simulate", ["--seed", "5e9"], "--seed"),
     ("spectrum_file_missing", "dmft", ["--spectrum-file", "nope.csv"], "--spectrum-file"),
-    ("out_not_parquet", "dmft", ["--out", "o.csv"], "--out"),
+    ("out_not_parquet_or_csv", "dmft", ["--out", "o.txt"], "--out"),
     ("out_no_extension", "simulate", ["--out", "table"], "--out"),
     # issue 10: one validation path with the workflow (D12, D18)
     ("beta_underscore", "dmft", ["--beta", "1_5"], "--beta"),

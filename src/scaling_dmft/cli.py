@@ -73,6 +73,15 @@ def _times(text: str, include_inf: bool) -> dict:
     return {"start": start, "stop": stop, "count": count, "include_inf": include_inf}
 
 
+EXAMPLES = {
+    "dmft": "example:\n  python -m scaling_dmft dmft --alpha 2 --beta 3 --samples 256 --features 512 --weight-decay 1e-3 \\\n"
+    "      --noise 0.5 --times 0.1:1e6:30 --include-inf --out theory.parquet\n"
+    "  python -m scaling_dmft dmft --spectrum-file my_spectrum.csv --samples 1000 --out - | head",
+    "simulate": "example:\n  python -m scaling_dmft simulate --alpha 2 --beta 3 --samples 256 --features 512 --weight-decay 1e-3 \\\n"
+    "      --noise 0.5 --times 0.1:1e6:30 --include-inf --seeds 64 --out sim.csv",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m scaling_dmft", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -80,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("simulate", "seed-averaged exact simulation (closed-form Ornstein-Uhlenbeck, one eigh per seed)"),
         ("dmft", "deterministic DMFT theory (no random numbers)"),
     ):
-        p = sub.add_parser(name, help=help_text, description=help_text + ". Ranges are the workflow config's (config/README.md).")
+        p = sub.add_parser(name, help=help_text, description=help_text + ". Ranges are the workflow config's (config/README.md).",
+                           epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
         add = lambda *a, **k: p.add_argument(*a, action=_Once, **k)  # noqa: E731
         add("--alpha", default="2.0", help="spectral exponent: lambda_k = k^-alpha; 1 < alpha <= 10 (default 2)")
         add("--beta", default="3.0", help="target exponent: c_k = lambda_k w*_k^2 = k^-beta; 1 < beta <= 20 (default 3)")
@@ -102,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
             add("--seed", default="0", help="base seed, integer 0..2^32-1; seeds derive from it and the parameter point (default 0)")
         add("--threads", default="1", help="BLAS threads, 1..1024 (default 1); pinned whatever OMP_NUM_THREADS says. "
             "Results agree across thread counts to ~1e-11 relative, bitwise at a fixed count")
-        add("--out", required=True, help="output Parquet file (curve table); checked writable before computing, written atomically")
+        add("--out", required=True, help="output file: .parquet (curve table with provenance metadata) or .csv, or - for CSV on "
+            "standard output; checked writable before computing, written atomically")
     check = sub.add_parser("check-config", help="validate a workflow config file and print a summary")
     check.add_argument("configfile")
     return parser
@@ -181,9 +192,11 @@ def check_output(out: str, inputs=()) -> None:
     the same temporary file the atomic writer uses is created and removed in its folder."""
     import tempfile
 
+    if out == "-":
+        return  # CSV on standard output
     path = Path(out)
-    if path.suffix != ".parquet":
-        raise InputError("--out", out, "a path ending in .parquet")
+    if path.suffix not in (".parquet", ".csv"):
+        raise InputError("--out", out, "a path ending in .parquet or .csv, or - for CSV on standard output")
     for source in inputs:
         if source and path.resolve() == Path(source).resolve():
             raise InputError("--out", out, "a file other than the input --spectrum-file (it would be overwritten)")
@@ -241,7 +254,7 @@ def _run_point(args) -> int:
     else:
         group = sim_groups(cfg, "cli")[0]
         base = cfg["simulation"]["base_seed"]
-        frame = run_sim_group(group, base)
+        frame = run_sim_group(group, base, progress=_progress_printer(group["seeds"]))
         meta = tables.provenance(
             {**point, "seeds": group["seeds"], "base_seed": base},
             seeds=f"{SEED_RULE}; base_seed={base}",
@@ -250,11 +263,54 @@ def _run_point(args) -> int:
     failed = frame["flag"].str.startswith("failed")
     if failed.all():
         raise NumericalError(f"every row failed ({frame['flag'].iloc[0]}); nothing written")
-    tables.write_table(tables.sort_rows(frame, "curve"), args.out, "curve", meta)
+    frame = tables.sort_rows(frame, "curve")
+    if args.out == "-":
+        tables.to_table(frame, "curve", meta)  # the same schema and checks as a file
+        frame.to_csv(sys.stdout, index=False)
+    elif args.out.endswith(".csv"):
+        tables.to_table(frame, "curve", meta)
+        _write_csv_atomic(frame, args.out)
+    else:
+        tables.write_table(frame, args.out, "curve", meta)
     if failed.any():
         sys.stderr.write(f"scaling-dmft: warning: {int(failed.sum())} of {len(frame)} rows failed (flag column)\n")
-    print(f"wrote {len(frame)} rows to {args.out}")
+    if args.out != "-":
+        print(f"wrote {len(frame)} rows to {args.out}")
     return 0
+
+
+def _write_csv_atomic(frame, out: str) -> None:
+    import tempfile
+
+    path = Path(out)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            frame.to_csv(handle, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+PROGRESS_EVERY = 5.0  # seconds between progress lines on stderr
+
+
+def _progress_printer(total: int):
+    """Progress of a simulation on stderr: seeds done, elapsed, estimate of the time left."""
+    import time
+
+    started = time.monotonic()
+    last = [started]
+
+    def progress(done: int, _total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY and done < total:
+            left = (now - started) / done * (total - done)
+            sys.stderr.write(f"scaling-dmft: simulate: {done}/{total} seeds, {now - started:.0f} s elapsed, ~{left:.0f} s left\n")
+            last[0] = now
+
+    return progress
 
 
 if __name__ == "__main__":

@@ -17,9 +17,11 @@ rule figure:
         "benchmarks/{run}/figures/{figure}.tsv"
     wildcard_constraints:
         figure="|".join(FIGURES),
-    localrule: True
     conda:
         "../envs/scaling-dmft.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_small,
     params:
         spec=figure_spec,
     script:

@@ -1,0 +1,58 @@
+"""The command line for people: CSV on standard output or in a file (the same rows and schema as
+the Parquet table), progress on stderr, an example in every --help."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+
+from scaling_dmft import tables
+
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
+ARGS = ["--alpha", "2", "--beta", "3", "--samples", "64", "--modes", "500", "--times", "0.5:50:4", "--include-inf"]
+
+
+def _cli(args, cwd):
+    return subprocess.run([sys.executable, "-m", "scaling_dmft", *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300)
+
+
+def test_csv_on_stdout_and_in_a_file_match_the_parquet_table(tmp_path):
+    parquet = _cli(["dmft", *ARGS, "--out", "t.parquet"], tmp_path)
+    assert parquet.returncode == 0, parquet.stderr
+    reference = tables.read_table(tmp_path / "t.parquet", "curve")
+    stdout = _cli(["dmft", *ARGS, "--out", "-"], tmp_path)
+    assert stdout.returncode == 0, stdout.stderr
+    assert "wrote" not in stdout.stdout  # stdout holds the table only
+    from_stdout = pd.read_csv(io.StringIO(stdout.stdout), keep_default_na=False, na_values=[""])
+    to_file = _cli(["dmft", *ARGS, "--out", "t.csv"], tmp_path)
+    assert to_file.returncode == 0, to_file.stderr
+    from_file = pd.read_csv(tmp_path / "t.csv", keep_default_na=False, na_values=[""])
+    for frame in (from_stdout, from_file):
+        assert list(frame.columns) == tables.CURVE_SCHEMA.names
+        np.testing.assert_array_equal(frame["t"].to_numpy(float), reference["t"].to_numpy())
+        np.testing.assert_allclose(frame["eg"].to_numpy(float), reference["eg"].to_numpy(), rtol=1e-15)
+
+
+def test_simulation_prints_progress_with_an_estimate(tmp_path, monkeypatch):
+    from scaling_dmft import cli
+
+    monkeypatch.setattr(cli, "PROGRESS_EVERY", 0.0)  # every seed, so a short run shows it
+    progress = cli._progress_printer(4)
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    for done in (1, 2, 3, 4):
+        progress(done, 4)
+    lines = err.getvalue().splitlines()
+    assert lines and all(line.startswith("scaling-dmft: simulate: ") and "s left" in line for line in lines)
+    assert lines[0].startswith("scaling-dmft: simulate: 1/4 seeds")
+
+
+def test_help_shows_an_example_per_command(tmp_path):
+    for command in ("dmft", "simulate"):
+        out = _cli([command, "--help"], tmp_path)
+        assert out.returncode == 0 and f"python -m scaling_dmft {command} " in out.stdout.split("example:")[1]
