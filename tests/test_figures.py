@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 
 from scaling_dmft import tables  # noqa: E402
 from scaling_dmft.figures import FIGURES  # noqa: E402
+from scaling_dmft.fit import LAW_AXIS  # noqa: E402
 
 INF = math.inf
 REGIMES = {
@@ -157,7 +158,7 @@ def _fits(curves, early):
         x = np.asarray([v for v in x if np.isfinite(v)], dtype=float)
         if len(x) < 2:
             return
-        rows.append({**pt, "method": method, "law": law, "quantity": quantity, "x_min": x.min(), "x_max": x.max(),
+        rows.append({**pt, "method": method, "law": law, "quantity": quantity, "varied": LAW_AXIS[law], "x_min": x.min(), "x_max": x.max(),
                      "n_points": len(x), "exponent": exponent, "exponent_lo": exponent - 0.02, "exponent_hi": exponent + 0.02,
                      "prefactor": 1.0, "expected_exponent": _expected(law, pt), "max_log_residual": 0.01, "flag": ""})
 

@@ -371,6 +371,7 @@ def _fit_row(point: dict, method: str, law: str, quantity: str, x, y, sem, toler
         method=method,
         law=law,
         quantity=quantity,
+        varied=LAW_AXIS[law],
         x_min=res.x_min,
         x_max=res.x_max,
         n_points=res.n_points,

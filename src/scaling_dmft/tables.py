@@ -31,35 +31,48 @@ from . import __version__
 
 METHODS = ("dmft", "sim")  # theory, seed-averaged exact simulation
 
+def _field(name: str, type_: pa.DataType, description: str, unit: str = "") -> pa.Field:
+    """A column with its description and unit in the Parquet field metadata (the one definition:
+    `markdown()` renders docs/tables.md from it)."""
+    meta = {"description": description}
+    if unit:
+        meta["unit"] = unit
+    return pa.field(name, type_, metadata=meta)
+
+
+_F64, _STR = pa.float64(), pa.string()
+ERROR_UNIT = "squared target units (the scale of sum_k c_k)"
+TIME_UNIT = "mean-loss training time (t = P t_paper)"
+
 # Columns that identify one parameter point (a curve), shared by curve / fit / early-stopping tables.
 POINT_FIELDS = [
-    pa.field("sweep", pa.string()),  # the config's sweep name ('cli' for a command-line query): one curve = one sweep's grid
-    pa.field("spectrum", pa.string()),  # 'powerlaw' or the spectrum file name
-    pa.field("alpha", pa.float64()),  # null for a spectrum read from a file
-    pa.field("beta", pa.float64()),
-    pa.field("teacher", pa.string()),  # powerlaw | prior | file
-    pa.field("n_modes", pa.int64()),  # M
-    pa.field("n_features", pa.float64()),  # N, +inf = kernel limit
-    pa.field("n_samples", pa.float64()),  # P, +inf = population loss
-    pa.field("noise", pa.float64()),  # sigma, label-noise standard deviation
-    pa.field("regime", pa.string()),  # regime name from the config (gf, gf_wd, langevin, bayes, ...)
-    pa.field("weight_decay", pa.float64()),  # gamma
-    pa.field("temperature", pa.float64()),  # T
-    pa.field("init_std", pa.float64()),  # sigma0 (the 'prior' choice resolved to sqrt(T/gamma))
+    _field("sweep", _STR, "the config's sweep name ('cli' for a command-line query); one curve is one sweep's time grid"),
+    _field("spectrum", _STR, "'powerlaw', or the name of the spectrum file"),
+    _field("alpha", _F64, "spectral exponent: lambda_k = k^-alpha (null for a spectrum file)"),
+    _field("beta", _F64, "target exponent: c_k = lambda_k w*_k^2 = k^-beta (null for a spectrum file)"),
+    _field("teacher", _STR, "powerlaw (deterministic w*) | prior (w* drawn per seed) | file"),
+    _field("n_modes", pa.int64(), "M, the number of modes of the truncated spectrum"),
+    _field("n_features", _F64, "N, random features; +inf = the kernel limit (or 'varied' in a features / fit row)"),
+    _field("n_samples", _F64, "P, training samples; +inf = population loss (or 'varied' in a samples / t_star / e_star fit row)"),
+    _field("noise", _F64, "sigma, label-noise standard deviation", "target units"),
+    _field("regime", _STR, "regime name from the config (its kind: gf, gf_wd, langevin, bayes)"),
+    _field("weight_decay", _F64, "gamma, weight decay (ours; the paper's g = P gamma)", "1 / time"),
+    _field("temperature", _F64, "T, Langevin temperature (ours; the paper's 1/beta = P T)"),
+    _field("init_std", _F64, "sigma0, initialisation standard deviation ('prior' resolved to sqrt(T/gamma))"),
 ]
 POINT_COLUMNS = [f.name for f in POINT_FIELDS]
 
 SPECTRUM_SCHEMA = pa.schema(
     [
-        pa.field("spectrum", pa.string()),
-        pa.field("alpha", pa.float64()),
-        pa.field("beta", pa.float64()),
-        pa.field("teacher", pa.string()),
-        pa.field("n_modes", pa.int64()),
-        pa.field("k", pa.float64()),  # mode index (quadrature node for the compressed tail)
-        pa.field("eigenvalue", pa.float64()),  # lambda_k
-        pa.field("target_power", pa.float64()),  # c_k = lambda_k w*_k^2 (expected value for 'prior')
-        pa.field("weight", pa.float64()),  # quadrature weight (1 for exact modes)
+        _field("spectrum", _STR, "'powerlaw', or the name of the spectrum file"),
+        _field("alpha", _F64, "spectral exponent (null for a spectrum file)"),
+        _field("beta", _F64, "target exponent (null for a spectrum file)"),
+        _field("teacher", _STR, "powerlaw | prior | file"),
+        _field("n_modes", pa.int64(), "M, the number of modes"),
+        _field("k", _F64, "mode index (a quadrature node, non-integer, in the compressed tail)"),
+        _field("eigenvalue", _F64, "lambda_k, kernel eigenvalue"),
+        _field("target_power", _F64, "c_k = lambda_k w*_k^2 (its expectation for teacher 'prior')", ERROR_UNIT),
+        _field("weight", _F64, "quadrature weight of the row in mode sums (1 for exact modes)"),
     ]
 )
 
@@ -68,49 +81,50 @@ COMPONENT_COLUMNS = ["eg_signal", "eg_noise", "eg_init", "eg_thermal"]
 CURVE_SCHEMA = pa.schema(
     POINT_FIELDS
     + [
-        pa.field("method", pa.string()),  # dmft | sim
-        pa.field("t", pa.float64()),  # training time (mean-loss units), +inf = t -> infinity
-        pa.field("eg", pa.float64()),  # Gibbs error E_g (label noise not included)
-        pa.field("eg_mean", pa.float64()),  # mean-predictor error E_mean
-        pa.field("eg_signal", pa.float64()),  # signal (bias) part
-        pa.field("eg_noise", pa.float64()),  # label-noise part sigma^2 E_n
-        pa.field("eg_init", pa.float64()),  # initialisation part sigma0^2 C(2t)
-        pa.field("eg_thermal", pa.float64()),  # thermal variance T Theta(t) = E_g - E_mean
-        pa.field("eg_sem", pa.float64()),  # seed standard error of eg (0 for dmft)
-        pa.field("eg_mean_sem", pa.float64()),
-        pa.field("n_seeds", pa.int32()),  # 0 for dmft
-        pa.field("flag", pa.string()),  # '' when fine, else why the row is special (e.g. 'infinite')
+        _field("method", _STR, "dmft (theory) | sim (seed-averaged exact simulation)"),
+        _field("t", _F64, "training time; +inf = the t -> infinity limit (for bayes: the posterior)", TIME_UNIT),
+        _field("eg", _F64, "Gibbs error E_g: excess test error of one network sampled at time t (label noise not included)", ERROR_UNIT),
+        _field("eg_mean", _F64, "mean-predictor error E_mean (Brownian noise averaged out)", ERROR_UNIT),
+        _field("eg_signal", _F64, "signal (bias) part of E_g", ERROR_UNIT),
+        _field("eg_noise", _F64, "label-noise part sigma^2 E_n(t)", ERROR_UNIT),
+        _field("eg_init", _F64, "initialisation part sigma0^2 C(2t)", ERROR_UNIT),
+        _field("eg_thermal", _F64, "thermal variance T Theta(t) = E_g - E_mean", ERROR_UNIT),
+        _field("eg_sem", _F64, "seed standard error of eg (0 for theory: no sampling)", ERROR_UNIT),
+        _field("eg_mean_sem", _F64, "seed standard error of eg_mean (0 for theory)", ERROR_UNIT),
+        _field("n_seeds", pa.int32(), "number of seeds averaged (0 for theory)"),
+        _field("flag", _STR, "'' when fine, else why the row is special: infinite | negative | failed: <reason>"),
     ]
 )
 
 FIT_SCHEMA = pa.schema(
     [f for f in POINT_FIELDS]
     + [
-        pa.field("method", pa.string()),
-        pa.field("law", pa.string()),  # time | samples | features | t_star | e_star
-        pa.field("quantity", pa.string()),  # eg | eg_mean | t_star | e_star
-        pa.field("x_min", pa.float64()),  # fit window (stated, chosen away from crossovers)
-        pa.field("x_max", pa.float64()),
-        pa.field("n_points", pa.int32()),
-        pa.field("exponent", pa.float64()),  # fitted slope of log E vs log x
-        pa.field("exponent_lo", pa.float64()),  # 95 % interval (bootstrap over seeds for sim)
-        pa.field("exponent_hi", pa.float64()),
-        pa.field("prefactor", pa.float64()),  # E ~ prefactor * x^exponent
-        pa.field("expected_exponent", pa.float64()),  # from CONVENTIONS.md (null where none is stated)
-        pa.field("max_log_residual", pa.float64()),  # max |log E - fit| in the window
-        pa.field("flag", pa.string()),  # '' ok | not_power_law | too_few_points | short_window | log_corrected
+        _field("method", _STR, "dmft | sim"),
+        _field("law", _STR, "time | samples | features | t_star | e_star"),
+        _field("quantity", _STR, "the fitted quantity: eg | eg_mean | t_star | e_star"),
+        _field("varied", _STR, "the variable of the law: t | n_samples | n_features (that point column holds +inf)"),
+        _field("x_min", _F64, "fit window, lower end (in the units of `varied`)"),
+        _field("x_max", _F64, "fit window, upper end"),
+        _field("n_points", pa.int32(), "points in the window"),
+        _field("exponent", _F64, "fitted slope of log y against log x"),
+        _field("exponent_lo", _F64, "95 % interval, lower end (regression s.e. for theory, bootstrap over seeds for simulation)"),
+        _field("exponent_hi", _F64, "95 % interval, upper end"),
+        _field("prefactor", _F64, "y ~ prefactor * x^exponent"),
+        _field("expected_exponent", _F64, "the exponent the theory states for this point (null where none; docs/theory/model.md)"),
+        _field("max_log_residual", _F64, "largest |ln y - fit| in the window"),
+        _field("flag", _STR, "'' | not_power_law | too_few_points | short_window (under a decade) | log_corrected (at a log-corrected edge)"),
     ]
 )
 
 EARLY_STOPPING_SCHEMA = pa.schema(
     [f for f in POINT_FIELDS]
     + [
-        pa.field("method", pa.string()),
-        pa.field("t_star", pa.float64()),  # time of the minimum of E_g on the time grid (refined)
-        pa.field("e_star", pa.float64()),  # minimum E_g
-        pa.field("e_star_sem", pa.float64()),
-        pa.field("e_final", pa.float64()),  # E_g at the last time (t = inf if present)
-        pa.field("flag", pa.string()),  # '' | boundary (minimum at the grid edge: no early stopping)
+        _field("method", _STR, "dmft | sim"),
+        _field("t_star", _F64, "time of the minimum of E_g (refined between grid points)", TIME_UNIT),
+        _field("e_star", _F64, "the minimum E_g", ERROR_UNIT),
+        _field("e_star_sem", _F64, "seed standard error of E_g at the grid minimum (0 for theory)", ERROR_UNIT),
+        _field("e_final", _F64, "E_g at the last time (t = inf where present)", ERROR_UNIT),
+        _field("flag", _STR, "'' real optimum | boundary (minimum at the grid edge) | no_minimum (gain below the method's resolution)"),
     ]
 )
 
@@ -149,6 +163,22 @@ def git_revision() -> str:
         return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def config_yaml(config: dict) -> str:
+    """The resolved config as YAML (stored in the metadata of the run's tables)."""
+    import yaml
+
+    return yaml.safe_dump(json.loads(json.dumps(config, default=str)), sort_keys=True)
+
+
+def inherited_provenance(attrs: dict) -> dict[str, str]:
+    """Provenance of a table derived from another (fits from curves): the same config hash, config
+    YAML and seed rule; this package version and git revision."""
+    extra = {"config_yaml": attrs["config_yaml"]} if "config_yaml" in attrs else {}
+    meta = provenance(None, seeds=attrs.get("seeds", ""), **extra)
+    meta["config_hash"] = attrs.get("config_hash", "")
+    return meta
 
 
 def provenance(config=None, seeds: str = "", **extra) -> dict[str, str]:
@@ -295,9 +325,29 @@ ROW_KEYS = {
 }
 
 
+def markdown() -> str:
+    """docs/tables.md, rendered from the schemas (the one definition of every column)."""
+    out = [
+        "# Table columns",
+        "",
+        "Generated from `scaling_dmft.tables` by `python -m scaling_dmft.tables > docs/tables.md`;",
+        "the same descriptions and units are in each Parquet file's field metadata.",
+    ]
+    for kind, schema in SCHEMAS.items():
+        out += ["", f"## {kind}", "", "| column | type | description | unit |", "|---|---|---|---|"]
+        for field in schema:
+            meta = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
+            out.append(f"| `{field.name}` | {field.type} | {meta.get('description', '')} | {meta.get('unit', '')} |")
+    return "\n".join(out) + "\n"
+
+
 def sort_rows(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     return frame.sort_values(ROW_KEYS[kind], kind="mergesort", na_position="first").reset_index(drop=True)
 
 
 def empty_frame(kind: str) -> pd.DataFrame:
     return SCHEMAS[kind].empty_table().to_pandas()
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -78,9 +78,10 @@ def verify_chunk(chunk: str, marker: str) -> None:
     Path(marker).write_text(f"{len(frame)} rows verified\n")
 
 
-def aggregate(paths: list[str], out: str, kind: str) -> pd.DataFrame:
+def aggregate(paths: list[str], out: str, kind: str, config: dict | None = None) -> pd.DataFrame:
     """Concatenate chunk tables of one kind ('curve' or 'spectrum'), checking each again.
-    Rows are never dropped: a repeated key (a bug upstream, e.g. overlapping chunks) is an error."""
+    Rows are never dropped: a repeated key (a bug upstream, e.g. overlapping chunks) is an error.
+    `config`: the run's resolved config; its hash and YAML go into the table's metadata."""
     if not paths:
         raise ValueError(f"aggregate {out}: no input tables")
     frames = []
@@ -99,7 +100,11 @@ def aggregate(paths: list[str], out: str, kind: str) -> pd.DataFrame:
         first = frame.loc[repeated, keys].iloc[0].to_dict()
         raise ValueError(f"aggregate {out}: {int(repeated.sum())} rows share their key, e.g. {first}")
     frame = tables.sort_rows(frame, kind)
-    tables.write_table(frame, out, kind, tables.provenance(hashes, seeds="; ".join(seeds)))
+    if config is None:  # no config at hand (library use): the hash of the chunks' hashes
+        meta = tables.provenance(hashes, seeds="; ".join(seeds))
+    else:
+        meta = tables.provenance(config, seeds="; ".join(seeds), config_yaml=tables.config_yaml(config))
+    tables.write_table(frame, out, kind, meta)
     log.info("aggregate: %d tables -> %d rows", len(paths), len(frame))
     return frame
 
@@ -108,7 +113,7 @@ def fit_tables(curves_path: str, fits_out: str, early_out: str) -> None:
     from .fit import early_stopping, fit_table
 
     curves = tables.read_table(curves_path, "curve")
-    meta = tables.provenance(curves.attrs.get("config_hash", ""), seeds=curves.attrs.get("seeds", ""))
+    meta = tables.inherited_provenance(curves.attrs)
     early = tables.sort_rows(early_stopping(curves), "early_stopping")
     tables.write_table(early, early_out, "early_stopping", meta)
     fits = tables.sort_rows(fit_table(curves, early), "fit")
@@ -148,7 +153,7 @@ def validation_summary(curves_path: str, tolerance: dict, summary_out: str, mark
     summary = summarize(curves, rel_tol=tolerance["rel_tol"], z_tol=tolerance["z_tol"])
     import pyarrow as pa
 
-    meta = tables.provenance(curves.attrs.get("config_hash", ""), seeds=curves.attrs.get("seeds", ""))
+    meta = tables.inherited_provenance(curves.attrs)
     table = pa.Table.from_pandas(summary, preserve_index=False)
     table = table.replace_schema_metadata({f"{tables.META_PREFIX}{k}".encode(): v.encode() for k, v in meta.items()})
     tables.write_arrow_atomic(table, summary_out)

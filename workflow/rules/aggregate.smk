@@ -36,6 +36,7 @@ rule aggregate_curves:
         "../envs/scaling-dmft.yaml"
     params:
         kind="curve",
+        config=resolved_config,
     script:
         "../../scripts/aggregate.py"
 
@@ -59,5 +60,6 @@ rule aggregate_spectra:
         "../envs/scaling-dmft.yaml"
     params:
         kind="spectrum",
+        config=resolved_config,
     script:
         "../../scripts/aggregate.py"

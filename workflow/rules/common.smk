@@ -108,6 +108,11 @@ def curve_chunk_files(wildcards):
     return dmft + sim
 
 
+def resolved_config(wildcards):
+    """The run's validated config with every default filled in (stored in its tables)."""
+    return run_config(wildcards.run)
+
+
 def curve_chunk_markers(wildcards):
     return [
         f"{path[: -len('.parquet')]}.verified" for path in curve_chunk_files(wildcards)
