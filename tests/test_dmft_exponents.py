@@ -1,10 +1,10 @@
 """Scaling exponents of the DMFT theory at M = 1e12 (compressed mode sums, Spectrum.modes()).
 
-CONVENTIONS.md, expected exponents:
+docs/theory/model.md, expected exponents:
   E vs t, N = P = inf (gradient flow):            -(beta - 1)/alpha
   E vs P, N = inf, t = inf, gamma -> 0, sigma = 0: -min(beta - 1, 2 alpha)
   E vs N, P = inf, t = inf, gamma -> 0:           -min(beta - 1, alpha)
-(alpha, beta) avoid beta = alpha + 1 (log correction). Windows follow gradient-flow.md 6.7: the local
+(alpha, beta) avoid beta = alpha + 1 (log correction). Windows follow docs/theory/verification.md: the local
 slopes converge from below, so the size windows start at 1e4 (the 1e2..1e5 global fits of 6.7 are
 off by up to 0.02 for (1.5, 3.5)). Fits: least squares of log E on log x (np.polyfit).
 """

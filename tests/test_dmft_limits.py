@@ -315,7 +315,7 @@ def test_panel_compression_vs_plain_sums(ab):
 
 
 def test_static_matches_bayes_two_by_two_form():
-    """langevin-bayes.md section 4 (2x2 DMFT closure at z = 0) vs gradient-flow.md 3.3 (static.py)."""
+    """docs/theory/langevin-bayes.md (2x2 DMFT closure at z = 0) vs docs/theory/dmft.md "t = inf" (static.py)."""
     modes = exact_modes(2.0, 2.5, 2000)
     lam, c = modes.eigenvalues, modes.target_power
     for n, p, gamma in [(300, 100, 1e-3), (100, 300, 1e-2), (256, 256, 1e-4), (INF, 200, 1e-3), (150, INF, 1e-3)]:

@@ -10,13 +10,13 @@ Pass criterion per (time, combination) and for both E_mean and E_g:
     |theory - sim| <= 2 % of sim + 3 seed standard errors.
 This is a sum (systematic + statistical budget), not the max(2 %, 3 s.e.) of the issue: at these sizes
 the theory has a resolved O(1/P) finite-size bias of the signal term for (alpha, beta) = (2, 3) of
--1.2 to -1.6 % (measured with 1000 seeds at N = 512, P = 128; gradient-flow.md 6.3 reports "about
+-1.2 to -1.6 % (measured with 1000 seeds at N = 512, P = 128; docs/theory/verification.md reports "about
 1.5 % low" at small P), and the per-seed signal distribution is skewed, so with max(2 %, 3 s.e.) the
 outcome at 200-400 seeds depended on the seed set (failures at 2.0-2.6 %, z = 3.0-3.4). The summed
 budget still fails a 5 % error at every point (the seed s.e. is 0.1-1 % here).
 
 Hard edge: at N = P, gamma = 0 the late-time seed mean is heavy-tailed (the smallest eigenvalues of a
-square Wishart-like matrix, gradient-flow.md 5 and 6.6, langevin-bayes.md 6.4 iii) and the theory's
+square Wishart-like matrix, docs/theory/dmft.md "Validity range", docs/theory/verification.md) and the theory's
 finite-size deviation grows with t; there only t <= 1e4 is compared (documented, not hidden: the
 late-time points are reported in the printed summary but not asserted).
 """

@@ -33,7 +33,7 @@ def combine(signal, noise_coef, init_coef, thermal_coef, *, noise, init_var, tem
     """Combine error components into (E_mean, E_g) -- shared by theory and simulation.
 
     E_mean = S + sigma^2 E_n + sigma0^2 C(2t) and E_g = E_mean + T Theta(t)
-    (CONVENTIONS.md, langevin-bayes.md section 0). Arguments broadcast.
+    (docs/theory/model.md, docs/theory/langevin-bayes.md). Arguments broadcast.
     Zero coefficients multiply exactly to zero, so an infinite component whose
     multiplier is 0 (e.g. the null-space diffusion Theta at gamma = 0 when T = 0)
     contributes nothing.

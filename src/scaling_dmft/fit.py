@@ -203,7 +203,7 @@ def expected_exponent(
     temperature: float = 0.0,
     init_std: float = 0.0,
 ) -> float | None:
-    """The exponent CONVENTIONS.md states for `law` at this point, or None where none applies.
+    """The exponent docs/theory/model.md states for `law` at this point, or None where none applies.
 
     time      E vs t:  -(beta-1)/alpha      gradient flow (gamma = 0, T = 0), sigma0 = 0; at finite N, P
                                              the law before the finite-size plateau (the fit
@@ -214,7 +214,7 @@ def expected_exponent(
                                              (log correction at beta = alpha + 1)
     t_star    t* vs P: +alpha/beta           if GF (gamma = 0, T = 0), N = inf, sigma > 0 (large P)
     e_star    E* vs P: -(beta-1)/beta        same conditions as t_star
-    The Langevin / seed-paper row of CONVENTIONS.md (summed-loss units, P-dependent inverse
+    The Langevin / seed-paper row of docs/theory/model.md (summed-loss units, P-dependent inverse
     temperature) and the optimal-ridge row (gamma tuned with P) do not describe a sweep at fixed
     (gamma, T), so they give None. A spectrum from a file (alpha/beta null) gives None.
     """

@@ -1,7 +1,7 @@
 """Exact finite-size simulation of Langevin / gradient-flow training of linear random features.
 
-Model and names: CONVENTIONS.md; exact per-realisation decomposition: langevin-bayes.md section 2,
-gradient-flow.md section 2. For one realisation of (Psi, F, w*) everything is a quadratic form in the
+Model and names: docs/theory/model.md; exact per-realisation decomposition: docs/theory/dmft.md
+("Exact reduction") and docs/theory/langevin-bayes.md ("Exact decomposition for one realisation"). For one realisation of (Psi, F, w*) everything is a quadratic form in the
 linear OU process da = -(K_a a - b + gamma a) dt + sqrt(2T) dB, and, exactly,
 
     E_mean(t) = S(t) + sigma^2 Nz(t) + sigma0^2 C(2t),   E_g(t) = E_mean(t) + T Theta(t),

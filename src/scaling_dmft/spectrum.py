@@ -1,4 +1,4 @@
-"""Kernel spectra and teachers (CONVENTIONS.md, "Spectrum and teacher").
+"""Kernel spectra and teachers (docs/theory/model.md).
 
 A `Spectrum` holds the eigenvalues lambda_k (non-increasing, > 0) and the target powers
 c_k = lambda_k w*_k^2 (>= 0; for the `prior` teacher the expectation E[c_k]). The theory
@@ -108,7 +108,7 @@ def _log_gauss_legendre(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights for int_lo^hi f(k) dk, Gauss-Legendre panels uniform in log k.
 
     The midpoint rule sum_{k=a}^{b} f(k) ~= int_{a-1/2}^{b+1/2} f(k) dk has relative error
-    O(f''/f) ~ 1/k^2, about 1e-7 at k = 1000 (gradient-flow.md, section 4 item 7).
+    O(f''/f) ~ 1/k^2, about 1e-7 at k = 1000 (docs/theory/dmft.md, "Mode sums").
     """
     decades = np.log10(hi / lo)
     n_panels = max(1, int(np.ceil(decades * PANELS_PER_DECADE)))
@@ -123,7 +123,7 @@ def _log_gauss_legendre(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def powerlaw(alpha: float, beta: float, n_modes: int, teacher: str = "powerlaw") -> Spectrum:
-    """lambda_k = k^-alpha, c_k = k^-beta (CONVENTIONS.md). Validates its arguments."""
+    """lambda_k = k^-alpha, c_k = k^-beta (docs/theory/model.md). Validates its arguments."""
     check_powerlaw(alpha, beta, n_modes, teacher)
     return Spectrum(n_modes=int(n_modes), teacher=teacher, alpha=float(alpha), beta=float(beta))
 

@@ -1,7 +1,7 @@
 """Deterministic DMFT solver for Langevin / gradient-flow learning curves of linear random features.
 
-Theory: /shared/theory gradient-flow.md (sections 3-5) and langevin-bayes.md (sections 0-5); model and
-names: CONVENTIONS.md. No random numbers; float64 / complex128 throughout.
+Theory: docs/theory/dmft.md (each equation with the function that evaluates it) and
+docs/theory/langevin-bayes.md; model and names: docs/theory/model.md. No random numbers; float64 / complex128 throughout.
 
     solve(modes, n_features=N, n_samples=P, weight_decay=gamma, times=t) -> DMFTComponents
     static(modes, ...)        -> DMFTComponents at times = [inf] (closed forms)
@@ -28,7 +28,7 @@ t = inf closed forms in static.py.
 
 Validity range:
 * Leading order in 1/N, 1/P (deterministic equivalents / Gaussian cavity fields). Against exact
-  simulation at sizes ~>100 the deviations are O(1/size), 0.2-2 % (gradient-flow.md 6, langevin-bayes.md 6).
+  simulation at sizes ~>100 the deviations are O(1/size), 0.2-2 % (docs/theory/verification.md).
 * Hard edge: N = P with gamma = 0 at very late times (t >~ N^2 in spectrum units) the finite-size
   deviations grow with t (the simulation mean is also heavy-tailed there); the theory still is the
   N, P -> inf limit.

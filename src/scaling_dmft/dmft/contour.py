@@ -16,7 +16,7 @@ relative to the curve scale): 1-D <= 3e-12, 2-D <= 1e-11 -- the same as rho = 1 
 sum (rho < 1 lowers its roundoff amplification e^{0.8 K rho}) and about 1e-13 -> 3e-12 for the 1-D sums.
 2-D (equal times): f(t) = sum_{j,l} W_j W_l F(z_j, z_l), summed over rows j >= 0 against all
       2K-1 columns [z_0..z_{K-1}, conj z_1..conj z_{K-1}]: f = Re(row_0) + 2 Re(sum_{j>0} row_j).
-Valid for transforms whose singularities lie on (-inf, 0] (gradient-flow.md section 4, item 1).
+Valid for transforms whose singularities lie on (-inf, 0] (docs/theory/dmft.md, "Numerical method").
 """
 
 from __future__ import annotations

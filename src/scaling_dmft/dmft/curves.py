@@ -1,6 +1,7 @@
 """The four deterministic curves: signal (two-point), label noise, init and thermal (one-point).
 
-gradient-flow.md sections 3.1, 3.2 and 4 (items 4-6); langevin-bayes.md sections 0 and 3.
+docs/theory/dmft.md ("Signal: the two-point closure", "one-point terms", "Numerical method");
+docs/theory/langevin-bayes.md.
 
 All transforms are evaluated per window (contour.py: the times 2^(n-1) < t <= 2^n share the nodes
 z_j = s_j/tau, tau = 2^n) and inverted per time with the weights W_j(t; tau).
@@ -23,7 +24,7 @@ C(2t) = e^{-2 gamma t} L^-1[m|_{gamma=0}](2t) (gamma = 0 rays, joining the march
 that a decaying C(2t) keeps its relative accuracy instead of sinking into the ~1e-12 absolute noise.
 
 Thermal (per T): Theta(t) = L^-1[C~(z)/z](2t), the one-point route (never the two-time kernel
-2T/(z1+z2) with a separable double sum: langevin-bayes.md 5.2b).
+2T/(z1+z2) with a separable double sum: docs/theory/langevin-bayes.md, "Pitfalls").
 """
 
 from __future__ import annotations

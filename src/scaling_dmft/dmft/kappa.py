@@ -1,6 +1,6 @@
 """The renormalised ridge kappa(z): z + gamma = kappa (1 - df(kappa)/P)(1 - df(kappa)/N).
 
-gradient-flow.md section 3 (equation K) and section 4 items 2, 3, 8; langevin-bayes.md 3.1, 5.2.
+docs/theory/dmft.md ("The renormalised ridge", "Numerical method"); docs/theory/langevin-bayes.md.
 
 * `ModeSums` holds the mode-sum weights (sum_k -> sum_j weights_j, Modes of spectrum.py) and
   evaluates df(kappa) = sum lambda/(lambda+kappa) and df'(kappa) for a whole array of kappa as
@@ -95,7 +95,7 @@ class ModeSums:
 
 
 def stable_r(kappa, w, df, inv_n: float, inv_p: float):
-    """(R_1, R_2) at a root of (K) (gradient-flow.md section 4 item 3)."""
+    """(R_1, R_2) at a root of (K) (docs/theory/dmft.md, "The renormalised ridge")."""
     if inv_n == 0.0 and inv_p == 0.0:
         one = np.ones_like(kappa)
         return one, one

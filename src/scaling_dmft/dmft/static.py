@@ -1,4 +1,4 @@
-"""t = inf closed forms (gradient-flow.md section 3.3; langevin-bayes.md section 4).
+"""t = inf closed forms (docs/theory/dmft.md, "t = inf: closed forms"; docs/theory/langevin-bayes.md, "The Bayesian posterior").
 
 With kappa = kappa_0 (gamma = kappa R_1 R_2; kappa* for gamma = 0), df1 = sum lambda h, df2 = sum lambda^2 h^2,
 tf1 = sum c h, B1 = sum c h^2 (= -tf1'), h = 1/(lambda + kappa):
