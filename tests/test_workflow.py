@@ -143,3 +143,7 @@ def test_report_has_a_caption_for_every_figure_and_table(tiny_workflow_run, tmp_
                     "Long table of learning curves", "Fitted power-law exponents", "Early-stopping optimum",
                     "The spectra used by the run"):
         assert caption in html, caption
+    # every report item has a mimetype (Parquet has none: the tables are in it as HTML views)
+    assert "Could not detect mimetype" not in out.stdout + out.stderr, (out.stdout + out.stderr)[-3000:]
+    for view in ("fits", "early_stopping", "curves", "spectra"):
+        assert f"{view}.html" in html, view

@@ -121,6 +121,48 @@ def fit_tables(curves_path: str, fits_out: str, early_out: str) -> None:
     log.info("fit: %d fits, %d early-stopping rows", len(fits), len(early))
 
 
+# What the HTML view of each table shows in `snakemake --report` (the Parquet file has everything).
+HTML_VIEWS = ("fits", "early_stopping", "curves", "spectra")
+
+
+def table_html(path: str, view: str, out: str) -> None:
+    """An HTML table for the report: fits and early-stopping rows in full (flags included), curves
+    and spectra as a summary per sweep (their full content is the Parquet file)."""
+    kind = {"fits": "fit", "early_stopping": "early_stopping", "curves": "curve", "spectra": "spectrum"}[view]
+    frame = tables.read_table(path, kind)
+    if view == "fits":
+        cols = ["sweep", "regime", "method", "law", "quantity", "varied", "alpha", "beta", "n_features", "n_samples", "noise",
+                "x_min", "x_max", "exponent", "exponent_lo", "exponent_hi", "expected_exponent", "flag"]
+        shown = frame[cols]
+    elif view == "early_stopping":
+        shown = frame[["sweep", "regime", "method", "alpha", "beta", "n_features", "n_samples", "noise", "t_star", "e_star",
+                       "e_star_sem", "e_final", "flag"]]
+    elif view == "curves":
+        shown = frame.groupby(["sweep", "method", "regime"], sort=True).agg(
+            rows=("t", "size"), points=("n_samples", "nunique"), t_min=("t", "min"), eg_min=("eg", "min"),
+            eg_max=("eg", "max"), seeds=("n_seeds", "max"), flagged=("flag", lambda f: int((f != "").sum())),
+        ).reset_index()
+    else:
+        shown = frame.groupby(["spectrum", "alpha", "beta", "teacher", "n_modes"], dropna=False, sort=True).agg(
+            rows=("k", "size"), eigenvalue_max=("eigenvalue", "max"), eigenvalue_min=("eigenvalue", "min"),
+            target_power_sum=("target_power", "sum"),
+        ).reset_index()
+    html = (
+        f"<p>{len(frame)} rows in {Path(path).name}; config hash {frame.attrs.get('config_hash', '')}, "
+        f"package {frame.attrs.get('package_version', '')}, git {frame.attrs.get('git_revision', '')}.</p>\n"
+        + shown.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0)
+    )
+    _write_text_atomic(html, out)
+
+
+def _write_text_atomic(text: str, path: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def draw_figure(name: str, spec: dict, curves_path: str, fits_path: str, early_path: str, pdf: str, png: str) -> None:
     import importlib
 
@@ -158,6 +200,7 @@ def validation_summary(curves_path: str, tolerance: dict, summary_out: str, mark
     table = table.replace_schema_metadata({f"{tables.META_PREFIX}{k}".encode(): v.encode() for k, v in meta.items()})
     tables.write_arrow_atomic(table, summary_out)
     write_markdown(summary, curves, markdown_out, tolerance)
+    _write_text_atomic(summary.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0), str(Path(summary_out).with_suffix(".html")))
     draw_worst(curves, summary, figure_out)
 
 

@@ -22,11 +22,7 @@ rule aggregate_curves:
         chunks=curve_chunk_files,
         verified=curve_chunk_markers,
     output:
-        report(
-            "results/{run}/tables/curves.parquet",
-            caption="../report/table_curves.rst",
-            category="Tables",
-        ),
+        "results/{run}/tables/curves.parquet",
     log:
         "logs/{run}/aggregate/curves.log",
     benchmark:
@@ -46,11 +42,7 @@ rule aggregate_spectra:
     input:
         chunks=spectrum_files,
     output:
-        report(
-            "results/{run}/tables/spectra.parquet",
-            caption="../report/table_spectra.rst",
-            category="Tables",
-        ),
+        "results/{run}/tables/spectra.parquet",
     log:
         "logs/{run}/aggregate/spectra.log",
     benchmark:

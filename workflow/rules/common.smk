@@ -18,7 +18,7 @@ from scaling_dmft.config import (
 from scaling_dmft.errors import InputError
 from scaling_dmft.figures import FIGURES
 from scaling_dmft.runlog import job_logging
-from scaling_dmft.workflow import verify_chunk
+from scaling_dmft.workflow import HTML_VIEWS, verify_chunk
 
 WORKFLOW_ROOT = Path(workflow.basedir)
 RUN_FILES = {name: reserved_run_file(name) for name in RESERVED_RUN_NAMES}
@@ -130,6 +130,7 @@ def run_targets(run):
         f"{base}/tables/{name}.parquet"
         for name in ("spectra", "curves", "fits", "early_stopping")
     ]
+    tables += [f"{base}/report/{view}.html" for view in HTML_VIEWS]
     # the figures the config lists (in the fixed order of FIGURES)
     drawn = [fig for fig in FIGURES if fig in run_config(run)["figures"]]
     figures = [f"{base}/figures/{fig}.{ext}" for fig in drawn for ext in ("pdf", "png")]
@@ -138,7 +139,12 @@ def run_targets(run):
 
 def validation_targets():
     base = "results/validate/validation"
-    return [f"{base}/summary.parquet", f"{base}/validation.md", f"{base}/worst.png"]
+    return [
+        f"{base}/summary.parquet",
+        f"{base}/summary.html",
+        f"{base}/validation.md",
+        f"{base}/worst.png",
+    ]
 
 
 # ---- params: each rule gets only the subtree it needs -------------------------

@@ -3,8 +3,9 @@ rule validation_summary:
     input:
         curves="results/validate/tables/curves.parquet",
     output:
-        summary=report(
-            "results/validate/validation/summary.parquet",
+        summary="results/validate/validation/summary.parquet",
+        html=report(
+            "results/validate/validation/summary.html",
             caption="../report/table_validation.rst",
             category="Validation",
         ),
