@@ -361,3 +361,14 @@ def test_every_column_is_described_and_docs_tables_md_is_rendered_from_the_schem
         for field in schema:
             assert field.metadata and field.metadata.get(b"description"), field.name
     assert (ROOT / "docs" / "tables.md").read_text() == tables.markdown()
+
+
+def test_not_applicable_is_null_not_zero(tmp_path):
+    """A theory row has no sampling: its standard errors are null (NaN), never a misleading 0;
+    a simulation row's are finite and positive."""
+    for command, extra in (("dmft", []), ("simulate", ["--seeds", "4"])):
+        out = _cli([command, "--times", "1:10:3", "--samples", "32", "--modes", "300", *extra, "--out", f"{command}.parquet"], tmp_path)
+        assert out.returncode == 0, out.stderr
+        frame = tables.read_table(tmp_path / f"{command}.parquet", "curve")
+        sems = frame[["eg_sem", "eg_mean_sem"]].to_numpy()
+        assert np.isnan(sems).all() if command == "dmft" else (sems > 0).all()

@@ -78,8 +78,12 @@ def _check_table(frame: pd.DataFrame, tmp_path, what: str) -> pd.DataFrame:
     tables.write_table(tables.sort_rows(frame, "curve"), path, "curve")  # rejects NaN / unflagged inf
     frame = tables.read_table(path, "curve")
     flagged = frame["flag"] != ""
-    values = frame[VALUE_COLUMNS + ["eg_sem", "eg_mean_sem"]].to_numpy()
+    values = frame[VALUE_COLUMNS].to_numpy()
     assert np.isfinite(values[~flagged.to_numpy()]).all(), f"{what}: non-finite value in an unflagged row"
+    sems = frame.loc[~flagged, ["eg_sem", "eg_mean_sem"]].to_numpy()
+    theory = (frame.loc[~flagged, "method"] == "dmft").to_numpy()
+    assert np.isnan(sems[theory]).all(), f"{what}: a theory row with a standard error (not applicable: null)"
+    assert np.isfinite(sems[~theory]).all(), f"{what}: non-finite standard error in an unflagged simulation row"
     ok = frame[~flagged]
     scale = ok[VALUE_COLUMNS].abs().max(axis=1) + 1e-300
     for col in VALUE_COLUMNS + ["eg_sem", "eg_mean_sem"]:

@@ -280,7 +280,7 @@ def early_stopping(curves: pd.DataFrame) -> pd.DataFrame:
     t_star, e_star: minimum of E_g over the finite times of the curve (unflagged rows with finite
     positive E_g), refined by the vertex of a parabola in (log t, log E_g) through the grid minimum
     and its two neighbours. e_final: E_g at t = inf when that row is valid, else at the last valid
-    finite time. e_star_sem: the seed s.e. of E_g at the grid minimum (0 for theory).
+    finite time. e_star_sem: the seed s.e. of E_g at the grid minimum (null for theory).
     flag: '' for a real optimum; 'boundary' when the minimum is the first or last finite time (no
     interior optimum on this grid); 'no_minimum' when the gain e_final - e_star is not above the
     method's resolution (GAIN_REL_MIN, ROUNDOFF_REL, GAIN_Z standard errors): a monotone curve
@@ -301,11 +301,12 @@ def early_stopping(curves: pd.DataFrame) -> pd.DataFrame:
         inf_rows = ok[np.isinf(ok["t"].to_numpy())]
         last = inf_rows.iloc[-1] if len(inf_rows) else fin.iloc[-1]
         e_final, sem_final = float(last["eg"]), float(last["eg_sem"])
-        sem_star = float(fin["eg_sem"].iloc[i])
+        sem_star = float(fin["eg_sem"].iloc[i])  # null (NaN) for theory: no sampling
         if 0 < i < len(e) - 1:
             us, vs = _refine_minimum(np.log(t), np.log(e), i)
             t_star, e_star = math.exp(us), math.exp(vs)
-            resolution = max(GAIN_REL_MIN * e_final, ROUNDOFF_REL * float(e.max()), GAIN_Z * math.hypot(sem_star, sem_final))
+            seed_noise = GAIN_Z * math.hypot(*np.nan_to_num([sem_star, sem_final]))  # 0 for theory
+            resolution = max(GAIN_REL_MIN * e_final, ROUNDOFF_REL * float(e.max()), seed_noise)
             flag = "" if e_final - e_star > resolution else "no_minimum"
         else:
             t_star, e_star, flag = float(t[i]), float(e[i]), "boundary"

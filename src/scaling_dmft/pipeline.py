@@ -60,7 +60,7 @@ def curve_rows(point, method, t, signal, noise_coef, init_coef, thermal_coef, eg
     _clip_roundoff(components, flags)
     eg_mean = components["eg_signal"] + components["eg_noise"] + components["eg_init"]
     eg = eg_mean + components["eg_thermal"]
-    zeros = np.zeros_like(t)
+    not_applicable = np.full_like(t, np.nan)  # theory: no sampling, so no standard error
     frame = pd.DataFrame(
         {
             **{k: [v] * len(t) for k, v in _point_columns(point).items()},
@@ -69,8 +69,8 @@ def curve_rows(point, method, t, signal, noise_coef, init_coef, thermal_coef, eg
             "eg": eg,
             "eg_mean": eg_mean,
             **components,
-            "eg_sem": zeros if eg_sem is None else np.asarray(eg_sem, dtype=np.float64),
-            "eg_mean_sem": zeros if eg_mean_sem is None else np.asarray(eg_mean_sem, dtype=np.float64),
+            "eg_sem": not_applicable if eg_sem is None else np.asarray(eg_sem, dtype=np.float64),
+            "eg_mean_sem": not_applicable if eg_mean_sem is None else np.asarray(eg_mean_sem, dtype=np.float64),
             "n_seeds": np.int32(n_seeds),
             "flag": flags.astype(str),
         }

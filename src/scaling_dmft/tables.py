@@ -89,8 +89,8 @@ CURVE_SCHEMA = pa.schema(
         _field("eg_noise", _F64, "label-noise part sigma^2 E_n(t)", ERROR_UNIT),
         _field("eg_init", _F64, "initialisation part sigma0^2 C(2t)", ERROR_UNIT),
         _field("eg_thermal", _F64, "thermal variance T Theta(t) = E_g - E_mean", ERROR_UNIT),
-        _field("eg_sem", _F64, "seed standard error of eg (0 for theory: no sampling)", ERROR_UNIT),
-        _field("eg_mean_sem", _F64, "seed standard error of eg_mean (0 for theory)", ERROR_UNIT),
+        _field("eg_sem", _F64, "seed standard error of eg (null for theory: no sampling, not applicable)", ERROR_UNIT),
+        _field("eg_mean_sem", _F64, "seed standard error of eg_mean (null for theory)", ERROR_UNIT),
         _field("n_seeds", pa.int32(), "number of seeds averaged (0 for theory)"),
         _field("flag", _STR, "'' when fine, else why the row is special: infinite | negative | failed: <reason>"),
     ]
@@ -122,7 +122,7 @@ EARLY_STOPPING_SCHEMA = pa.schema(
         _field("method", _STR, "dmft | sim"),
         _field("t_star", _F64, "time of the minimum of E_g (refined between grid points)", TIME_UNIT),
         _field("e_star", _F64, "the minimum E_g", ERROR_UNIT),
-        _field("e_star_sem", _F64, "seed standard error of E_g at the grid minimum (0 for theory)", ERROR_UNIT),
+        _field("e_star_sem", _F64, "seed standard error of E_g at the grid minimum (null for theory)", ERROR_UNIT),
         _field("e_final", _F64, "E_g at the last time (t = inf where present)", ERROR_UNIT),
         _field("flag", _STR, "'' real optimum | boundary (minimum at the grid edge) | no_minimum (gain below the method's resolution)"),
     ]
@@ -213,7 +213,9 @@ def check_finite(frame: pd.DataFrame, kind: str) -> None:
     (or in the size/time columns, where it means the limit)."""
     allowed_inf = {"n_features", "n_samples", "t", "x_min", "x_max"}
     flagged = frame["flag"].astype(str) != "" if "flag" in frame.columns else pd.Series(False, index=frame.index)
-    nullable = {"alpha", "beta", "expected_exponent"}
+    # null = not applicable: alpha, beta of a spectrum file, a law without a stated exponent, the
+    # standard errors of theory rows (no sampling)
+    nullable = {"alpha", "beta", "expected_exponent", "eg_sem", "eg_mean_sem", "e_star_sem"}
     for column in frame.columns:
         values = frame[column]
         if not pd.api.types.is_float_dtype(values):
@@ -296,8 +298,10 @@ def check_curve_table(frame: pd.DataFrame, name: str) -> None:
     if bad_method.any():
         raise CorruptTableError(f"{name}: unknown method {frame['method'][bad_method].iloc[0]!r}")
     ok = frame["flag"].astype(str) == ""
-    values = frame.loc[ok, ["eg", "eg_mean", *COMPONENT_COLUMNS, "eg_sem", "eg_mean_sem"]].to_numpy(dtype=np.float64)
-    if not np.isfinite(values).all():
+    values = frame.loc[ok, ["eg", "eg_mean", *COMPONENT_COLUMNS]].to_numpy(dtype=np.float64)
+    sem = frame.loc[ok, ["eg_sem", "eg_mean_sem"]].to_numpy(dtype=np.float64)
+    theory = (frame.loc[ok, "method"] == "dmft").to_numpy()[:, None]
+    if not np.isfinite(values).all() or not (np.isfinite(sem) | (theory & np.isnan(sem))).all():
         raise CorruptTableError(f"{name}: a non-finite value in an unflagged row")
     part = frame.loc[ok]
     scale = part.groupby(POINT_COLUMNS + ["method"], dropna=False)["eg"].transform(lambda v: np.abs(v).max()).to_numpy()
@@ -307,7 +311,7 @@ def check_curve_table(frame: pd.DataFrame, name: str) -> None:
         "eg >= eg_mean": eg >= eg_mean - tol,
         "eg_mean >= 0": eg_mean >= -tol,
         **{f"{c} >= 0": part[c].to_numpy() >= -tol for c in COMPONENT_COLUMNS},
-        "eg_sem >= 0": part["eg_sem"].to_numpy() >= 0,
+        "eg_sem >= 0": ~(part["eg_sem"].to_numpy() < 0),  # null (theory) passes
         "n_seeds >= 0": part["n_seeds"].to_numpy() >= 0,
     }
     for what, holds in checks.items():

@@ -17,6 +17,10 @@ rule figure:
         "benchmarks/{run}/figures/{figure}.tsv"
     wildcard_constraints:
         figure="|".join(FIGURES),
+    # on a cluster the figures of a run go as one job (seven tiny jobs would each pay the queue and
+    # start-up overhead); locally the group has no effect
+    group:
+        "figures"
     conda:
         "../envs/scaling-dmft.yaml"
     threads: 1
