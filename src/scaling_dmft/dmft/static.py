@@ -38,7 +38,7 @@ def static_values(sums: ModeSums, inv_n: float, inv_p: float, gamma: float) -> d
     denom_n = 1.0 - inv_n * df2
     # at kappa = 0, df2 = M exactly, so 1 - df2/N is either 0 (N = M, up to the roundoff of compressed sums) or >= 1/N
     threshold = 1e-9
-    if not denom_n > threshold or not (1.0 - inv_p * df2) > threshold and kap == 0.0:
+    if (not denom_n > threshold) or ((not (1.0 - inv_p * df2) > threshold) and kap == 0.0):
         # gamma = 0 with min(N, P) >= M (kappa* = 0) and N or P equal to the number of modes: the t = inf
         # limit sits on an interpolation threshold of the truncated spectrum; not covered by the closed forms
         raise NumericalError(
@@ -69,6 +69,8 @@ def static_values(sums: ModeSums, inv_n: float, inv_p: float, gamma: float) -> d
             thermal = df1 / (1.0 - inv_p * df1)
     out = {"kappa": kap, "signal": signal, "noise": noise, "init": init, "thermal": thermal, "df1": df1, "df2": df2}
     for key in ("signal", "noise", "init", "thermal"):
-        if math.isnan(out[key]) or out[key] < 0 and not math.isinf(out[key]):
+        # +inf is an exact value here (the N = P peak, null-space diffusion); NaN and anything below 0,
+        # -inf included, is a failure
+        if math.isnan(out[key]) or out[key] < 0:
             raise NumericalError(f"static: component {key} = {out[key]} is not a finite non-negative number")
     return out
