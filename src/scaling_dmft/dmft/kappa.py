@@ -28,11 +28,11 @@ from ..errors import NumericalError
 from .compress import compress as _compress
 
 NEWTON_TOL = 1e-13  # relative Newton step at which a root is accepted (the error is then ~ tol^2)
-NEWTON_FAIL = 1e-9
+NEWTON_FAIL = 1e-9  # last relative step above which a node counts as not converged
 # a step below NEWTON_FIRST (|g'|/scale)^2 ends the iteration even without a convergence-rate estimate: the
 # error after it is ~ C step^2 with C = |g''/(2 g')| |kappa| = O(1) away from a double root, i.e. ~1e-16;
 # the (|g'|/scale)^2 factor (scale = |R1 R2| + |kappa df' (R2/P + R1/N)|) tightens it where g' cancels
-NEWTON_FIRST = 1e-8  # relative step above which a node counts as not converged
+NEWTON_FIRST = 1e-8
 NEWTON_MAXIT = 60
 MAX_RATIO = 2.0  # largest step ratio in tau of the continuation: one step per window (sqrt 2 after a rejection)
 # the march only tracks the branch and supplies starting points: it stops at a relative error ~1e-10
