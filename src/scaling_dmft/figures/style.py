@@ -141,7 +141,7 @@ def power_law(ax, fit, color="0.2", label: bool = True) -> None:
     ax.plot(x, y, linestyle="--", color=color, linewidth=1.0, alpha=0.9, label=text, zorder=4, scalex=False, scaley=False)
 
 
-def data_ticks(ax, values, axis: str = "x", max_ticks: int = 6) -> None:
+def data_ticks(ax, values, axis: str = "x", max_ticks: int = 5) -> None:
     """Label a log axis at the data's own values (e.g. P = 32, 64, ...) when there are few of
     them; otherwise keep decade ticks. Minor tick labels are switched off either way."""
     vals = np.unique(np.asarray([float(v) for v in values], dtype=float))
