@@ -15,6 +15,7 @@ with job_logging(snakemake.log[0], "validation"):
         snakemake.input.curves,
         snakemake.params.tolerance,
         snakemake.output.summary,
+        snakemake.output.html,
         snakemake.output.markdown,
         snakemake.output.figure,
     )

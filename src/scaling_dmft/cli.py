@@ -190,7 +190,7 @@ def query_from_args(args) -> tuple[dict, dict]:
 def check_output(out: str, inputs=()) -> None:
     """Refuse an --out that cannot be written, or that is one of the inputs, before any compute:
     the same temporary file the atomic writer uses is created and removed in its folder."""
-    import tempfile
+    from .tables import check_writable
 
     if out == "-":
         return  # CSV on standard output
@@ -208,11 +208,9 @@ def check_output(out: str, inputs=()) -> None:
     if not parent.is_dir():
         raise InputError("--out", out, "a path in an existing folder", f"{parent} is not an existing folder")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        check_writable(path)
     except OSError as exc:
         raise InputError("--out", out, "a writable path", f"cannot write in {parent}: {exc.strerror or exc}") from None
-    os.close(fd)
-    os.unlink(tmp)
 
 
 def main(argv=None) -> int:
@@ -269,7 +267,8 @@ def _run_point(args) -> int:
         frame.to_csv(sys.stdout, index=False)
     elif args.out.endswith(".csv"):
         tables.to_table(frame, "curve", meta)
-        _write_csv_atomic(frame, args.out)
+        with tables.atomic_output(args.out) as tmp:
+            frame.to_csv(tmp, index=False)
     else:
         tables.write_table(frame, args.out, "curve", meta)
     if failed.any():
@@ -277,20 +276,6 @@ def _run_point(args) -> int:
     if args.out != "-":
         print(f"wrote {len(frame)} rows to {args.out}")
     return 0
-
-
-def _write_csv_atomic(frame, out: str) -> None:
-    import tempfile
-
-    path = Path(out)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            frame.to_csv(handle, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 PROGRESS_EVERY = 5.0  # seconds between progress lines on stderr

@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -236,17 +237,38 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, kind: str, meta: d
 
 
 def write_arrow_atomic(table: pa.Table, path: str | os.PathLike) -> None:
+    with atomic_output(path) as tmp:
+        pq.write_table(table, tmp, write_page_checksum=True)  # CRC per page, verified on read
+
+
+def _temporary_sibling(path: Path, suffix: str) -> str:
+    """A new empty hidden file beside `path` (`.name.<random><suffix>`), readable like any output
+    (mkstemp creates 0600). Raises OSError where `path`'s folder is not writable."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())
+    return tmp
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike, suffix: str = ".tmp"):
+    """Yield a temporary path in the output's folder; rename it onto `path` when the block
+    succeeds, remove it when it fails: no partial file ever sits under an output name. `suffix`
+    ends the temporary name (writers that infer the format from it, e.g. matplotlib, need it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs should be readable like any file
+    tmp = _temporary_sibling(path, suffix)
     try:
-        pq.write_table(table, tmp, write_page_checksum=True)  # CRC per page, verified on read
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Create and remove the temporary file `atomic_output` would use (raises OSError if it cannot)."""
+    os.unlink(_temporary_sibling(Path(path), ".tmp"))
 
 
 def _umask() -> int:
@@ -304,7 +326,7 @@ def check_curve_table(frame: pd.DataFrame, name: str) -> None:
     if not np.isfinite(values).all() or not (np.isfinite(sem) | (theory & np.isnan(sem))).all():
         raise CorruptTableError(f"{name}: a non-finite value in an unflagged row")
     part = frame.loc[ok]
-    scale = part.groupby(POINT_COLUMNS + ["method"], dropna=False)["eg"].transform(lambda v: np.abs(v).max()).to_numpy()
+    scale = part["eg"].abs().groupby([part[c] for c in POINT_COLUMNS + ["method"]], dropna=False).transform("max").to_numpy()
     tol = ROUNDOFF_REL * scale
     eg, eg_mean = part["eg"].to_numpy(), part["eg_mean"].to_numpy()
     checks = {

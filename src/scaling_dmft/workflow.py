@@ -156,11 +156,8 @@ def table_html(path: str, view: str, out: str) -> None:
 
 
 def _write_text_atomic(text: str, path: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with tables.atomic_output(path) as tmp:
+        Path(tmp).write_text(text)
 
 
 def draw_figure(name: str, spec: dict, curves_path: str, fits_path: str, early_path: str, pdf: str, png: str) -> None:
@@ -182,13 +179,11 @@ def draw_figure(name: str, spec: dict, curves_path: str, fits_path: str, early_p
 
 
 def _save_atomic(fig, path: str) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=150, bbox_inches="tight")
-    os.replace(tmp, path)
+    with tables.atomic_output(path, suffix=f".tmp{Path(path).suffix}") as tmp:  # matplotlib reads the format off the name
+        fig.savefig(tmp, dpi=150, bbox_inches="tight")
 
 
-def validation_summary(curves_path: str, tolerance: dict, summary_out: str, markdown_out: str, figure_out: str) -> None:
+def validation_summary(curves_path: str, tolerance: dict, summary_out: str, html_out: str, markdown_out: str, figure_out: str) -> None:
     from .validation import summarize, write_markdown, draw_worst
 
     curves = tables.read_table(curves_path, "curve")
@@ -200,7 +195,7 @@ def validation_summary(curves_path: str, tolerance: dict, summary_out: str, mark
     table = table.replace_schema_metadata({f"{tables.META_PREFIX}{k}".encode(): v.encode() for k, v in meta.items()})
     tables.write_arrow_atomic(table, summary_out)
     write_markdown(summary, curves, markdown_out, tolerance)
-    _write_text_atomic(summary.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0), str(Path(summary_out).with_suffix(".html")))
+    _write_text_atomic(summary.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0), html_out)
     draw_worst(curves, summary, figure_out)
 
 
