@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .errors import NumericalError, scaled
+from .errors import NumericalError, combine, scaled
 from .grid import build_spectrum, seed_sequences, spectrum_name
 from .tables import ROUNDOFF_REL, empty_frame
 
@@ -58,8 +58,8 @@ def curve_rows(point, method, t, signal, noise_coef, init_coef, thermal_coef, eg
         "eg_thermal": scaled(temp, thermal_coef),
     }
     _clip_roundoff(components, flags)
-    eg_mean = components["eg_signal"] + components["eg_noise"] + components["eg_init"]
-    eg = eg_mean + components["eg_thermal"]
+    # the components are already scaled: combine them with unit multipliers
+    eg_mean, eg = combine(*components.values(), noise=1.0, init_var=1.0, temperature=1.0)
     not_applicable = np.full_like(t, np.nan)  # theory: no sampling, so no standard error
     frame = pd.DataFrame(
         {
