@@ -20,13 +20,18 @@ $(STAMP): pyproject.toml requirements.lock
 run: setup
 	$(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default
 
+# The Python lint and format check first (seconds), then the suite.
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not slurm"
 
 lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 

@@ -28,6 +28,12 @@ rule all:
         run_targets(ACTIVE_RUN),
 
 
+rule tables:
+    """The active run's four tables only (no figures, no report pages)."""
+    input:
+        run_tables(ACTIVE_RUN),
+
+
 rule paper:
     input:
         run_targets("paper"),

@@ -49,7 +49,9 @@ def run(repeats: int) -> tuple[list[dict], dict | None]:
     seed = [np.random.SeedSequence(7)]
     jobs = [(lambda m=modes, c=comp: dmft.solve(m, compress=c, **kw)) for _, modes, comp in cases]
     if simulate is not None:
-        jobs.append(lambda: simulate(spec, n_features=512, n_samples=512, weight_decays=[1e-3], times=TIMES, seeds=seed))
+        jobs.append(
+            lambda: simulate(spec, n_features=512, n_samples=512, weight_decays=[1e-3], times=TIMES, seeds=seed)
+        )
     for job in jobs:  # warm-up (imports, caches)
         job()
     times = [[] for _ in jobs]
@@ -98,9 +100,13 @@ def table(rows, sim, repeats: int) -> str:
             f"| {r['case']} | {r['nodes']} | {r['windows']} | {r['evals']} | {r['steps']} | {1e3 * r['seconds']:.1f} ms | {ratio} |"
         )
     if sim:
-        lines.append(f"| one simulation seed (M = 4000, N = P = 512, 100 times, 1 gamma) | - | - | - | - | {1e3 * sim['seconds']:.1f} ms | 1 |")
+        lines.append(
+            f"| one simulation seed (M = 4000, N = P = 512, 100 times, 1 gamma) | - | - | - | - | {1e3 * sim['seconds']:.1f} ms | 1 |"
+        )
     lines.append("")
-    lines.append(f"Compressed vs plain mode sums at M = 4000: max relative difference {rows[0]['max_rel_diff_vs_plain']:.1e} (over the four curves).")
+    lines.append(
+        f"Compressed vs plain mode sums at M = 4000: max relative difference {rows[0]['max_rel_diff_vs_plain']:.1e} (over the four curves)."
+    )
     return "\n".join(lines)
 
 

@@ -33,7 +33,14 @@ def grid_config(n: int) -> dict:
         "chunks": {"dmft_points": 100, "sim_groups": 1},
         "sweeps": {
             "theory": {"alpha": alphas, "beta": betas, "n_features": sizes, "n_samples": sizes, "regimes": ["gf"]},
-            "sim": {"alpha": alphas[:2], "beta": betas[:2], "n_features": sizes[: n // 2], "n_samples": sizes[: n // 2], "regimes": ["gf"], "simulate": True},
+            "sim": {
+                "alpha": alphas[:2],
+                "beta": betas[:2],
+                "n_features": sizes[: n // 2],
+                "n_samples": sizes[: n // 2],
+                "regimes": ["gf"],
+                "simulate": True,
+            },
         },
     }
 
@@ -51,7 +58,20 @@ def main() -> None:
         for _ in range(3):
             start = time.perf_counter()
             out = subprocess.run(
-                [snakemake, "-n", "--quiet", "rules", "--cores", "2", "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(path), "--directory", tmp],
+                [
+                    snakemake,
+                    "-n",
+                    "--quiet",
+                    "rules",
+                    "--cores",
+                    "2",
+                    "--snakefile",
+                    str(ROOT / "Snakefile"),
+                    "--configfile",
+                    str(path),
+                    "--directory",
+                    tmp,
+                ],
                 capture_output=True,
                 text=True,
             )
@@ -60,9 +80,11 @@ def main() -> None:
                 sys.exit(out.stderr[-3000:])
         jobs = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out.stdout, re.M)}
     points = n**4 + (2 * 2 * (n // 2) ** 2)
-    print(f"| points | jobs (total) | dmft jobs | simulate jobs | dry run wall (median of 3) |")
-    print(f"|---|---|---|---|---|")
-    print(f"| {points} | {jobs.get('total')} | {jobs.get('dmft')} | {jobs.get('simulate')} | {statistics.median(times):.1f} s |")
+    print("| points | jobs (total) | dmft jobs | simulate jobs | dry run wall (median of 3) |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| {points} | {jobs.get('total')} | {jobs.get('dmft')} | {jobs.get('simulate')} | {statistics.median(times):.1f} s |"
+    )
 
 
 if __name__ == "__main__":

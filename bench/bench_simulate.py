@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import scipy.linalg as sla
 
-from scaling_dmft.simulate import EIGH_DRIVER, simulate, seed_generator
+from scaling_dmft.simulate import EIGH_DRIVER, seed_generator, simulate
 from scaling_dmft.spectrum import powerlaw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,16 +61,23 @@ def bench_size(n: int, p: int, m: int, repeats: int, seeds_per_repeat: int) -> d
     base = np.random.SeedSequence(123)
 
     def sim():
-        simulate(spec, n_features=n, n_samples=p, weight_decays=gammas, times=times,
-                 seeds=base.spawn(seeds_per_repeat))
+        simulate(spec, n_features=n, n_samples=p, weight_decays=gammas, times=times, seeds=base.spawn(seeds_per_repeat))
 
     sim()  # warm-up
     t_floor = _median_time(floor, repeats * seeds_per_repeat)
     t_gemm = _median_time(lambda: psi @ f.T, repeats * seeds_per_repeat)
     t_rng = _median_time(rng_only, repeats * seeds_per_repeat)
     t_sim = _median_time(sim, repeats) / seeds_per_repeat
-    return {"N": n, "P": p, "M": m, "sim": t_sim, "floor": t_floor, "gemm": t_gemm,
-            "eigh": t_floor - t_gemm, "rng": t_rng}
+    return {
+        "N": n,
+        "P": p,
+        "M": m,
+        "sim": t_sim,
+        "floor": t_floor,
+        "gemm": t_gemm,
+        "eigh": t_floor - t_gemm,
+        "rng": t_rng,
+    }
 
 
 def main(argv=None) -> int:
@@ -83,8 +90,14 @@ def main(argv=None) -> int:
     n_many = 40 if args.quick else 200
     spec = powerlaw(2.0, 3.0, 4000)
     t0 = time.perf_counter()
-    simulate(spec, n_features=256, n_samples=256, weight_decays=[0.0, 1e-3, 1e-1],
-             times=np.geomspace(1e-2, 1e6, 30), seeds=np.random.SeedSequence(7).spawn(n_many))
+    simulate(
+        spec,
+        n_features=256,
+        n_samples=256,
+        weight_decays=[0.0, 1e-3, 1e-1],
+        times=np.geomspace(1e-2, 1e6, 30),
+        seeds=np.random.SeedSequence(7).spawn(n_many),
+    )
     t_many = time.perf_counter() - t0
     threads = os.environ.get("OPENBLAS_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "unset"))
     lines = [

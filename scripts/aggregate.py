@@ -10,7 +10,7 @@ from scaling_dmft.runlog import job_logging, limit_threads
 
 limit_threads(snakemake.threads)
 
-from scaling_dmft.workflow import aggregate  # noqa: E402
+from scaling_dmft.rules import aggregate  # noqa: E402
 
 with job_logging(snakemake.log[0], f"aggregate {snakemake.output[0]}"):
     aggregate(list(snakemake.input.chunks), snakemake.output[0], snakemake.params.kind, dict(snakemake.params.config))

@@ -10,7 +10,7 @@ from scaling_dmft.runlog import job_logging, limit_threads
 
 limit_threads(snakemake.threads)
 
-from scaling_dmft.workflow import dmft_chunk  # noqa: E402
+from scaling_dmft.rules import dmft_chunk  # noqa: E402
 
 with job_logging(snakemake.log[0], f"dmft {snakemake.wildcards.chunk}"):
     dmft_chunk(snakemake.params.points, snakemake.output[0])

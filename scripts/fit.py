@@ -10,7 +10,7 @@ from scaling_dmft.runlog import job_logging, limit_threads
 
 limit_threads(snakemake.threads)
 
-from scaling_dmft.workflow import fit_tables  # noqa: E402
+from scaling_dmft.rules import fit_tables  # noqa: E402
 
 with job_logging(snakemake.log[0], "fit"):
     fit_tables(snakemake.input.curves, snakemake.output.fits, snakemake.output.early)

@@ -10,7 +10,7 @@ from scaling_dmft.runlog import job_logging, limit_threads
 
 limit_threads(snakemake.threads)
 
-from scaling_dmft.workflow import spectrum_table  # noqa: E402
+from scaling_dmft.rules import spectrum_table  # noqa: E402
 
 with job_logging(snakemake.log[0], f"spectrum {snakemake.wildcards.sweep}"):
     spectrum_table(snakemake.params.sweep, snakemake.output[0])

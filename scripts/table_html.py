@@ -10,7 +10,7 @@ from scaling_dmft.runlog import job_logging, limit_threads
 
 limit_threads(snakemake.threads)
 
-from scaling_dmft.workflow import table_html  # noqa: E402
+from scaling_dmft.rules import table_html  # noqa: E402
 
 with job_logging(snakemake.log[0], f"table_html {snakemake.wildcards.view}"):
     table_html(snakemake.input[0], snakemake.wildcards.view, snakemake.output[0])

@@ -6,9 +6,8 @@ from pathlib import Path
 # the library lives in src/; works with or without an installed package
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))
 
+from scaling_dmft.rules import validation_summary
 from scaling_dmft.runlog import job_logging
-
-from scaling_dmft.workflow import validation_summary  # noqa: E402
 
 with job_logging(snakemake.log[0], "validation"):
     validation_summary(

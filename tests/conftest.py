@@ -24,8 +24,16 @@ def tiny_env(threads: int = 1) -> dict:
 
 def tiny_command(workdir, cores: int = 2, *extra) -> list[str]:
     return [
-        TINY_SNAKEMAKE, "--snakefile", str(TINY_ROOT / "Snakefile"), "--cores", str(cores),
-        "--configfile", str(TINY_CONFIG), "--directory", str(workdir), *extra,
+        TINY_SNAKEMAKE,
+        "--snakefile",
+        str(TINY_ROOT / "Snakefile"),
+        "--cores",
+        str(cores),
+        "--configfile",
+        str(TINY_CONFIG),
+        "--directory",
+        str(workdir),
+        *extra,
     ]
 
 
@@ -35,8 +43,12 @@ def tiny_run(workdir, cores: int = 2, *extra, threads: int = 1, timeout: float =
     workdir.mkdir(parents=True, exist_ok=True)
     started = _tiny_time.monotonic()
     proc = _tiny_subprocess.run(
-        tiny_command(workdir, cores, *extra), cwd=workdir, env=tiny_env(threads),
-        capture_output=True, text=True, timeout=timeout,
+        tiny_command(workdir, cores, *extra),
+        cwd=workdir,
+        env=tiny_env(threads),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     wall = _tiny_time.monotonic() - started
     assert proc.returncode == 0, proc.stderr[-6000:]
@@ -45,7 +57,6 @@ def tiny_run(workdir, cores: int = 2, *extra, threads: int = 1, timeout: float =
 
 def tiny_read_tables(tables_dir) -> dict:
     """The four final tables, rows sorted by every column (order-free content comparison)."""
-    import pandas as pd
 
     from scaling_dmft import tables as _tables
 
@@ -85,6 +96,12 @@ def tiny_tools():
     import types
 
     return types.SimpleNamespace(
-        run=tiny_run, command=tiny_command, env=tiny_env, read_tables=tiny_read_tables,
-        assert_same_tables=tiny_assert_same_tables, tables=TINY_TABLES, kinds=TINY_KINDS, root=TINY_ROOT,
+        run=tiny_run,
+        command=tiny_command,
+        env=tiny_env,
+        read_tables=tiny_read_tables,
+        assert_same_tables=tiny_assert_same_tables,
+        tables=TINY_TABLES,
+        kinds=TINY_KINDS,
+        root=TINY_ROOT,
     )

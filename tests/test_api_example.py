@@ -18,7 +18,14 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "api.py"
 
 def test_api_example_runs_and_its_numbers_hold(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    out = subprocess.run([sys.executable, str(EXAMPLE), str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLE), str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     z = float(re.search(r"within ([0-9.]+) s\.e\.", out.stdout).group(1))
     assert z < 4.0, out.stdout

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli_runner import run_cli
 from scaling_dmft.config import load_config, load_yaml, validate_config
 from scaling_dmft.errors import InputError
 from scaling_dmft.spectrum import read_spectrum_file
@@ -106,7 +107,11 @@ CONFIG_CASES = [
     ("alpha_without_beta", _drop(LC, "beta"), "sweeps.learning_curves.beta"),
     ("no_spectrum_at_all", _drop(LC, "alpha", "beta"), "sweeps.learning_curves.alpha"),
     ("spectrum_file_and_alpha", _set(EXP, spectrum_file="spec.csv"), "sweeps.exponents.spectrum_file"),
-    ("spectrum_file_not_found", lambda c: (_drop(EXP, "alpha", "beta")(c), EXP(c).update(spectrum_file="nope.csv")), "sweeps.exponents.spectrum_file"),
+    (
+        "spectrum_file_not_found",
+        lambda c: (_drop(EXP, "alpha", "beta")(c), EXP(c).update(spectrum_file="nope.csv")),
+        "sweeps.exponents.spectrum_file",
+    ),
     # sizes
     ("n_samples_negative", _set(LC, n_samples=[32, -64]), "sweeps.learning_curves.n_samples[1]"),
     ("n_samples_zero", _set(LC, n_samples=[0]), "sweeps.learning_curves.n_samples[0]"),
@@ -162,8 +167,16 @@ CONFIG_CASES = [
     ("times_missing_count", _set(TOP, times={"start": 0.1, "stop": 1.0}), "count"),
     ("times_empty_mapping", _set(TOP, times={}), "start"),
     ("times_as_list", _set(TOP, times=[0.1, 1.0, 10.0]), "times"),
-    ("times_include_inf_string", _set(TOP, times={"start": 0.1, "stop": 1.0, "count": 5, "include_inf": "yes"}), "times.include_inf"),
-    ("sweep_times_start_after_stop", _set(EXP, times={"start": 10.0, "stop": 1.0, "count": 5}), "sweeps.exponents.times.stop"),
+    (
+        "times_include_inf_string",
+        _set(TOP, times={"start": 0.1, "stop": 1.0, "count": 5, "include_inf": "yes"}),
+        "times.include_inf",
+    ),
+    (
+        "sweep_times_start_after_stop",
+        _set(EXP, times={"start": 10.0, "stop": 1.0, "count": 5}),
+        "sweeps.exponents.times.stop",
+    ),
     ("sweep_times_count_0", _set(EXP, times={"start": 1.0, "stop": 10.0, "count": 0}), "sweeps.exponents.times.count"),
     # simulation, chunks, validation
     ("chunk_dmft_points_0", _set(lambda c: c["chunks"], dmft_points=0), "chunks.dmft_points"),
@@ -183,8 +196,16 @@ CONFIG_CASES = [
     ("validation_z_tol_negative", _set(TOP, validation={"z_tol": -1.0}), "validation.z_tol"),
     # figures
     ("simulate_ill_conditioned_alpha", _set(LC, alpha=[8.0]), "sweeps.learning_curves.alpha[0]"),
-    ("figure_unknown_sweep", _set(lambda c: c["figures"]["learning_curves"], sweep="nope"), "figures.learning_curves.sweep"),
-    ("figure_unknown_sweeps_entry", _set(lambda c: c["figures"]["exponents"], sweeps=["exponents", "nope"]), "figures.exponents.sweeps[1]"),
+    (
+        "figure_unknown_sweep",
+        _set(lambda c: c["figures"]["learning_curves"], sweep="nope"),
+        "figures.learning_curves.sweep",
+    ),
+    (
+        "figure_unknown_sweeps_entry",
+        _set(lambda c: c["figures"]["exponents"], sweeps=["exponents", "nope"]),
+        "figures.exponents.sweeps[1]",
+    ),
 ]
 
 # NaN passes JSON Schema bounds (every comparison with NaN is False); validate_config rejects
@@ -199,6 +220,7 @@ NAN_CASES = [
     ("validation_rel_tol_nan", _set(TOP, validation={"rel_tol": NAN}), "validation.rel_tol"),
 ]
 
+
 # issue 10 (adversarial pass): names, figure specs, grid size, memory -- before any job
 def _many_chunks(c):
     c["sweeps"]["learning_curves"]["n_samples"] = list(range(1, 6001))
@@ -212,17 +234,45 @@ CONFIG_CASES += [
     ("sweep_name_boolean", lambda c: c["sweeps"].update({True: copy.deepcopy(EXP(c))}), "sweeps"),
     ("sweep_name_number", lambda c: c["sweeps"].update({2024: copy.deepcopy(EXP(c))}), "sweeps"),
     ("regime_name_trailing_newline", _set(GF, name="gf\n"), "regimes[0].name"),
-    ("figure_langevin_unknown", _set(lambda c: c["figures"]["langevin_bayes"], langevin="nope"), "figures.langevin_bayes.langevin"),
-    ("figure_bayes_not_bayes_kind", _set(lambda c: c["figures"]["langevin_bayes"], bayes="gf"), "figures.langevin_bayes.bayes"),
+    (
+        "figure_langevin_unknown",
+        _set(lambda c: c["figures"]["langevin_bayes"], langevin="nope"),
+        "figures.langevin_bayes.langevin",
+    ),
+    (
+        "figure_bayes_not_bayes_kind",
+        _set(lambda c: c["figures"]["langevin_bayes"], bayes="gf"),
+        "figures.langevin_bayes.bayes",
+    ),
     ("figure_spec_empty", _set(lambda c: c["figures"], model_size={}), "figures.model_size"),
     ("figure_sweeps_empty", _set(lambda c: c["figures"]["exponents"], sweeps=[]), "figures.exponents.sweeps"),
-    ("figure_regime_unknown", _set(lambda c: c["figures"]["learning_curves"], regimes=["gf", "nope"]), "figures.learning_curves.regimes[1]"),
+    (
+        "figure_regime_unknown",
+        _set(lambda c: c["figures"]["learning_curves"], regimes=["gf", "nope"]),
+        "figures.learning_curves.regimes[1]",
+    ),
     ("figure_sweep_a_list", _set(lambda c: c["figures"], model_size={"sweep": ["x"]}), "figures.model_size.sweep"),
-    ("figure_unknown_key", _set(lambda c: c["figures"]["early_stopping"], colour="red"), "figures.early_stopping.colour"),
-    ("figure_noise_not_in_sweep", _set(lambda c: c["figures"]["learning_curves"], noise=0.3), "figures.learning_curves.noise"),
-    ("figure_threshold_three_sweeps", _set(lambda c: c["figures"]["threshold"], sweeps=["threshold"] * 3), "figures.threshold.sweeps"),
+    (
+        "figure_unknown_key",
+        _set(lambda c: c["figures"]["early_stopping"], colour="red"),
+        "figures.early_stopping.colour",
+    ),
+    (
+        "figure_noise_not_in_sweep",
+        _set(lambda c: c["figures"]["learning_curves"], noise=0.3),
+        "figures.learning_curves.noise",
+    ),
+    (
+        "figure_threshold_three_sweeps",
+        _set(lambda c: c["figures"]["threshold"], sweeps=["threshold"] * 3),
+        "figures.threshold.sweeps",
+    ),
     ("grid_too_many_jobs", _many_chunks, "chunks.dmft_points"),
-    ("simulation_over_memory_budget", _set(lambda c: c["simulation"], max_memory_gb=1e-4), "sweeps.learning_curves.n_features"),
+    (
+        "simulation_over_memory_budget",
+        _set(lambda c: c["simulation"], max_memory_gb=1e-4),
+        "sweeps.learning_curves.n_features",
+    ),
 ]
 
 # NaN for a regime's weight_decay / temperature is caught by the semantic regime checks.
@@ -276,17 +326,29 @@ _TEST_TEXT = TEST_CONFIG.read_text()
 YAML_CASES = [
     ("duplicate_top_key", _TEST_TEXT + "\nn_modes: 500\n", "n_modes"),
     ("duplicate_sweep", _TEST_TEXT.replace("  threshold:\n", "  learning_curves:\n", 1), "learning_curves"),
-    ("duplicate_key_in_sweep", _TEST_TEXT.replace("    alpha: [1.5]\n", "    alpha: [1.5]\n    alpha: [2.5]\n", 1), "alpha"),
-    ("duplicate_key_in_regime", _TEST_TEXT.replace("{name: gf, kind: gf,", "{name: gf, kind: gf, kind: gf_wd,", 1), "kind"),
+    (
+        "duplicate_key_in_sweep",
+        _TEST_TEXT.replace("    alpha: [1.5]\n", "    alpha: [1.5]\n    alpha: [2.5]\n", 1),
+        "alpha",
+    ),
+    (
+        "duplicate_key_in_regime",
+        _TEST_TEXT.replace("{name: gf, kind: gf,", "{name: gf, kind: gf, kind: gf_wd,", 1),
+        "kind",
+    ),
     ("yaml_syntax_error", "run_name: [test\n", "configfile"),
     ("top_level_list", "- a\n- b\n", "configfile"),
     ("empty_file", "", "configfile"),
     ("sweep_name_yes", _TEST_TEXT.replace("  threshold:\n", "  yes:\n", 1), "yes"),
     ("sweep_name_2024", _TEST_TEXT.replace("  threshold:\n", "  2024:\n", 1), "2024"),
     ("yte_template", "__use_yte__: true\n" + _TEST_TEXT, "__use_yte__"),
-    ("alias_bomb", "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "configfile"),
+    (
+        "alias_bomb",
+        "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+        "configfile",
+    ),
     ("json_duplicate_key", '{"run_name": "a", "run_name": "b"}', "run_name"),
 ]
 
@@ -375,16 +437,44 @@ def _assert_nothing_started(workdir: Path):
 
 WORKFLOW_CASES = [
     ("alpha_equal_1", lambda t: t.replace("alpha: [2.0]", "alpha: [1.0]", 1), "sweeps.learning_curves.alpha[0]"),
-    ("negative_samples", lambda t: t.replace("n_samples: [32, 64]", "n_samples: [32, -64]"), "sweeps.learning_curves.n_samples[1]"),
+    (
+        "negative_samples",
+        lambda t: t.replace("n_samples: [32, 64]", "n_samples: [32, -64]"),
+        "sweeps.learning_curves.n_samples[1]",
+    ),
     ("unknown_key", lambda t: t + "\nnumber_of_modes: 3\n", "number_of_modes"),
     ("duplicate_key", lambda t: t + "\nrun_name: other\n", "run_name"),
-    ("bayes_gamma_0", lambda t: t.replace("{name: bayes, kind: bayes, weight_decay: 1.0e-2", "{name: bayes, kind: bayes, weight_decay: 0.0"), "regimes[3].weight_decay"),
-    ("unknown_regime_in_sweep", lambda t: t.replace("regimes: [gf]", "regimes: [gradient_flow]"), "sweeps.exponents.regimes[0]"),
-    ("figure_unknown_sweep", lambda t: t.replace("model_size: {sweep: learning_curves}", "model_size: {sweep: model_size}"), "figures.model_size.sweep"),
-    ("times_start_after_stop", lambda t: t.replace("times: {start: 1.0, stop: 1.0e+3, count: 8", "times: {start: 1.0e+4, stop: 1.0e+3, count: 8"), "sweeps.exponents.times.stop"),
+    (
+        "bayes_gamma_0",
+        lambda t: t.replace(
+            "{name: bayes, kind: bayes, weight_decay: 1.0e-2", "{name: bayes, kind: bayes, weight_decay: 0.0"
+        ),
+        "regimes[3].weight_decay",
+    ),
+    (
+        "unknown_regime_in_sweep",
+        lambda t: t.replace("regimes: [gf]", "regimes: [gradient_flow]"),
+        "sweeps.exponents.regimes[0]",
+    ),
+    (
+        "figure_unknown_sweep",
+        lambda t: t.replace("model_size: {sweep: learning_curves}", "model_size: {sweep: model_size}"),
+        "figures.model_size.sweep",
+    ),
+    (
+        "times_start_after_stop",
+        lambda t: t.replace(
+            "times: {start: 1.0, stop: 1.0e+3, count: 8", "times: {start: 1.0e+4, stop: 1.0e+3, count: 8"
+        ),
+        "sweeps.exponents.times.stop",
+    ),
     ("sweep_name_yes", lambda t: t.replace("  threshold:\n", "  yes:\n", 1), "yes"),
     ("run_name_reserved", lambda t: t.replace("run_name: test", "run_name: paper"), "run_name"),
-    ("figure_langevin_unknown", lambda t: t.replace("langevin: langevin, bayes: bayes", "langevin: nope, bayes: bayes"), "figures.langevin_bayes.langevin"),
+    (
+        "figure_langevin_unknown",
+        lambda t: t.replace("langevin: langevin, bayes: bayes", "langevin: nope, bayes: bayes"),
+        "figures.langevin_bayes.langevin",
+    ),
 ]
 
 
@@ -412,9 +502,8 @@ def test_workflow_rejects_bad_config_before_any_job(edit, key, dry, tmp_path):
 # ---- the command line -----------------------------------------------------------------------
 
 
-def _cli(args, cwd, timeout=120):
-    cmd = [sys.executable, "-m", "scaling_dmft", *args]
-    return subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout)
+def _cli(args, cwd):
+    return run_cli(args, cwd)
 
 
 # (id, subcommand, extra flags, text that must be in the message). --out o.parquet is appended
@@ -528,8 +617,13 @@ def test_cli_usage_errors(argv, key, tmp_path):
 
 CHECK_CONFIG_CASES = [
     ("yte_template", "__use_yte__: true\nrun_name: ?f\"{__import__('os').getcwd()}\"\n", "__use_yte__"),
-    ("too_many_jobs", _TEST_TEXT.replace("n_samples: [100, 200, 400, 800]", "n_samples: [" + ", ".join(map(str, range(1, 20002))) + "]")
-     .replace("chunks: {dmft_points: 40, sim_groups: 2}", "chunks: {dmft_points: 1, sim_groups: 2}"), "chunks.dmft_points"),
+    (
+        "too_many_jobs",
+        _TEST_TEXT.replace(
+            "n_samples: [100, 200, 400, 800]", "n_samples: [" + ", ".join(map(str, range(1, 20002))) + "]"
+        ).replace("chunks: {dmft_points: 40, sim_groups: 2}", "chunks: {dmft_points: 1, sim_groups: 2}"),
+        "chunks.dmft_points",
+    ),
     ("yaml_syntax_error", "run_name: [test\n", "configfile"),
     ("duplicate_key", _TEST_TEXT + "\nteacher: prior\n", "teacher"),
     ("alpha_equal_1", _TEST_TEXT.replace("alpha: [2.0]", "alpha: [1.0]", 1), "sweeps.learning_curves.alpha[0]"),
@@ -569,15 +663,55 @@ def _bytes(data):
 SPECTRUM_CASES = [
     ("missing_target_power", "s.csv", _csv({"eigenvalue": [1.0, 0.5], "power": [1.0, 0.1]}), "target_power"),
     ("missing_eigenvalue", "s.parquet", _parquet({"lam": [1.0, 0.5], "target_power": [1.0, 0.1]}), "eigenvalue"),
-    ("nan_eigenvalue", "s.csv", _csv({"eigenvalue": [1.0, np.nan, 0.25], "target_power": [1.0, 0.1, 0.01]}), "eigenvalue"),
-    ("nan_target_power", "s.parquet", _parquet({"eigenvalue": [1.0, 0.5, 0.25], "target_power": [1.0, np.nan, 0.01]}), "target_power"),
-    ("inf_eigenvalue", "s.parquet", _parquet({"eigenvalue": [np.inf, 0.5, 0.25], "target_power": [1.0, 0.1, 0.01]}), "eigenvalue"),
-    ("negative_eigenvalue", "s.csv", _csv({"eigenvalue": [1.0, -0.5, -0.75], "target_power": [1.0, 0.1, 0.01]}), "eigenvalue"),
+    (
+        "nan_eigenvalue",
+        "s.csv",
+        _csv({"eigenvalue": [1.0, np.nan, 0.25], "target_power": [1.0, 0.1, 0.01]}),
+        "eigenvalue",
+    ),
+    (
+        "nan_target_power",
+        "s.parquet",
+        _parquet({"eigenvalue": [1.0, 0.5, 0.25], "target_power": [1.0, np.nan, 0.01]}),
+        "target_power",
+    ),
+    (
+        "inf_eigenvalue",
+        "s.parquet",
+        _parquet({"eigenvalue": [np.inf, 0.5, 0.25], "target_power": [1.0, 0.1, 0.01]}),
+        "eigenvalue",
+    ),
+    (
+        "negative_eigenvalue",
+        "s.csv",
+        _csv({"eigenvalue": [1.0, -0.5, -0.75], "target_power": [1.0, 0.1, 0.01]}),
+        "eigenvalue",
+    ),
     ("zero_eigenvalue", "s.csv", _csv({"eigenvalue": [1.0, 0.5, 0.0], "target_power": [1.0, 0.1, 0.01]}), "eigenvalue"),
-    ("increasing_eigenvalues", "s.csv", _csv({"eigenvalue": [0.25, 0.5, 1.0], "target_power": [1.0, 0.1, 0.01]}), "eigenvalue"),
-    ("negative_target_power", "s.parquet", _parquet({"eigenvalue": [1.0, 0.5, 0.25], "target_power": [1.0, -0.1, 0.01]}), "target_power"),
-    ("non_numeric_column", "s.csv", _csv({"eigenvalue": [1.0, 0.5, 0.25], "target_power": [1.0, "x", 0.01]}), "target_power"),
-    ("string_column_parquet", "s.parquet", _parquet({"eigenvalue": ["a", "b", "c"], "target_power": [1.0, 0.1, 0.01]}), "eigenvalue"),
+    (
+        "increasing_eigenvalues",
+        "s.csv",
+        _csv({"eigenvalue": [0.25, 0.5, 1.0], "target_power": [1.0, 0.1, 0.01]}),
+        "eigenvalue",
+    ),
+    (
+        "negative_target_power",
+        "s.parquet",
+        _parquet({"eigenvalue": [1.0, 0.5, 0.25], "target_power": [1.0, -0.1, 0.01]}),
+        "target_power",
+    ),
+    (
+        "non_numeric_column",
+        "s.csv",
+        _csv({"eigenvalue": [1.0, 0.5, 0.25], "target_power": [1.0, "x", 0.01]}),
+        "target_power",
+    ),
+    (
+        "string_column_parquet",
+        "s.parquet",
+        _parquet({"eigenvalue": ["a", "b", "c"], "target_power": [1.0, 0.1, 0.01]}),
+        "eigenvalue",
+    ),
     ("header_only", "s.csv", _csv({"eigenvalue": [], "target_power": []}), "spectrum"),
     ("empty_csv", "s.csv", _bytes(b""), "spectrum"),
     ("empty_parquet", "s.parquet", _bytes(b""), "spectrum"),
@@ -588,7 +722,12 @@ SPECTRUM_CASES = [
     ("wrong_extension_json", "s.json", _bytes(b'{"eigenvalue": [1.0]}'), "spectrum"),
     ("directory_not_file", "s.csv", lambda p: p.mkdir(), "spectrum"),
     ("eigenvalue_1e308", "s.csv", _csv({"eigenvalue": [1e308, 1.0], "target_power": [1.0, 0.5]}), "eigenvalue"),
-    ("target_power_1e200", "s.parquet", _parquet({"eigenvalue": [1.0, 0.5], "target_power": [1e200, 0.5]}), "target_power"),
+    (
+        "target_power_1e200",
+        "s.parquet",
+        _parquet({"eigenvalue": [1.0, 0.5], "target_power": [1e200, 0.5]}),
+        "target_power",
+    ),
     ("eigenvalue_1e-200", "s.csv", _csv({"eigenvalue": [1.0, 1e-200], "target_power": [1.0, 0.5]}), "eigenvalue"),
 ]
 _SPECTRUM_FILES = {"s.csv", "s.parquet", "s.txt", "s.json"}

@@ -4,21 +4,19 @@ the Parquet table), progress on stderr, an example in every --help."""
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 
+from cli_runner import run_cli, run_cli_process
 from scaling_dmft import tables
 
-ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
 ARGS = ["--alpha", "2", "--beta", "3", "--samples", "64", "--modes", "500", "--times", "0.5:50:4", "--include-inf"]
 
 
 def _cli(args, cwd):
-    return subprocess.run([sys.executable, "-m", "scaling_dmft", *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300)
+    return run_cli(args, cwd)
 
 
 def test_csv_on_stdout_and_in_a_file_match_the_parquet_table(tmp_path):
@@ -56,3 +54,12 @@ def test_help_shows_an_example_per_command(tmp_path):
     for command in ("dmft", "simulate"):
         out = _cli([command, "--help"], tmp_path)
         assert out.returncode == 0 and f"python -m scaling_dmft {command} " in out.stdout.split("example:")[1]
+
+
+def test_the_module_entry_point_runs_a_query_and_refuses_bad_input(tmp_path):
+    """`python -m scaling_dmft` in a real process: exit 0 and a table, or exit 2 and one line."""
+    good = run_cli_process(["dmft", *ARGS, "--out", "t.parquet"], tmp_path)
+    assert good.returncode == 0 and (tmp_path / "t.parquet").is_file(), good.stderr
+    bad = run_cli_process(["dmft", "--alpha", "1", "--out", "u.parquet"], tmp_path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--alpha" in bad.stderr, bad.stderr
+    assert not (tmp_path / "u.parquet").exists()

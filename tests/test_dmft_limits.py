@@ -37,7 +37,15 @@ def cbp_static(lam, c, p, gamma, sigma2=0.0):
     if gamma == 0.0:
         kap = kappa_star_indep(lam, p)
     else:
-        kap = math.exp(brentq(lambda u: math.exp(u) * (1 - df_sum(lam, math.exp(u)) / p) - gamma, math.log(gamma), math.log(gamma + lam.sum()) + 1, xtol=1e-15, rtol=1e-15))
+        kap = math.exp(
+            brentq(
+                lambda u: math.exp(u) * (1 - df_sum(lam, math.exp(u)) / p) - gamma,
+                math.log(gamma),
+                math.log(gamma + lam.sum()) + 1,
+                xtol=1e-15,
+                rtol=1e-15,
+            )
+        )
     g = np.sum(lam**2 / (lam + kap) ** 2) / p
     return (kap**2 * np.sum(c / (lam + kap) ** 2) + sigma2 * g) / (1 - g), kap
 
@@ -91,7 +99,9 @@ def test_talbot_window_analytic(rho):
     two = np.einsum("m,bjm,blm->bjl", c, 1.0 / (z[..., None] + lam), 1.0 / (zc[..., None] + lam))
     exact2 = (c * np.exp(-2.0 * np.outer(t, lam))).sum(-1)
     np.testing.assert_allclose(contour.invert_2d(two, t, 20, tau), exact2, atol=3e-11 * c.sum())
-    got = contour.invert_1d(1.0 / np.sqrt(z + 1.0), t, 20, tau)  # e^{-t}/sqrt(pi t): 1.3e-11 relative measured at rho = 1/2
+    got = contour.invert_1d(
+        1.0 / np.sqrt(z + 1.0), t, 20, tau
+    )  # e^{-t}/sqrt(pi t): 1.3e-11 relative measured at rho = 1/2
     assert np.max(np.abs(got - np.exp(-t) / np.sqrt(np.pi * t)) * np.sqrt(np.pi * t)) < 5e-11
 
 
@@ -172,7 +182,16 @@ LATE = np.array([1e10, 1e11, 1e12])
 
 @pytest.mark.parametrize(
     "n,p,gamma",
-    [(512, 128, 0.0), (128, 512, 0.0), (256, 256, 1e-3), (INF, 256, 0.0), (300, 200, 1e-2), (200, 300, 1e-4), (INF, 128, 1e-3), (256, INF, 0.0)],
+    [
+        (512, 128, 0.0),
+        (128, 512, 0.0),
+        (256, 256, 1e-3),
+        (INF, 256, 0.0),
+        (300, 200, 1e-2),
+        (200, 300, 1e-4),
+        (INF, 128, 1e-3),
+        (256, INF, 0.0),
+    ],
 )
 def test_late_time_equals_static(n, p, gamma):
     modes = powerlaw(1.5, 2.5, 4000).modes()
@@ -311,7 +330,9 @@ def test_panel_compression_vs_plain_sums(ab):
         assert comp.diagnostics["n_sum_nodes"] < 500
         for name in ("signal", "noise", "init", "thermal"):
             ref = getattr(plain, name)
-            np.testing.assert_allclose(getattr(comp, name), ref, rtol=1e-9, atol=1e-9 * np.max(np.abs(ref)), err_msg=name)
+            np.testing.assert_allclose(
+                getattr(comp, name), ref, rtol=1e-9, atol=1e-9 * np.max(np.abs(ref)), err_msg=name
+            )
 
 
 def test_static_matches_bayes_two_by_two_form():
@@ -391,16 +412,24 @@ def test_zero_rays_join(zero_from):
         assert "zero_rays_join" not in diag
 
 
-def test_prepared_mode_sums_are_reused_exactly():
-    """solve(prepare(modes)) is solve(modes) bit for bit, for every (N, P, gamma) it is reused for."""
+def test_a_solve_leaves_no_state_in_reused_mode_sums():
+    """evaluate.run_dmft_points prepares a spectrum's mode sums once and reuses them for every
+    (N, P, gamma) of a chunk. That is only correct if no solve changes them: solving the points one
+    after another with one prepared object must give, bit for bit, what a fresh object gives each
+    point solved first, and the object's arrays must be unchanged afterwards."""
     modes = powerlaw(2.0, 3.0, 10**6).modes()
     prepared = dmft.prepare(modes)
+    before = {
+        name: np.array(value, copy=True) for name, value in vars(prepared).items() if isinstance(value, np.ndarray)
+    }
     t = [0.5, 30.0, 2e4, INF]
-    for n, p, gamma in [(256, 256, 0.0), (INF, 128, 1e-3), (512, INF, 1e-2)]:
-        a = dmft.solve(modes, n_features=n, n_samples=p, weight_decay=gamma, times=t)
-        b = dmft.solve(prepared, n_features=n, n_samples=p, weight_decay=gamma, times=t)
+    points = [(256, 256, 0.0), (INF, 128, 1e-3), (512, INF, 1e-2), (128, 512, 0.0)]
+    reused = [dmft.solve(prepared, n_features=n, n_samples=p, weight_decay=g, times=t) for n, p, g in points]
+    static_reused = dmft.kappa_static(prepared, n_features=256, n_samples=128, weight_decay=0.0)
+    for (n, p, g), got in zip(points[::-1], reused[::-1], strict=True):  # fresh objects, in the other order
+        fresh = dmft.solve(dmft.prepare(modes), n_features=n, n_samples=p, weight_decay=g, times=t)
         for name in ("signal", "noise", "init", "thermal"):
-            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
-    assert dmft.kappa_static(prepared, n_features=256, n_samples=128, weight_decay=0.0) == dmft.kappa_static(
-        modes, n_features=256, n_samples=128, weight_decay=0.0
-    )
+            np.testing.assert_array_equal(getattr(got, name), getattr(fresh, name), err_msg=f"{name} at {(n, p, g)}")
+    assert static_reused == dmft.kappa_static(dmft.prepare(modes), n_features=256, n_samples=128, weight_decay=0.0)
+    for name, value in before.items():
+        np.testing.assert_array_equal(getattr(prepared, name), value, err_msg=f"ModeSums.{name} changed by a solve")

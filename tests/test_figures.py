@@ -10,14 +10,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-from scaling_dmft import tables  # noqa: E402
-from scaling_dmft.figures import FIGURES  # noqa: E402
-from scaling_dmft.fit import LAW_AXIS  # noqa: E402
+from scaling_dmft import tables
+from scaling_dmft.figures import FIGURES
+from scaling_dmft.fit import LAW_AXIS
 
 INF = math.inf
 REGIMES = {
@@ -29,22 +29,90 @@ REGIMES = {
 }
 BASE = {"n_modes": 500, "teacher": "powerlaw"}
 SWEEPS = {
-    "learning_curves": {**BASE, "alpha": [2.0], "beta": [3.0], "n_features": [INF], "n_samples": [32, 64, 128],
-                        "noise": [0.0, 0.5], "regimes": ["gf", "gf_wd", "langevin", "bayes"], "simulate": True},
-    "early_stopping": {**BASE, "alpha": [2.0], "beta": [3.0], "n_features": [INF], "n_samples": [32, 64, 128, 256, 512],
-                       "noise": [0.25, 0.5], "regimes": ["gf", "gf_wd"], "simulate": False},
-    "threshold_kernel": {"n_modes": 100, "teacher": "prior", "alpha": [1.5], "beta": [1.5], "n_features": [INF],
-                         "n_samples": [100], "noise": [0.3], "regimes": ["langevin_threshold"], "simulate": True},
-    "threshold_features": {**BASE, "alpha": [1.5], "beta": [1.5], "n_features": [128], "n_samples": [128],
-                           "noise": [0.0], "regimes": ["langevin_threshold"], "simulate": True},
-    "model_size": {**BASE, "alpha": [1.5], "beta": [1.5], "n_features": [16, 32, 64, 128, 256, INF], "n_samples": [64],
-                   "noise": [0.5], "regimes": ["gf", "gf_wd"], "simulate": True},
-    "exponent_time": {"n_modes": 10**12, "teacher": "powerlaw", "alpha": [1.5, 2.0], "beta": [1.5, 2.5], "n_features": [INF],
-                      "n_samples": [INF], "noise": [0.0], "regimes": ["gf"], "simulate": False},
-    "exponent_samples": {"n_modes": 10**12, "teacher": "powerlaw", "alpha": [1.5, 2.0], "beta": [1.5, 2.5], "n_features": [INF],
-                         "n_samples": [100, 1000, 10000], "noise": [0.0], "regimes": ["gf"], "simulate": False},
-    "exponent_features": {"n_modes": 10**12, "teacher": "powerlaw", "alpha": [1.5, 2.0], "beta": [1.5, 2.5],
-                          "n_features": [100, 1000, 10000], "n_samples": [INF], "noise": [0.0], "regimes": ["gf"], "simulate": False},
+    "learning_curves": {
+        **BASE,
+        "alpha": [2.0],
+        "beta": [3.0],
+        "n_features": [INF],
+        "n_samples": [32, 64, 128],
+        "noise": [0.0, 0.5],
+        "regimes": ["gf", "gf_wd", "langevin", "bayes"],
+        "simulate": True,
+    },
+    "early_stopping": {
+        **BASE,
+        "alpha": [2.0],
+        "beta": [3.0],
+        "n_features": [INF],
+        "n_samples": [32, 64, 128, 256, 512],
+        "noise": [0.25, 0.5],
+        "regimes": ["gf", "gf_wd"],
+        "simulate": False,
+    },
+    "threshold_kernel": {
+        "n_modes": 100,
+        "teacher": "prior",
+        "alpha": [1.5],
+        "beta": [1.5],
+        "n_features": [INF],
+        "n_samples": [100],
+        "noise": [0.3],
+        "regimes": ["langevin_threshold"],
+        "simulate": True,
+    },
+    "threshold_features": {
+        **BASE,
+        "alpha": [1.5],
+        "beta": [1.5],
+        "n_features": [128],
+        "n_samples": [128],
+        "noise": [0.0],
+        "regimes": ["langevin_threshold"],
+        "simulate": True,
+    },
+    "model_size": {
+        **BASE,
+        "alpha": [1.5],
+        "beta": [1.5],
+        "n_features": [16, 32, 64, 128, 256, INF],
+        "n_samples": [64],
+        "noise": [0.5],
+        "regimes": ["gf", "gf_wd"],
+        "simulate": True,
+    },
+    "exponent_time": {
+        "n_modes": 10**12,
+        "teacher": "powerlaw",
+        "alpha": [1.5, 2.0],
+        "beta": [1.5, 2.5],
+        "n_features": [INF],
+        "n_samples": [INF],
+        "noise": [0.0],
+        "regimes": ["gf"],
+        "simulate": False,
+    },
+    "exponent_samples": {
+        "n_modes": 10**12,
+        "teacher": "powerlaw",
+        "alpha": [1.5, 2.0],
+        "beta": [1.5, 2.5],
+        "n_features": [INF],
+        "n_samples": [100, 1000, 10000],
+        "noise": [0.0],
+        "regimes": ["gf"],
+        "simulate": False,
+    },
+    "exponent_features": {
+        "n_modes": 10**12,
+        "teacher": "powerlaw",
+        "alpha": [1.5, 2.0],
+        "beta": [1.5, 2.5],
+        "n_features": [100, 1000, 10000],
+        "n_samples": [INF],
+        "noise": [0.0],
+        "regimes": ["gf"],
+        "simulate": False,
+    },
 }
 FIGURE_CFG = {
     "learning_curves": {"sweep": "learning_curves", "noise": 0.5, "regimes": ["gf", "gf_wd", "langevin"]},
@@ -55,8 +123,15 @@ FIGURE_CFG = {
     "model_size": {"sweep": "model_size"},
     "langevin_bayes": {"sweep": "learning_curves", "langevin": "langevin", "bayes": "bayes", "noise": 0.5},
 }
-N_AXES = {"learning_curves": 3, "threshold": 2, "data_scaling": 2, "early_stopping": 2, "exponents": 3,
-          "model_size": 2, "langevin_bayes": 2}
+N_AXES = {
+    "learning_curves": 3,
+    "threshold": 2,
+    "data_scaling": 2,
+    "early_stopping": 2,
+    "exponents": 3,
+    "model_size": 2,
+    "langevin_bayes": 2,
+}
 TIMES = np.logspace(-1, 5, 13)
 
 
@@ -70,13 +145,28 @@ def spec_for(figure: str) -> dict:
 
 def _points():
     for name, sw in SWEEPS.items():
-        for a, b, n, p, s, r in itertools.product(sw["alpha"], sw["beta"], sw["n_features"], sw["n_samples"], sw["noise"], sw["regimes"]):
+        for a, b, n, p, s, r in itertools.product(
+            sw["alpha"], sw["beta"], sw["n_features"], sw["n_samples"], sw["noise"], sw["regimes"]
+        ):
             wd, temp, s0 = REGIMES[r]
-            yield name, {
-                "sweep": name, "spectrum": "powerlaw", "alpha": a, "beta": b, "teacher": sw["teacher"], "n_modes": sw["n_modes"],
-                "n_features": float(n), "n_samples": float(p), "noise": s, "regime": r, "weight_decay": wd,
-                "temperature": temp, "init_std": s0,
-            }
+            yield (
+                name,
+                {
+                    "sweep": name,
+                    "spectrum": "powerlaw",
+                    "alpha": a,
+                    "beta": b,
+                    "teacher": sw["teacher"],
+                    "n_modes": sw["n_modes"],
+                    "n_features": float(n),
+                    "n_samples": float(p),
+                    "noise": s,
+                    "regime": r,
+                    "weight_decay": wd,
+                    "temperature": temp,
+                    "init_std": s0,
+                },
+            )
 
 
 def _analytic(pt, t):
@@ -84,11 +174,18 @@ def _analytic(pt, t):
     noise part (U-shape), an init part, a thermal part and a double-descent pole at N = P (gf)."""
     a = (pt["beta"] - 1) / pt["alpha"]
     P, N, s2 = pt["n_samples"], pt["n_features"], pt["noise"] ** 2
-    floor = (P ** -(pt["beta"] - 1) if np.isfinite(P) else 0.0) + (N ** -min(pt["beta"] - 1, pt["alpha"]) if np.isfinite(N) else 0.0)
+    floor = (P ** -(pt["beta"] - 1) if np.isfinite(P) else 0.0) + (
+        N ** -min(pt["beta"] - 1, pt["alpha"]) if np.isfinite(N) else 0.0
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         signal = (1 + t) ** -a + floor
         ratio = np.where(np.isinf(t), 1.0, t / (t + (P if np.isfinite(P) else 1e12)))
-        noise = s2 * 0.3 * ratio * (1 + (N / abs(P - N) if (np.isfinite(N) and pt["weight_decay"] == 0 and N != P) else 0.0))
+        noise = (
+            s2
+            * 0.3
+            * ratio
+            * (1 + (N / abs(P - N) if (np.isfinite(N) and pt["weight_decay"] == 0 and N != P) else 0.0))
+        )
         init = pt["init_std"] ** 2 * 0.05 * np.where(np.isinf(t), 0.0, (1 + t) ** -0.5)
         thermal = pt["temperature"] * 10 * np.where(np.isinf(t), 1.0, t / (1 + t))
     return signal, noise * np.ones_like(t), init * np.ones_like(t), thermal
@@ -114,19 +211,41 @@ def synthetic_tables():
         for m in methods:
             wiggle = 1.0 if m == "dmft" else 1.0 + 0.01 * np.sin(np.arange(len(t)))
             sem = np.zeros(len(t)) if m == "dmft" else 0.02 * eg
-            curves.append(pd.DataFrame({
-                **{k: [v] * len(t) for k, v in pt.items()}, "method": m, "t": t, "eg": eg * wiggle,
-                "eg_mean": eg_mean * wiggle, "eg_signal": signal, "eg_noise": noise, "eg_init": init, "eg_thermal": thermal,
-                "eg_sem": sem, "eg_mean_sem": sem, "n_seeds": 0 if m == "dmft" else 8, "flag": flag,
-            }))
+            curves.append(
+                pd.DataFrame(
+                    {
+                        **{k: [v] * len(t) for k, v in pt.items()},
+                        "method": m,
+                        "t": t,
+                        "eg": eg * wiggle,
+                        "eg_mean": eg_mean * wiggle,
+                        "eg_signal": signal,
+                        "eg_noise": noise,
+                        "eg_init": init,
+                        "eg_thermal": thermal,
+                        "eg_sem": sem,
+                        "eg_mean_sem": sem,
+                        "n_seeds": 0 if m == "dmft" else 8,
+                        "flag": flag,
+                    }
+                )
+            )
             if pt["regime"] != "bayes":
                 P, s2 = pt["n_samples"], pt["noise"] ** 2
                 interior = s2 > 0 and np.isfinite(P)
                 t_star = (P / s2) ** (pt["alpha"] / pt["beta"]) if interior else TIMES[-1]
                 e_star = (P / s2) ** (-(pt["beta"] - 1) / pt["beta"]) if interior else float(eg[-2])
-                early.append({**pt, "method": m, "t_star": t_star, "e_star": e_star,
-                              "e_star_sem": 0.0 if m == "dmft" else 0.02 * e_star,
-                              "e_final": float(eg[-2]), "flag": "" if interior else "boundary"})
+                early.append(
+                    {
+                        **pt,
+                        "method": m,
+                        "t_star": t_star,
+                        "e_star": e_star,
+                        "e_star_sem": 0.0 if m == "dmft" else 0.02 * e_star,
+                        "e_final": float(eg[-2]),
+                        "flag": "" if interior else "boundary",
+                    }
+                )
     curves = pd.concat(curves, ignore_index=True)
     early = pd.DataFrame(early, columns=tables.EARLY_STOPPING_SCHEMA.names)
     return curves, early, _fits(curves, early)
@@ -158,9 +277,25 @@ def _fits(curves, early):
         x = np.asarray([v for v in x if np.isfinite(v)], dtype=float)
         if len(x) < 2:
             return
-        rows.append({**pt, "method": method, "law": law, "quantity": quantity, "varied": LAW_AXIS[law], "x_min": x.min(), "x_max": x.max(),
-                     "n_points": len(x), "exponent": exponent, "exponent_lo": exponent - 0.02, "exponent_hi": exponent + 0.02,
-                     "prefactor": 1.0, "expected_exponent": _expected(law, pt), "max_log_residual": 0.01, "flag": ""})
+        rows.append(
+            {
+                **pt,
+                "method": method,
+                "law": law,
+                "quantity": quantity,
+                "varied": LAW_AXIS[law],
+                "x_min": x.min(),
+                "x_max": x.max(),
+                "n_points": len(x),
+                "exponent": exponent,
+                "exponent_lo": exponent - 0.02,
+                "exponent_hi": exponent + 0.02,
+                "prefactor": 1.0,
+                "expected_exponent": _expected(law, pt),
+                "max_log_residual": 0.01,
+                "flag": "",
+            }
+        )
 
     for pt in pts.to_dict("records"):
         method = pt.pop("method")
@@ -168,14 +303,14 @@ def _fits(curves, early):
     for law, axis in (("samples", "n_samples"), ("features", "n_features")):
         others = [c for c in tables.POINT_COLUMNS if c != axis] + ["method"]
         for key, g in curves[np.isinf(curves["t"])].groupby(others, sort=True):
-            pt = dict(zip(others, key))
+            pt = dict(zip(others, key, strict=True))
             method = pt.pop("method")
             pt[axis] = INF
             exp = -(pt["beta"] - 1) if law == "samples" else -min(pt["beta"] - 1, pt["alpha"])
             row({c: pt[c] for c in tables.POINT_COLUMNS}, method, law, "eg", g[axis].unique(), exp - 0.03)
     others = [c for c in tables.POINT_COLUMNS if c != "n_samples"] + ["method"]
     for key, g in early.groupby(others, sort=True):
-        pt = dict(zip(others, key))
+        pt = dict(zip(others, key, strict=True))
         method = pt.pop("method")
         pt["n_samples"] = INF
         pt = {c: pt[c] for c in tables.POINT_COLUMNS}
@@ -252,7 +387,9 @@ def test_fit_lines_lie_on_their_data(figure, synthetic):
         checked = 0
         for ax in fig.axes:
             solid = [ln for ln in ax.lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) > 1]
-            for line in (ln for ln in ax.lines if ln.get_linestyle() == "--" and str(ln.get_label()).startswith("slope")):
+            for line in (
+                ln for ln in ax.lines if ln.get_linestyle() == "--" and str(ln.get_label()).startswith("slope")
+            ):
                 x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
                 data = [ln for ln in solid if ln.get_color() == line.get_color()]
                 assert data, "a fit line without its data series"
@@ -267,8 +404,16 @@ def test_fit_lines_lie_on_their_data(figure, synthetic):
 
 # The series each caption (docs/figures.md, workflow/report/figure.rst) promises, by legend label.
 PROMISED = {
-    "threshold": ["total $E_g$", "signal", "label noise", "initialisation", "thermal", "$E_g(t=\\infty)$",
-                  "theory (DMFT)", "simulation ± s.e."],
+    "threshold": [
+        "total $E_g$",
+        "signal",
+        "label noise",
+        "initialisation",
+        "thermal",
+        "$E_g(t=\\infty)$",
+        "theory (DMFT)",
+        "simulation ± s.e.",
+    ],
     "model_size": ["kernel limit $N = \\infty$", "$N = P$", "theory (DMFT)", "simulation ± s.e."],
     "langevin_bayes": ["posterior (bayes)", "theory (DMFT)", "simulation ± s.e."],
     "learning_curves": ["theory (DMFT)", "simulation ± s.e."],

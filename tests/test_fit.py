@@ -114,8 +114,19 @@ def test_expected_exponents():
 
 def _point(**kw):
     base = dict(
-        sweep="s", spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=1000, n_features=math.inf,
-        n_samples=math.inf, noise=0.0, regime="gf", weight_decay=0.0, temperature=0.0, init_std=0.0,
+        sweep="s",
+        spectrum="powerlaw",
+        alpha=2.0,
+        beta=3.0,
+        teacher="powerlaw",
+        n_modes=1000,
+        n_features=math.inf,
+        n_samples=math.inf,
+        noise=0.0,
+        regime="gf",
+        weight_decay=0.0,
+        temperature=0.0,
+        init_std=0.0,
     )
     base.update(kw)
     return base
@@ -127,9 +138,18 @@ def _curve(point, method, t, eg, sem=None):
     return pd.DataFrame(
         {
             **{k: [v] * n for k, v in point.items()},
-            "method": method, "t": np.asarray(t, float), "eg": eg, "eg_mean": eg, "eg_signal": eg,
-            "eg_noise": np.zeros(n), "eg_init": np.zeros(n), "eg_thermal": np.zeros(n),
-            "eg_sem": sem, "eg_mean_sem": sem, "n_seeds": 0 if method == "dmft" else 16, "flag": "",
+            "method": method,
+            "t": np.asarray(t, float),
+            "eg": eg,
+            "eg_mean": eg,
+            "eg_signal": eg,
+            "eg_noise": np.zeros(n),
+            "eg_init": np.zeros(n),
+            "eg_thermal": np.zeros(n),
+            "eg_sem": sem,
+            "eg_mean_sem": sem,
+            "n_seeds": 0 if method == "dmft" else 16,
+            "flag": "",
         }
     )
 
@@ -191,7 +211,9 @@ def test_short_window_and_log_corrected_flags():
     short = fit_table(_curve(_point(), "dmft", t, t**-1.0), early_stopping(_curve(_point(), "dmft", t, t**-1.0)))
     assert list(short["flag"]) == ["short_window"]
     n = np.geomspace(16, 2048, 8)
-    frames = [_curve(_point(alpha=1.5, beta=2.5, n_features=v, n_samples=math.inf), "dmft", [np.inf], [v**-1.376]) for v in n]
+    frames = [
+        _curve(_point(alpha=1.5, beta=2.5, n_features=v, n_samples=math.inf), "dmft", [np.inf], [v**-1.376]) for v in n
+    ]
     fits = fit_table(pd.concat(frames, ignore_index=True), pd.DataFrame())
     row = fits[fits["law"] == "features"].iloc[0]
     assert row["expected_exponent"] == pytest.approx(-1.5) and row["flag"] == "log_corrected"
@@ -204,12 +226,26 @@ def test_finite_p_time_law_theory_and_simulation_agree_with_the_expected_exponen
     fitted exponents agree with each other within 0.04 (their 95 % intervals are ~0.01 wide; the
     difference is the O(1/P) correction of the theory near the plateau, docs/validation.md)."""
     from scaling_dmft import dmft, grid
-    from scaling_dmft.pipeline import run_dmft_points, run_sim_group
+    from scaling_dmft.evaluate import run_dmft_points, run_sim_group
 
-    point = {"sweep": "s", "spectrum": "powerlaw", "alpha": 2.0, "beta": 3.0, "path": None, "n_modes": 4000,
-             "teacher": "powerlaw", "n_features": math.inf, "n_samples": 256.0, "noise": 0.0, "regime": "gf",
-             "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "init_std": 0.0,
-             "times": list(np.geomspace(0.1, 1e6, 40))}
+    point = {
+        "sweep": "s",
+        "spectrum": "powerlaw",
+        "alpha": 2.0,
+        "beta": 3.0,
+        "path": None,
+        "n_modes": 4000,
+        "teacher": "powerlaw",
+        "n_features": math.inf,
+        "n_samples": 256.0,
+        "noise": 0.0,
+        "regime": "gf",
+        "kind": "gf",
+        "weight_decay": 0.0,
+        "temperature": 0.0,
+        "init_std": 0.0,
+        "times": list(np.geomspace(0.1, 1e6, 40)),
+    }
     assert dmft  # the theory module is importable without the workflow
     theory = run_dmft_points([point])
     group = {"disorder": grid.disorder_key(point), "points": [point], "seeds": 16}
@@ -231,7 +267,9 @@ def test_fit_table_schema_and_values():
     frames = [_curve(_point(), "dmft", t, t ** (-(beta - 1) / alpha))]
     for p in P:  # samples law at t = inf
         frames.append(_curve(_point(n_samples=p), "dmft", [np.inf], [p ** -(beta - 1)]))
-        frames.append(_curve(_point(n_samples=p), "sim", [np.inf], [p ** -(beta - 1) * 1.01], sem=[0.02 * p ** -(beta - 1)]))
+        frames.append(
+            _curve(_point(n_samples=p), "sim", [np.inf], [p ** -(beta - 1) * 1.01], sem=[0.02 * p ** -(beta - 1)])
+        )
     for n in P:  # features law
         frames.append(_curve(_point(n_features=n), "dmft", [np.inf], [n**-alpha]))
     # U-shaped early-stopping curves: t* = sqrt(P), E* = 2/sqrt(P)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -34,7 +35,10 @@ def test_tail_quadrature_matches_exact_sums(alpha, beta):
     for kappa in (1e-7, 1e-4, 1e-1):
         for exact, approx in (
             (np.sum(lam / (lam + kappa)), modes.sum(modes.eigenvalues / (modes.eigenvalues + kappa))),
-            (np.sum(c * kappa**2 / (lam + kappa) ** 2), modes.sum(modes.target_power * kappa**2 / (modes.eigenvalues + kappa) ** 2)),
+            (
+                np.sum(c * kappa**2 / (lam + kappa) ** 2),
+                modes.sum(modes.target_power * kappa**2 / (modes.eigenvalues + kappa) ** 2),
+            ),
         ):
             assert approx == pytest.approx(exact, rel=2e-7)
 
@@ -54,8 +58,21 @@ def test_spectrum_file_roundtrip(tmp_path):
 
 
 def _curve_frame(n=3, flag=""):
-    point = dict(sweep="s", spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=10, n_features=math.inf,
-                 n_samples=8.0, noise=0.0, regime="gf", weight_decay=0.0, temperature=0.0, init_std=0.0)
+    point = dict(
+        sweep="s",
+        spectrum="powerlaw",
+        alpha=2.0,
+        beta=3.0,
+        teacher="powerlaw",
+        n_modes=10,
+        n_features=math.inf,
+        n_samples=8.0,
+        noise=0.0,
+        regime="gf",
+        weight_decay=0.0,
+        temperature=0.0,
+        init_std=0.0,
+    )
     frame = pd.DataFrame({k: [v] * n for k, v in point.items()})
     frame["method"] = "dmft"
     frame["t"] = [1.0, 10.0, math.inf][:n]
@@ -108,12 +125,42 @@ def test_time_grid_includes_both_ends_and_inf():
     assert np.allclose(np.diff(np.log(times[:-1])), np.log(1e7) / 29)
 
 
+def _grid_from_config(cfg, *keys):
+    """Every combination of the config's own lists, per sweep (independent of grid.sweep_points)."""
+    out = []
+    for name, sweep in cfg["sweeps"].items():
+        lists = [sweep[k] for k in keys]
+        out += [(name, *combo) for combo in itertools.product(*lists)]
+    return out
+
+
 def test_default_config_chunks_cover_every_point_once():
     cfg = load_config("config/config.yaml")
     chunks = grid.dmft_chunks(cfg)
     points = [p for chunk in chunks.values() for p in chunk]
-    expected = sum(len(grid.sweep_points(cfg, s)) for s in cfg["sweeps"])
-    assert len(points) == expected
+    keys = ("alpha", "beta", "n_features", "n_samples", "noise", "regimes")
+    identities = [
+        (p["sweep"], p["alpha"], p["beta"], p["n_features"], p["n_samples"], p["noise"], p["regime"]) for p in points
+    ]
+    expected = _grid_from_config(cfg, *keys)
+    assert len(identities) == len(set(identities)), "a point is in two chunks (or twice in one)"
+    assert set(identities) == set(expected), set(expected) ^ set(identities)
+    # the simulated sweeps: every disorder point (spectrum, N, P) in exactly one simulation chunk
+    disorder = [
+        (
+            name.rsplit("-", 1)[0],
+            g["disorder"]["alpha"],
+            g["disorder"]["beta"],
+            g["disorder"]["n_features"],
+            g["disorder"]["n_samples"],
+        )
+        for name, groups in grid.sim_chunks(cfg).items()
+        for g in groups
+    ]
+    simulated = {"sweeps": {k: v for k, v in cfg["sweeps"].items() if v["simulate"]}}
+    assert simulated["sweeps"], "the default config simulates at least one sweep"
+    assert len(disorder) == len(set(disorder))
+    assert set(disorder) == set(_grid_from_config(simulated, "alpha", "beta", "n_features", "n_samples"))
     assert all(len(c) <= cfg["chunks"]["dmft_points"] for c in chunks.values())
     bayes = [p for p in points if p["kind"] == "bayes"]
     assert bayes and all(p["times"] == [math.inf] for p in bayes)

@@ -27,17 +27,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling_dmft import grid, tables, workflow
+from cli_runner import run_cli, run_cli_process
+from scaling_dmft import grid, rules, tables
 from scaling_dmft.config import load_yaml, validate_config
-from scaling_dmft.pipeline import curve_rows
+from scaling_dmft.evaluate import curve_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
 
 
-def _cli(args, cwd, env=ENV):
-    return subprocess.run([sys.executable, "-m", "scaling_dmft", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+def _cli(args, cwd):
+    return run_cli(args, cwd)
 
 
 # ---- D1: one point in two sweeps ------------------------------------------------------------
@@ -46,7 +47,15 @@ def _cli(args, cwd, env=ENV):
 def _two_sweeps_config():
     cfg = load_yaml(ROOT / "config" / "test.yaml")
     base = cfg["sweeps"]["learning_curves"]
-    shared = {"alpha": [2.0], "beta": [3.0], "n_features": [64], "n_samples": [32], "noise": [0.0], "regimes": ["gf_wd"], "simulate": True}
+    shared = {
+        "alpha": [2.0],
+        "beta": [3.0],
+        "n_features": [64],
+        "n_samples": [32],
+        "noise": [0.0],
+        "regimes": ["gf_wd"],
+        "simulate": True,
+    }
     cfg["sweeps"] = {
         "few_seeds": {**shared, "seeds": 2},
         "many_seeds": {**shared, "seeds": 6, "times": {"start": 0.5, "stop": 50.0, "count": 5}},
@@ -61,18 +70,21 @@ def test_same_point_in_two_sweeps_is_kept_per_sweep(tmp_path):
     paths = []
     for name, points in grid.dmft_chunks(cfg).items():
         paths.append(tmp_path / f"dmft-{name}.parquet")
-        workflow.dmft_chunk(points, paths[-1])
+        rules.dmft_chunk(points, paths[-1])
     for name, groups in grid.sim_chunks(cfg).items():
         paths.append(tmp_path / f"sim-{name}.parquet")
-        workflow.sim_chunk(groups, 0, paths[-1])
-    curves = workflow.aggregate([str(p) for p in paths], str(tmp_path / "curves.parquet"), "curve")
+        rules.sim_chunk(groups, 0, paths[-1])
+    curves = rules.aggregate([str(p) for p in paths], str(tmp_path / "curves.parquet"), "curve")
     sim = curves[curves["method"] == "sim"]
     seeds = sim.groupby("sweep")["n_seeds"].unique().to_dict()
     assert {k: list(v) for k, v in seeds.items()} == {"few_seeds": [2], "many_seeds": [6]}
     # each sweep keeps its own time grid: one curve is one sweep's grid
     finite = curves[np.isfinite(curves["t"])]
     assert finite.groupby(["sweep", "method"]).size().to_dict() == {
-        ("few_seeds", "dmft"): 12, ("few_seeds", "sim"): 12, ("many_seeds", "dmft"): 5, ("many_seeds", "sim"): 5,
+        ("few_seeds", "dmft"): 12,
+        ("few_seeds", "sim"): 12,
+        ("many_seeds", "dmft"): 5,
+        ("many_seeds", "sim"): 5,
     }
     # the seeds depend on the disorder point only: the first two seeds of both sweeps agree, so
     # the 2-seed mean of one sweep is reproduced from the other's seeds (no hidden sweep dependence)
@@ -84,17 +96,17 @@ def test_aggregate_refuses_rows_that_share_their_key(tmp_path):
     cfg = _two_sweeps_config()
     points = grid.dmft_chunks(cfg)["few_seeds-0000"]
     a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
-    workflow.dmft_chunk(points, a)
+    rules.dmft_chunk(points, a)
     frame = tables.read_table(a, "curve")
     frame.loc[:, "eg_signal"] *= 1.5  # same keys, other values: which one is right is unknowable
     frame["eg"] = frame["eg_signal"] + frame["eg_noise"] + frame["eg_init"] + frame["eg_thermal"]
     frame["eg_mean"] = frame["eg"] - frame["eg_thermal"]
     tables.write_table(frame, b, "curve")
     with pytest.raises(ValueError, match="share their key"):
-        workflow.aggregate([str(a), str(b)], str(tmp_path / "out.parquet"), "curve")
+        rules.aggregate([str(a), str(b)], str(tmp_path / "out.parquet"), "curve")
     assert not (tmp_path / "out.parquet").exists()
     # identical rows (one spectrum used by two sweeps) are merged: no information is lost
-    again = workflow.aggregate([str(a), str(a)], str(tmp_path / "out.parquet"), "curve")
+    again = rules.aggregate([str(a), str(a)], str(tmp_path / "out.parquet"), "curve")
     assert len(again) == len(tables.read_table(a))
 
 
@@ -104,7 +116,7 @@ def test_aggregate_refuses_rows_that_share_their_key(tmp_path):
 def _chunk(tmp_path) -> Path:
     cfg = _two_sweeps_config()
     path = tmp_path / "chunk.parquet"
-    workflow.dmft_chunk(grid.dmft_chunks(cfg)["few_seeds-0000"], path)
+    rules.dmft_chunk(grid.dmft_chunks(cfg)["few_seeds-0000"], path)
     return path
 
 
@@ -148,7 +160,7 @@ def test_verify_chunk_removes_a_damaged_chunk_and_names_it(tmp_path):
     path.write_bytes(bytes(raw))
     marker = tmp_path / "chunk.verified"
     with pytest.raises(tables.CorruptTableError, match=re.escape(str(path))):
-        workflow.verify_chunk(str(path), str(marker))
+        rules.verify_chunk(str(path), str(marker))
     assert not path.exists(), "a damaged chunk must be removed so that the next run rebuilds it"
     assert not marker.exists()
 
@@ -161,9 +173,9 @@ def test_verify_chunk_checks_the_invariants(tmp_path):
     frame.loc[3, "eg_mean"] = 1.6e308
     tables.write_table(frame, path, "curve")
     with pytest.raises(tables.CorruptTableError, match="eg >= eg_mean"):
-        workflow.verify_chunk(str(path), str(tmp_path / "m"))
+        rules.verify_chunk(str(path), str(tmp_path / "m"))
     good = _chunk(tmp_path)
-    workflow.verify_chunk(str(good), str(tmp_path / "m"))
+    rules.verify_chunk(str(good), str(tmp_path / "m"))
     assert (tmp_path / "m").exists()
 
 
@@ -190,8 +202,19 @@ def _spectrum_csv(path: Path, scale: float) -> None:
 
 
 def _snakemake(workdir: Path):
-    cmd = [SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--cores", "1", "--configfile", str(workdir / "c.yaml"),
-           "--directory", str(workdir), "--profile", str(ROOT / "workflow" / "profiles" / "default")]
+    cmd = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--cores",
+        "1",
+        "--configfile",
+        str(workdir / "c.yaml"),
+        "--directory",
+        str(workdir),
+        "--profile",
+        str(ROOT / "workflow" / "profiles" / "default"),
+    ]
     return subprocess.run(cmd, cwd=workdir, env=ENV, capture_output=True, text=True, timeout=600)
 
 
@@ -233,9 +256,21 @@ def test_workflow_spectrum_file_edits_and_damaged_chunks(tmp_path):
 
 # ---- D4: round-off below zero, converged curves ---------------------------------------------
 
-_POINT = {"sweep": "s", "spectrum": "powerlaw", "alpha": 2.0, "beta": 3.0, "teacher": "powerlaw", "n_modes": 300,
-          "n_features": math.inf, "n_samples": math.inf, "noise": 0.5, "regime": "gf", "weight_decay": 0.0,
-          "temperature": 0.0, "init_std": 0.0}
+_POINT = {
+    "sweep": "s",
+    "spectrum": "powerlaw",
+    "alpha": 2.0,
+    "beta": 3.0,
+    "teacher": "powerlaw",
+    "n_modes": 300,
+    "n_features": math.inf,
+    "n_samples": math.inf,
+    "noise": 0.5,
+    "regime": "gf",
+    "weight_decay": 0.0,
+    "temperature": 0.0,
+    "init_std": 0.0,
+}
 
 
 def test_roundoff_below_zero_is_zero_and_real_negatives_are_flagged():
@@ -254,7 +289,10 @@ def test_p_above_m_gives_no_negative_error_and_no_optimum(tmp_path):
     """P > M (here P = inf, M = 300): E(t) -> 0; the values near 0 are round-off, not data."""
     from scaling_dmft.fit import early_stopping
 
-    out = _cli(["dmft", "--modes", "300", "--samples", "inf", "--times", "0.1:1e15:30", "--include-inf", "--out", "o.parquet"], tmp_path)
+    out = _cli(
+        ["dmft", "--modes", "300", "--samples", "inf", "--times", "0.1:1e15:30", "--include-inf", "--out", "o.parquet"],
+        tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     curve = tables.read_table(tmp_path / "o.parquet", "curve")
     assert (curve["eg"] >= 0).all() and (curve["eg_mean"] >= 0).all()
@@ -266,8 +304,21 @@ def test_p_above_m_gives_no_negative_error_and_no_optimum(tmp_path):
 def test_failed_closed_form_flags_only_its_row(tmp_path):
     """M = P with gamma = 0: the t = inf ridgeless limit is undefined (interpolation threshold of the
     truncated spectrum); the finite-time curve is still right and stays unflagged."""
-    args = ["dmft", "--alpha", "1.5", "--beta", "1.5", "--modes", "100", "--samples", "100", "--temperature", "1e-3",
-            "--times", "0.1:1e4:5"]
+    args = [
+        "dmft",
+        "--alpha",
+        "1.5",
+        "--beta",
+        "1.5",
+        "--modes",
+        "100",
+        "--samples",
+        "100",
+        "--temperature",
+        "1e-3",
+        "--times",
+        "0.1:1e4:5",
+    ]
     out = _cli([*args, "--include-inf", "--out", "with_inf.parquet"], tmp_path)
     assert out.returncode == 0, out.stderr
     assert "1 of 6 rows failed" in out.stderr
@@ -286,8 +337,26 @@ def test_every_row_failed_exits_3_and_writes_nothing(tmp_path):
 
 
 def test_overflow_is_a_numerical_failure_not_a_traceback(tmp_path):
-    out = _cli(["simulate", "--init-std", "prior", "--temperature", "1e6", "--weight-decay", "1e-300", "--modes", "300",
-                "--samples", "32", "--seeds", "2", "--out", "o.parquet"], tmp_path)
+    out = _cli(
+        [
+            "simulate",
+            "--init-std",
+            "prior",
+            "--temperature",
+            "1e6",
+            "--weight-decay",
+            "1e-300",
+            "--modes",
+            "300",
+            "--samples",
+            "32",
+            "--seeds",
+            "2",
+            "--out",
+            "o.parquet",
+        ],
+        tmp_path,
+    )
     assert out.returncode == 3, out.stderr
     assert "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines()[-1].startswith("scaling-dmft: numerical failure: ")
@@ -309,7 +378,7 @@ def test_limit_threads_overrides_the_environment(monkeypatch):
 @pytest.mark.parametrize("flag, expected", [([], "1"), (["--threads", "2"], "2")])
 def test_cli_pins_its_thread_count_whatever_the_environment_says(flag, expected, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "7", "OPENBLAS_NUM_THREADS": "7", "MKL_NUM_THREADS": "7"}
-    out = _cli(["dmft", "--times", "1:10:2", *flag, "--out", "o.parquet"], tmp_path, env=env)
+    out = run_cli_process(["dmft", "--times", "1:10:2", *flag, "--out", "o.parquet"], tmp_path, env=env)
     assert out.returncode == 0, out.stderr
     assert tables.read_table(tmp_path / "o.parquet").attrs["blas_threads"] == expected
 
@@ -319,9 +388,18 @@ def test_cli_pins_its_thread_count_whatever_the_environment_says(flag, expected,
 
 def test_chunk_ids_past_9999_match_the_workflow_wildcard():
     text = (ROOT / "workflow" / "rules" / "common.smk").read_text()
-    pattern = re.search(r'chunk="([^"]+)"', text).group(1)
+    assert "chunk=grid.CHUNK_ID_PATTERN," in text  # the workflow's wildcard constraint
+    pattern = grid.CHUNK_ID_PATTERN
     cfg = load_yaml(ROOT / "config" / "test.yaml")
-    cfg["sweeps"] = {"big": {"alpha": [2.0], "beta": [3.0], "n_features": [math.inf], "n_samples": list(range(1, 10003)), "regimes": ["gf"]}}
+    cfg["sweeps"] = {
+        "big": {
+            "alpha": [2.0],
+            "beta": [3.0],
+            "n_features": [math.inf],
+            "n_samples": list(range(1, 10003)),
+            "regimes": ["gf"],
+        }
+    }
     cfg["chunks"] = {"dmft_points": 1}
     cfg["figures"] = {}
     chunks = grid.dmft_chunks(validate_config(copy.deepcopy(cfg), base_dir=ROOT / "config"))
@@ -345,12 +423,12 @@ def test_run_tables_carry_the_resolved_config_and_its_true_hash(tmp_path):
 
     cfg = _two_sweeps_config()
     path = tmp_path / "chunk.parquet"
-    workflow.dmft_chunk(grid.dmft_chunks(cfg)["few_seeds-0000"], path)
-    workflow.aggregate([str(path)], str(tmp_path / "curves.parquet"), "curve", cfg)
+    rules.dmft_chunk(grid.dmft_chunks(cfg)["few_seeds-0000"], path)
+    rules.aggregate([str(path)], str(tmp_path / "curves.parquet"), "curve", cfg)
     attrs = tables.read_table(tmp_path / "curves.parquet", "curve").attrs
     assert attrs["config_hash"] == tables.config_hash(cfg)
     assert tables.config_hash(yaml.safe_load(attrs["config_yaml"])) == tables.config_hash(cfg)
-    workflow.fit_tables(str(tmp_path / "curves.parquet"), str(tmp_path / "fits.parquet"), str(tmp_path / "early.parquet"))
+    rules.fit_tables(str(tmp_path / "curves.parquet"), str(tmp_path / "fits.parquet"), str(tmp_path / "early.parquet"))
     for name in ("fits", "early"):
         derived = tables.read_table(tmp_path / f"{name}.parquet").attrs
         assert derived["config_hash"] == attrs["config_hash"] and derived["config_yaml"] == attrs["config_yaml"]
@@ -367,7 +445,10 @@ def test_not_applicable_is_null_not_zero(tmp_path):
     """A theory row has no sampling: its standard errors are null (NaN), never a misleading 0;
     a simulation row's are finite and positive."""
     for command, extra in (("dmft", []), ("simulate", ["--seeds", "4"])):
-        out = _cli([command, "--times", "1:10:3", "--samples", "32", "--modes", "300", *extra, "--out", f"{command}.parquet"], tmp_path)
+        out = _cli(
+            [command, "--times", "1:10:3", "--samples", "32", "--modes", "300", *extra, "--out", f"{command}.parquet"],
+            tmp_path,
+        )
         assert out.returncode == 0, out.stderr
         frame = tables.read_table(tmp_path / f"{command}.parquet", "curve")
         sems = frame[["eg_sem", "eg_mean_sem"]].to_numpy()

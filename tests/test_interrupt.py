@@ -34,8 +34,21 @@ TMP_NAME = re.compile(r"^\.(?P<name>.+\.parquet)\..+\.tmp$")
 
 
 def _curve_frame(n: int) -> pd.DataFrame:
-    point = dict(sweep="s", spectrum="powerlaw", alpha=2.0, beta=3.0, teacher="powerlaw", n_modes=10, n_features=math.inf,
-                 n_samples=8.0, noise=0.0, regime="gf", weight_decay=0.0, temperature=0.0, init_std=0.0)
+    point = dict(
+        sweep="s",
+        spectrum="powerlaw",
+        alpha=2.0,
+        beta=3.0,
+        teacher="powerlaw",
+        n_modes=10,
+        n_features=math.inf,
+        n_samples=8.0,
+        noise=0.0,
+        regime="gf",
+        weight_decay=0.0,
+        temperature=0.0,
+        init_std=0.0,
+    )
     frame = pd.DataFrame({k: [v] * n for k, v in point.items()})
     frame["method"] = "dmft"
     frame["t"] = np.arange(1, n + 1, dtype=np.float64)
@@ -92,8 +105,12 @@ while True:
 @pytest.mark.parametrize("delay", [0.35, 0.8, 1.3])
 def test_sigkill_during_writes_leaves_only_complete_files(tmp_path, delay):
     path = tmp_path / "curves.parquet"
-    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(path), str(Path(__file__).parent)],
-                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path), str(Path(__file__).parent)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -143,8 +160,14 @@ def _start_and_interrupt(tiny_tools, workdir: Path, sig: int, log_path: Path) ->
     chunks, curves = results / "chunks", results / "tables" / "curves.parquet"
     log = log_path.open("w")
     started = time.monotonic()
-    proc = subprocess.Popen(tiny_tools.command(workdir, 2), cwd=workdir, env=tiny_tools.env(1),
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        tiny_tools.command(workdir, 2),
+        cwd=workdir,
+        env=tiny_tools.env(1),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     sent_at = None
     try:
         while time.monotonic() - started < 900:
@@ -194,13 +217,25 @@ def test_sigkill_mid_run_then_rerun_incomplete_matches_reference(tiny_reference_
 
     # a SIGKILLed Snakemake cannot remove its lock: the plain rerun is refused with a clear
     # message; `--unlock`, then the same command with --rerun-incomplete finishes the run
-    plain = subprocess.run(tiny_tools.command(workdir, 2, "--rerun-incomplete"), cwd=workdir,
-                           env=tiny_tools.env(1), capture_output=True, text=True, timeout=900)
+    plain = subprocess.run(
+        tiny_tools.command(workdir, 2, "--rerun-incomplete"),
+        cwd=workdir,
+        env=tiny_tools.env(1),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     locked = plain.returncode != 0
     if locked:
         assert "cannot be locked" in plain.stdout + plain.stderr, plain.stderr[-4000:]
-        unlock = subprocess.run(tiny_tools.command(workdir, 1, "--unlock"), cwd=workdir, env=tiny_tools.env(1),
-                                capture_output=True, text=True, timeout=300)
+        unlock = subprocess.run(
+            tiny_tools.command(workdir, 1, "--unlock"),
+            cwd=workdir,
+            env=tiny_tools.env(1),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert unlock.returncode == 0, unlock.stderr[-3000:]
         rerun_wall = tiny_tools.run(workdir, 2, "--rerun-incomplete")["wall_s"]
     else:
@@ -227,5 +262,7 @@ def test_ctrl_c_mid_run_then_plain_rerun_matches_reference(tiny_reference_run, t
     profile = str(tiny_tools.root / "workflow" / "profiles" / "default")
     rerun = tiny_tools.run(workdir, 2, "--profile", profile)  # no --unlock needed after Ctrl-C
     tiny_tools.assert_same_tables(tiny_reference_run["frames"], tiny_tools.read_tables(rerun["tables"]))
-    print(f"\nSIGINT after {sent_at:.1f} s ({n_chunks} chunk tables done, {n_temps} temp files); "
-          f"rerun with the default profile {rerun['wall_s']:.1f} s; reference {tiny_reference_run['wall_s']:.1f} s")
+    print(
+        f"\nSIGINT after {sent_at:.1f} s ({n_chunks} chunk tables done, {n_temps} temp files); "
+        f"rerun with the default profile {rerun['wall_s']:.1f} s; reference {tiny_reference_run['wall_s']:.1f} s"
+    )

@@ -4,7 +4,7 @@ silent NaN / inf in a table (docs/reliability.md, "Numerical failure").
 
 Corners: alpha near 1 (1.05), alpha = 10, beta large (12, 20), gamma tiny (1e-12), T tiny,
 t from 1e-3 up to 1e12, N = P (interpolation threshold), N = P = M, M = 1e12 (theory), P = inf.
-Every curve goes through `pipeline.run_dmft_points` / `pipeline.run_sim_group` and
+Every curve goes through `evaluate.run_dmft_points` / `evaluate.run_sim_group` and
 `tables.write_table` (which rejects NaN and unflagged inf). Finite rows must also be sane:
 errors and components >= 0, E_g >= E_mean, standard errors >= 0, and theory and simulation
 must agree to well within an order of magnitude where both are finite.
@@ -19,9 +19,10 @@ import pandas as pd
 import pytest
 
 from scaling_dmft import tables
-from scaling_dmft.errors import NumericalError, combine
+from scaling_dmft.components import combine
+from scaling_dmft.errors import NumericalError
+from scaling_dmft.evaluate import run_dmft_points, run_sim_group
 from scaling_dmft.grid import disorder_key
-from scaling_dmft.pipeline import run_dmft_points, run_sim_group
 from scaling_dmft.spectrum import powerlaw
 
 TIMES = [1e-3, 1.0, 1e3, 1e6, 1e9, 1e12, math.inf]
@@ -64,10 +65,23 @@ def _points(alpha, beta, m, teacher, n, p, noise=(0.0, 0.5)):
         kind = "bayes" if name.startswith("bayes") else ("langevin" if temp > 0 else ("gf_wd" if gamma > 0 else "gf"))
         for sigma in noise:
             out.append(
-                dict(spectrum="powerlaw", alpha=alpha, beta=beta, path=None, n_modes=int(m), teacher=teacher,
-                     n_features=float(n), n_samples=float(p), noise=sigma, regime=name, kind=kind,
-                     weight_decay=gamma, temperature=temp, init_std=s0,
-                     times=[math.inf] if kind == "bayes" else list(TIMES))
+                dict(
+                    spectrum="powerlaw",
+                    alpha=alpha,
+                    beta=beta,
+                    path=None,
+                    n_modes=int(m),
+                    teacher=teacher,
+                    n_features=float(n),
+                    n_samples=float(p),
+                    noise=sigma,
+                    regime=name,
+                    kind=kind,
+                    weight_decay=gamma,
+                    temperature=temp,
+                    init_std=s0,
+                    times=[math.inf] if kind == "bayes" else list(TIMES),
+                )
             )
     return out
 
@@ -132,7 +146,9 @@ def test_simulator_limits_at_extreme_times():
     frame = _sim(("x", alpha, beta, m, "powerlaw", math.inf, 64)[1:])
     spec = powerlaw(alpha, beta, m)
     init = frame[(frame["regime"] == "gf_wd_init") & (frame["noise"] == 0.0)].set_index("t")
-    e0 = spec.target_power.sum() + 1.0**2 * spec.eigenvalues.sum()  # v(0) ~ N(0, sigma0^2): E = sum c + sigma0^2 tr(Lambda)
+    e0 = (
+        spec.target_power.sum() + 1.0**2 * spec.eigenvalues.sum()
+    )  # v(0) ~ N(0, sigma0^2): E = sum c + sigma0^2 tr(Lambda)
     assert init.loc[1e-3, "eg"] == pytest.approx(e0, rel=2e-2)
     for regime in ("gf_wd_init", "gf"):
         for sigma in (0.0, 0.5):
@@ -175,15 +191,22 @@ def test_dmft_solve_never_returns_nan(corner):
     modes = powerlaw(alpha, beta, int(m), teacher).modes()
     for _, gamma, _, _ in REGIMES:
         try:
-            comps = dmft.solve(modes, n_features=float(n), n_samples=float(p), weight_decay=gamma,
-                               times=np.asarray(TIMES, dtype=np.float64))
+            comps = dmft.solve(
+                modes,
+                n_features=float(n),
+                n_samples=float(p),
+                weight_decay=gamma,
+                times=np.asarray(TIMES, dtype=np.float64),
+            )
         except NumericalError as err:
             assert str(err).strip(), "NumericalError without a message"
             continue
         for part in ("signal", "noise", "init", "thermal"):
             values = np.asarray(getattr(comps, part), dtype=np.float64)
             assert not np.isnan(values).any(), (corner, gamma, part, values)
-            assert (values[np.isfinite(values)] >= -1e-12 * np.nanmax(np.abs(values[np.isfinite(values)]), initial=1.0)).all(), (corner, gamma, part, values)
+            assert (
+                values[np.isfinite(values)] >= -1e-12 * np.nanmax(np.abs(values[np.isfinite(values)]), initial=1.0)
+            ).all(), (corner, gamma, part, values)
 
 
 # alpha = 10, P = 64: the empirical Gram's eigenvalues would span ~18 decades, below the

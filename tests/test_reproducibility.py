@@ -57,8 +57,14 @@ def _seed_map(cfg: dict) -> dict:
 
 
 DISORDER = {
-    "spectrum": "powerlaw", "alpha": 2.0, "beta": 3.0, "path": None, "n_modes": 300,
-    "teacher": "powerlaw", "n_features": math.inf, "n_samples": 32.0,
+    "spectrum": "powerlaw",
+    "alpha": 2.0,
+    "beta": 3.0,
+    "path": None,
+    "n_modes": 300,
+    "teacher": "powerlaw",
+    "n_features": math.inf,
+    "n_samples": 32.0,
 }
 
 
@@ -111,8 +117,16 @@ def test_seeds_ignore_point_fields_that_are_not_disorder():
 
 @pytest.mark.parametrize(
     "field, value",
-    [("alpha", 2.5), ("beta", 2.5), ("n_modes", 301), ("teacher", "prior"), ("n_features", 64.0),
-     ("n_samples", 64.0), ("spectrum", "file"), ("path", "/x/spec.csv")],
+    [
+        ("alpha", 2.5),
+        ("beta", 2.5),
+        ("n_modes", 301),
+        ("teacher", "prior"),
+        ("n_features", 64.0),
+        ("n_samples", 64.0),
+        ("spectrum", "file"),
+        ("path", "/x/spec.csv"),
+    ],
 )
 def test_seeds_change_with_every_disorder_field(field, value):
     ref = [_state(s) for s in grid.seed_sequences(7, DISORDER, 4)]
@@ -135,9 +149,16 @@ def test_seeds_of_a_spectrum_file_depend_on_its_name_not_its_folder():
 
 
 SIM_CASES = [
-    pytest.param(dict(alpha=2.0, beta=3.0, n_modes=200, teacher="powerlaw", n_features=math.inf, n_samples=40), id="kernel"),
-    pytest.param(dict(alpha=1.5, beta=1.5, n_modes=200, teacher="prior", n_features=48, n_samples=40), id="features_prior"),
-    pytest.param(dict(alpha=2.0, beta=2.5, n_modes=60, teacher="powerlaw", n_features=100, n_samples=40), id="features_above_modes"),
+    pytest.param(
+        dict(alpha=2.0, beta=3.0, n_modes=200, teacher="powerlaw", n_features=math.inf, n_samples=40), id="kernel"
+    ),
+    pytest.param(
+        dict(alpha=1.5, beta=1.5, n_modes=200, teacher="prior", n_features=48, n_samples=40), id="features_prior"
+    ),
+    pytest.param(
+        dict(alpha=2.0, beta=2.5, n_modes=60, teacher="powerlaw", n_features=100, n_samples=40),
+        id="features_above_modes",
+    ),
 ]
 TIMES = np.array([0.1, 1.0, 10.0, 1e3, 1e6, np.inf])
 GAMMAS = np.array([0.0, 1e-2])
@@ -147,8 +168,14 @@ def _simulate(case, seeds):
     from scaling_dmft.simulate import simulate
 
     spectrum = powerlaw(case["alpha"], case["beta"], case["n_modes"], case["teacher"])
-    return simulate(spectrum, n_features=case["n_features"], n_samples=case["n_samples"],
-                    weight_decays=GAMMAS, times=TIMES, seeds=seeds)
+    return simulate(
+        spectrum,
+        n_features=case["n_features"],
+        n_samples=case["n_samples"],
+        weight_decays=GAMMAS,
+        times=TIMES,
+        seeds=seeds,
+    )
 
 
 def _arrays(comps):
@@ -157,8 +184,12 @@ def _arrays(comps):
 
 @pytest.mark.parametrize("case", SIM_CASES)
 def test_simulator_is_bitwise_reproducible(case):
-    disorder = {**DISORDER, **{k: case[k] for k in ("alpha", "beta", "n_modes", "teacher")},
-                "n_features": float(case["n_features"]), "n_samples": float(case["n_samples"])}
+    disorder = {
+        **DISORDER,
+        **{k: case[k] for k in ("alpha", "beta", "n_modes", "teacher")},
+        "n_features": float(case["n_features"]),
+        "n_samples": float(case["n_samples"]),
+    }
     seeds = grid.seed_sequences(11, disorder, 3)
     first, second = _arrays(_simulate(case, seeds)), _arrays(_simulate(case, grid.seed_sequences(11, disorder, 3)))
     reused = _arrays(_simulate(case, seeds))  # the same SeedSequence objects, used again
@@ -200,9 +231,16 @@ THREAD_RTOL = 1e-9
 def test_simulator_agrees_across_blas_threads_within_the_stated_bound(tmp_path):
     results = {}
     for threads in (1, 2):
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": str(threads),
+            "OPENBLAS_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads),
+        }
         path = tmp_path / f"t{threads}.npz"
-        out = subprocess.run([sys.executable, "-c", _THREAD_SCRIPT, str(path)], env=env, capture_output=True, text=True, timeout=600)
+        out = subprocess.run(
+            [sys.executable, "-c", _THREAD_SCRIPT, str(path)], env=env, capture_output=True, text=True, timeout=600
+        )
         assert out.returncode == 0, out.stderr[-3000:]
         results[threads] = dict(np.load(path))
     for key, value in results[1].items():
@@ -212,7 +250,7 @@ def test_simulator_agrees_across_blas_threads_within_the_stated_bound(tmp_path):
 
 
 def test_run_sim_group_does_not_depend_on_chunk_composition():
-    from scaling_dmft.pipeline import run_sim_groups
+    from scaling_dmft.evaluate import run_sim_groups
 
     cfg = _cfg(lambda c: c["sweeps"]["learning_curves"].update(seeds=3))
     groups = grid.sim_groups(cfg, "learning_curves")[:3]
@@ -224,11 +262,12 @@ def test_run_sim_group_does_not_depend_on_chunk_composition():
         mask &= together[col].to_numpy() == groups[2]["disorder"][col]
     import pandas.testing as pdt
 
-    pdt.assert_frame_equal(together[mask].reset_index(drop=True), alone.reset_index(drop=True), check_exact=True, obj=key)
+    pdt.assert_frame_equal(
+        together[mask].reset_index(drop=True), alone.reset_index(drop=True), check_exact=True, obj=key
+    )
 
 
 # ---- the workflow: same config twice, --cores 1 vs --cores 2 -------------------------------
-
 
 
 @pytest.mark.slow

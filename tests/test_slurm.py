@@ -75,9 +75,7 @@ def _why_not_runnable() -> str | None:
         return "needs Linux"
     if os.geteuid() != 0:
         return "needs root (to install SLURM/munge and start their daemons)"
-    installed = all(
-        shutil.which(b) for b in ("slurmctld", "slurmd", "sbatch", "munged")
-    )
+    installed = all(shutil.which(b) for b in ("slurmctld", "slurmd", "sbatch", "munged"))
     if not installed and not shutil.which("apt-get"):
         return "SLURM is not installed and apt-get is missing to install it"
     if not shutil.which("timeout"):
@@ -96,9 +94,7 @@ def _report(request, line: str):
 
 
 def _ci(script: str, timeout: int) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["bash", str(CI / script)], capture_output=True, text=True, timeout=timeout
-    )
+    return subprocess.run(["bash", str(CI / script)], capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="session")
@@ -111,9 +107,7 @@ def slurm_cluster(request):
     res = _ci("install.sh", timeout=600)
     TIMINGS["install"] = time.monotonic() - t0
     if res.returncode == 77:
-        _skip_loudly(
-            request, res.stderr.strip() or "install.sh cannot install SLURM here"
-        )
+        _skip_loudly(request, res.stderr.strip() or "install.sh cannot install SLURM here")
     assert res.returncode == 0, f"install.sh failed:\n{res.stdout}\n{res.stderr}"
     t0 = time.monotonic()
     res = _ci("start.sh", timeout=180)
@@ -155,6 +149,11 @@ def _env() -> dict:
     return env
 
 
+def _with_fault_injection() -> str:
+    """PYTHONPATH that loads tests/fault_injection/sitecustomize.py in every job's Python."""
+    return os.pathsep.join(filter(None, [str(Path(__file__).parent / "fault_injection"), os.environ.get("PYTHONPATH")]))
+
+
 def _slurm_args() -> list[str]:
     return [
         "--profile", str(PROFILE),
@@ -164,9 +163,7 @@ def _slurm_args() -> list[str]:
     ]  # fmt: skip
 
 
-def _run(
-    cmd: list[str], workdir: Path, log_name: str, timeout: int = RUN_TIMEOUT, env=None
-):
+def _run(cmd: list[str], workdir: Path, log_name: str, timeout: int = RUN_TIMEOUT, env=None):
     """Run Snakemake bounded by `timeout -s INT -k 60`; return (returncode, log text)."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir.parent / f"{workdir.name}.{log_name}.log"
@@ -190,14 +187,12 @@ def _explain(rc: int, text: str, workdir: Path) -> str:
     return "\n".join(msg)
 
 
-def _tables(workdir: Path) -> dict[str, "pd.DataFrame"]:
+def _tables(workdir: Path) -> dict[str, pd.DataFrame]:
     files = sorted((workdir / "results").glob("**/tables/*.parquet"))
     out = {}
     for path in files:
         frame = pd.read_parquet(path)
-        frame.attrs = (
-            {}
-        )  # provenance (config hash, version, git revision) is not content
+        frame.attrs = {}  # provenance (config hash, version, git revision) is not content
         cols = list(frame.columns)
         try:
             frame = frame.sort_values(cols, na_position="last", kind="mergesort")
@@ -207,7 +202,7 @@ def _tables(workdir: Path) -> dict[str, "pd.DataFrame"]:
     return out
 
 
-def _assert_same_tables(got_dir: Path, ref: dict[str, "pd.DataFrame"]):
+def _assert_same_tables(got_dir: Path, ref: dict[str, pd.DataFrame]):
     got = _tables(got_dir)
     assert ref, "the local reference run produced no tables"
     assert sorted(got) == sorted(ref), f"tables differ: {sorted(got)} vs {sorted(ref)}"
@@ -249,9 +244,7 @@ def local_tables(request, tmp_path_factory):
             return _tables(Path(ref["workdir"]))
     workdir = tmp_path_factory.mktemp("local") / "run"
     t0 = time.monotonic()
-    rc, text = _run(
-        [*_base_cmd(workdir), "--cores", "2"], workdir, "local", timeout=300
-    )
+    rc, text = _run([*_base_cmd(workdir), "--cores", "2"], workdir, "local", timeout=300)
     TIMINGS["local_sweep"] = time.monotonic() - t0
     assert rc == 0, _explain(rc, text, workdir)
     return _tables(workdir)
@@ -271,23 +264,19 @@ def test_sweep_on_slurm_equals_local_with_a_retried_job(slurm_cluster, local_tab
         [*_base_cmd(workdir), *_slurm_args()],
         workdir,
         "retry",
-        env={"SCALING_DMFT_FAIL_ONCE_DIR": str(fail_dir)},
+        env={"SCALING_DMFT_FAIL_ONCE_DIR": str(fail_dir), "PYTHONPATH": _with_fault_injection()},
     )
     TIMINGS["slurm_sweep_with_retry"] = time.monotonic() - t0
     assert rc == 0, _explain(rc, text, workdir)
     assert "submitted with SLURM jobid" in text, "no job went through sbatch"
     assert not _our_jobs(), "jobs of a finished run are still queued"
     markers = list(fail_dir.iterdir())
-    assert (
-        markers
-    ), "no job failed on purpose: is SCALING_DMFT_FAIL_ONCE_DIR passed to the jobs?"
+    assert markers, "no job failed on purpose: is SCALING_DMFT_FAIL_ONCE_DIR passed to the jobs?"
     assert "failed" in text.lower()  # Snakemake reported the first attempts' failures
     _assert_same_tables(workdir, local_tables)
 
 
-def test_interrupt_cancels_jobs_and_rerun_completes(
-    slurm_cluster, local_tables, tmp_path
-):
+def test_interrupt_cancels_jobs_and_rerun_completes(slurm_cluster, local_tables, tmp_path):
     workdir = tmp_path / "run"
     workdir.mkdir()
     log = tmp_path / "interrupted.log"
@@ -305,12 +294,8 @@ def test_interrupt_cancels_jobs_and_rerun_completes(
                 if any(j[2] == "RUNNING" for j in _our_jobs()):
                     break
                 time.sleep(0.5)
-            assert (
-                proc.poll() is None
-            ), "the run ended before any SLURM job was seen running"
-            assert _our_jobs(), (
-                "no SLURM job of ours appeared within 120 s:\n" + log.read_text()
-            )
+            assert proc.poll() is None, "the run ended before any SLURM job was seen running"
+            assert _our_jobs(), "no SLURM job of ours appeared within 120 s:\n" + log.read_text()
             proc.send_signal(signal.SIGINT)  # what Ctrl-C and `timeout -s INT` send
             try:
                 rc = proc.wait(timeout=90)
@@ -319,9 +304,7 @@ def test_interrupt_cancels_jobs_and_rerun_completes(
                 proc.wait()
                 pytest.fail("snakemake did not exit within 90 s of SIGINT")
         finally:
-            if (
-                proc.poll() is None
-            ):  # an assertion failed above: SIGINT first, so jobs get cancelled
+            if proc.poll() is None:  # an assertion failed above: SIGINT first, so jobs get cancelled
                 proc.send_signal(signal.SIGINT)
                 try:
                     proc.wait(timeout=60)
@@ -353,9 +336,11 @@ def test_cluster_generic_fallback(slurm_cluster, local_tables, tmp_path):
     rc, text = _run(
         [
             *_base_cmd(workdir),
-            "--profile", str(PROFILE_GENERIC),
-            "--seconds-between-status-checks", "3",
-        ],  # fmt: skip
+            "--profile",
+            str(PROFILE_GENERIC),
+            "--seconds-between-status-checks",
+            "3",
+        ],
         workdir,
         "generic",
     )

@@ -36,9 +36,20 @@ def test_paper_units_need_a_finite_p():
 
 def _config(**regime):
     cfg = load_yaml(ROOT / "config" / "test.yaml")
-    cfg["regimes"].append({"name": "paper", "kind": "langevin", "weight_decay": 100.0, "temperature": 0.1, "init_std": "prior", **regime})
-    cfg["sweeps"] = {"s": {"alpha": [1.5], "beta": [1.5], "n_features": [math.inf], "n_samples": [100, 200],
-                           "regimes": ["paper"], "times": {"start": 1e-3, "stop": 1.0, "count": 4}, "time_units": "paper"}}
+    cfg["regimes"].append(
+        {"name": "paper", "kind": "langevin", "weight_decay": 100.0, "temperature": 0.1, "init_std": "prior", **regime}
+    )
+    cfg["sweeps"] = {
+        "s": {
+            "alpha": [1.5],
+            "beta": [1.5],
+            "n_features": [math.inf],
+            "n_samples": [100, 200],
+            "regimes": ["paper"],
+            "times": {"start": 1e-3, "stop": 1.0, "count": 4},
+            "time_units": "paper",
+        }
+    }
     cfg["figures"] = {}
     return cfg
 
@@ -67,4 +78,6 @@ def test_f2_left_is_the_papers_stated_setting():
     (point,) = grid.sweep_points(cfg, left)
     assert (point["alpha"], point["n_modes"], point["n_samples"], point["n_features"]) == (1.5, 100, 100.0, math.inf)
     assert point["temperature"] == pytest.approx(1e-3) and point["weight_decay"] == pytest.approx(1.0)
-    assert cfg["sweeps"][left]["simulate"] and cfg["sweeps"][left]["seeds"] >= 4000  # <= 1 % s.e. (measured, docs/figures.md)
+    assert (
+        cfg["sweeps"][left]["simulate"] and cfg["sweeps"][left]["seeds"] >= 4000
+    )  # <= 1 % s.e. (measured, docs/figures.md)

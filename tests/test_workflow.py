@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from scaling_dmft import tables
+from scaling_dmft.config import load_config
+from scaling_dmft.figures import FIGURES
 from scaling_dmft.validation import compare
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,12 +32,16 @@ def test_readme_local_snakemake_commands_name_the_default_profile():
     must too."""
     import re
 
-    lines = [ln for ln in (ROOT / "README.md").read_text().splitlines() if re.match(r"\s*(\.venv/bin/)?snakemake .*--cores", ln)]
+    lines = [
+        ln
+        for ln in (ROOT / "README.md").read_text().splitlines()
+        if re.match(r"\s*(\.venv/bin/)?snakemake .*--cores", ln)
+    ]
     assert len(lines) >= 3, lines
     for line in lines:
         assert "--profile workflow/profiles/default" in line, line
     make = (ROOT / "Makefile").read_text()
-    run = make[make.index("\nrun:"):].split("\n\n")[0]
+    run = make[make.index("\nrun:") :].split("\n\n")[0]
     assert "--profile workflow/profiles/default" in run
 
 
@@ -54,7 +59,9 @@ def test_snakefmt_is_clean():
 
 @pytest.mark.parametrize("configfile", sorted(p.name for p in (ROOT / "config").glob("*.yaml")))
 def test_dry_run_every_config(configfile, tmp_path):
-    out = snakemake("-n", "--cores", "2", "--configfile", str(ROOT / "config" / configfile), "--directory", str(tmp_path))
+    out = snakemake(
+        "-n", "--cores", "2", "--configfile", str(ROOT / "config" / configfile), "--directory", str(tmp_path)
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Job stats" in out.stdout
 
@@ -116,8 +123,9 @@ def test_tiny_run_theory_matches_simulation(tiny_workflow_run):
 @pytest.mark.slow
 def test_every_figure_is_produced(tiny_workflow_run):
     figures = tiny_workflow_run / "figures"
-    names = ["learning_curves", "threshold", "data_scaling", "early_stopping", "exponents", "model_size", "langevin_bayes"]
-    for name in names:
+    listed = load_config(Path(__file__).parents[1] / "config" / "test.yaml")["figures"]
+    assert set(listed) == set(FIGURES), "the tiny config should draw every figure"
+    for name in FIGURES:
         for ext in ("pdf", "png"):
             path = figures / f"{name}.{ext}"
             assert path.is_file() and path.stat().st_size > 5000, path
@@ -135,13 +143,24 @@ def test_bayes_rows_are_posterior_only(tiny_workflow_run):
 def test_report_has_a_caption_for_every_figure_and_table(tiny_workflow_run, tmp_path):
     workdir = tiny_workflow_run.parents[1]
     report = tmp_path / "report.html"
-    out = snakemake("--configfile", str(ROOT / "config" / "test.yaml"), "--directory", str(workdir), "--report", str(report))
+    out = snakemake(
+        "--configfile", str(ROOT / "config" / "test.yaml"), "--directory", str(workdir), "--report", str(report)
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     html = report.read_text(errors="replace")
-    for caption in ("F1. Learning curves", "F2. Bias/variance", "F3. Error vs number of samples", "F4. Early stopping",
-                    "F5. Fitted vs expected", "F6. Error vs number of random features", "F7. Langevin training",
-                    "Long table of learning curves", "Fitted power-law exponents", "Early-stopping optimum",
-                    "The spectra used by the run"):
+    for caption in (
+        "F1. Learning curves",
+        "F2. Bias/variance",
+        "F3. Error vs number of samples",
+        "F4. Early stopping",
+        "F5. Fitted vs expected",
+        "F6. Error vs number of random features",
+        "F7. Langevin training",
+        "Long table of learning curves",
+        "Fitted power-law exponents",
+        "Early-stopping optimum",
+        "The spectra used by the run",
+    ):
         assert caption in html, caption
     # every report item has a mimetype (Parquet has none: the tables are in it as HTML views)
     assert "Could not detect mimetype" not in out.stdout + out.stderr, (out.stdout + out.stderr)[-3000:]

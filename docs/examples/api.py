@@ -15,14 +15,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-from scaling_dmft import dmft, tables  # noqa: E402
-from scaling_dmft.pipeline import curve_rows  # noqa: E402
-from scaling_dmft.simulate import seed_mean_sem, simulate  # noqa: E402
-from scaling_dmft.spectrum import powerlaw, spectrum_from_arrays  # noqa: E402
+from scaling_dmft import dmft, tables
+from scaling_dmft.evaluate import curve_rows
+from scaling_dmft.simulate import seed_mean_sem, simulate
+from scaling_dmft.spectrum import powerlaw, spectrum_from_arrays
 
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".")
 out.mkdir(parents=True, exist_ok=True)
@@ -42,7 +42,9 @@ sim = simulate(spectrum, n_features=512, n_samples=256, weight_decays=np.array([
 _, per_seed = sim.errors(noise=0.5, init_var=0.0, temperature=0.0, gamma_index=0)
 mean, sem = seed_mean_sem(per_seed)
 z = (mean - e_gibbs) / sem
-print(f"simulation: E_g(t=inf) = {mean[-1]:.4f} +- {sem[-1]:.4f}; theory - simulation within {np.abs(z).max():.1f} s.e.")
+print(
+    f"simulation: E_g(t=inf) = {mean[-1]:.4f} +- {sem[-1]:.4f}; theory - simulation within {np.abs(z).max():.1f} s.e."
+)
 
 # 3. Your own spectrum: any positive non-increasing eigenvalues with non-negative target powers.
 k = np.arange(1, 2001, dtype=float)
@@ -52,14 +54,33 @@ print(f"own spectrum: E_g(t=inf) at P = 1000, gamma = 1e-4: {kernel.signal[0]:.5
 
 # 4. Tables: the same rows the CLI and the workflow write (scaling_dmft.tables), read back with
 #    their provenance, plotted with seaborn.
-point = {"sweep": "example", "spectrum": "powerlaw", "alpha": 2.0, "beta": 3.0, "teacher": "powerlaw",
-         "n_modes": 4000, "n_features": 512.0, "n_samples": 256.0, "noise": 0.5, "regime": "gf_wd",
-         "weight_decay": 1e-3, "temperature": 0.0, "init_std": 0.0}
+point = {
+    "sweep": "example",
+    "spectrum": "powerlaw",
+    "alpha": 2.0,
+    "beta": 3.0,
+    "teacher": "powerlaw",
+    "n_modes": 4000,
+    "n_features": 512.0,
+    "n_samples": 256.0,
+    "noise": 0.5,
+    "regime": "gf_wd",
+    "weight_decay": 1e-3,
+    "temperature": 0.0,
+    "init_std": 0.0,
+}
 frame = pd.concat(
     [
         curve_rows(point, "dmft", times, theory.signal, theory.noise, theory.init, theory.thermal),
-        curve_rows(point, "sim", times, *(seed_mean_sem(c[:, 0])[0] for c in (sim.signal, sim.noise, sim.init, sim.thermal)),
-                   eg_sem=sem, eg_mean_sem=sem, n_seeds=len(seeds)),
+        curve_rows(
+            point,
+            "sim",
+            times,
+            *(seed_mean_sem(c[:, 0])[0] for c in (sim.signal, sim.noise, sim.init, sim.thermal)),
+            eg_sem=sem,
+            eg_mean_sem=sem,
+            n_seeds=len(seeds),
+        ),
     ],
     ignore_index=True,
 )
@@ -68,8 +89,14 @@ curves = tables.read_table(out / "example_curves.parquet", "curve")
 print(f"table: {len(curves)} rows, provenance keys {sorted(curves.attrs)}")
 finite = curves[np.isfinite(curves["t"])]
 ax = sns.lineplot(data=finite[finite["method"] == "dmft"], x="t", y="eg", label="theory (DMFT)")
-ax.errorbar(finite.loc[finite["method"] == "sim", "t"], finite.loc[finite["method"] == "sim", "eg"],
-            yerr=finite.loc[finite["method"] == "sim", "eg_sem"], fmt="o", mfc="white", label="simulation ± s.e.")
+ax.errorbar(
+    finite.loc[finite["method"] == "sim", "t"],
+    finite.loc[finite["method"] == "sim", "eg"],
+    yerr=finite.loc[finite["method"] == "sim", "eg_sem"],
+    fmt="o",
+    mfc="white",
+    label="simulation ± s.e.",
+)
 ax.set(xscale="log", yscale="log", xlabel="training time t", ylabel="Gibbs error $E_g$")
 ax.legend()
 ax.figure.savefig(out / "example_curve.png", dpi=100, bbox_inches="tight")

@@ -8,20 +8,24 @@ the flag, the value and the allowed range, exits with status 2 and writes no fil
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, NumericalError
+from .schema import config_schema, enum, number_range
 
 EXIT_INPUT = 2
 EXIT_NUMERICAL = 3
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, status 2, no usage dump
+    def error(self, message: str):  # one line, status 2, no usage dump
         sys.stderr.write(f"scaling-dmft: error: {message} (see --help)\n")
         sys.exit(EXIT_INPUT)
 
@@ -29,7 +33,13 @@ class _Parser(argparse.ArgumentParser):
 class _Once(argparse.Action):
     """Store a flag's value, refusing a second occurrence (argparse silently keeps the last)."""
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ):
         seen = getattr(namespace, "_given", set())
         if self.dest in seen:
             parser.error(f"{option_string} given twice")
@@ -37,6 +47,23 @@ class _Once(argparse.Action):
         namespace._given = seen
         setattr(namespace, self.dest, values)
 
+
+# The flags' ranges and names, read from the config schema (a query is a one-point config).
+ALPHA = number_range("alpha_list", "alpha")
+BETA = number_range("beta_list", "beta")
+MODES = number_range("n_modes", "M")
+SIZE = number_range("size", "N, P")
+GAMMA = number_range("weight_decay", "gamma")
+TEMPERATURE = number_range("temperature", "T")
+NOISE = number_range("noise_level", "sigma")
+INIT_STD = number_range("init_std", "sigma0")
+SEEDS = number_range("seeds", "seeds")
+TIME_STOP = number_range("times/properties/stop", "START")
+TIME_COUNT = number_range("times/properties/count", "COUNT")
+TEACHERS = enum("teacher")
+REGIME_KINDS = enum("regime_kind")
+BASE_SEED = number_range("base_seed", "base_seed")
+MAX_MODES = config_schema()["properties"]["simulation"]["properties"]["max_modes"]["default"]
 
 # Plain decimal or scientific notation (no '1_5', hex, nan); 'inf' only where the flag allows it.
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -64,7 +91,7 @@ def _integer(flag: str, text: str, allowed: str, allow_inf: bool = False):
 
 
 def _times(text: str, include_inf: bool) -> dict:
-    allowed = "START:STOP:COUNT with 0 < START <= STOP <= 1e15 and integer COUNT >= 1 (COUNT >= 2 if STOP > START)"
+    allowed = f"START:STOP:COUNT with {TIME_STOP.text}, START <= STOP and integer {TIME_COUNT.text} (COUNT >= 2 if STOP > START)"
     parts = text.split(":")
     if len(parts) != 3:
         raise InputError("--times", text, allowed)
@@ -89,31 +116,85 @@ def build_parser() -> argparse.ArgumentParser:
         ("simulate", "seed-averaged exact simulation (closed-form Ornstein-Uhlenbeck, one eigh per seed)"),
         ("dmft", "deterministic DMFT theory (no random numbers)"),
     ):
-        p = sub.add_parser(name, help=help_text, description=help_text + ". Ranges are the workflow config's (config/README.md).",
-                           epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
-        add = lambda *a, **k: p.add_argument(*a, action=_Once, **k)  # noqa: E731
-        add("--alpha", default="2.0", help="spectral exponent: lambda_k = k^-alpha; 1 < alpha <= 10 (default 2)")
-        add("--beta", default="3.0", help="target exponent: c_k = lambda_k w*_k^2 = k^-beta; 1 < beta <= 20 (default 3)")
-        add("--modes", default="4000", help="number of modes M (truncation); integer 1..1e15, <= simulation.max_modes = 1e5 to simulate (default 4000)")
-        add("--teacher", default="powerlaw", help="powerlaw (deterministic w*) | prior (w* drawn from the prior) (default powerlaw)")
-        add("--spectrum-file", default=None, help="read lambda_k and c_k from a .parquet/.csv with columns eigenvalue, target_power (replaces --alpha/--beta/--modes)")
-        add("--features", default="inf", help="number of random features N: positive integer, or inf for the kernel limit (default inf)")
-        samples_help = "number of training samples P: positive integer" + (", or inf (population loss)" if name == "dmft" else "")
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text + ". Ranges are the workflow config's (config/README.md).",
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        add = functools.partial(p.add_argument, action=_Once)
+        add("--alpha", default="2.0", help=f"spectral exponent: lambda_k = k^-alpha; {ALPHA.text} (default 2)")
+        add("--beta", default="3.0", help=f"target exponent: c_k = lambda_k w*_k^2 = k^-beta; {BETA.text} (default 3)")
+        add(
+            "--modes",
+            default="4000",
+            help=f"number of modes M (truncation); integer {MODES.text}, <= simulation.max_modes = {MAX_MODES:g} to simulate (default 4000)",
+        )
+        add(
+            "--teacher",
+            default="powerlaw",
+            help=" | ".join(TEACHERS) + ": deterministic w*, or w* drawn from the prior (default powerlaw)",
+        )
+        add(
+            "--spectrum-file",
+            default=None,
+            help="read lambda_k and c_k from a .parquet/.csv with columns eigenvalue, target_power (replaces --alpha/--beta/--modes)",
+        )
+        add(
+            "--features",
+            default="inf",
+            help="number of random features N: positive integer, or inf for the kernel limit (default inf)",
+        )
+        samples_help = "number of training samples P: positive integer" + (
+            ", or inf (population loss)" if name == "dmft" else ""
+        )
         add("--samples", default="256", help=samples_help + " (default 256)")
-        add("--weight-decay", default="0", help="weight decay gamma, 0 <= gamma <= 1e6 (default 0)")
-        add("--temperature", default="0", help="Langevin temperature T, 0 <= T <= 1e6 (default 0)")
-        add("--noise", default="0", help="label-noise standard deviation sigma, 0 <= sigma <= 1e6 (default 0)")
-        add("--init-std", default="0", help="initialisation std sigma0 >= 0, or 'prior' for sigma0^2 = T/gamma (needs gamma, T > 0) (default 0)")
-        add("--regime", default=None, help="gf | gf_wd | langevin | bayes (default: from gamma and T; bayes = the t = inf posterior, needs gamma, T > 0)")
-        add("--times", default="0.1:1e6:30", help="log-spaced times START:STOP:COUNT, both ends included; 0 < START <= STOP <= 1e15, COUNT <= 2000 (default 0.1:1e6:30)")
-        p.add_argument("--include-inf", action="store_true", help="also report t = infinity (ridge / ridgeless / posterior limit)")
+        add("--weight-decay", default="0", help=f"weight decay {GAMMA.text} (default 0)")
+        add("--temperature", default="0", help=f"Langevin temperature {TEMPERATURE.text} (default 0)")
+        add("--noise", default="0", help=f"label-noise standard deviation {NOISE.text} (default 0)")
+        add(
+            "--init-std",
+            default="0",
+            help=f"initialisation std {INIT_STD.text}, or 'prior' for sigma0^2 = T/gamma (needs gamma, T > 0) (default 0)",
+        )
+        add(
+            "--regime",
+            default=None,
+            help=" | ".join(REGIME_KINDS)
+            + " (default: from gamma and T; bayes = the t = inf posterior, needs gamma, T > 0)",
+        )
+        add(
+            "--times",
+            default="0.1:1e6:30",
+            help=f"log-spaced times START:STOP:COUNT, both ends included; {TIME_STOP.text}, START <= STOP, {TIME_COUNT.text} (default 0.1:1e6:30)",
+        )
+        p.add_argument(
+            "--include-inf", action="store_true", help="also report t = infinity (ridge / ridgeless / posterior limit)"
+        )
         if name == "simulate":
-            add("--seeds", default="16", help="number of independent draws of data and features; integer 1..1e6 (default 16)")
-            add("--seed", default="0", help="base seed, integer 0..2^32-1; seeds derive from it and the parameter point (default 0)")
-        add("--threads", default="1", help="BLAS threads, 1..1024 (default 1); pinned whatever OMP_NUM_THREADS says. "
-            "Results agree across thread counts to ~1e-11 relative, bitwise at a fixed count")
-        add("--out", required=True, help="output file: .parquet (curve table with provenance metadata) or .csv, or - for CSV on "
-            "standard output; checked writable before computing, written atomically")
+            add(
+                "--seeds",
+                default="16",
+                help=f"number of independent draws of data and features; integer {SEEDS.text} (default 16)",
+            )
+            add(
+                "--seed",
+                default="0",
+                help=f"base seed, integer {BASE_SEED.text}; seeds derive from it and the parameter point (default 0)",
+            )
+        add(
+            "--threads",
+            default="1",
+            help="BLAS threads, 1..1024 (default 1); pinned whatever OMP_NUM_THREADS says. "
+            "Results agree across thread counts to ~1e-11 relative, bitwise at a fixed count",
+        )
+        add(
+            "--out",
+            required=True,
+            help="output file: .parquet (curve table with provenance metadata) or .csv, or - for CSV on "
+            "standard output; checked writable before computing, written atomically",
+        )
     check = sub.add_parser("check-config", help="validate a workflow config file and print a summary")
     check.add_argument("configfile")
     return parser
@@ -121,11 +202,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Config key of the one-point config -> the flag that set it (error messages name the flag).
 _FLAG_OF_KEY = {
-    "alpha": "--alpha", "beta": "--beta", "n_modes": "--modes", "teacher": "--teacher",
-    "spectrum_file": "--spectrum-file", "n_features": "--features", "n_samples": "--samples",
-    "noise": "--noise", "weight_decay": "--weight-decay", "temperature": "--temperature",
-    "init_std": "--init-std", "kind": "--regime", "times": "--times", "start": "--times", "stop": "--times",
-    "count": "--times", "seeds": "--seeds", "base_seed": "--seed", "max_modes": "--modes",
+    "alpha": "--alpha",
+    "beta": "--beta",
+    "n_modes": "--modes",
+    "teacher": "--teacher",
+    "spectrum_file": "--spectrum-file",
+    "n_features": "--features",
+    "n_samples": "--samples",
+    "noise": "--noise",
+    "weight_decay": "--weight-decay",
+    "temperature": "--temperature",
+    "init_std": "--init-std",
+    "kind": "--regime",
+    "times": "--times",
+    "start": "--times",
+    "stop": "--times",
+    "count": "--times",
+    "seeds": "--seeds",
+    "base_seed": "--seed",
+    "max_modes": "--modes",
 }
 
 
@@ -139,22 +234,30 @@ def _flag_error(err: InputError) -> InputError:
     return InputError(_FLAG_OF_KEY[leaf] + column, err.value, err.allowed, err.problem)
 
 
-def config_from_args(args) -> dict:
+def config_from_args(args: argparse.Namespace) -> dict:
     """The one-point workflow config a CLI query stands for (validated by validate_config, the
     same limits and checks as a workflow run)."""
-    gamma = _parse_number("--weight-decay", args.weight_decay, "a number 0 <= gamma <= 1e6")
-    temperature = _parse_number("--temperature", args.temperature, "a number 0 <= T <= 1e6")
-    noise = _parse_number("--noise", args.noise, "a number 0 <= sigma <= 1e6")
+    gamma = _parse_number("--weight-decay", args.weight_decay, "a number " + GAMMA.text)
+    temperature = _parse_number("--temperature", args.temperature, "a number " + TEMPERATURE.text)
+    noise = _parse_number("--noise", args.noise, "a number " + NOISE.text)
     init = args.init_std.strip().lower()
-    init_std = "prior" if init == "prior" else _parse_number("--init-std", args.init_std, "a number >= 0, or prior")
+    init_std = (
+        "prior"
+        if init == "prior"
+        else _parse_number("--init-std", args.init_std, f"a number {INIT_STD.text}, or prior")
+    )
     kind = args.regime or ("langevin" if temperature > 0 else ("gf_wd" if gamma > 0 else "gf"))
     regime = {"name": kind, "kind": kind, "weight_decay": gamma, "temperature": temperature}
     if kind != "bayes" or init_std != 0.0:
         regime["init_std"] = init_std
-    size = "a positive integer{} (<= 1e9)"
+    size = "a positive integer{} (" + SIZE.text + ")"
     sweep = {
         "n_features": [_integer("--features", args.features, size.format(" or inf"), allow_inf=True)],
-        "n_samples": [_integer("--samples", args.samples, size.format(" or inf" if args.command == "dmft" else ""), allow_inf=True)],
+        "n_samples": [
+            _integer(
+                "--samples", args.samples, size.format(" or inf" if args.command == "dmft" else ""), allow_inf=True
+            )
+        ],
         "noise": [noise],
         "regimes": [kind],
         "times": _times(args.times, bool(args.include_inf)),
@@ -164,18 +267,18 @@ def config_from_args(args) -> dict:
     if args.spectrum_file:
         sweep["spectrum_file"] = str(Path(args.spectrum_file).resolve())
     else:
-        sweep["alpha"] = [_parse_number("--alpha", args.alpha, "a number 1 < alpha <= 10")]
-        sweep["beta"] = [_parse_number("--beta", args.beta, "a number 1 < beta <= 20")]
-        sweep["n_modes"] = _integer("--modes", args.modes, "an integer 1 <= M <= 1e15")
+        sweep["alpha"] = [_parse_number("--alpha", args.alpha, "a number " + ALPHA.text)]
+        sweep["beta"] = [_parse_number("--beta", args.beta, "a number " + BETA.text)]
+        sweep["n_modes"] = _integer("--modes", args.modes, "an integer " + MODES.text)
         sweep["teacher"] = args.teacher
     if args.command == "simulate":
-        seeds = _integer("--seeds", args.seeds, "an integer 1..1e6")
-        base = _integer("--seed", args.seed, "an integer 0..2^32-1")
+        seeds = _integer("--seeds", args.seeds, "an integer " + SEEDS.text)
+        base = _integer("--seed", args.seed, "an integer " + BASE_SEED.text)
         cfg["simulation"] = {"seeds": seeds, "base_seed": base}
     return cfg
 
 
-def query_from_args(args) -> tuple[dict, dict]:
+def query_from_args(args: argparse.Namespace) -> tuple[dict, dict]:
     """(validated one-point config, its single parameter point) of a `dmft` / `simulate` query."""
     from .config import validate_config
     from .grid import sweep_points
@@ -187,7 +290,7 @@ def query_from_args(args) -> tuple[dict, dict]:
     return cfg, sweep_points(cfg, "cli")[0]
 
 
-def check_output(out: str, inputs=()) -> None:
+def check_output(out: str, inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
     """Refuse an --out that cannot be written, or that is one of the inputs, before any compute:
     the same temporary file the atomic writer uses is created and removed in its folder."""
     from .tables import check_writable
@@ -213,7 +316,7 @@ def check_output(out: str, inputs=()) -> None:
         raise InputError("--out", out, "a writable path", f"cannot write in {parent}: {exc.strerror or exc}") from None
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "check-config":
@@ -236,10 +339,10 @@ def main(argv=None) -> int:
         return EXIT_NUMERICAL
 
 
-def _run_point(args) -> int:
+def _run_point(args: argparse.Namespace) -> int:
     from . import tables
+    from .evaluate import run_dmft_points, run_sim_group
     from .grid import SEED_RULE, sim_groups
-    from .pipeline import run_dmft_points, run_sim_group
 
     threads = _integer("--threads", args.threads, "an integer 1..1024")
     if not 1 <= threads <= 1024:
@@ -292,7 +395,9 @@ def _progress_printer(total: int):
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY and done < total:
             left = (now - started) / done * (total - done)
-            sys.stderr.write(f"scaling-dmft: simulate: {done}/{total} seeds, {now - started:.0f} s elapsed, ~{left:.0f} s left\n")
+            sys.stderr.write(
+                f"scaling-dmft: simulate: {done}/{total} seeds, {now - started:.0f} s elapsed, ~{left:.0f} s left\n"
+            )
             last[0] = now
 
     return progress

@@ -12,21 +12,21 @@ import copy
 import json
 import math
 import re
-from importlib import resources
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from jsonschema import Draft202012Validator
 
 from .errors import InputError
+from .schema import config_schema
 from .spectrum import read_spectrum_file
 
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
 SWEEP_DEFAULT_KEYS = ("n_modes", "teacher", "times")
-
-
-def schema() -> dict:
-    text = resources.files("scaling_dmft").joinpath("schemas/config.schema.yaml").read_text()
-    return yaml.safe_load(text)
 
 
 # The workflow's reserved run names: results/<name>/ belongs to the `paper` / `validate` target and
@@ -39,9 +39,11 @@ def reserved_run_file(name: str) -> Path:
     """The one config file allowed to use the reserved run name `name`."""
     return REPOSITORY_ROOT / "config" / f"{name}.yaml"
 
+
 # Names that become file names, wildcards and table values: the whole string must match.
-RUN_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
-IDENTIFIER_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# (the schema's patterns without their anchors; the workflow's wildcard constraints use these too)
+RUN_NAME_PATTERN = re.compile(config_schema()["properties"]["run_name"]["pattern"].strip("^$"))
+IDENTIFIER_PATTERN = re.compile(config_schema()["$defs"]["identifier"]["pattern"].strip("^$"))
 # A config is a few hundred values; more nodes than this (after YAML alias expansion) is a mistake
 # or an alias bomb, refused before anything walks it.
 MAX_CONFIG_NODES = 100_000
@@ -56,7 +58,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     (`<<: *anchor`) work as in any YAML loader."""
 
 
-def _construct_mapping(loader, node, deep=False):
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
     seen = set()
     for key_node, _ in node.value:
         if key_node.tag == YAML_MERGE_TAG:
@@ -65,8 +67,10 @@ def _construct_mapping(loader, node, deep=False):
         line = key_node.start_mark.line + 1
         if not isinstance(key, str):
             raise InputError(
-                str(key_node.value), key, "a string key (quote it: YAML reads this as "
-                f"{type(key).__name__} {key!r})", f"non-string key at line {line}"
+                str(key_node.value),
+                key,
+                f"a string key (quote it: YAML reads this as {type(key).__name__} {key!r})",
+                f"non-string key at line {line}",
             )
         if key in seen:
             raise InputError(str(key), key, "each key at most once per mapping", f"duplicate key {key!r} (line {line})")
@@ -77,7 +81,7 @@ def _construct_mapping(loader, node, deep=False):
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _json_pairs(pairs):
+def _json_pairs(pairs: list[tuple[str, Any]]):
     out = {}
     for key, value in pairs:
         if key in out:
@@ -86,7 +90,7 @@ def _json_pairs(pairs):
     return out
 
 
-def _count_nodes(value, limit: int) -> int:
+def _count_nodes(value: object, limit: int) -> int:
     """Nodes of a loaded document, counting shared (aliased) subtrees every time; stops past `limit`."""
     count, stack = 0, [value]
     while stack:
@@ -115,13 +119,25 @@ def parse_config_text(text: str, name: str = "configfile") -> dict:
             where = f" at line {mark.line + 1}" if mark else ""
             raise InputError("configfile", name, "valid YAML or JSON", f"YAML syntax error{where}") from None
         except RecursionError:
-            raise InputError("configfile", name, "a YAML document nested less than ~1000 levels", "nested too deeply") from None
+            raise InputError(
+                "configfile", name, "a YAML document nested less than ~1000 levels", "nested too deeply"
+            ) from None
     if not isinstance(data, dict):
         raise InputError("configfile", name, "a YAML mapping at top level", "not a mapping")
     if "__use_yte__" in data:
-        raise InputError("__use_yte__", data["__use_yte__"], "plain YAML or JSON (templating executes code; not accepted)", "a YTE template")
+        raise InputError(
+            "__use_yte__",
+            data["__use_yte__"],
+            "plain YAML or JSON (templating executes code; not accepted)",
+            "a YTE template",
+        )
     if _count_nodes(data, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
-        raise InputError("configfile", name, f"at most {MAX_CONFIG_NODES} values after YAML alias expansion", "document too large (alias bomb?)")
+        raise InputError(
+            "configfile",
+            name,
+            f"at most {MAX_CONFIG_NODES} values after YAML alias expansion",
+            "document too large (alias bomb?)",
+        )
     return data
 
 
@@ -134,7 +150,9 @@ def load_yaml(path: str | Path) -> dict:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError("configfile", str(path), "a UTF-8 text file (YAML or JSON)", f"not UTF-8 text (byte {exc.start})") from None
+        raise InputError(
+            "configfile", str(path), "a UTF-8 text file (YAML or JSON)", f"not UTF-8 text (byte {exc.start})"
+        ) from None
     return parse_config_text(text, str(path))
 
 
@@ -142,14 +160,14 @@ def load_config(path: str | Path) -> dict:
     return validate_config(load_yaml(path), base_dir=Path(path).resolve().parent, files=[path])
 
 
-def _path(parts) -> str:
+def _path(parts: Iterable[str | int]) -> str:
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "<config>"
 
 
-def _allowed(error) -> str:
+def _allowed(error: ValidationError) -> str:
     sch = error.schema if isinstance(error.schema, dict) else {}
     if "description" in sch:
         return sch["description"]
@@ -163,7 +181,7 @@ def _allowed(error) -> str:
     return f"{kw}: {error.validator_value}"
 
 
-def _schema_error(error) -> InputError:
+def _schema_error(error: ValidationError) -> InputError:
     """Turn the most specific jsonschema error into one line."""
     if error.context:  # anyOf/oneOf: report the best sub-error but keep the outer description
         best = min(error.context, key=lambda e: len(list(e.absolute_path)))
@@ -176,7 +194,9 @@ def _schema_error(error) -> InputError:
         key = _path(parts + [extra[0]]) if extra else _path(parts)
         return InputError(key, None, "known keys: " + ", ".join(sorted(known)), "unknown key")
     if error.validator == "required":
-        return InputError(_path(parts), None, "required keys: " + ", ".join(map(str, error.validator_value)), error.message)
+        return InputError(
+            _path(parts), None, "required keys: " + ", ".join(map(str, error.validator_value)), error.message
+        )
     if error.validator == "uniqueItems":
         return InputError(_path(parts), error.instance, "a list without duplicates", "duplicate entries")
     if error.validator in ("minItems", "minProperties"):
@@ -184,12 +204,20 @@ def _schema_error(error) -> InputError:
     return InputError(_path(parts), error.instance, _allowed(error))
 
 
-def _fill_defaults(instance, sch, root):
-    if not isinstance(instance, dict) or not isinstance(sch, dict):
+def _fill_defaults(instance: object, sch: dict, root: dict) -> None:
+    """Fill every `default` of the schema into `instance`, in place: the schema is the one place
+    where defaults are written (objects, their additionalProperties and array items alike)."""
+    if not isinstance(sch, dict):
         return
     if "$ref" in sch:
         ref = sch["$ref"].split("/")[-1]
         sch = {**root["$defs"][ref], **{k: v for k, v in sch.items() if k != "$ref"}}
+    if isinstance(instance, list) and isinstance(sch.get("items"), dict):
+        for item in instance:
+            _fill_defaults(item, sch["items"], root)
+        return
+    if not isinstance(instance, dict):
+        return
     for key, sub in sch.get("properties", {}).items():
         if key not in instance and isinstance(sub, dict) and "default" in sub:
             instance[key] = copy.deepcopy(sub["default"])
@@ -202,7 +230,7 @@ def _fill_defaults(instance, sch, root):
                 _fill_defaults(value, extra, root)
 
 
-def _reject_nan(value, parts=()) -> None:
+def _reject_nan(value: object, parts: tuple[str | int, ...] = ()) -> None:
     """JSON Schema bounds are comparisons, which NaN passes: reject it explicitly."""
     if isinstance(value, float) and math.isnan(value):
         raise InputError(_path(parts), value, "a number, not NaN")
@@ -214,32 +242,28 @@ def _reject_nan(value, parts=()) -> None:
             _reject_nan(sub, (*parts, i))
 
 
-def validate_config(raw: dict, base_dir: str | Path | None = None, files=()) -> dict:
+def validate_config(raw: dict, base_dir: str | Path | None = None, files: Iterable[str | Path] = ()) -> dict:
     """Validate and normalise a raw config mapping. Raises InputError (one line).
     `files`: the config files it was read from (a reserved run name needs its own file)."""
     if not isinstance(raw, dict):
         raise InputError("<config>", raw, "a mapping")
     cfg = copy.deepcopy(raw)
     _reject_nan(cfg)
-    sch = schema()
+    sch = config_schema()
     validator = Draft202012Validator(sch)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(list(e.absolute_path)), str(list(e.absolute_path))))
     if errors:
         raise _schema_error(errors[0])
     _fill_defaults(cfg, sch, sch)
     _check_names(cfg, [Path(f).resolve() for f in files])
-    for regime in cfg["regimes"]:
-        regime.setdefault("init_std", 0.0)
     _check_regimes(cfg["regimes"])
     names = {r["name"] for r in cfg["regimes"]}
     base = Path(base_dir) if base_dir else Path.cwd()
     _check_times("times", cfg["times"])  # top level first: sweeps inherit it
     for name, sweep in cfg["sweeps"].items():
+        # inherited, not constant, defaults (the schema's descriptions say so)
         for key in SWEEP_DEFAULT_KEYS:
             sweep.setdefault(key, copy.deepcopy(cfg[key]))
-        sweep["times"].setdefault("include_inf", True)
-        sweep.setdefault("noise", [0.0])
-        sweep.setdefault("simulate", False)
         sweep.setdefault("seeds", cfg["simulation"]["seeds"])
         _check_sweep(name, sweep, names, cfg, base)
     _check_figures(cfg)
@@ -254,16 +278,24 @@ def _check_names(cfg: dict, files: list[Path]) -> None:
     if not RUN_NAME_PATTERN.fullmatch(run):
         raise InputError("run_name", run, "letters, digits, _ and - only")
     if run in RESERVED_RUN_NAMES and files != [reserved_run_file(run)]:
-        raise InputError("run_name", run, "any name but " + " and ".join(RESERVED_RUN_NAMES) + " (reserved for their workflow targets)")
+        raise InputError(
+            "run_name",
+            run,
+            "any name but " + " and ".join(RESERVED_RUN_NAMES) + " (reserved for their workflow targets)",
+        )
     for name in cfg["sweeps"]:
         if not isinstance(name, str) or not IDENTIFIER_PATTERN.fullmatch(name):
-            raise InputError(f"sweeps.{name}", name, "a sweep name: a letter, then letters, digits and _ (quote names YAML reads as booleans or numbers)")
+            raise InputError(
+                f"sweeps.{name}",
+                name,
+                "a sweep name: a letter, then letters, digits and _ (quote names YAML reads as booleans or numbers)",
+            )
     for i, regime in enumerate(cfg["regimes"]):
         if not IDENTIFIER_PATTERN.fullmatch(regime["name"]):
             raise InputError(f"regimes[{i}].name", regime["name"], "a letter, then letters, digits and _")
 
 
-def _check_regimes(regimes) -> None:
+def _check_regimes(regimes: list[dict]) -> None:
     seen = set()
     for i, r in enumerate(regimes):
         key = f"regimes[{i}]"
@@ -272,18 +304,32 @@ def _check_regimes(regimes) -> None:
         seen.add(r["name"])
         g, T, kind = r["weight_decay"], r["temperature"], r["kind"]
         if kind == "gf" and (g != 0 or T != 0):
-            raise InputError(f"{key}.kind", kind, "gf needs weight_decay = 0 and temperature = 0 (use gf_wd or langevin)")
+            raise InputError(
+                f"{key}.kind", kind, "gf needs weight_decay = 0 and temperature = 0 (use gf_wd or langevin)"
+            )
         if kind == "gf_wd" and not (g > 0 and T == 0):
-            raise InputError(f"{key}.weight_decay" if not g > 0 else f"{key}.temperature", g if not g > 0 else T, "gf_wd needs weight_decay > 0 and temperature = 0")
+            raise InputError(
+                f"{key}.weight_decay" if not g > 0 else f"{key}.temperature",
+                g if not g > 0 else T,
+                "gf_wd needs weight_decay > 0 and temperature = 0",
+            )
         if kind == "langevin" and not T > 0:
             raise InputError(f"{key}.temperature", T, "langevin needs temperature > 0")
         if kind == "bayes" and not (g > 0 and T > 0):
             bad = "weight_decay" if not g > 0 else "temperature"
-            raise InputError(f"{key}.{bad}", r[bad], "bayes needs weight_decay > 0 and temperature > 0 (posterior with prior variance T/gamma)")
+            raise InputError(
+                f"{key}.{bad}",
+                r[bad],
+                "bayes needs weight_decay > 0 and temperature > 0 (posterior with prior variance T/gamma)",
+            )
         if r.get("init_std") == "prior" and not (g > 0 and T > 0):
-            raise InputError(f"{key}.init_std", "prior", "'prior' needs weight_decay > 0 and temperature > 0 (sigma0^2 = T/gamma)")
+            raise InputError(
+                f"{key}.init_std", "prior", "'prior' needs weight_decay > 0 and temperature > 0 (sigma0^2 = T/gamma)"
+            )
         if kind == "bayes" and r.get("init_std", 0.0) not in (0.0, 0, "prior"):
-            raise InputError(f"{key}.init_std", r["init_std"], "bayes is the t = inf posterior; init_std is irrelevant, leave it out")
+            raise InputError(
+                f"{key}.init_std", r["init_std"], "bayes is the t = inf posterior; init_std is irrelevant, leave it out"
+            )
 
 
 def _check_times(key: str, times: dict) -> None:
@@ -315,21 +361,31 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
         sweep["teacher"] = "file"
     for i, regime in enumerate(sweep["regimes"]):
         if regime not in regime_names:
-            raise InputError(f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}")
+            raise InputError(
+                f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}"
+            )
     _check_times(f"{key}.times", sweep["times"])
     paper_regimes = [r for r in sweep["regimes"] if cfg_regime(cfg, r).get("units") == "paper"]
     if sweep.get("time_units") == "paper" or paper_regimes:
-        what = "time_units: paper" if sweep.get("time_units") == "paper" else f"regime {paper_regimes[0]!r} in paper units"
+        what = (
+            "time_units: paper" if sweep.get("time_units") == "paper" else f"regime {paper_regimes[0]!r} in paper units"
+        )
         for i, p in enumerate(sweep["n_samples"]):
             if math.isinf(p):
-                raise InputError(f"{key}.n_samples[{i}]", p, f"finite n_samples with {what} (the conversion scales with P)")
+                raise InputError(
+                    f"{key}.n_samples[{i}]", p, f"finite n_samples with {what} (the conversion scales with P)"
+                )
     if sweep["simulate"]:
         for i, p in enumerate(sweep["n_samples"]):
             if math.isinf(p):
-                raise InputError(f"{key}.n_samples[{i}]", p, "finite n_samples when simulate: true (P = inf is theory only)")
+                raise InputError(
+                    f"{key}.n_samples[{i}]", p, "finite n_samples when simulate: true (P = inf is theory only)"
+                )
         max_modes = cfg["simulation"]["max_modes"]
         if sweep["n_modes"] > max_modes:
-            raise InputError(f"{key}.n_modes", sweep["n_modes"], f"n_modes <= simulation.max_modes = {max_modes} when simulate: true")
+            raise InputError(
+                f"{key}.n_modes", sweep["n_modes"], f"n_modes <= simulation.max_modes = {max_modes} when simulate: true"
+            )
         for axis in ("n_features", "n_samples"):
             for i, v in enumerate(sweep[axis]):
                 if not math.isinf(v) and v > 20000:
@@ -338,7 +394,9 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
 
         budget = cfg["simulation"]["max_memory_gb"]
         need = max(
-            memory_estimate_bytes(sweep["n_modes"], n, p, sweep["seeds"], len(sweep["regimes"]), sweep["times"]["count"] + 1)
+            memory_estimate_bytes(
+                sweep["n_modes"], n, p, sweep["seeds"], len(sweep["regimes"]), sweep["times"]["count"] + 1
+            )
             for n in sweep["n_features"]
             for p in sweep["n_samples"]
         )
@@ -349,7 +407,6 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                 f"sizes whose simulation fits in simulation.max_memory_gb = {budget:g} GB (the largest needs ~{need / 1e9:.3g} GB)",
             )
         if "alpha" in sweep:
-
             # largest min(M, N, P) of the sweep: where lambda_1 / lambda_r is largest
             r = min(sweep["n_modes"], max(sweep["n_samples"]), max(sweep["n_features"]))
             for i, alpha in enumerate(sweep["alpha"]):
@@ -379,7 +436,9 @@ def _check_figures(cfg: dict) -> None:
         for i, ref in enumerate(names):
             if ref not in sweeps:
                 sub = where if where == ".sweep" else f"{where}[{i}]"
-                raise InputError(f"{key}{sub}", ref, "a sweep name: " + ", ".join(sorted(sweeps)), f"unknown sweep {ref!r}")
+                raise InputError(
+                    f"{key}{sub}", ref, "a sweep name: " + ", ".join(sorted(sweeps)), f"unknown sweep {ref!r}"
+                )
         used = [sweeps[n] for n in names]
         for i, regime in enumerate(spec.get("regimes", [])):
             if not any(regime in sw["regimes"] for sw in used):
@@ -390,13 +449,25 @@ def _check_figures(cfg: dict) -> None:
                 regime = spec[role]
                 if not any(regime in sw["regimes"] for sw in used) or kinds.get(regime) != role:
                     allowed = sorted({r for sw in used for r in sw["regimes"] if kinds[r] == role})
-                    raise InputError(f"{key}.{role}", regime, f"a regime of kind {role} in the figure's sweep: " + (", ".join(allowed) or "none defined"))
+                    raise InputError(
+                        f"{key}.{role}",
+                        regime,
+                        f"a regime of kind {role} in the figure's sweep: " + (", ".join(allowed) or "none defined"),
+                    )
         for noise_key in ("noise", "early_noise"):
             if noise_key in spec and not any(
-                any(math.isclose(spec[noise_key], v, rel_tol=1e-9, abs_tol=0.0) or spec[noise_key] == v for v in sw["noise"]) for sw in used
+                any(
+                    math.isclose(spec[noise_key], v, rel_tol=1e-9, abs_tol=0.0) or spec[noise_key] == v
+                    for v in sw["noise"]
+                )
+                for sw in used
             ):
                 allowed = sorted({v for sw in used for v in sw["noise"]})
-                raise InputError(f"{key}.{noise_key}", spec[noise_key], "a noise level of the figure's sweep: " + ", ".join(map(str, allowed)))
+                raise InputError(
+                    f"{key}.{noise_key}",
+                    spec[noise_key],
+                    "a noise level of the figure's sweep: " + ", ".join(map(str, allowed)),
+                )
 
 
 def _check_grid_size(cfg: dict) -> None:

@@ -31,13 +31,18 @@ percentiles of the replica slopes. It captures seed noise only, not a misfit of 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
 from .tables import EARLY_STOPPING_SCHEMA, FIT_SCHEMA, POINT_COLUMNS, ROUNDOFF_REL
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 TOLERANCE = 0.05
 MIN_POINTS = 4
@@ -74,9 +79,6 @@ class PowerLawFit:
     slope_spread: float  # max |local slope - median local slope| in the window
     flag: str  # '' | not_power_law | too_few_points
 
-    def as_dict(self) -> dict:
-        return asdict(self)
-
 
 def _ls(lx: np.ndarray, ly: np.ndarray) -> tuple[float, float]:
     xm = lx.mean()
@@ -85,7 +87,9 @@ def _ls(lx: np.ndarray, ly: np.ndarray) -> tuple[float, float]:
     return slope, float(ly.mean() - slope * xm)
 
 
-def _window_ok(lx, ly, rs, i, j, tol, z) -> tuple[bool, float, float]:
+def _window_ok(
+    lx: np.ndarray, ly: np.ndarray, rs: np.ndarray, i: int, j: int, tol: float, z: float
+) -> tuple[bool, float, float]:
     """Does the stretch [i, j) pass both criteria? Returns (ok, max residual, slope spread)."""
     x, y, r = lx[i:j], ly[i:j], rs[i:j]
     slope, icpt = _ls(x, y)
@@ -99,10 +103,10 @@ def _window_ok(lx, ly, rs, i, j, tol, z) -> tuple[bool, float, float]:
 
 
 def fit_power_law(
-    x,
-    y,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
     *,
-    y_sem=None,
+    y_sem: npt.ArrayLike | None = None,
     window: tuple[float, float] | None = None,
     tolerance: float = TOLERANCE,
     min_points: int = MIN_POINTS,
@@ -193,8 +197,8 @@ def fit_power_law(
 
 def expected_exponent(
     law: str,
-    alpha,
-    beta,
+    alpha: float | None,
+    beta: float | None,
     *,
     n_features: float = math.inf,
     n_samples: float = math.inf,
@@ -230,16 +234,14 @@ def expected_exponent(
     elif law == "samples":
         if gf and math.isinf(n_features) and noise == 0 and init_std == 0:
             return -min(beta - 1, 2 * alpha)
-    elif law == "features":
-        if gf and math.isinf(n_samples):
-            return -min(beta - 1, alpha)
-    elif law in ("t_star", "e_star"):
-        if gf and math.isinf(n_features) and noise > 0:
-            return alpha / beta if law == "t_star" else -(beta - 1) / beta
+    elif law == "features" and gf and math.isinf(n_samples):
+        return -min(beta - 1, alpha)
+    elif law in ("t_star", "e_star") and gf and math.isinf(n_features) and noise > 0:
+        return alpha / beta if law == "t_star" else -(beta - 1) / beta
     return None
 
 
-def near_log_edge(law: str, alpha, beta) -> bool:
+def near_log_edge(law: str, alpha: float | None, beta: float | None) -> bool:
     """True where the law's exponent switches branch with a log correction (see LOG_EDGE_WIDTH)."""
     if alpha is None or beta is None or not (np.isfinite(alpha) and np.isfinite(beta)):
         return False
@@ -310,14 +312,14 @@ def early_stopping(curves: pd.DataFrame) -> pd.DataFrame:
             flag = "" if e_final - e_star > resolution else "no_minimum"
         else:
             t_star, e_star, flag = float(t[i]), float(e[i]), "boundary"
-        row = dict(zip(keys, key))
+        row = dict(zip(keys, key, strict=True))
         row.update(t_star=t_star, e_star=e_star, e_star_sem=sem_star, e_final=e_final, flag=flag)
         rows.append(row)
     out = pd.DataFrame(rows, columns=columns)
     return _cast(out, EARLY_STOPPING_SCHEMA)
 
 
-def _cast(frame: pd.DataFrame, schema) -> pd.DataFrame:
+def _cast(frame: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
     out = frame[schema.names].copy() if len(frame) else pd.DataFrame({n: [] for n in schema.names})
     for field in schema:
         name = field.name
@@ -345,7 +347,18 @@ def _decaying_part(x: np.ndarray, y: np.ndarray, tolerance: float) -> np.ndarray
     return mask
 
 
-def _fit_row(point: dict, method: str, law: str, quantity: str, x, y, sem, tolerance, min_points, seed) -> dict | None:
+def _fit_row(
+    point: dict,
+    method: str,
+    law: str,
+    quantity: str,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    sem: npt.ArrayLike | None,
+    tolerance: float,
+    min_points: int,
+    seed: int,
+) -> dict | None:
     x = np.asarray(x, dtype=np.float64)
     if len(np.unique(x[np.isfinite(x)])) < 2:
         return None
@@ -423,7 +436,7 @@ def fit_table(
     rows: list[dict] = []
     seed = 0
 
-    def add(row):
+    def add(row: dict | None):
         if row is not None:
             rows.append(row)
 
@@ -431,7 +444,7 @@ def fit_table(
     # time law
     finite_t = curves[np.isfinite(curves["t"].to_numpy(dtype=np.float64))]
     for key, group in finite_t.groupby(keys, dropna=False, sort=True):
-        point = dict(zip(POINT_COLUMNS, key[:-1]))
+        point = dict(zip(POINT_COLUMNS, key[:-1], strict=True))
         method = key[-1]
         for q, qsem in _quantities(point["temperature"]):
             g = group[_valid(group, q)].sort_values("t")
@@ -440,7 +453,11 @@ def fit_table(
             x, y = g["t"].to_numpy(), g[q].to_numpy()
             mask = _decaying_part(x, y, tolerance)
             seed += 1
-            add(_fit_row(point, method, "time", q, x[mask], y[mask], g[qsem].to_numpy()[mask], tolerance, min_points, seed))
+            add(
+                _fit_row(
+                    point, method, "time", q, x[mask], y[mask], g[qsem].to_numpy()[mask], tolerance, min_points, seed
+                )
+            )
 
     at_inf = curves[np.isinf(curves["t"].to_numpy(dtype=np.float64))]
     for law in ("samples", "features"):
@@ -448,28 +465,67 @@ def fit_table(
         part = at_inf[np.isfinite(at_inf[axis].to_numpy(dtype=np.float64))]
         gkeys = [c for c in POINT_COLUMNS if c != axis] + ["method"]
         for key, group in part.groupby(gkeys, dropna=False, sort=True):
-            point = dict(zip(gkeys[:-1], key[:-1]))
+            point = dict(zip(gkeys[:-1], key[:-1], strict=True))
             point[axis] = math.inf
             point = {c: point[c] for c in POINT_COLUMNS}
             for q, qsem in _quantities(point["temperature"]):
                 g = group[_valid(group, q)].sort_values(axis)
                 seed += 1
-                add(_fit_row(point, key[-1], law, q, g[axis].to_numpy(), g[q].to_numpy(), g[qsem].to_numpy(), tolerance, min_points, seed))
+                add(
+                    _fit_row(
+                        point,
+                        key[-1],
+                        law,
+                        q,
+                        g[axis].to_numpy(),
+                        g[q].to_numpy(),
+                        g[qsem].to_numpy(),
+                        tolerance,
+                        min_points,
+                        seed,
+                    )
+                )
 
     if len(early):
         gkeys = [c for c in POINT_COLUMNS if c != "n_samples"] + ["method"]
         part = early[np.isfinite(early["n_samples"].to_numpy(dtype=np.float64))]
         for key, group in part.groupby(gkeys, dropna=False, sort=True):
-            point = dict(zip(gkeys[:-1], key[:-1]))
+            point = dict(zip(gkeys[:-1], key[:-1], strict=True))
             point["n_samples"] = math.inf
             point = {c: point[c] for c in POINT_COLUMNS}
             g = group.sort_values("n_samples")
             inner = g[(g["flag"] == "") & (g["t_star"] > 0)]
             seed += 1
-            add(_fit_row(point, key[-1], "t_star", "t_star", inner["n_samples"].to_numpy(), inner["t_star"].to_numpy(), None, tolerance, min_points, seed))
+            add(
+                _fit_row(
+                    point,
+                    key[-1],
+                    "t_star",
+                    "t_star",
+                    inner["n_samples"].to_numpy(),
+                    inner["t_star"].to_numpy(),
+                    None,
+                    tolerance,
+                    min_points,
+                    seed,
+                )
+            )
             ge = inner[np.isfinite(inner["e_star"].to_numpy(dtype=np.float64)) & (inner["e_star"] > 0)]
             seed += 1
-            add(_fit_row(point, key[-1], "e_star", "e_star", ge["n_samples"].to_numpy(), ge["e_star"].to_numpy(), ge["e_star_sem"].to_numpy(), tolerance, min_points, seed))
+            add(
+                _fit_row(
+                    point,
+                    key[-1],
+                    "e_star",
+                    "e_star",
+                    ge["n_samples"].to_numpy(),
+                    ge["e_star"].to_numpy(),
+                    ge["e_star_sem"].to_numpy(),
+                    tolerance,
+                    min_points,
+                    seed,
+                )
+            )
 
     out = pd.DataFrame(rows, columns=FIT_SCHEMA.names)
     return _cast(out, FIT_SCHEMA)

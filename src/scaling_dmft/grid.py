@@ -20,9 +20,11 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 
 import numpy as np
 
+from .schema import config_schema
 from .spectrum import Spectrum, powerlaw, read_spectrum_file
 
 
@@ -38,16 +40,12 @@ def time_grid(times: dict) -> np.ndarray:
     return grid
 
 
-def _num(x) -> float:
-    return float(x)
-
-
 def spectrum_specs(sweep: dict) -> list[dict]:
     """The spectra of a sweep as small JSON-able dicts."""
     if "spectrum_file" in sweep:
         return [{"spectrum": "file", "path": sweep["spectrum_file"], "alpha": None, "beta": None}]
     return [
-        {"spectrum": "powerlaw", "alpha": _num(a), "beta": _num(b)}
+        {"spectrum": "powerlaw", "alpha": float(a), "beta": float(b)}
         for a, b in itertools.product(sweep["alpha"], sweep["beta"])
     ]
 
@@ -82,20 +80,22 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
         spectrum_specs(sweep), sweep["n_features"], sweep["n_samples"], sweep["noise"], sweep["regimes"]
     ):
         regime = regimes[regime_name]
-        gamma, temperature = _num(regime["weight_decay"]), _num(regime["temperature"])
+        gamma, temperature = float(regime["weight_decay"]), float(regime["temperature"])
         if regime.get("units") == "paper":  # weight_decay is g, temperature is 1/beta_paper
             ours = from_paper(n_samples=n_samples, g=gamma, beta_inv=temperature)
             gamma, temperature = ours["weight_decay"], ours["temperature"]
-        point_times = from_paper(n_samples=n_samples, t_paper=times)["t"] if sweep.get("time_units") == "paper" else times
+        point_times = (
+            from_paper(n_samples=n_samples, t_paper=times)["t"] if sweep.get("time_units") == "paper" else times
+        )
         points.append(
             {
                 "sweep": sweep_name,
                 **spec,
                 "n_modes": int(sweep["n_modes"]),
                 "teacher": sweep["teacher"],
-                "n_features": _num(n_features),
-                "n_samples": _num(n_samples),
-                "noise": _num(noise),
+                "n_features": float(n_features),
+                "n_samples": float(n_samples),
+                "noise": float(noise),
                 "regime": regime_name,
                 "kind": regime["kind"],
                 "weight_decay": gamma,
@@ -110,7 +110,11 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
 
 
 SEED_RULE = "numpy SeedSequence([base_seed, sha256(disorder point JSON) words 0..3, seed index])"
-DISORDER_KEYS = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher", "n_features", "n_samples")
+# The keys of a parameter point that fix its spectrum; with (N, P) its random draw (one disorder
+# point: seeds derive from these); with gamma one solve, which serves every (sigma, sigma0, T).
+SPECTRUM_KEYS = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher")
+DISORDER_KEYS = (*SPECTRUM_KEYS, "n_features", "n_samples")
+SOLVE_KEYS = (*DISORDER_KEYS, "weight_decay")
 
 
 def disorder_key(point: dict) -> dict:
@@ -148,7 +152,12 @@ def sim_groups(cfg: dict, sweep_name: str) -> list[dict]:
     return list(groups.values())
 
 
-def _chunks(cfg: dict, items_of, size: int) -> dict[str, list]:
+# A chunk id is '<sweep>-<index>', the index with 4 digits or more (the workflow's wildcard
+# constraint; written out because Snakemake does not match a `{4,}` quantifier there).
+CHUNK_ID_PATTERN = config_schema()["$defs"]["identifier"]["pattern"].strip("^$") + "-[0-9][0-9][0-9][0-9]+"
+
+
+def _chunks(cfg: dict, items_of: Callable[[dict, str], list], size: int) -> dict[str, list]:
     """{'<sweep>-<index>': items}: fixed-size chunks formed per sweep, in a fixed order."""
     return {
         f"{name}-{i:04d}": items[start : start + size]

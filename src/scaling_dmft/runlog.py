@@ -6,8 +6,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -20,18 +20,24 @@ def limit_threads(threads: int) -> None:
         os.environ[var] = str(max(1, int(threads)))
 
 
-def threads_from_argv(argv) -> int:
+def threads_from_argv(argv: Sequence[str]) -> int:
     """The value of `--threads N` / `--threads=N` in a command line (1 when absent or not a
     positive integer: the CLI's parser then reports the bad value)."""
     for i, arg in enumerate(argv):
-        text = argv[i + 1] if arg == "--threads" and i + 1 < len(argv) else arg[len("--threads=") :] if arg.startswith("--threads=") else None
+        text = (
+            argv[i + 1]
+            if arg == "--threads" and i + 1 < len(argv)
+            else arg[len("--threads=") :]
+            if arg.startswith("--threads=")
+            else None
+        )
         if text is not None:
             return int(text) if text.isdigit() and 1 <= int(text) <= 1024 else 1
     return 1
 
 
 @contextmanager
-def job_logging(log_path: str | None, name: str):
+def job_logging(log_path: str | None, name: str) -> Iterator[logging.Logger]:
     """Configure the 'scaling_dmft' logger to write to the job log; log failures with traceback
     to the file (the user sees a one-line summary from Snakemake)."""
     logger = logging.getLogger("scaling_dmft")

@@ -43,7 +43,7 @@ the error of a is a^T G a - 2 a^T h + |Lambda^{1/2} w*|^2.
   half of the P x M x N product Psi F^T); q and rho come from the least-squares problem
   min |c~ - F~^T a| (rho = the residual norm, computed directly, q = R a). When the Gram is too
   ill-conditioned for Cholesky, a Householder QR of [F~^T, c~] gives the same R, q, rho stably.
-  This is exact in distribution; `draw_realization` rebuilds the explicit Psi that the reduced draw
+  This is exact in distribution; the test oracle `draw_realization` (tests/oracles.py) rebuilds the explicit Psi that the reduced draw
   corresponds to (Z = [X0, xi][Q, u]^T + Y (I - [Q,u][Q,u]^T) with an extra iid Y), so explicit-draw
   checks remain possible (tests compare simulate() against the explicit formulas on that Psi).
 
@@ -51,7 +51,7 @@ Random draws (fixed order; rng = seed_generator(seed_sequence); independent of t
   1. `prior` teacher only: g = rng.standard_normal(M); c~ = sqrt(c) * g   (else c~ = sqrt(c)).
   2. finite N: F = rng.standard_normal((N, M)).
   3a. finite N < M (reduced):  X0 = rng.standard_normal((P, N)); xi = rng.standard_normal(P);
-      [draw_realization only, afterwards: Y = rng.standard_normal((P, M)) to complete Psi].
+      [tests/oracles.py draw_realization only, afterwards: Y = rng.standard_normal((P, M)) to complete Psi].
   3b. otherwise (N = inf or N >= M): Z = rng.standard_normal((P, M)); Psi = Z * sqrt(lambda).
 """
 
@@ -62,10 +62,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import scipy.linalg as sla
 from scipy.linalg.blas import dsyrk
 
-from .errors import InputError, NumericalError, combine
+from .components import combine
+from .errors import InputError, NumericalError
 from .spectrum import Spectrum
 
 # eigenvalues below this fraction of the largest are treated as exact zeros (null space)
@@ -94,8 +96,10 @@ class SimComponents:
     init: np.ndarray  # (S, G, T) per-seed C(2t), per unit sigma0^2
     thermal: np.ndarray  # (S, G, T) per-seed Theta(t), per unit T
 
-    def errors(self, *, noise: float, init_var: float, temperature: float, gamma_index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per-seed (E_mean, E_g), each (S, T), via scaling_dmft.errors.combine."""
+    def errors(
+        self, *, noise: float, init_var: float, temperature: float, gamma_index: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-seed (E_mean, E_g), each (S, T), via scaling_dmft.components.combine."""
         g = gamma_index
         return combine(
             self.signal[:, g],
@@ -108,38 +112,12 @@ class SimComponents:
         )
 
 
-@dataclass
-class Realization:
-    """One explicit disorder draw.
-
-    psi: (P, M) data, rows ~ N(0, Lambda); features: (N, M) iid N(0,1), None for N = inf;
-    teacher: (M,) Lambda^{1/2} w* (so c_k = teacher_k^2); eigenvalues: (M,) lambda.
-    """
-
-    psi: np.ndarray
-    features: np.ndarray | None
-    teacher: np.ndarray
-    eigenvalues: np.ndarray
-
-    @property
-    def n_samples(self) -> int:
-        return self.psi.shape[0]
-
-    @property
-    def n_features(self) -> float:
-        return math.inf if self.features is None else self.features.shape[0]
-
-    @property
-    def w_star(self) -> np.ndarray:
-        return self.teacher / np.sqrt(self.eigenvalues)
-
-
 # --------------------------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------------------------
 
 
-def _check_sizes(n_features, n_samples) -> float | int:
+def _check_sizes(n_features: object, n_samples: object) -> float | int:
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise InputError("n_samples", n_samples, "a positive integer")
     if isinstance(n_features, (float, np.floating)) and math.isinf(n_features) and n_features > 0:
@@ -151,7 +129,7 @@ def _check_sizes(n_features, n_samples) -> float | int:
     return int(n_features)
 
 
-def _check_times_gammas(weight_decays, times) -> tuple[np.ndarray, np.ndarray]:
+def _check_times_gammas(weight_decays: npt.ArrayLike, times: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     gammas = np.atleast_1d(np.asarray(weight_decays, dtype=np.float64))
     ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
     if gammas.ndim != 1 or gammas.size == 0 or not np.all(np.isfinite(gammas)) or np.any(gammas < 0):
@@ -173,7 +151,7 @@ def _teacher(spectrum: Spectrum, rng: np.random.Generator) -> np.ndarray:
     return root_c.copy()
 
 
-def _reduced(n_features, n_modes) -> bool:
+def _reduced(n_features: float, n_modes: int) -> bool:
     return not math.isinf(n_features) and n_features < n_modes
 
 
@@ -203,35 +181,6 @@ def _factor(ft: np.ndarray, c_tilde: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return r, q, float(rho)
 
 
-def draw_realization(spectrum: Spectrum, *, n_features, n_samples: int, rng: np.random.Generator) -> Realization:
-    """The explicit (Psi, F, Lambda^{1/2} w*) that simulate() uses for rng = seed_generator(seed_sequence).
-
-    For the reduced route (finite N < M) Psi is rebuilt from the reduced draw plus an extra iid
-    block drawn afterwards (module docstring), so it has exactly the law N(0, Lambda) per row and
-    simulate()'s numbers are realization_components() of this Psi up to roundoff.
-    """
-    n = _check_sizes(n_features, n_samples)
-    p, m = int(n_samples), spectrum.n_modes
-    lam = np.asarray(spectrum.eigenvalues, dtype=np.float64)
-    root_lam = np.sqrt(lam)
-    c_tilde = _teacher(spectrum, rng)
-    if math.isinf(n):
-        z = rng.standard_normal((p, m))
-        return Realization(z * root_lam, None, c_tilde, lam)
-    f = rng.standard_normal((n, m))
-    if not _reduced(n, m):
-        z = rng.standard_normal((p, m))
-        return Realization(z * root_lam, f, c_tilde, lam)
-    x0 = rng.standard_normal((p, n))
-    xi = rng.standard_normal(p)
-    y = rng.standard_normal((p, m))
-    qfull, raug = np.linalg.qr(np.column_stack([(f * root_lam).T, c_tilde]))  # M x (N+1)
-    s = np.where(np.diag(raug) < 0, -1.0, 1.0)
-    qfull = qfull * s
-    z = np.column_stack([x0, xi]) @ qfull.T + (y - (y @ qfull) @ qfull.T)
-    return Realization(z * root_lam, f, c_tilde, lam)
-
-
 # --------------------------------------------------------------------------------------------
 # core: components from (design, metric, cross vector, targets)
 # --------------------------------------------------------------------------------------------
@@ -251,7 +200,7 @@ def _ata(a: np.ndarray) -> np.ndarray:
     return dsyrk(1.0, np.asfortranarray(a), trans=1, lower=1)
 
 
-def _sandwich(metric, w: np.ndarray) -> np.ndarray:
+def _sandwich(metric: tuple[str, np.ndarray], w: np.ndarray) -> np.ndarray:
     """w^T G w (symmetric, full) for metric ('diag', g) | ('factor', L) [G = L^T L] | ('full', G)."""
     kind, val = metric
     if kind == "diag":
@@ -263,7 +212,7 @@ def _sandwich(metric, w: np.ndarray) -> np.ndarray:
     return _sym_full(dsyrk(1.0, np.asfortranarray(lw), trans=1, lower=0))
 
 
-def _trace(metric) -> float:
+def _trace(metric: tuple[str, np.ndarray]) -> float:
     kind, val = metric
     if kind == "diag":
         return float(np.sum(val))
@@ -289,7 +238,13 @@ def _decay(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.exp(-xt)
 
 
-def _spectral(xs: np.ndarray, ys: np.ndarray, metric, h: np.ndarray, target=None) -> dict:
+def _spectral(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    metric: tuple[str, np.ndarray],
+    h: np.ndarray,
+    target: tuple[np.ndarray, float] | None = None,
+) -> dict:
     """Eigen-data of one realisation (range part of K_a, r directions).
 
     xs = X / sqrt(P) (P x D); K_a = xs^T xs; b_s = xs^T ys / sqrt(P); G from `metric`, cross vector h.
@@ -380,37 +335,14 @@ def _components(spec: dict, c2: float, p: int, gammas: np.ndarray, ts: np.ndarra
 
 
 # --------------------------------------------------------------------------------------------
-# explicit closed form for one draw
-# --------------------------------------------------------------------------------------------
-
-
-def realization_components(real: Realization, *, weight_decays, times):
-    """Closed-form (signal, noise, init, thermal), each (G, T), for one explicit draw (no reduction)."""
-    gammas, ts = _check_times_gammas(weight_decays, times)
-    psi, f, c_tilde, lam = real.psi, real.features, real.teacher, real.eigenvalues
-    p = psi.shape[0]
-    ys = psi @ (c_tilde / np.sqrt(lam))
-    if f is None:
-        xs = psi / math.sqrt(p)
-        metric = ("diag", lam)
-        h = np.sqrt(lam) * c_tilde
-    else:
-        n = f.shape[0]
-        xs = (psi @ f.T) / math.sqrt(n * p)
-        metric = ("full", (f * lam) @ f.T / n)
-        h = f @ (np.sqrt(lam) * c_tilde) / math.sqrt(n)
-    spec = _spectral(xs, ys, metric, h)
-    out = _components(spec, float(c_tilde @ c_tilde), p, gammas, ts)
-    return out[0], out[1], out[2], out[3]
-
-
-# --------------------------------------------------------------------------------------------
 # simulate
 # --------------------------------------------------------------------------------------------
 
 
-def _seed_spectral(spectrum: Spectrum, n, p: int, rng: np.random.Generator, lam, root_lam):
-    """Draw one realisation (same order as draw_realization) and return its eigen-data and |c~|^2."""
+def _seed_spectral(
+    spectrum: Spectrum, n: float, p: int, rng: np.random.Generator, lam: np.ndarray, root_lam: np.ndarray
+):
+    """Draw one realisation (the order of the module docstring; tests/oracles.py draw_realization repeats it) and return its eigen-data and |c~|^2."""
     m = spectrum.n_modes
     c_tilde = _teacher(spectrum, rng)
     c2 = float(c_tilde @ c_tilde)
@@ -441,9 +373,9 @@ def _seed_spectral(spectrum: Spectrum, n, p: int, rng: np.random.Generator, lam,
     return _spectral(xs, ys, ("factor", rs), rs.T @ q, target=(q, rho)), c2
 
 
-
-
-def memory_estimate_bytes(n_modes: int, n_features, n_samples: int, n_seeds: int = 1, n_gammas: int = 1, n_times: int = 1) -> int:
+def memory_estimate_bytes(
+    n_modes: int, n_features: float, n_samples: int, n_seeds: int = 1, n_gammas: int = 1, n_times: int = 1
+) -> int:
     """Upper estimate of the simulator's peak memory for one disorder point: the draws (P x M data,
     N x M features, P x N products), the Gram matrix and its eigenvectors (r = min(M, N, P)),
     the projected metric (r x M) and the per-seed output. Checked before any allocation."""
@@ -461,14 +393,14 @@ def memory_estimate_bytes(n_modes: int, n_features, n_samples: int, n_seeds: int
 MAX_SPECTRAL_CONDITION = 1e10
 
 
-def spectral_condition(eigenvalues, n_features, n_samples) -> float:
+def spectral_condition(eigenvalues: npt.ArrayLike, n_features: float, n_samples: float) -> float:
     """lambda_1 / lambda_r with r = min(M, N, P) (N may be inf)."""
     lam = np.asarray(eigenvalues, dtype=np.float64)
     r = int(min(lam.size, n_samples, n_features))
     return float(lam[0] / lam[r - 1])
 
 
-def check_conditioning(eigenvalues, n_features, n_samples) -> None:
+def check_conditioning(eigenvalues: npt.ArrayLike, n_features: float, n_samples: float) -> None:
     """Raise NumericalError when the spectrum is too ill-conditioned to simulate in float64."""
     cond = spectral_condition(eigenvalues, n_features, n_samples)
     if not cond <= MAX_SPECTRAL_CONDITION:
@@ -477,18 +409,20 @@ def check_conditioning(eigenvalues, n_features, n_samples) -> None:
             f"> {MAX_SPECTRAL_CONDITION:g} for r = min(N, P, M); late-time values would be round-off"
         )
 
-def seed_generator(seed) -> np.random.Generator:
+
+def seed_generator(seed: np.random.SeedSequence) -> np.random.Generator:
     """The generator of one seed: SFC64 seeded by the SeedSequence (20 % faster normals than
     PCG64 here; the Gaussian draws dominate a seed's cost at N = P = 256)."""
     return np.random.Generator(np.random.SFC64(seed))
 
+
 def simulate(
     spectrum: Spectrum,
     *,
-    n_features,
+    n_features: float,
     n_samples: int,
-    weight_decays,
-    times,
+    weight_decays: npt.ArrayLike,
+    times: npt.ArrayLike,
     seeds: Sequence[np.random.SeedSequence],
     progress: Callable[[int, int], None] | None = None,
 ) -> SimComponents:
@@ -519,72 +453,3 @@ def seed_mean_sem(per_seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if arr.shape[0] < 2:
         return mean, np.zeros_like(mean)
     return mean, arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
-
-
-# --------------------------------------------------------------------------------------------
-# Euler-Maruyama reference (small sizes only)
-# --------------------------------------------------------------------------------------------
-
-
-def simulate_euler(
-    real: Realization,
-    *,
-    weight_decay: float,
-    temperature: float,
-    noise: float,
-    init_std: float,
-    times,
-    dt: float,
-    n_paths: int,
-    rng: np.random.Generator,
-) -> dict:
-    """Euler-Maruyama of da = -(grad L + gamma a) dt + sqrt(2T) dB with explicit eps, a(0), dB per path.
-
-    Each path draws its own eps and a(0); E_B v is the same recursion without the Brownian
-    increments (exact for the Euler scheme of a linear SDE). Returns times, 'eg', 'eg_se',
-    'eg_mean', 'eg_mean_se' (averages over paths; standard errors over paths). Bias is O(dt).
-    """
-    ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
-    steps = np.rint(ts / dt).astype(np.int64)
-    if not np.all(np.isfinite(ts)) or np.any(np.abs(steps * dt - ts) > 1e-9 * np.maximum(ts, 1.0)):
-        raise InputError("times", times, "finite multiples of dt")
-    psi, f, c_tilde, lam = real.psi, real.features, real.teacher, real.eigenvalues
-    p, m = psi.shape
-    w_star = c_tilde / np.sqrt(lam)
-    x = psi if f is None else psi @ f.T / math.sqrt(f.shape[0])  # design (P x D)
-    dim = x.shape[1]
-    kmat = x.T @ x / p
-    y = (psi @ w_star)[:, None] + noise * rng.standard_normal((p, n_paths))
-    b = x.T @ y / p
-    a = init_std * rng.standard_normal((dim, n_paths))
-    a_mean = a.copy()
-
-    def err(state):
-        v = state if f is None else f.T @ state / math.sqrt(f.shape[0])
-        diff = v - w_star[:, None]
-        return lam @ (diff * diff)
-
-    amp = math.sqrt(2.0 * temperature * dt)
-    eg = np.empty((ts.size, n_paths))
-    egm = np.empty((ts.size, n_paths))
-    order = np.argsort(steps)
-    k = 0
-    for step in range(int(steps.max()) + 1):
-        while k < order.size and steps[order[k]] == step:
-            eg[order[k]] = err(a)
-            egm[order[k]] = err(a_mean)
-            k += 1
-        if k == order.size:
-            break
-        a = a - dt * (kmat @ a - b + weight_decay * a)
-        if temperature > 0:
-            a += amp * rng.standard_normal((dim, n_paths))
-        a_mean = a_mean - dt * (kmat @ a_mean - b + weight_decay * a_mean)
-    root = math.sqrt(n_paths)
-    return {
-        "times": ts,
-        "eg": eg.mean(axis=1),
-        "eg_se": eg.std(axis=1, ddof=1) / root,
-        "eg_mean": egm.mean(axis=1),
-        "eg_mean_se": egm.std(axis=1, ddof=1) / root,
-    }

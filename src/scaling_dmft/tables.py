@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +32,7 @@ import pyarrow.parquet as pq
 from . import __version__
 
 METHODS = ("dmft", "sim")  # theory, seed-averaged exact simulation
+
 
 def _field(name: str, type_: pa.DataType, description: str, unit: str = "") -> pa.Field:
     """A column with its description and unit in the Parquet field metadata (the one definition:
@@ -47,14 +49,20 @@ TIME_UNIT = "mean-loss training time (t = P t_paper)"
 
 # Columns that identify one parameter point (a curve), shared by curve / fit / early-stopping tables.
 POINT_FIELDS = [
-    _field("sweep", _STR, "the config's sweep name ('cli' for a command-line query); one curve is one sweep's time grid"),
+    _field(
+        "sweep", _STR, "the config's sweep name ('cli' for a command-line query); one curve is one sweep's time grid"
+    ),
     _field("spectrum", _STR, "'powerlaw', or the name of the spectrum file"),
     _field("alpha", _F64, "spectral exponent: lambda_k = k^-alpha (null for a spectrum file)"),
     _field("beta", _F64, "target exponent: c_k = lambda_k w*_k^2 = k^-beta (null for a spectrum file)"),
     _field("teacher", _STR, "powerlaw (deterministic w*) | prior (w* drawn per seed) | file"),
     _field("n_modes", pa.int64(), "M, the number of modes of the truncated spectrum"),
     _field("n_features", _F64, "N, random features; +inf = the kernel limit (or 'varied' in a features / fit row)"),
-    _field("n_samples", _F64, "P, training samples; +inf = population loss (or 'varied' in a samples / t_star / e_star fit row)"),
+    _field(
+        "n_samples",
+        _F64,
+        "P, training samples; +inf = population loss (or 'varied' in a samples / t_star / e_star fit row)",
+    ),
     _field("noise", _F64, "sigma, label-noise standard deviation", "target units"),
     _field("regime", _STR, "regime name from the config (its kind: gf, gf_wd, langevin, bayes)"),
     _field("weight_decay", _F64, "gamma, weight decay (ours; the paper's g = P gamma)", "1 / time"),
@@ -84,7 +92,12 @@ CURVE_SCHEMA = pa.schema(
     + [
         _field("method", _STR, "dmft (theory) | sim (seed-averaged exact simulation)"),
         _field("t", _F64, "training time; +inf = the t -> infinity limit (for bayes: the posterior)", TIME_UNIT),
-        _field("eg", _F64, "Gibbs error E_g: excess test error of one network sampled at time t (label noise not included)", ERROR_UNIT),
+        _field(
+            "eg",
+            _F64,
+            "Gibbs error E_g: excess test error of one network sampled at time t (label noise not included)",
+            ERROR_UNIT,
+        ),
         _field("eg_mean", _F64, "mean-predictor error E_mean (Brownian noise averaged out)", ERROR_UNIT),
         _field("eg_signal", _F64, "signal (bias) part of E_g", ERROR_UNIT),
         _field("eg_noise", _F64, "label-noise part sigma^2 E_n(t)", ERROR_UNIT),
@@ -108,12 +121,24 @@ FIT_SCHEMA = pa.schema(
         _field("x_max", _F64, "fit window, upper end"),
         _field("n_points", pa.int32(), "points in the window"),
         _field("exponent", _F64, "fitted slope of log y against log x"),
-        _field("exponent_lo", _F64, "95 % interval, lower end (regression s.e. for theory, bootstrap over seeds for simulation)"),
+        _field(
+            "exponent_lo",
+            _F64,
+            "95 % interval, lower end (regression s.e. for theory, bootstrap over seeds for simulation)",
+        ),
         _field("exponent_hi", _F64, "95 % interval, upper end"),
         _field("prefactor", _F64, "y ~ prefactor * x^exponent"),
-        _field("expected_exponent", _F64, "the exponent the theory states for this point (null where none; docs/theory/model.md)"),
+        _field(
+            "expected_exponent",
+            _F64,
+            "the exponent the theory states for this point (null where none; docs/theory/model.md)",
+        ),
         _field("max_log_residual", _F64, "largest |ln y - fit| in the window"),
-        _field("flag", _STR, "'' | not_power_law | too_few_points | short_window (under a decade) | log_corrected (at a log-corrected edge)"),
+        _field(
+            "flag",
+            _STR,
+            "'' | not_power_law | too_few_points | short_window (under a decade) | log_corrected (at a log-corrected edge)",
+        ),
     ]
 )
 
@@ -125,7 +150,11 @@ EARLY_STOPPING_SCHEMA = pa.schema(
         _field("e_star", _F64, "the minimum E_g", ERROR_UNIT),
         _field("e_star_sem", _F64, "seed standard error of E_g at the grid minimum (null for theory)", ERROR_UNIT),
         _field("e_final", _F64, "E_g at the last time (t = inf where present)", ERROR_UNIT),
-        _field("flag", _STR, "'' real optimum | boundary (minimum at the grid edge) | no_minimum (gain below the method's resolution)"),
+        _field(
+            "flag",
+            _STR,
+            "'' real optimum | boundary (minimum at the grid edge) | no_minimum (gain below the method's resolution)",
+        ),
     ]
 )
 
@@ -139,7 +168,7 @@ SCHEMAS = {
 META_PREFIX = "scaling_dmft."
 
 
-def config_hash(config) -> str:
+def config_hash(config: dict | list) -> str:
     """Stable short hash of a (sub)config: JSON with sorted keys, SHA-256, 16 hex digits."""
     text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -150,9 +179,7 @@ def git_revision() -> str:
     """Git revision of the source tree ('<sha>[-dirty]'), or 'unknown' outside a checkout."""
     root = Path(__file__).resolve().parents[2]
     try:
-        sha = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
-        )
+        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if sha.returncode != 0:
             return "unknown"
         dirty = subprocess.run(
@@ -182,7 +209,7 @@ def inherited_provenance(attrs: dict) -> dict[str, str]:
     return meta
 
 
-def provenance(config=None, seeds: str = "", **extra) -> dict[str, str]:
+def provenance(config: dict | list | None = None, seeds: str = "", **extra) -> dict[str, str]:
     """Schema metadata for a table. No timestamps: the same config gives the same file."""
     meta = {
         "config_hash": config_hash(config if config is not None else {}),
@@ -251,7 +278,7 @@ def _temporary_sibling(path: Path, suffix: str) -> str:
 
 
 @contextmanager
-def atomic_output(path: str | os.PathLike, suffix: str = ".tmp"):
+def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
     """Yield a temporary path in the output's folder; rename it onto `path` when the block
     succeeds, remove it when it fails: no partial file ever sits under an output name. `suffix`
     ends the temporary name (writers that infer the format from it, e.g. matplotlib, need it)."""
@@ -326,7 +353,13 @@ def check_curve_table(frame: pd.DataFrame, name: str) -> None:
     if not np.isfinite(values).all() or not (np.isfinite(sem) | (theory & np.isnan(sem))).all():
         raise CorruptTableError(f"{name}: a non-finite value in an unflagged row")
     part = frame.loc[ok]
-    scale = part["eg"].abs().groupby([part[c] for c in POINT_COLUMNS + ["method"]], dropna=False).transform("max").to_numpy()
+    scale = (
+        part["eg"]
+        .abs()
+        .groupby([part[c] for c in POINT_COLUMNS + ["method"]], dropna=False)
+        .transform("max")
+        .to_numpy()
+    )
     tol = ROUNDOFF_REL * scale
     eg, eg_mean = part["eg"].to_numpy(), part["eg_mean"].to_numpy()
     checks = {
@@ -339,15 +372,20 @@ def check_curve_table(frame: pd.DataFrame, name: str) -> None:
     for what, holds in checks.items():
         if not holds.all():
             row = part.iloc[int(np.argmin(holds))]
-            raise CorruptTableError(f"{name}: {what} fails at t = {row['t']:g} (eg = {row['eg']:.6g}, eg_mean = {row['eg_mean']:.6g})")
+            raise CorruptTableError(
+                f"{name}: {what} fails at t = {row['t']:g} (eg = {row['eg']:.6g}, eg_mean = {row['eg_mean']:.6g})"
+            )
 
+
+# The columns that name a spectrum (a point's spectrum_file appears as spectrum = its file name).
+SPECTRUM_COLUMNS = ["spectrum", "alpha", "beta", "teacher", "n_modes"]
 
 # The columns that identify one row of each table (its sort order, and unique per row).
 ROW_KEYS = {
     "curve": POINT_COLUMNS + ["method", "t"],
     "fit": POINT_COLUMNS + ["method", "law", "quantity"],
     "early_stopping": POINT_COLUMNS + ["method"],
-    "spectrum": ["spectrum", "alpha", "beta", "teacher", "n_modes", "k"],
+    "spectrum": [*SPECTRUM_COLUMNS, "k"],
 }
 
 

@@ -13,18 +13,28 @@ so the prior variance is T / gamma = 1 / (g beta_paper) in both. The conversion 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 
+if TYPE_CHECKING:
+    import numpy as np
 
-def _finite_p(n_samples) -> float:
+
+def _finite_p(n_samples: float) -> float:
     p = float(n_samples)
     if not (math.isfinite(p) and p > 0):
         raise InputError("n_samples", n_samples, "a finite P > 0 (paper units scale with P)")
     return p
 
 
-def from_paper(*, n_samples, t_paper=None, beta_inv=None, g=None) -> dict:
+def from_paper(
+    *,
+    n_samples: float,
+    t_paper: float | np.ndarray | None = None,
+    beta_inv: float | None = None,
+    g: float | None = None,
+) -> dict:
     """Our (t, temperature, weight_decay) from the paper's (t_paper, 1/beta_paper, g) at P samples.
     Only the quantities given are converted; t_paper may be an array."""
     p = _finite_p(n_samples)
@@ -38,7 +48,13 @@ def from_paper(*, n_samples, t_paper=None, beta_inv=None, g=None) -> dict:
     return out
 
 
-def to_paper(*, n_samples, t=None, temperature=None, weight_decay=None) -> dict:
+def to_paper(
+    *,
+    n_samples: float,
+    t: float | np.ndarray | None = None,
+    temperature: float | None = None,
+    weight_decay: float | None = None,
+) -> dict:
     """The inverse of `from_paper`: (t_paper, beta_inv, g) from ours."""
     p = _finite_p(n_samples)
     out = {}

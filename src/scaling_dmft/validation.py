@@ -1,21 +1,43 @@
 """Theory vs seed-averaged simulation: the comparison behind `snakemake validate` and the tests.
 
-A (point, t) passes when |theory - sim| <= max(rel_tol * |sim|, z_tol * seed s.e.) (the DMFT
-issue's tolerance: 2 % or 3 standard errors). Rows flagged by either method (e.g. infinite
-t = inf values at the ridgeless threshold) are excluded and counted.
+The one pass rule (`within_tolerance`), for every theory-vs-simulation comparison of the project:
+
+    |theory - sim| <= rel_tol |sim| + z_tol s.e.     (defaults 2 % and 3 seed standard errors)
+
+Two budgets add, because two independent errors add: the theory is the N, P -> inf limit, so at the
+sizes simulated it has a deterministic finite-size deviation of O(1/size) (0.2-2 %, up to -1.6 % at
+P = 128; docs/theory/verification.md), and the seed mean has Monte Carlo noise. With the max of the
+two instead, a point 1.5 % off by finite size plus 1.5 s.e. of noise would fail, and whether a grid
+passed would depend on the seeds drawn. Rows flagged by either method (e.g. infinite t = inf values
+at the ridgeless threshold) are excluded and counted.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from .schema import config_schema
 from .tables import POINT_COLUMNS
 
 QUANTITIES = (("eg", "eg_sem"), ("eg_mean", "eg_mean_sem"))
+_TOLERANCE = config_schema()["properties"]["validation"]["properties"]
+REL_TOL = float(_TOLERANCE["rel_tol"]["default"])  # the finite-size budget, relative to the simulation
+Z_TOL = float(_TOLERANCE["z_tol"]["default"])  # the Monte Carlo budget, in seed standard errors
 
 
-def compare(curves: pd.DataFrame, rel_tol: float = 0.02, z_tol: float = 3.0) -> pd.DataFrame:
+def within_tolerance(
+    theory: npt.ArrayLike, sim: npt.ArrayLike, sem: npt.ArrayLike, rel_tol: float = REL_TOL, z_tol: float = Z_TOL
+) -> np.ndarray:
+    """The pass rule (module docstring): |theory - sim| <= rel_tol |sim| + z_tol sem, elementwise.
+    A NaN anywhere fails."""
+    theory, sim, sem = (np.asarray(x, dtype=np.float64) for x in (theory, sim, sem))
+    with np.errstate(invalid="ignore"):
+        return np.abs(theory - sim) <= rel_tol * np.abs(sim) + z_tol * sem
+
+
+def compare(curves: pd.DataFrame, rel_tol: float = REL_TOL, z_tol: float = Z_TOL) -> pd.DataFrame:
     """One row per (point, t, quantity) with theory, sim, s.e., rel, z and pass."""
     keys = POINT_COLUMNS + ["t"]
     theory = curves[curves["method"] == "dmft"]
@@ -40,11 +62,11 @@ def compare(curves: pd.DataFrame, rel_tol: float = 0.02, z_tol: float = 3.0) -> 
     # a zero s.e. (one seed, or an exactly zero quantity) cannot excuse a difference
     out.loc[finite & (out["sem"] == 0), "z"] = np.where(diff[finite & (out["sem"] == 0)] == 0, 0.0, np.inf)
     out["compared"] = finite
-    out["passed"] = ~finite | (out["rel"] <= rel_tol) | (out["z"] <= z_tol)
+    out["passed"] = ~finite | within_tolerance(out["theory"], out["sim"], out["sem"], rel_tol, z_tol)
     return out
 
 
-def summarize(curves: pd.DataFrame, rel_tol: float = 0.02, z_tol: float = 3.0) -> pd.DataFrame:
+def summarize(curves: pd.DataFrame, rel_tol: float = REL_TOL, z_tol: float = Z_TOL) -> pd.DataFrame:
     """Worst relative error and worst z per (point, quantity)."""
     cmp = compare(curves, rel_tol, z_tol)
     rows = []
@@ -55,13 +77,15 @@ def summarize(curves: pd.DataFrame, rel_tol: float = 0.02, z_tol: float = 3.0) -
         worst = used.loc[used["rel"].idxmax()]
         rows.append(
             {
-                **dict(zip(POINT_COLUMNS + ["quantity"], key)),
-                "n_times": int(len(used)),
+                **dict(zip(POINT_COLUMNS + ["quantity"], key, strict=True)),
+                "n_times": len(used),
                 "n_excluded": int((~group["compared"]).sum()),
                 "worst_rel": float(used["rel"].max()),
                 "t_worst_rel": float(worst["t"]),
                 "z_at_worst_rel": float(worst["z"]),
-                "worst_z": float(used["z"].replace(np.inf, np.nan).max(skipna=True)) if used["z"].notna().any() else 0.0,
+                "worst_z": float(used["z"].replace(np.inf, np.nan).max(skipna=True))
+                if used["z"].notna().any()
+                else 0.0,
                 "median_rel": float(used["rel"].median()),
                 "n_failed": int((~used["passed"]).sum()),
                 "passed": bool(used["passed"].all()),
@@ -75,8 +99,9 @@ def write_markdown(summary: pd.DataFrame, curves: pd.DataFrame, path: str, toler
     lines = [
         "# Validation: DMFT theory vs seed-averaged exact simulation",
         "",
-        f"Tolerance per (point, time): |theory - sim| <= max({tolerance['rel_tol']:.0%} of sim, "
-        f"{tolerance['z_tol']:g} seed standard errors). Rows flagged by either method (infinite limits) are excluded.",
+        f"Tolerance per (point, time): |theory - sim| <= {tolerance['rel_tol']:.0%} of sim (finite-size budget) + "
+        f"{tolerance['z_tol']:g} seed standard errors (Monte Carlo budget); `scaling_dmft.validation.within_tolerance`. "
+        "Rows flagged by either method (infinite limits) are excluded.",
         "",
         f"Configurations (point x quantity): {len(summary)}; passed: {int(summary['passed'].sum())}; "
         f"(point, t) comparisons failing: {int(summary['n_failed'].sum())} of {int(summary['n_times'].sum())}.",
@@ -94,7 +119,13 @@ def write_markdown(summary: pd.DataFrame, curves: pd.DataFrame, path: str, toler
             f"{group.loc[group['worst_rel'].idxmax(), 'z_at_worst_rel']:.1f} | {group['worst_z'].max():.1f} | "
             f"{group['median_rel'].median():.2%} | {int(group['n_failed'].sum())} |"
         )
-    lines += ["", "## Every configuration", "", "| alpha | beta | N | P | regime | gamma | T | sigma0 | sigma | quantity | worst rel | t | z there | worst z | pass |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Every configuration",
+        "",
+        "| alpha | beta | N | P | regime | gamma | T | sigma0 | sigma | quantity | worst rel | t | z there | worst z | pass |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for _, r in summary.iterrows():
         lines.append(
             f"| {r.alpha:g} | {r.beta:g} | {r.n_features:g} | {r.n_samples:g} | {r.regime} | {r.weight_decay:g} | {r.temperature:g} | "
@@ -114,7 +145,9 @@ def draw_worst(curves: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
     cmp = cmp[cmp["compared"] & (cmp["quantity"] == "eg")]
     fig, ax = plt.subplots(figsize=(6, 4))
     finite_t = np.isfinite(cmp["t"])
-    ax.scatter(cmp.loc[finite_t, "t"], cmp.loc[finite_t, "rel"], s=4, alpha=0.4, color="C0", label="E_g, every configuration")
+    ax.scatter(
+        cmp.loc[finite_t, "t"], cmp.loc[finite_t, "rel"], s=4, alpha=0.4, color="C0", label="E_g, every configuration"
+    )
     ax.axhline(0.02, color="C3", lw=1, ls="--", label="2 % tolerance")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -9,8 +9,6 @@ rule verify_chunk:
         "logs/{run}/verify/{method}/{chunk}.log",
     benchmark:
         "benchmarks/{run}/verify/{method}/{chunk}.tsv"
-    wildcard_constraints:
-        method="dmft|sim",
     localrule: True
     run:
         verify_chunk_logged(input[0], output[0], log[0])

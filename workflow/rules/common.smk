@@ -10,15 +10,18 @@ from snakemake.utils import update_config
 
 from scaling_dmft import grid
 from scaling_dmft.config import (
+    IDENTIFIER_PATTERN,
     RESERVED_RUN_NAMES,
+    RUN_NAME_PATTERN,
     load_yaml,
     reserved_run_file,
     validate_config,
 )
 from scaling_dmft.errors import InputError
 from scaling_dmft.figures import FIGURES
+from scaling_dmft.tables import METHODS
 from scaling_dmft.runlog import job_logging
-from scaling_dmft.workflow import HTML_VIEWS, verify_chunk
+from scaling_dmft.rules import HTML_VIEWS, verify_chunk
 
 WORKFLOW_ROOT = Path(workflow.basedir)
 RUN_FILES = {name: reserved_run_file(name) for name in RESERVED_RUN_NAMES}
@@ -124,13 +127,16 @@ def verify_chunk_logged(chunk, marker, log_path):
         verify_chunk(chunk, marker)
 
 
-def run_targets(run):
-    base = f"results/{run}"
-    tables = [
-        f"{base}/tables/{name}.parquet"
+def run_tables(run):
+    return [
+        f"results/{run}/tables/{name}.parquet"
         for name in ("spectra", "curves", "fits", "early_stopping")
     ]
-    tables += [f"{base}/report/{view}.html" for view in HTML_VIEWS]
+
+
+def run_targets(run):
+    base = f"results/{run}"
+    tables = run_tables(run) + [f"{base}/report/{view}.html" for view in HTML_VIEWS]
     # the figures the config lists (in the fixed order of FIGURES)
     drawn = [fig for fig in FIGURES if fig in run_config(run)["figures"]]
     figures = [f"{base}/figures/{fig}.{ext}" for fig in drawn for ext in ("pdf", "png")]
@@ -205,6 +211,7 @@ def runtime_sim(wildcards, attempt):
 
 
 wildcard_constraints:
-    run="[A-Za-z0-9_-]+",
-    sweep="[A-Za-z][A-Za-z0-9_]*",
-    chunk="[A-Za-z][A-Za-z0-9_]*-[0-9][0-9][0-9][0-9]+",  # 4 digits or more
+    run=RUN_NAME_PATTERN.pattern,
+    sweep=IDENTIFIER_PATTERN.pattern,
+    chunk=grid.CHUNK_ID_PATTERN,
+    method="|".join(METHODS),

@@ -12,7 +12,7 @@ docs/theory/langevin-bayes.md; model and names: docs/theory/model.md. No random 
 `DMFTComponents` holds, per time, the signal E_s(t) (sigma = 0, a0 = 0, T = 0, weight decay gamma),
 the label-noise coefficient E_n(t) (per sigma^2), the init coefficient C(2t) (per sigma0^2) and the
 thermal coefficient Theta(t) (per temperature); `errors(noise=, init_var=, temperature=)` combines
-them into (E_mean, E_g) with scaling_dmft.errors.combine. N = inf or P = inf (math.inf) mean
+them into (E_mean, E_g) with scaling_dmft.components.combine. N = inf or P = inf (math.inf) mean
 1/N = 0 or 1/P = 0 everywhere; t = inf gives the static closed forms.
 
 Method: fixed Talbot contour with K = 20 nodes (1-D for noise/init/thermal, 2-D for the signal), shared
@@ -48,17 +48,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
-from ..errors import InputError, NumericalError, combine
+from ..components import combine
+from ..errors import InputError, NumericalError
 from . import contour
 from .curves import dynamic_curves
 from .kappa import ModeSums
 from .kappa import kappa_static as _kappa_static
 from .static import static_values
 
-__all__ = ["DMFTComponents", "prepare", "solve", "static", "kappa_static"]
+if TYPE_CHECKING:
+    from ..spectrum import Modes
+
+__all__ = ["DMFTComponents", "kappa_static", "prepare", "solve", "static"]
 
 
 @dataclass
@@ -71,11 +77,13 @@ class DMFTComponents:
     diagnostics: dict = field(default_factory=dict)
 
     def errors(self, *, noise: float, init_var: float, temperature: float) -> tuple[np.ndarray, np.ndarray]:
-        """(E_mean, E_g) via scaling_dmft.errors.combine."""
-        return combine(self.signal, self.noise, self.init, self.thermal, noise=noise, init_var=init_var, temperature=temperature)
+        """(E_mean, E_g) via scaling_dmft.components.combine."""
+        return combine(
+            self.signal, self.noise, self.init, self.thermal, noise=noise, init_var=init_var, temperature=temperature
+        )
 
 
-def _inverse_size(value, key: str) -> float:
+def _inverse_size(value: object, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InputError(key, value, "a positive number or inf")
     value = float(value)
@@ -84,13 +92,18 @@ def _inverse_size(value, key: str) -> float:
     return 0.0 if math.isinf(value) else 1.0 / value
 
 
-def _gamma(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value) or value < 0:
+def _gamma(value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise InputError("weight_decay", value, "a finite number >= 0")
     return float(value)
 
 
-def _times(times) -> np.ndarray:
+def _times(times: npt.ArrayLike) -> np.ndarray:
     try:
         t = np.atleast_1d(np.asarray(times, dtype=np.float64))
     except (TypeError, ValueError):
@@ -100,19 +113,26 @@ def _times(times) -> np.ndarray:
     return t
 
 
-def prepare(modes, *, compress: bool = True) -> ModeSums:
+def prepare(modes: Modes, *, compress: bool = True) -> ModeSums:
     """The solver's mode sums for `modes` (validated and compressed once, compress.py). Pass the result to
     `solve` / `static` / `kappa_static` in place of the modes to reuse it for many (N, P, gamma) of one
     spectrum (it saves 0.3-0.9 ms of the ~7 ms of a 100-time curve)."""
     return ModeSums(modes, compress=compress)
 
 
-def _sums(modes, compress: bool = True) -> ModeSums:
+def _sums(modes: Modes | ModeSums, compress: bool = True) -> ModeSums:
     return modes if isinstance(modes, ModeSums) else ModeSums(modes, compress=compress)
 
 
 def solve(
-    modes, *, n_features, n_samples, weight_decay, times, n_nodes: int = contour.DEFAULT_NODES, compress: bool = True
+    modes: Modes | ModeSums,
+    *,
+    n_features: float,
+    n_samples: float,
+    weight_decay: float,
+    times: npt.ArrayLike,
+    n_nodes: int = contour.DEFAULT_NODES,
+    compress: bool = True,
 ) -> DMFTComponents:
     """DMFT curves at `times` (t = inf -> static closed forms). See the module docstring.
 
@@ -140,18 +160,25 @@ def solve(
     if not np.all(np.isfinite(out[:, finite])):
         names = ("signal", "noise", "init", "thermal")
         which = [names[i] for i in range(4) if not np.all(np.isfinite(out[i, finite]))]
-        raise NumericalError(f"DMFT: non-finite {', '.join(which)} at finite times (N^-1 = {inv_n:.3g}, P^-1 = {inv_p:.3g}, gamma = {gamma:.3g})")
+        raise NumericalError(
+            f"DMFT: non-finite {', '.join(which)} at finite times (N^-1 = {inv_n:.3g}, P^-1 = {inv_p:.3g}, gamma = {gamma:.3g})"
+        )
     if np.any(np.isnan(out)):
         raise NumericalError("DMFT: NaN in the t = inf closed forms")
     diag["converged"] = True
     return DMFTComponents(t, out[0].copy(), out[1].copy(), out[2].copy(), out[3].copy(), diag)
 
 
-def static(modes, *, n_features, n_samples, weight_decay) -> DMFTComponents:
+def static(modes: Modes | ModeSums, *, n_features: float, n_samples: float, weight_decay: float) -> DMFTComponents:
     """t = inf closed forms only (times = [inf])."""
     return solve(modes, n_features=n_features, n_samples=n_samples, weight_decay=weight_decay, times=[math.inf])
 
 
-def kappa_static(modes, *, n_features, n_samples, weight_decay) -> float:
+def kappa_static(modes: Modes | ModeSums, *, n_features: float, n_samples: float, weight_decay: float) -> float:
     """kappa_0: the real root of gamma = kappa (1 - df/P)(1 - df/N) on (kappa*, inf); kappa* at gamma = 0."""
-    return _kappa_static(_sums(modes), _inverse_size(n_features, "n_features"), _inverse_size(n_samples, "n_samples"), _gamma(weight_decay))
+    return _kappa_static(
+        _sums(modes),
+        _inverse_size(n_features, "n_features"),
+        _inverse_size(n_samples, "n_samples"),
+        _gamma(weight_decay),
+    )

@@ -49,7 +49,7 @@ def _rule(nodes: int):
     return xq, wq, legendre.legvander(xq, nodes - 1) * ((2 * np.arange(nodes) + 1) / 2.0)
 
 
-def compress(lam: np.ndarray, w0: np.ndarray, w1: np.ndarray):
+def compress(lam: np.ndarray, w0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lam', w0', w1'): fewer nodes with sum w0' f(lam') ~= sum w0 f(lam), same for w1."""
     lam = np.asarray(lam, dtype=np.float64)
     if lam.size < MIN_MEMBERS:
@@ -76,7 +76,9 @@ def compress(lam: np.ndarray, w0: np.ndarray, w1: np.ndarray):
     width = b - a
     wm = np.stack([w0[member][order], w1[member][order]], axis=1)  # (members, 2)
     # scaled coordinate x in [-1, 1] from each panel's own [min u, max u]
-    x = np.where(width[pid_s] > 0, (2.0 * um - a[pid_s] - b[pid_s]) / np.where(width[pid_s] > 0, width[pid_s], 1.0), 0.0)
+    x = np.where(
+        width[pid_s] > 0, (2.0 * um - a[pid_s] - b[pid_s]) / np.where(width[pid_s] > 0, width[pid_s], 1.0), 0.0
+    )
     # Legendre values P_i(x) (q, members) by the three-term recurrence, then the per-panel moments
     # sum_k mu_k P_i(x_k) as one product with the (panels x members) indicator matrix
     leg = np.empty((NODES, x.size))

@@ -82,7 +82,13 @@ def weights(t: np.ndarray, n_nodes: int = DEFAULT_NODES, tau: np.ndarray | None 
     return d * np.exp(s * (t / tau)[..., None]) / (5.0 * tau)[..., None]
 
 
-def invert_1d(values: np.ndarray, t: np.ndarray, n_nodes: int = DEFAULT_NODES, tau: np.ndarray | None = None, w=None) -> np.ndarray:
+def invert_1d(
+    values: np.ndarray,
+    t: np.ndarray,
+    n_nodes: int = DEFAULT_NODES,
+    tau: np.ndarray | None = None,
+    w: np.ndarray | None = None,
+) -> np.ndarray:
     """f(t) from F(s_j / tau); values has shape (T, K') with K' <= K leading nodes (rows j >= 0 only).
 
     `w`: the weights W_j(t; tau) if already computed (then t, n_nodes and tau are not used)."""
@@ -91,7 +97,13 @@ def invert_1d(values: np.ndarray, t: np.ndarray, n_nodes: int = DEFAULT_NODES, t
     return prod[..., 0].real + 2.0 * prod[..., 1:].sum(axis=-1).real
 
 
-def invert_2d(values: np.ndarray, t: np.ndarray, n_nodes: int = DEFAULT_NODES, tau: np.ndarray | None = None, w=None) -> np.ndarray:
+def invert_2d(
+    values: np.ndarray,
+    t: np.ndarray,
+    n_nodes: int = DEFAULT_NODES,
+    tau: np.ndarray | None = None,
+    w: np.ndarray | None = None,
+) -> np.ndarray:
     """f(t, t) from F(z_j, z_l), z = s/tau; values (T, K', 2K'-1): rows j >= 0, columns [z_0..z_{K'-1}, conj z_1..]."""
     w = (weights(t, n_nodes, tau) if w is None else w)[..., : values.shape[-2]]
     wcol = np.concatenate([w, np.conj(w[..., 1:])], axis=-1)

@@ -70,7 +70,7 @@ def _bilinear(sums: ModeSums, kappa: np.ndarray, out: np.ndarray):
     out.imag[..., k:] = (vu - uv)[..., 1:]
 
 
-def signal_transform(sums, inv_n, inv_p, kap, z):
+def signal_transform(sums: ModeSums, inv_n: float, inv_p: float, kap: np.ndarray, z: np.ndarray) -> np.ndarray:
     """E_S(z_j, z_l) per window: kap, z (W, K) -> (W, K, 2K-1) (rows j >= 0, columns [z, conj z[1:]])."""
     nw, k = kap.shape
     sums4 = np.empty((nw, 4, k, 2 * k - 1), dtype=np.complex128)
@@ -98,14 +98,14 @@ def signal_transform(sums, inv_n, inv_p, kap, z):
     return num
 
 
-def talbot_error_2d(vals, weights):
+def talbot_error_2d(vals: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Roundoff estimate of invert_2d: eps sum |W_j||F_jl||W_l| (both halves); weights W_j(t; tau) (T, K)."""
     wt = np.abs(weights)[:, : vals.shape[-2]]
     wc = np.concatenate([wt, wt[:, 1:]], axis=1)
     return 2.2e-16 * np.einsum("bj,bjl,bl->b", wt, np.abs(vals), wc) * 2.0
 
 
-def pair_sums(sums, k1, k2):
+def pair_sums(sums: ModeSums, k1: np.ndarray, k2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Elementwise j1 = sum lambda h1 h2, j2 = sum lambda^2 h1 h2 for kappa arrays of equal shape (W, K)."""
     h = sums.lam + k1[..., None]
     h *= sums.lam + k2[..., None]
@@ -114,7 +114,9 @@ def pair_sums(sums, k1, k2):
     return j[..., 0], j[..., 1]
 
 
-def dynamic_curves(sums: ModeSums, inv_n: float, inv_p: float, gamma: float, t: np.ndarray, n_nodes: int):
+def dynamic_curves(
+    sums: ModeSums, inv_n: float, inv_p: float, gamma: float, t: np.ndarray, n_nodes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
     """signal, noise, init, thermal at finite times t (any order), plus diagnostics.
 
     Every t uses the Talbot contour of its window tau = 2^n (contour.window); the transforms are
@@ -142,9 +144,9 @@ def dynamic_curves(sums: ModeSums, inv_n: float, inv_p: float, gamma: float, t: 
     k1, k2, df1, df2 = kap[i1], kap[i2], df[i1], df[i2]
     z1 = s[None, :] / tau_u[:, None]
     z2 = z1 / 2.0
-    r11, r21 = stable_r(k1, z1 + gamma, df1, inv_n, inv_p)
-    r12, r22 = stable_r(k2, z2 + gamma, df2, inv_n, inv_p)
-    min_r = float(min(np.min(np.abs(r11)), np.min(np.abs(r21)), np.min(np.abs(r12)), np.min(np.abs(r22))))
+    r1_z1, r2_z1 = stable_r(k1, z1 + gamma, df1, inv_n, inv_p)
+    r1_z2, r2_z2 = stable_r(k2, z2 + gamma, df2, inv_n, inv_p)
+    min_r = float(min(np.min(np.abs(r1_z1)), np.min(np.abs(r2_z1)), np.min(np.abs(r1_z2)), np.min(np.abs(r2_z2))))
 
     wt = contour.weights(t, n_nodes, tau)[:, :ke]  # W_j(t; tau); at 2t in window n+1: W_j(2t; 2 tau) = W_j(t; tau)/2
     wt2 = wt / 2.0
@@ -157,12 +159,14 @@ def dynamic_curves(sums: ModeSums, inv_n: float, inv_p: float, gamma: float, t: 
         noise = np.zeros(t.size)
     else:
         j1, j2 = pair_sums(sums, k1, k2)
-        gdd = r12 * r22 + k1 * j1 * (r22 * inv_p + r11 * inv_n)
-        add = j2 * r22 + k1 * df1 * j1 * inv_n
-        noise = contour.invert_1d((add * inv_p / (z1 * gdd))[at], t, w=wt)
+        # the divided differences [g]_12 and [A]_12 at (z_1, z_2) = (s/tau, s/(2 tau)); the noise is the
+        # one-dimensional inverse of [A]_12 / (P s [g]_12) (docs/theory/dmft.md section 5.1)
+        g_12 = r1_z2 * r2_z2 + k1 * j1 * (r2_z2 * inv_p + r1_z1 * inv_n)
+        a_12 = j2 * r2_z2 + k1 * df1 * j1 * inv_n
+        noise = contour.invert_1d((a_12 * inv_p / (z1 * g_12))[at], t, w=wt)
 
     # thermal: Theta(t) = L^-1[m(z)/z](2t), m = C~ = df/R_1 at z = s/(2 tau)  (window of 2t)
-    m2 = df2 / r12
+    m2 = df2 / r1_z2
     thermal = contour.invert_1d((m2 / z2)[at], 2.0 * t, w=wt2)
 
     # init: C(2t)

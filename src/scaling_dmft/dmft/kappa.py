@@ -20,12 +20,16 @@ docs/theory/dmft.md ("The renormalised ridge", "Numerical method"); docs/theory/
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import brentq
 
 from ..errors import NumericalError
 from .compress import compress as _compress
+
+if TYPE_CHECKING:
+    from ..spectrum import Modes
 
 NEWTON_TOL = 1e-13  # relative Newton step at which a root is accepted (the error is then ~ tol^2)
 NEWTON_FAIL = 1e-9  # last relative step above which a node counts as not converged
@@ -51,7 +55,7 @@ class ModeSums:
     weight vectors: wl = w0 lambda (df), wl2 = w0 lambda^2, wc = w1, wlc = w1 lambda.
     """
 
-    def __init__(self, modes, compress: bool = True):
+    def __init__(self, modes: Modes, compress: bool = True):
         lam = np.asarray(modes.eigenvalues, dtype=np.float64)
         c = np.asarray(modes.target_power, dtype=np.float64)
         om = np.asarray(modes.weights, dtype=np.float64)
@@ -69,7 +73,7 @@ class ModeSums:
         self.lam = lam
         self.w0 = w0
         self.wl = w0 * lam
-        self.wl_c = self.wl.astype(np.complex128)  # complex copy: h @ wl_c is one zgemv
+        self.wl_complex = self.wl.astype(np.complex128)  # complex copy of wl: h @ wl_complex is one zgemv
         self.wl2 = w0 * lam * lam
         self.wc = w1
         self.wlc = w1 * lam
@@ -86,15 +90,17 @@ class ModeSums:
         """df(kappa) = sum w lambda h and df'(kappa) = -sum w lambda h^2, h = 1/(lambda + kappa), for a 1-D complex array."""
         h = self.lam + np.asarray(kappa, dtype=np.complex128)[:, None]
         np.reciprocal(h, out=h)
-        df = h @ self.wl_c
+        df = h @ self.wl_complex
         np.multiply(h, h, out=h)
-        return df, -(h @ self.wl_c)
+        return df, -(h @ self.wl_complex)
 
     def df_real(self, kappa: float) -> float:
         return float(np.dot(self.wl, 1.0 / (self.lam + kappa)))
 
 
-def stable_r(kappa, w, df, inv_n: float, inv_p: float):
+def stable_r(
+    kappa: np.ndarray, w: np.ndarray, df: np.ndarray, inv_n: float, inv_p: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(R_1, R_2) at a root of (K) (docs/theory/dmft.md, "The renormalised ridge")."""
     if inv_n == 0.0 and inv_p == 0.0:
         one = np.ones_like(kappa)
@@ -120,30 +126,32 @@ class KappaSolver:
         self.inv_p = float(inv_p)
         self.evaluations = 0
 
-    def _step(self, k, w):
+    def _step(self, k: np.ndarray, w: np.ndarray):
         """One Newton step on g(kappa) = kappa R_1 R_2 - w: (df, df', g', step, relative step, conditioning)."""
         inv_n, inv_p = self.inv_n, self.inv_p
         df, dfp = self.sums.df_dfp(k)
         self.evaluations += 1
         r1 = 1.0 - df * inv_p
         r2 = 1.0 - df * inv_n
-        r12 = r1 * r2
+        r1r2 = r1 * r2
         side = k * dfp * (r2 * inv_p + r1 * inv_n)
-        gp = r12 - side
-        step = (k * r12 - w) / gp
+        gp = r1r2 - side
+        step = (k * r1r2 - w) / gp
         with np.errstate(invalid="ignore", divide="ignore"):
             r = np.abs(step / k)
             # near a double root (N = P hard edge) g' cancels: the one-step test is tightened by cond^2
-            cond = np.abs(gp) / (np.abs(r12) + np.abs(side))
+            cond = np.abs(gp) / (np.abs(r1r2) + np.abs(side))
         return df, dfp, gp, step, r, cond
 
     @staticmethod
-    def _finished(r, cond, prev, first, target):
+    def _finished(r: np.ndarray, cond: np.ndarray, prev: np.ndarray, first: float, target: float):
         """Stop: a relative step r < first cond^2, or r < 1e-7 with the quadratic-rate estimate of the
         remaining error r^3/r_prev^2 < target."""
         return (r < first * cond * cond) | ((r < 1e-7) & (r * r * r < target * prev * prev))
 
-    def newton(self, w: np.ndarray, k0: np.ndarray):
+    def newton(
+        self, w: np.ndarray, k0: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Vectorised Newton from k0 (1-D arrays). Returns (kappa, g'(kappa), df(kappa), converged mask, last relative step).
 
         An element stops when its relative step is < NEWTON_FIRST, or when it is < 1e-7 and the
@@ -176,7 +184,9 @@ class KappaSolver:
         ok = np.isfinite(k) & (done | (rel < NEWTON_FAIL))
         return k, gp_out, df_out, ok, rel
 
-    def newton_all(self, w: np.ndarray, k0: np.ndarray, first: float = NEWTON_FIRST, target: float = 1e-16):
+    def newton_all(
+        self, w: np.ndarray, k0: np.ndarray, first: float = NEWTON_FIRST, target: float = 1e-16
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Newton for a few rays together (the march), without per-element bookkeeping (an element that has
         stopped takes further steps of roundoff size, which is harmless); returns the same tuple as `newton`,
         with the accuracy of the stopping rule (`_finished`) as parameters.
@@ -194,7 +204,9 @@ class KappaSolver:
         ok = np.isfinite(k) & (done | (r < NEWTON_FAIL))
         return k, gp, df - dfp * step, ok, r
 
-    def windows(self, s: np.ndarray, n_lo: int, n_hi: int, gamma: float, zero_from: int | None = None):
+    def windows(
+        self, s: np.ndarray, n_lo: int, n_hi: int, gamma: float, zero_from: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, dict]:
         """kappa and df at w = s_j/tau + gamma for the window taus tau = 2^n, n = n_lo..n_hi; shape (n_hi - n_lo + 1, R).
 
         All rays `s` (R,) march together in log tau through the windows (ratio 2; the step is halved in
@@ -225,7 +237,7 @@ class KappaSolver:
             return w, self.sums.df_dfp(w.ravel())[0].reshape(w.shape), diag
         scale = self.sums.lam_max + float(gamma) + self.sums.trace * (self.inv_n + self.inv_p)
         smin = float(np.min(np.abs(s)))
-        e0 = min(n_lo, int(math.floor(math.log2(smin / (START_FACTOR * scale)))))
+        e0 = min(n_lo, math.floor(math.log2(smin / (START_FACTOR * scale))))
         expo = np.arange(e0, n_hi + 1)
         grid = np.ldexp(1.0, expo)  # the windows themselves (plus the start-up steps below n_lo)
         gk = np.full((grid.size, rays.size), np.nan, dtype=np.complex128)
@@ -239,7 +251,13 @@ class KappaSolver:
             kz, gpz, dfz, ok, _ = self.newton(w_z, kp)
             if self._accepted(kz, kp, w_z, ok).all():
                 diag["zero_rays_join"] = float(grid[join])
-                start = (grid[join], rays / grid[join] + gammas, np.concatenate([k, kz]), np.concatenate([gp, gpz]), np.concatenate([df, dfz]))
+                start = (
+                    grid[join],
+                    rays / grid[join] + gammas,
+                    np.concatenate([k, kz]),
+                    np.concatenate([gp, gpz]),
+                    np.concatenate([df, dfz]),
+                )
                 gk[join] = start[2]
                 gk[join + 1 :] = self._march(rays, grid[join + 1 :], gammas, start, diag)[0]
             else:
@@ -264,17 +282,26 @@ class KappaSolver:
         out_k[have], out_df[have] = k, df
         return out_k, out_df, diag
 
-    def _march_from_start(self, s, grid, gamma, diag):
+    def _march_from_start(self, s: np.ndarray, grid: np.ndarray, gamma: np.ndarray, diag: dict):
         """Newton at grid[0] from kappa = w (|w| >> scale there), then the march through grid[1:]; (kappa, g', df) on grid."""
         w0 = s / grid[0] + gamma
         k0, gp0, df0, ok, rel = self.newton(w0, w0)
         if not (ok & self._branch_mask(k0, w0)).all():
-            raise NumericalError(f"kappa: Newton failed at the start of the continuation (tau = {grid[0]:.3g}, |w| >= {np.min(np.abs(w0)):.3g})")
+            raise NumericalError(
+                f"kappa: Newton failed at the start of the continuation (tau = {grid[0]:.3g}, |w| >= {np.min(np.abs(w0)):.3g})"
+            )
         diag["max_newton_step"] = max(diag["max_newton_step"], float(np.max(rel)))
         gk, ggp, gdf = self._march(s, grid[1:], gamma, (grid[0], w0, k0, gp0, df0), diag)
         return np.concatenate([k0[None], gk]), np.concatenate([gp0[None], ggp]), np.concatenate([df0[None], gdf])
 
-    def _march(self, s, targets, gamma, start, diag):
+    def _march(
+        self,
+        s: np.ndarray,
+        targets: np.ndarray,
+        gamma: np.ndarray,
+        start: tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        diag: dict,
+    ):
         """Sequential continuation of all rays through the sorted `targets`; returns (kappa, g', df) there.
 
         Predictor: cubic Hermite extrapolation in u = 1/tau from the last two accepted points (kappa and
@@ -305,7 +332,12 @@ class KappaSolver:
                 hu = 1.0 / tau - u0
                 x = (1.0 / new_tau - u0) / hu
                 x2, x3 = x * x, x * x * x
-                kp = (2 * x3 - 3 * x2 + 1) * k0 + ((x3 - 2 * x2 + x) * hu) * dk0 + (3 * x2 - 2 * x3) * k + ((x3 - x2) * hu) * dk
+                kp = (
+                    (2 * x3 - 3 * x2 + 1) * k0
+                    + ((x3 - 2 * x2 + x) * hu) * dk0
+                    + (3 * x2 - 2 * x3) * k
+                    + ((x3 - x2) * hu) * dk
+                )
             k_new, gp_new, df_new, ok, rel = self.newton_all(w_new, kp, MARCH_FIRST, MARCH_TARGET)
             if not self._accepted(k_new, kp, w_new, ok).all():
                 diag["rejected"] += 1
@@ -334,7 +366,7 @@ class KappaSolver:
         return ~bad
 
     @classmethod
-    def _accepted(cls, k, kp, w, ok):
+    def _accepted(cls, k: np.ndarray, kp: np.ndarray, w: np.ndarray, ok: np.ndarray):
         """Per element: Newton converged, within BRANCH_TOL of the predictor kp, on the physical branch."""
         return ok & (np.abs(k - kp) <= BRANCH_TOL * np.abs(kp)) & cls._branch_mask(k, w)
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..errors import NumericalError
 from .kappa import ModeSums, kappa_star, kappa_static
 
@@ -51,7 +49,9 @@ def static_values(sums: ModeSums, inv_n: float, inv_p: float, gamma: float) -> d
     peak = gamma == 0.0 and inv_n == inv_p and inv_p > 0.0 and kap > 0.0
     if peak or not ups < 1.0:
         if not peak:
-            raise NumericalError(f"static: 1 - Upsilon = {1 - ups:.3g} <= 0 (kappa_0 = {kap:.3g}); no stable t = inf limit")
+            raise NumericalError(
+                f"static: 1 - Upsilon = {1 - ups:.3g} <= 0 (kappa_0 = {kap:.3g}); no stable t = inf limit"
+            )
         signal = noise = math.inf
     else:
         signal = (rho * kap * kap * b1 + one_minus_rho * kap * tf1) / (1.0 - ups)

@@ -5,4 +5,8 @@
 ({sweep name -> that sweep's normalised config}); row selection is `common.select`.
 """
 
-FIGURES = ("learning_curves", "threshold", "data_scaling", "early_stopping", "exponents", "model_size", "langevin_bayes")
+from ..schema import figure_names
+
+# The figure names are the keys of the config schema's `figures:` section, where each figure's
+# spec is defined; a figure's module has the same name (tests/test_figures.py draws each one).
+FIGURES = figure_names()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+
 import numpy as np
 import pandas as pd
 
 from ..fit import LAW_AXIS
 
 
-def _isin(values: pd.Series, allowed) -> np.ndarray:
+def _isin(values: pd.Series, allowed: Iterable[float]) -> np.ndarray:
     v = values.to_numpy(dtype=np.float64)
     a = np.asarray([float(x) for x in allowed], dtype=np.float64)
     if a.size == 0:
@@ -16,7 +18,9 @@ def _isin(values: pd.Series, allowed) -> np.ndarray:
     return np.isclose(v[:, None], a[None, :], rtol=1e-9, atol=0.0).any(axis=1) | np.isin(v, a)
 
 
-def select(frame: pd.DataFrame, sweep_cfg: dict, regimes=None, *, skip=()) -> pd.DataFrame:
+def select(
+    frame: pd.DataFrame, sweep_cfg: dict, regimes: Iterable[str] | None = None, *, skip: Collection[str] = ()
+) -> pd.DataFrame:
     """Rows of a curve / fit / early-stopping table that belong to a sweep.
 
     A row is kept when its `sweep` is the sweep's `name` (the workflow adds it: one curve is one
@@ -41,13 +45,15 @@ def select(frame: pd.DataFrame, sweep_cfg: dict, regimes=None, *, skip=()) -> pd
         if col in sweep_cfg and col not in skip:
             mask &= _isin(frame[col], sweep_cfg[col])
     if "n_modes" in sweep_cfg and "n_modes" not in skip:
-        mask &= (frame["n_modes"].to_numpy() == int(sweep_cfg["n_modes"]))
+        mask &= frame["n_modes"].to_numpy() == int(sweep_cfg["n_modes"])
     if "teacher" in sweep_cfg and "teacher" not in skip:
         mask &= (frame["teacher"] == sweep_cfg["teacher"]).to_numpy()
     return frame[mask]
 
 
-def select_fits(fits: pd.DataFrame, sweep_cfg: dict, law: str, regimes=None, quantity: str | None = "eg") -> pd.DataFrame:
+def select_fits(
+    fits: pd.DataFrame, sweep_cfg: dict, law: str, regimes: Iterable[str] | None = None, quantity: str | None = "eg"
+) -> pd.DataFrame:
     """Fit rows of one law for a sweep; the law's varied axis (+inf in the fit row) is not filtered."""
     part = fits[fits["law"] == law]
     if quantity is not None:
@@ -88,15 +94,35 @@ def sweep(spec: dict, figure: str, index: int | None = None) -> tuple[str, dict]
     return name, sweeps[name]
 
 
-VARYING_ORDER = ("regime", "n_samples", "n_features", "noise", "alpha", "beta", "weight_decay", "temperature", "teacher", "n_modes", "init_std", "spectrum")
+VARYING_ORDER = (
+    "regime",
+    "n_samples",
+    "n_features",
+    "noise",
+    "alpha",
+    "beta",
+    "weight_decay",
+    "temperature",
+    "teacher",
+    "n_modes",
+    "init_std",
+    "spectrum",
+)
 REGIME_COLUMNS = ("weight_decay", "temperature", "init_std")
 SHORT = {
-    "n_samples": "P", "n_features": "N", "noise": "σ", "alpha": "α", "beta": "β",
-    "weight_decay": "γ", "temperature": "T", "init_std": "σ0", "n_modes": "M",
+    "n_samples": "P",
+    "n_features": "N",
+    "noise": "σ",
+    "alpha": "α",
+    "beta": "β",
+    "weight_decay": "γ",
+    "temperature": "T",
+    "init_std": "σ0",
+    "n_modes": "M",
 }
 
 
-def fmt_value(col: str, v) -> str:
+def fmt_value(col: str, v: str | float) -> str:
     if isinstance(v, str):
         return v
     v = float(v)
@@ -107,7 +133,7 @@ def fmt_value(col: str, v) -> str:
     return f"{v:.3g}"
 
 
-def series_keys(frame: pd.DataFrame, exclude=()) -> list[str]:
+def series_keys(frame: pd.DataFrame, exclude: Collection[str] = ()) -> list[str]:
     """Point columns that take more than one value in `frame` (they distinguish the series)."""
     cols = []
     for col in VARYING_ORDER:
@@ -122,10 +148,20 @@ def series_keys(frame: pd.DataFrame, exclude=()) -> list[str]:
     return cols
 
 
-TITLE_ORDER = ("alpha", "beta", "n_modes", "n_features", "n_samples", "noise", "weight_decay", "temperature", "init_std")
+TITLE_ORDER = (
+    "alpha",
+    "beta",
+    "n_modes",
+    "n_features",
+    "n_samples",
+    "noise",
+    "weight_decay",
+    "temperature",
+    "init_std",
+)
 
 
-def describe(frame: pd.DataFrame, skip=(), width: int = 44) -> str:
+def describe(frame: pd.DataFrame, skip: Collection[str] = (), width: int = 44) -> str:
     """The physical parameters that are constant in `frame`, e.g. 'α=2, β=3, M=4000, N=∞, σ=0.5'
     (for panel titles: a referee reads the setting off the figure), wrapped at `width` characters."""
     parts = []

@@ -6,15 +6,20 @@ are monotone (e.g. gradient flow without label noise) has none and is absent, as
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from . import common, style
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 NAME = "data_scaling"
 
 
-def draw(curves, fits, early, spec: dict):
+def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: dict) -> Figure:
     names = list(spec.get("sweeps") or {})
     if not names:
         raise ValueError(f"figure {NAME!r}: spec['sweeps'] is empty")
@@ -41,7 +46,9 @@ def draw(curves, fits, early, spec: dict):
     absent = sorted(set(rows["regime"]) - set(common.valid(stop, "e_star")["regime"]) - bayes - {"bayes"})
     stop = common.valid(stop, "e_star")
     # one colour per series across both panels
-    color_of = {label: color for _, _, color, label in style.iter_series(pd.concat([rows, stop]), exclude=("n_samples",))}
+    color_of = {
+        label: color for _, _, color, label in style.iter_series(pd.concat([rows, stop]), exclude=("n_samples",))
+    }
     with style.context():
         fig, axes = style.subplots(1, 2)
         for ax, frame, y, yerr, fit_rows, title in (
@@ -52,9 +59,21 @@ def draw(curves, fits, early, spec: dict):
             if frame.empty:
                 style.note(ax, "no early-stopping optimum in this selection (monotone curves)")
             elif y == "e_star" and absent:
-                ax.text(0.02, 0.02, "no optimum (monotone): " + ", ".join(absent), transform=ax.transAxes, fontsize=6, color="0.4")
+                ax.text(
+                    0.02,
+                    0.02,
+                    "no optimum (monotone): " + ", ".join(absent),
+                    transform=ax.transAxes,
+                    fontsize=6,
+                    color="0.4",
+                )
             style.series_with_fits(ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",), color_of, dotted=bayes)
             style.data_ticks(ax, frame["n_samples"])
             style.method_legend(ax)
-            style.finish(ax, title=f"{title}: {common.describe(frame, skip=('n_samples',))}", xlabel="training set size P", ylabel="$E_g$" if y == "eg" else "$E^*$")
+            style.finish(
+                ax,
+                title=f"{title}: {common.describe(frame, skip=('n_samples',))}",
+                xlabel="training set size P",
+                ylabel="$E_g$" if y == "eg" else "$E^*$",
+            )
     return fig

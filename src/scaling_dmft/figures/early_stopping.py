@@ -3,14 +3,20 @@ without weight decay (gf vs gf_wd) at several noise levels; fitted and expected 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import common, style
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
 NAME = "early_stopping"
 
 
-def draw(curves, fits, early, spec: dict):
+def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: dict) -> Figure:
     name, sw = common.sweep(spec, NAME)
     stop = common.select(early, sw)
     stop = stop[np.isfinite(stop["n_samples"].to_numpy(dtype=float))]
@@ -33,5 +39,7 @@ def draw(curves, fits, early, spec: dict):
             style.series_with_fits(ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",))
             style.data_ticks(ax, frame["n_samples"])
             style.method_legend(ax)
-            style.finish(ax, title=common.describe(stop, skip=("n_samples",)), xlabel="training set size P", ylabel=ylabel)
+            style.finish(
+                ax, title=common.describe(stop, skip=("n_samples",)), xlabel="training set size P", ylabel=ylabel
+            )
     return fig

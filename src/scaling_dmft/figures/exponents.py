@@ -7,18 +7,27 @@ Points of different alpha are dodged horizontally by DODGE = 0.04 so that none h
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from . import common, style
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 NAME = "exponents"
 DODGE = 0.04  # horizontal offset between alphas (in exponent units), stated in the caption
-LAWS = (("time", "E vs t  ($N = P = \\infty$)"), ("samples", "E vs P  ($t = \\infty$)"), ("features", "E vs N  ($t = \\infty$)"))
+LAWS = (
+    ("time", "E vs t  ($N = P = \\infty$)"),
+    ("samples", "E vs P  ($t = \\infty$)"),
+    ("features", "E vs N  ($t = \\infty$)"),
+)
 
 
-def draw(curves, fits, early, spec: dict):
+def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: dict) -> Figure:
     panels, total = [], 0
     for i, (law, title) in enumerate(LAWS):
         name, sw = common.sweep(spec, NAME, i)
@@ -26,14 +35,17 @@ def draw(curves, fits, early, spec: dict):
         total += len(rows)
         rows = rows[np.isfinite(rows["expected_exponent"].to_numpy(dtype=float))]
         panels.append((law, title, name, rows))
-    common.require(pd.DataFrame({"n": range(total)}), NAME,
-                   "no time / samples / features fit (quantity eg) for sweeps " + ", ".join(sorted(spec.get("sweeps") or {})))
+    common.require(
+        pd.DataFrame({"n": range(total)}),
+        NAME,
+        "no time / samples / features fit (quantity eg) for sweeps " + ", ".join(sorted(spec.get("sweeps") or {})),
+    )
     with style.context():
         fig, axes = style.subplots(1, 3)
         alphas = sorted({a for *_, rows in panels for a in rows["alpha"].dropna().unique()})
-        palette = dict(zip(alphas, style.colors(len(alphas))))
+        palette = dict(zip(alphas, style.colors(len(alphas)), strict=True))
         dodge = {a: DODGE * (i - (len(alphas) - 1) / 2) for i, a in enumerate(alphas)}
-        for ax, (law, title, name, rows) in zip(axes, panels):
+        for ax, (law, title, name, rows) in zip(axes, panels, strict=True):
             if rows.empty:
                 style.note(ax, f"no '{law}' fit with an expected exponent in sweep {name!r}")
                 lo, hi = -3.0, 0.0
@@ -53,22 +65,63 @@ def draw(curves, fits, early, spec: dict):
                 if part.empty:
                     continue
                 yerr = np.vstack([part["exponent"] - part["exponent_lo"], part["exponent_hi"] - part["exponent"]])
-                ax.errorbar(part["expected_exponent"], part["exponent"], yerr=np.clip(yerr, 0, None), fmt="none",
-                            ecolor="0.4", elinewidth=0.8, zorder=2)
+                ax.errorbar(
+                    part["expected_exponent"],
+                    part["exponent"],
+                    yerr=np.clip(yerr, 0, None),
+                    fmt="none",
+                    ecolor="0.4",
+                    elinewidth=0.8,
+                    zorder=2,
+                )
                 if method == style.THEORY:
-                    sns.scatterplot(data=part, x="expected_exponent", y="exponent", hue="alpha", style="beta",
-                                    palette=palette, ax=ax, s=28, alpha=0.75, zorder=3)
+                    sns.scatterplot(
+                        data=part,
+                        x="expected_exponent",
+                        y="exponent",
+                        hue="alpha",
+                        style="beta",
+                        palette=palette,
+                        ax=ax,
+                        s=28,
+                        alpha=0.75,
+                        zorder=3,
+                    )
                 else:  # simulation: hollow squares in the alpha colour
                     edge = [palette.get(a, "0.3") for a in part["alpha"]]
-                    ax.scatter(part["expected_exponent"], part["exponent"], marker="s", s=48, facecolors="none",
-                               edgecolors=edge, linewidths=1.0, label="simulation", zorder=3)
+                    ax.scatter(
+                        part["expected_exponent"],
+                        part["exponent"],
+                        marker="s",
+                        s=48,
+                        facecolors="none",
+                        edgecolors=edge,
+                        linewidths=1.0,
+                        label="simulation",
+                        zorder=3,
+                    )
             if len(edge):  # the exponent carries a log correction here: not a miss
-                ax.scatter(edge["expected_exponent"], edge["exponent"], marker="D", s=26, facecolors="none",
-                           edgecolors=[palette.get(a, "0.3") for a in edge["alpha"]], linewidths=1.0,
-                           label="log-corrected edge", zorder=3)
+                ax.scatter(
+                    edge["expected_exponent"],
+                    edge["exponent"],
+                    marker="D",
+                    s=26,
+                    facecolors="none",
+                    edgecolors=[palette.get(a, "0.3") for a in edge["alpha"]],
+                    linewidths=1.0,
+                    label="log-corrected edge",
+                    zorder=3,
+                )
             if len(bad):
-                ax.scatter(bad["expected_exponent"], bad["exponent"], marker="x", color="0.5", s=20,
-                           label="flagged fit", zorder=3)
+                ax.scatter(
+                    bad["expected_exponent"],
+                    bad["exponent"],
+                    marker="x",
+                    color="0.5",
+                    s=20,
+                    label="flagged fit",
+                    zorder=3,
+                )
             ax.set_xlim(lo, hi)
             ax.set_ylim(lo, hi)
             ax.set_aspect("equal", adjustable="box")

@@ -4,16 +4,23 @@ and the mean-predictor error E_mean (right)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from ..tables import SPECTRUM_COLUMNS
 from . import common, style
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 NAME = "langevin_bayes"
 # the columns that tie a Langevin curve to its posterior (the regime columns may differ)
-DISORDER = ["spectrum", "alpha", "beta", "teacher", "n_modes", "n_features", "n_samples", "noise"]
+DISORDER = [*SPECTRUM_COLUMNS, "n_features", "n_samples", "noise"]
 
 
-def draw(curves, fits, early, spec: dict):
+def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: dict) -> Figure:
     name, sw = common.sweep(spec, NAME)
     lang, bayes = spec.get("langevin", "langevin"), spec.get("bayes", "bayes")
     rows = common.select(curves, sw, [lang])
@@ -22,24 +29,36 @@ def draw(curves, fits, early, spec: dict):
         rows = rows[np.isclose(rows["noise"], float(spec["noise"]))]
         post = post[np.isclose(post["noise"], float(spec["noise"]))]
     rows = rows[np.isfinite(rows["t"].to_numpy(dtype=float))]
-    common.require(common.valid(rows, "eg"), NAME, f"sweep {name!r}, regime {lang!r}, noise {spec.get('noise', 'any')}, finite t")
+    common.require(
+        common.valid(rows, "eg"), NAME, f"sweep {name!r}, regime {lang!r}, noise {spec.get('noise', 'any')}, finite t"
+    )
     post = post[(post["method"] == style.THEORY) & np.isinf(post["t"].to_numpy(dtype=float))]
     with style.context():
         fig, axes = style.subplots(1, 2, sharey=True)
-        for ax, col, sem, title in ((axes[0], "eg", "eg_sem", "Gibbs error $E_g$"), (axes[1], "eg_mean", "eg_mean_sem", "mean predictor $E_{mean}$")):
+        for ax, col, sem, title in (
+            (axes[0], "eg", "eg_sem", "Gibbs error $E_g$"),
+            (axes[1], "eg_mean", "eg_mean_sem", "mean predictor $E_{mean}$"),
+        ):
             style.loglog(ax)
             good = common.valid(rows, col)
             first = True
-            for key, series, color, label in style.iter_series(good, exclude=("regime",), always=("n_samples",)):
+            for _key, series, color, label in style.iter_series(good, exclude=("regime",), always=("n_samples",)):
                 style.theory_sim(ax, series, "t", col, yerr=sem, color=color, label=label)
                 ref = common.valid(style.match(post, {c: series[c].iloc[0] for c in DISORDER}), col)
                 if len(ref):
-                    ax.axhline(float(ref[col].iloc[0]), color=color, linestyle="--", linewidth=1.0,
-                               label=f"posterior ({bayes})" if first else None)
+                    ax.axhline(
+                        float(ref[col].iloc[0]),
+                        color=color,
+                        linestyle="--",
+                        linewidth=1.0,
+                        label=f"posterior ({bayes})" if first else None,
+                    )
                     first = False
             if post.empty:
                 style.note(ax, f"no '{bayes}' rows: posterior value not shown")
             style.method_legend(ax)
             style.finish(ax, title=title, xlabel="training time t", ylabel="error")
-        fig.suptitle(f"{lang} vs the {bayes} posterior: {common.describe(rows, skip=('n_samples',), width=120)}", fontsize=8)
+        fig.suptitle(
+            f"{lang} vs the {bayes} posterior: {common.describe(rows, skip=('n_samples',), width=120)}", fontsize=8
+        )
     return fig

@@ -4,14 +4,20 @@ flow, before the finite-size plateau). Panel titles give the parameters fixed in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import common, style
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
 NAME = "learning_curves"
 
 
-def draw(curves, fits, early, spec: dict):
+def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: dict) -> Figure:
     name, sw = common.sweep(spec, NAME)
     regimes = list(spec.get("regimes", sw.get("regimes", [])))
     rows = common.select(curves, sw, regimes)
@@ -24,7 +30,7 @@ def draw(curves, fits, early, spec: dict):
     panels = [r for r in regimes if (rows["regime"] == r).any()]
     with style.context():
         fig, axes = style.subplots(1, len(panels))
-        for ax, regime in zip(axes, panels):
+        for ax, regime in zip(axes, panels, strict=True):
             part = rows[rows["regime"] == regime]
             style.loglog(ax)
             for key, series, color, label in style.iter_series(part, exclude=("regime",), always=("n_samples",)):
@@ -33,5 +39,7 @@ def draw(curves, fits, early, spec: dict):
                 if fit is not None:
                     style.power_law(ax, fit, color=color)
             style.method_legend(ax)
-            style.finish(ax, title=f"{regime}: {common.describe(part)}", xlabel="training time t", ylabel="Gibbs error $E_g(t)$")
+            style.finish(
+                ax, title=f"{regime}: {common.describe(part)}", xlabel="training time t", ylabel="Gibbs error $E_g(t)$"
+            )
     return fig

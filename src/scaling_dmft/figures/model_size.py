@@ -7,14 +7,20 @@ Fitted laws only where the theory states one (P = inf, gradient flow)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import common, style
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
 NAME = "model_size"
 
 
-def draw(curves, fits, early, spec: dict):
+def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: dict) -> Figure:
     name, sw = common.sweep(spec, NAME)
     regimes = list(spec.get("regimes", sw.get("regimes", [])))
     rows = common.select(curves, sw, regimes)
@@ -24,29 +30,52 @@ def draw(curves, fits, early, spec: dict):
     panels = [r for r in regimes if (rows["regime"] == r).any()]
     with style.context():
         fig, axes = style.subplots(1, len(panels))
-        for ax, regime in zip(axes, panels):
+        for ax, regime in zip(axes, panels, strict=True):
             part = rows[rows["regime"] == regime]
             style.loglog(ax)
             finite_n = np.isfinite(part["n_features"].to_numpy(dtype=float))
             marked = False
-            for key, series, color, label in style.iter_series(part, exclude=("regime", "n_features"), always=("n_samples",)):
+            for key, series, color, label in style.iter_series(
+                part, exclude=("regime", "n_features"), always=("n_samples",)
+            ):
                 fin = series[np.isfinite(series["n_features"].to_numpy(dtype=float))]
-                kernel = series[~np.isfinite(series["n_features"].to_numpy(dtype=float)) & (series["method"] == style.THEORY)]
+                kernel = series[
+                    ~np.isfinite(series["n_features"].to_numpy(dtype=float)) & (series["method"] == style.THEORY)
+                ]
                 p = float(series["n_samples"].iloc[0])
                 n = fin["n_features"].to_numpy(dtype=float)
                 if float(series["weight_decay"].iloc[0]) == 0.0 and np.isfinite(p):
                     # two branches around the N = P divergence; the N = P point itself is dropped
                     for branch, first in ((fin[n < p], True), (fin[n > p], False)):
-                        style.theory_sim(ax, branch, "n_features", "eg", yerr="eg_sem", color=color,
-                                         label=label if first else None, marker="o")
+                        style.theory_sim(
+                            ax,
+                            branch,
+                            "n_features",
+                            "eg",
+                            yerr="eg_sem",
+                            color=color,
+                            label=label if first else None,
+                            marker="o",
+                        )
                 else:
                     style.theory_sim(ax, fin, "n_features", "eg", yerr="eg_sem", color=color, label=label, marker="o")
                 if len(kernel):
-                    ax.axhline(float(kernel["eg"].iloc[0]), color=color, linestyle=":", linewidth=1.0,
-                               label="kernel limit $N = \\infty$" if not marked else None)
+                    ax.axhline(
+                        float(kernel["eg"].iloc[0]),
+                        color=color,
+                        linestyle=":",
+                        linewidth=1.0,
+                        label="kernel limit $N = \\infty$" if not marked else None,
+                    )
                 if np.isfinite(p):
-                    ax.axvline(p, color=color, linestyle="--", linewidth=0.8, alpha=0.7,
-                               label="$N = P$" if not marked else None)
+                    ax.axvline(
+                        p,
+                        color=color,
+                        linestyle="--",
+                        linewidth=0.8,
+                        alpha=0.7,
+                        label="$N = P$" if not marked else None,
+                    )
                 marked = True
                 fit = style.fit_for(fit_rows[fit_rows["regime"] == regime], key)
                 if fit is not None:
@@ -55,6 +84,10 @@ def draw(curves, fits, early, spec: dict):
                 style.note(ax, "only the kernel limit N = inf in this selection")
             style.data_ticks(ax, part["n_features"])
             style.method_legend(ax)
-            style.finish(ax, title=f"{regime}: {common.describe(part, skip=('n_features',))}", xlabel="number of features N",
-                         ylabel="$E_g(t=\\infty)$")
+            style.finish(
+                ax,
+                title=f"{regime}: {common.describe(part, skip=('n_features',))}",
+                xlabel="number of features N",
+                ylabel="$E_g(t=\\infty)$",
+            )
     return fig

@@ -6,17 +6,31 @@ where the curve has one (early-stopping flag '')."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..tables import COMPONENT_COLUMNS, POINT_COLUMNS
 from ..units import to_paper
 from . import common, style
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.typing import ColorType
+
 NAME = "threshold"
-LABELS = {"eg": "total $E_g$", "eg_signal": "signal", "eg_noise": "label noise", "eg_init": "initialisation", "eg_thermal": "thermal"}
+LABELS = {
+    "eg": "total $E_g$",
+    "eg_signal": "signal",
+    "eg_noise": "label noise",
+    "eg_init": "initialisation",
+    "eg_thermal": "thermal",
+}
 
 
-def _panel(ax, rows, early, colors, sweep_cfg):
+def _panel(ax: Axes, rows: pd.DataFrame, early: pd.DataFrame, colors: list[ColorType], sweep_cfg: dict) -> None:
     point = rows[POINT_COLUMNS].iloc[0].to_dict()
     curve = style.match(rows, point)
     finite = curve[np.isfinite(curve["t"].to_numpy(dtype=float))]
@@ -25,7 +39,7 @@ def _panel(ax, rows, early, colors, sweep_cfg):
     if paper:  # the paper's time axis: t_paper = t / P (units.to_paper)
         finite = finite.assign(t=to_paper(n_samples=p, t=finite["t"].to_numpy(dtype=float))["t_paper"])
     style.loglog(ax)
-    for col, color in zip(["eg"] + COMPONENT_COLUMNS, colors):
+    for col, color in zip(["eg"] + COMPONENT_COLUMNS, colors, strict=True):
         good = common.valid(finite, col)
         if good.empty:
             continue  # identically zero component (e.g. no label noise): nothing on a log axis
@@ -47,14 +61,16 @@ def _panel(ax, rows, early, colors, sweep_cfg):
     if paper:
         theirs = to_paper(n_samples=p, temperature=point["temperature"], weight_decay=point["weight_decay"])
         title = f"the paper's setting: $\\beta$={1 / theirs['beta_inv']:.3g}, g$\\beta$={theirs['g'] / theirs['beta_inv']:.3g}\n{setting}"
-        ax.secondary_xaxis("top", functions=(lambda x: x * p, lambda x: x / p)).set_xlabel("our t = P $t_{paper}$", fontsize=7)
+        ax.secondary_xaxis("top", functions=(lambda x: x * p, lambda x: x / p)).set_xlabel(
+            "our t = P $t_{paper}$", fontsize=7
+        )
         xlabel = "training time $t_{paper}$ (summed loss)"
     else:
         title, xlabel = f"our extension: {setting}", "training time t"
     style.finish(ax, title=title, xlabel=xlabel, ylabel="error")
 
 
-def draw(curves, fits, early, spec: dict):
+def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: dict) -> Figure:
     selections = []
     for i in range(2):
         name, sw = common.sweep(spec, NAME, i)
@@ -64,6 +80,6 @@ def draw(curves, fits, early, spec: dict):
     with style.context():
         fig, axes = style.subplots(1, 2)
         colors = ["0.1"] + style.colors(len(COMPONENT_COLUMNS))
-        for ax, (rows, stop, sw) in zip(axes, selections):
+        for ax, (rows, stop, sw) in zip(axes, selections, strict=True):
             _panel(ax, rows, stop, colors, sw)
     return fig

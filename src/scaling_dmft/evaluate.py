@@ -12,12 +12,15 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from .errors import NumericalError, combine, scaled
-from .grid import build_spectrum, seed_sequences, spectrum_name
+from .components import combine, scaled
+from .errors import NumericalError
+from .grid import SOLVE_KEYS, SPECTRUM_KEYS, build_spectrum, seed_sequences, spectrum_name
 from .tables import ROUNDOFF_REL, empty_frame
 
 log = logging.getLogger("scaling_dmft")
@@ -41,7 +44,19 @@ def _point_columns(point: dict) -> dict:
     }
 
 
-def curve_rows(point, method, t, signal, noise_coef, init_coef, thermal_coef, eg_sem=None, eg_mean_sem=None, n_seeds=0, flag=""):
+def curve_rows(
+    point: dict,
+    method: str,
+    t: npt.ArrayLike,
+    signal: npt.ArrayLike,
+    noise_coef: npt.ArrayLike,
+    init_coef: npt.ArrayLike,
+    thermal_coef: npt.ArrayLike,
+    eg_sem: npt.ArrayLike | None = None,
+    eg_mean_sem: npt.ArrayLike | None = None,
+    n_seeds: int = 0,
+    flag: str | np.ndarray = "",
+) -> pd.DataFrame:
     """Rows of the curve table for one point (components are per unit sigma^2, sigma0^2, T).
 
     `flag` is one string for every row or one per row. Components slightly below zero are round-off
@@ -99,8 +114,7 @@ def _clip_roundoff(components: dict, flags: np.ndarray) -> None:
 
 
 def _group_key(point: dict) -> str:
-    keys = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher", "n_features", "n_samples", "weight_decay")
-    return json.dumps([point.get(k) for k in keys] + [list(point["times"])], default=repr)
+    return json.dumps([point.get(k) for k in SOLVE_KEYS] + [list(point["times"])], default=repr)
 
 
 def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.DataFrame:
@@ -114,7 +128,7 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
     modes, prepared = {}, {}  # per spectrum of the chunk: its modes and the solver's compressed mode sums
     for members in groups.values():
         first = members[0]
-        key = json.dumps([first.get(k) for k in ("spectrum", "alpha", "beta", "path", "n_modes", "teacher")], default=repr)
+        key = json.dumps([first.get(k) for k in SPECTRUM_KEYS], default=repr)
         if key not in modes:
             modes[key] = build_spectrum(first, first["n_modes"], first["teacher"]).modes()
         if key not in prepared:
@@ -146,7 +160,7 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
     return pd.concat(frames, ignore_index=True) if frames else empty_frame("curve")
 
 
-def run_sim_group(group: dict, base_seed: int, progress=None) -> pd.DataFrame:
+def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Seed-averaged exact simulation (method 'sim') of one disorder group."""
     from .simulate import seed_mean_sem, simulate
 
@@ -169,7 +183,9 @@ def run_sim_group(group: dict, base_seed: int, progress=None) -> pd.DataFrame:
     for point in points:
         gi = int(np.searchsorted(gammas, point["weight_decay"]))
         ti = np.searchsorted(times, np.asarray(point["times"], dtype=np.float64))
-        e_mean, e_g = comps.errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"], gamma_index=gi)
+        e_mean, e_g = comps.errors(
+            noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"], gamma_index=gi
+        )
         # inf - inf inside the s.e. of a divergent component: the row is flagged below
         with np.errstate(invalid="ignore"):
             eg, eg_sem = seed_mean_sem(e_g[:, ti])
@@ -179,12 +195,29 @@ def run_sim_group(group: dict, base_seed: int, progress=None) -> pd.DataFrame:
         # infinite seeds (divergences) give inf means; their s.e. is meaningless -> inf, row flagged
         for sem, mean in ((eg_sem, eg), (eg_mean_sem, eg_mean)):
             if not np.isfinite(sem[np.isfinite(mean)]).all():
-                raise NumericalError("simulate: the seed variance of finite errors overflows float64 (errors of order 1e154 or more)")
+                raise NumericalError(
+                    "simulate: the seed variance of finite errors overflows float64 (errors of order 1e154 or more)"
+                )
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
-        frame = curve_rows(point, "sim", point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=len(seeds))
+        frame = curve_rows(
+            point, "sim", point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=len(seeds)
+        )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _seed_progress(done_before: int, total: int, started: float) -> Callable[[int, int], None]:
+    """A progress callback for one group: logs at most every 10 s, and at the group's last seed."""
+    last = time.monotonic()
+
+    def progress(k: int, n: int) -> None:
+        nonlocal last
+        if time.monotonic() - last > 10.0 or k == n:
+            log.info("sim: %d/%d seeds done, %.1f s elapsed", done_before + k, total, time.monotonic() - started)
+            last = time.monotonic()
+
+    return progress
 
 
 def run_sim_groups(groups: list[dict], base_seed: int) -> pd.DataFrame:
@@ -192,14 +225,6 @@ def run_sim_groups(groups: list[dict], base_seed: int) -> pd.DataFrame:
     total = sum(int(g["seeds"]) for g in groups)
     done = 0
     for group in groups:
-        last = [time.monotonic()]
-
-        def progress(k, n, _done=done):
-            if time.monotonic() - last[0] > 10.0 or k == n:
-                log.info("sim: %d/%d seeds done, %.1f s elapsed", _done + k, total, time.monotonic() - started)
-                last[0] = time.monotonic()
-
-        frames.append(run_sim_group(group, base_seed, progress=progress))
+        frames.append(run_sim_group(group, base_seed, progress=_seed_progress(done, total, started)))
         done += int(group["seeds"])
     return pd.concat(frames, ignore_index=True) if frames else empty_frame("curve")
-

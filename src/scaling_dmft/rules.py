@@ -7,13 +7,16 @@ importable and testable without Snakemake.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from . import tables
 from .grid import SEED_RULE, build_spectrum, spectrum_name, spectrum_specs
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger("scaling_dmft")
 
@@ -46,7 +49,7 @@ def spectrum_table(sweep: dict, out: str) -> pd.DataFrame:
 
 
 def dmft_chunk(points: list[dict], out: str) -> pd.DataFrame:
-    from .pipeline import run_dmft_points
+    from .evaluate import run_dmft_points
 
     points = [dict(p) for p in points]
     frame = tables.sort_rows(run_dmft_points(points), "curve")
@@ -55,7 +58,7 @@ def dmft_chunk(points: list[dict], out: str) -> pd.DataFrame:
 
 
 def sim_chunk(groups: list[dict], base_seed: int, out: str) -> pd.DataFrame:
-    from .pipeline import run_sim_groups
+    from .evaluate import run_sim_groups
 
     groups = [dict(g) for g in groups]
     frame = tables.sort_rows(run_sim_groups(groups, int(base_seed)), "curve")
@@ -74,7 +77,9 @@ def verify_chunk(chunk: str, marker: str) -> None:
         tables.check_curve_table(frame, chunk)
     except tables.CorruptTableError as err:
         Path(chunk).unlink(missing_ok=True)
-        raise tables.CorruptTableError(f"{err}; the chunk was removed: run the same command again to rebuild it") from None
+        raise tables.CorruptTableError(
+            f"{err}; the chunk was removed: run the same command again to rebuild it"
+        ) from None
     Path(marker).write_text(f"{len(frame)} rows verified\n")
 
 
@@ -131,22 +136,70 @@ def table_html(path: str, view: str, out: str) -> None:
     kind = {"fits": "fit", "early_stopping": "early_stopping", "curves": "curve", "spectra": "spectrum"}[view]
     frame = tables.read_table(path, kind)
     if view == "fits":
-        cols = ["sweep", "regime", "method", "law", "quantity", "varied", "alpha", "beta", "n_features", "n_samples", "noise",
-                "x_min", "x_max", "exponent", "exponent_lo", "exponent_hi", "expected_exponent", "flag"]
+        cols = [
+            "sweep",
+            "regime",
+            "method",
+            "law",
+            "quantity",
+            "varied",
+            "alpha",
+            "beta",
+            "n_features",
+            "n_samples",
+            "noise",
+            "x_min",
+            "x_max",
+            "exponent",
+            "exponent_lo",
+            "exponent_hi",
+            "expected_exponent",
+            "flag",
+        ]
         shown = frame[cols]
     elif view == "early_stopping":
-        shown = frame[["sweep", "regime", "method", "alpha", "beta", "n_features", "n_samples", "noise", "t_star", "e_star",
-                       "e_star_sem", "e_final", "flag"]]
+        shown = frame[
+            [
+                "sweep",
+                "regime",
+                "method",
+                "alpha",
+                "beta",
+                "n_features",
+                "n_samples",
+                "noise",
+                "t_star",
+                "e_star",
+                "e_star_sem",
+                "e_final",
+                "flag",
+            ]
+        ]
     elif view == "curves":
-        shown = frame.groupby(["sweep", "method", "regime"], sort=True).agg(
-            rows=("t", "size"), points=("n_samples", "nunique"), t_min=("t", "min"), eg_min=("eg", "min"),
-            eg_max=("eg", "max"), seeds=("n_seeds", "max"), flagged=("flag", lambda f: int((f != "").sum())),
-        ).reset_index()
+        shown = (
+            frame.groupby(["sweep", "method", "regime"], sort=True)
+            .agg(
+                rows=("t", "size"),
+                points=("n_samples", "nunique"),
+                t_min=("t", "min"),
+                eg_min=("eg", "min"),
+                eg_max=("eg", "max"),
+                seeds=("n_seeds", "max"),
+                flagged=("flag", lambda f: int((f != "").sum())),
+            )
+            .reset_index()
+        )
     else:
-        shown = frame.groupby(["spectrum", "alpha", "beta", "teacher", "n_modes"], dropna=False, sort=True).agg(
-            rows=("k", "size"), eigenvalue_max=("eigenvalue", "max"), eigenvalue_min=("eigenvalue", "min"),
-            target_power_sum=("target_power", "sum"),
-        ).reset_index()
+        shown = (
+            frame.groupby(tables.SPECTRUM_COLUMNS, dropna=False, sort=True)
+            .agg(
+                rows=("k", "size"),
+                eigenvalue_max=("eigenvalue", "max"),
+                eigenvalue_min=("eigenvalue", "min"),
+                target_power_sum=("target_power", "sum"),
+            )
+            .reset_index()
+        )
     html = (
         f"<p>{len(frame)} rows in {Path(path).name}; config hash {frame.attrs.get('config_hash', '')}, "
         f"package {frame.attrs.get('package_version', '')}, git {frame.attrs.get('git_revision', '')}.</p>\n"
@@ -178,13 +231,17 @@ def draw_figure(name: str, spec: dict, curves_path: str, fits_path: str, early_p
     plt.close(fig)
 
 
-def _save_atomic(fig, path: str) -> None:
-    with tables.atomic_output(path, suffix=f".tmp{Path(path).suffix}") as tmp:  # matplotlib reads the format off the name
+def _save_atomic(fig: Figure, path: str) -> None:
+    with tables.atomic_output(
+        path, suffix=f".tmp{Path(path).suffix}"
+    ) as tmp:  # matplotlib reads the format off the name
         fig.savefig(tmp, dpi=150, bbox_inches="tight")
 
 
-def validation_summary(curves_path: str, tolerance: dict, summary_out: str, html_out: str, markdown_out: str, figure_out: str) -> None:
-    from .validation import summarize, write_markdown, draw_worst
+def validation_summary(
+    curves_path: str, tolerance: dict, summary_out: str, html_out: str, markdown_out: str, figure_out: str
+) -> None:
+    from .validation import draw_worst, summarize, write_markdown
 
     curves = tables.read_table(curves_path, "curve")
     summary = summarize(curves, rel_tol=tolerance["rel_tol"], z_tol=tolerance["z_tol"])
@@ -197,16 +254,3 @@ def validation_summary(curves_path: str, tolerance: dict, summary_out: str, html
     write_markdown(summary, curves, markdown_out, tolerance)
     _write_text_atomic(summary.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0), html_out)
     draw_worst(curves, summary, figure_out)
-
-
-def fail_once_for_tests(output: str) -> None:
-    """Fault injection for the retry tests: with SCALING_DMFT_FAIL_ONCE_DIR set, the first
-    attempt of each job fails (a marker file remembers it) and the retry succeeds."""
-    folder = os.environ.get("SCALING_DMFT_FAIL_ONCE_DIR")
-    if not folder:
-        return
-    marker = Path(folder) / (Path(output).name + ".failed-once")
-    if not marker.exists():
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text("failed once on purpose\n")
-        raise RuntimeError(f"injected failure (SCALING_DMFT_FAIL_ONCE_DIR={folder}); a retry will succeed")
