@@ -22,6 +22,11 @@ def tiny_env(threads: int = 1) -> dict:
     return {**_tiny_os.environ, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
 
 
+# The reruns of the reliability tests build only the tables (the `tables` target), which are
+# what they compare; the reference run builds everything (`all`), for the workflow tests.
+TINY_TABLES_TARGET = "tables"
+
+
 def tiny_command(workdir, cores: int = 2, *extra) -> list[str]:
     return [
         TINY_SNAKEMAKE,
@@ -83,9 +88,30 @@ def tiny_assert_same_tables(left: dict, right: dict, exact: bool = True) -> None
 
 @_tiny_pytest.fixture(scope="session")
 def tiny_reference_run(tmp_path_factory):
-    """One uninterrupted run of config/test.yaml with --cores 2 (shared by the interruption and
-    reproducibility tests). Dict: workdir, tables (folder), wall_s, proc, frames (sorted tables)."""
-    ref = tiny_run(tmp_path_factory.mktemp("tiny_reference"), 2)
+    """One uninterrupted run of config/test.yaml with --cores 2, target `all` (shared by the
+    workflow, interruption, reproducibility and SLURM tests). Dict: workdir, tables (folder),
+    wall_s, frames (sorted tables).
+
+    Run once per test session, also when pytest-xdist spreads the tests over several worker
+    processes: the first worker that needs it runs it in the session's shared temporary folder
+    under an exclusive file lock; the others wait on the lock and read what it wrote."""
+    import fcntl
+    import json
+
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker has its own folder below the session's; without xdist, the session's
+    shared = base.parent if _tiny_os.environ.get("PYTEST_XDIST_WORKER") else base
+    workdir = shared / "tiny_reference"
+    done = shared / "tiny_reference.json"
+    with open(shared / "tiny_reference.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            ref = json.loads(done.read_text())
+        else:
+            run = tiny_run(workdir, 2)
+            ref = {"wall_s": run["wall_s"]}
+            done.write_text(json.dumps(ref))
+    ref.update(workdir=workdir, tables=workdir / "results" / "test" / "tables")
     ref["frames"] = tiny_read_tables(ref["tables"])
     return ref
 
@@ -102,6 +128,7 @@ def tiny_tools():
         read_tables=tiny_read_tables,
         assert_same_tables=tiny_assert_same_tables,
         tables=TINY_TABLES,
+        tables_target=TINY_TABLES_TARGET,
         kinds=TINY_KINDS,
         root=TINY_ROOT,
     )

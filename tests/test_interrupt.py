@@ -161,7 +161,7 @@ def _start_and_interrupt(tiny_tools, workdir: Path, sig: int, log_path: Path) ->
     log = log_path.open("w")
     started = time.monotonic()
     proc = subprocess.Popen(
-        tiny_tools.command(workdir, 2),
+        tiny_tools.command(workdir, 2, tiny_tools.tables_target),
         cwd=workdir,
         env=tiny_tools.env(1),
         stdout=log,
@@ -218,7 +218,7 @@ def test_sigkill_mid_run_then_rerun_incomplete_matches_reference(tiny_reference_
     # a SIGKILLed Snakemake cannot remove its lock: the plain rerun is refused with a clear
     # message; `--unlock`, then the same command with --rerun-incomplete finishes the run
     plain = subprocess.run(
-        tiny_tools.command(workdir, 2, "--rerun-incomplete"),
+        tiny_tools.command(workdir, 2, "--rerun-incomplete", tiny_tools.tables_target),
         cwd=workdir,
         env=tiny_tools.env(1),
         capture_output=True,
@@ -237,7 +237,7 @@ def test_sigkill_mid_run_then_rerun_incomplete_matches_reference(tiny_reference_
             timeout=300,
         )
         assert unlock.returncode == 0, unlock.stderr[-3000:]
-        rerun_wall = tiny_tools.run(workdir, 2, "--rerun-incomplete")["wall_s"]
+        rerun_wall = tiny_tools.run(workdir, 2, "--rerun-incomplete", tiny_tools.tables_target)["wall_s"]
     else:
         rerun_wall = float("nan")
     final = tiny_tools.read_tables(workdir / "results" / "test" / "tables")
@@ -260,7 +260,7 @@ def test_ctrl_c_mid_run_then_plain_rerun_matches_reference(tiny_reference_run, t
     sent_at = _start_and_interrupt(tiny_tools, workdir, signal.SIGINT, tmp_path / "first.log")
     n_chunks, n_temps = _assert_no_partial_outputs(workdir / "results")
     profile = str(tiny_tools.root / "workflow" / "profiles" / "default")
-    rerun = tiny_tools.run(workdir, 2, "--profile", profile)  # no --unlock needed after Ctrl-C
+    rerun = tiny_tools.run(workdir, 2, "--profile", profile, tiny_tools.tables_target)  # no --unlock after Ctrl-C
     tiny_tools.assert_same_tables(tiny_reference_run["frames"], tiny_tools.read_tables(rerun["tables"]))
     print(
         f"\nSIGINT after {sent_at:.1f} s ({n_chunks} chunk tables done, {n_temps} temp files); "

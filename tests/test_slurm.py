@@ -36,7 +36,8 @@ import pytest
 
 pd = pytest.importorskip("pandas")
 
-pytestmark = pytest.mark.slurm
+# one worker runs them all (under pytest-xdist): the cluster fixture starts and stops its daemons
+pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("slurm")]
 
 REPO = Path(__file__).resolve().parents[1]
 CI = REPO / ".ci" / "slurm"
@@ -132,8 +133,11 @@ def slurm_cluster(request):
 
 
 def _base_cmd(workdir: Path) -> list[str]:
+    """The tiny sweep's four tables (the `tables` target: what is compared; figures are drawn by the
+    suite's local reference run). The target comes first: --configfile takes several values."""
     return [
         SNAKEMAKE,
+        "tables",
         "--snakefile", str(SNAKEFILE),
         "--directory", str(workdir),
         "--configfile", str(CONFIG),
@@ -159,6 +163,7 @@ def _slurm_args() -> list[str]:
         "--profile", str(PROFILE),
         # short first status check for seconds-long CI jobs (MinJobAge=600 in .ci/slurm)
         "--slurm-init-seconds-before-status-checks", "5",
+        "--seconds-between-status-checks", "3",
         "--slurm-jobname-prefix", PREFIX,
     ]  # fmt: skip
 
