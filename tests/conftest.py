@@ -132,3 +132,24 @@ def tiny_tools():
         kinds=TINY_KINDS,
         root=TINY_ROOT,
     )
+
+
+# ---- order: the longest test files first -------------------------------------------------------
+# Under pytest-xdist (`--dist loadfile`, pyproject.toml) a worker takes a whole file, in the order
+# collected; starting the longest ones (mostly waiting on SLURM or on workflow jobs) first keeps
+# the suite's wall time near that of its longest file. Measured per-file times: README, "Tests".
+LONGEST_FIRST = (
+    "test_workflow.py",  # first: its fixture starts the shared tiny reference run
+    "test_slurm.py",
+    "test_dmft_vs_sim_edges.py",
+    "test_interrupt.py",
+    "test_interrupt_ctrl_c.py",
+    "test_dmft_vs_sim.py",
+    "test_integrity.py",
+    "test_bad_input.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))  # stable: file order kept

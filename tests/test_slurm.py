@@ -2,14 +2,15 @@
 
 A session fixture installs SLURM + munge if needed (.ci/slurm/install.sh), starts munged,
 slurmctld and slurmd on localhost (.ci/slurm/start.sh) and stops exactly those daemons at the
-end (.ci/slurm/stop.sh). Then, through workflow/profiles/slurm:
+end (.ci/slurm/stop.sh). Then, through workflow/profiles/slurm, the tiny sweep's tables (target
+`tables`):
 
-* the tiny sweep gives tables whose contents equal those of the same sweep run locally;
-* with SCALING_DMFT_FAIL_ONCE_DIR set, the first attempt of each `simulate` job fails, the retry
-  succeeds and the sweep completes;
-* SIGINT on a running Snakemake cancels its SLURM jobs (squeue shows none of ours) and a rerun
-  completes;
-* the cluster-generic fallback profile (workflow/profiles/slurm-generic) completes the sweep.
+* SIGINT on a running Snakemake cancels its SLURM jobs (squeue shows none of ours);
+* the rerun completes although the first attempt of each `simulate` job fails on purpose
+  (tests/fault_injection on PYTHONPATH, SCALING_DMFT_FAIL_ONCE_DIR set; the profile retries it),
+  and its tables equal, bit for bit, those of the same sweep run locally;
+* the cluster-generic fallback profile (workflow/profiles/slurm-generic) completes the sweep with
+  the same tables.
 
 Needs root and apt-get (or SLURM already installed); skips loudly otherwise. Every Snakemake run
 is bounded with `timeout -s INT` (SIGINT lets Snakemake cancel its jobs; it ignores SIGTERM).
@@ -36,8 +37,9 @@ import pytest
 
 pd = pytest.importorskip("pandas")
 
-# one worker runs them all (under pytest-xdist): the cluster fixture starts and stops its daemons
-pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("slurm")]
+# One worker runs them all under pytest-xdist (`--dist loadfile`: a file's tests share a worker),
+# since the session fixture starts and stops the cluster's daemons.
+pytestmark = pytest.mark.slurm
 
 REPO = Path(__file__).resolve().parents[1]
 CI = REPO / ".ci" / "slurm"
@@ -232,22 +234,18 @@ def _cancel_ours():
         subprocess.run(["scancel", *ids], timeout=30)
 
 
-# ---- fixtures --------------------------------------------------------------------------------
+# ---- the local reference ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def local_tables(request, tmp_path_factory):
-    """The tiny sweep run locally: the reference contents. Reuses the suite's reference run
-    (tests/conftest.py: tiny_reference_run) when there is one, else runs it here."""
+def _reference(request) -> dict[str, pd.DataFrame]:
+    """The tiny sweep run locally: the reference contents. The suite's reference run
+    (tests/conftest.py: tiny_reference_run), asked for only after the SLURM run, so that a worker
+    does not wait for it before submitting; run here when the workflow under test is another."""
     if not DEV_WORKFLOW:
-        try:
-            ref = request.getfixturevalue("tiny_reference_run")
-        except pytest.FixtureLookupError:
-            ref = None
-        if ref is not None:
-            TIMINGS["local_sweep"] = ref["wall_s"]
-            return _tables(Path(ref["workdir"]))
-    workdir = tmp_path_factory.mktemp("local") / "run"
+        ref = request.getfixturevalue("tiny_reference_run")
+        TIMINGS["local_sweep"] = ref["wall_s"]
+        return _tables(Path(ref["workdir"]))
+    workdir = request.getfixturevalue("tmp_path_factory").mktemp("local") / "run"
     t0 = time.monotonic()
     rc, text = _run([*_base_cmd(workdir), "--cores", "2"], workdir, "local", timeout=300)
     TIMINGS["local_sweep"] = time.monotonic() - t0
@@ -258,30 +256,10 @@ def local_tables(request, tmp_path_factory):
 # ---- tests -----------------------------------------------------------------------------------
 
 
-def test_sweep_on_slurm_equals_local_with_a_retried_job(slurm_cluster, local_tables, tmp_path):
-    """The tiny sweep through sbatch gives the local tables, although the first attempt of
-    every simulate job fails on purpose (one run covers both checks: each costs ~80 s)."""
-    workdir = tmp_path / "run"
-    fail_dir = tmp_path / "fail-once"
-    fail_dir.mkdir()
-    t0 = time.monotonic()
-    rc, text = _run(
-        [*_base_cmd(workdir), *_slurm_args()],
-        workdir,
-        "retry",
-        env={"SCALING_DMFT_FAIL_ONCE_DIR": str(fail_dir), "PYTHONPATH": _with_fault_injection()},
-    )
-    TIMINGS["slurm_sweep_with_retry"] = time.monotonic() - t0
-    assert rc == 0, _explain(rc, text, workdir)
-    assert "submitted with SLURM jobid" in text, "no job went through sbatch"
-    assert not _our_jobs(), "jobs of a finished run are still queued"
-    markers = list(fail_dir.iterdir())
-    assert markers, "no job failed on purpose: is SCALING_DMFT_FAIL_ONCE_DIR passed to the jobs?"
-    assert "failed" in text.lower()  # Snakemake reported the first attempts' failures
-    _assert_same_tables(workdir, local_tables)
-
-
-def test_interrupt_cancels_jobs_and_rerun_completes(slurm_cluster, local_tables, tmp_path):
+def test_interrupt_cancels_jobs_and_a_rerun_with_failing_jobs_completes(slurm_cluster, request, tmp_path):
+    """SIGINT to a running Snakemake cancels its SLURM jobs (squeue shows none of ours); the rerun
+    completes although the first attempt of every simulate job fails on purpose (retried), and its
+    tables equal the local run's. One sweep covers the three checks (each run costs about 60 s)."""
     workdir = tmp_path / "run"
     workdir.mkdir()
     log = tmp_path / "interrupted.log"
@@ -293,7 +271,8 @@ def test_interrupt_cancels_jobs_and_rerun_completes(slurm_cluster, local_tables,
             stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=workdir,
         )  # fmt: skip
         try:
-            # interrupt as soon as one of our jobs runs on the node
+            # interrupt as soon as one of our jobs runs on the node (a spectrum job: simulations
+            # depend on the spectra, so they all run in the rerun)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and proc.poll() is None:
                 if any(j[2] == "RUNNING" for j in _our_jobs()):
@@ -328,14 +307,26 @@ def test_interrupt_cancels_jobs_and_rerun_completes(slurm_cluster, local_tables,
     cancelled = [j for j in _our_jobs("all") if j[2] == "CANCELLED"]
     assert cancelled, "no job of the interrupted run was cancelled\n" + text[-3000:]
 
+    fail_dir = tmp_path / "fail-once"
+    fail_dir.mkdir()
     t0 = time.monotonic()
-    rc, text = _run([*_base_cmd(workdir), *_slurm_args()], workdir, "rerun")
-    TIMINGS["rerun_after_interrupt"] = time.monotonic() - t0
+    rc, text = _run(
+        [*_base_cmd(workdir), *_slurm_args()],
+        workdir,
+        "rerun",
+        env={"SCALING_DMFT_FAIL_ONCE_DIR": str(fail_dir), "PYTHONPATH": _with_fault_injection()},
+    )
+    TIMINGS["rerun_with_retries"] = time.monotonic() - t0
     assert rc == 0, _explain(rc, text, workdir)
-    _assert_same_tables(workdir, local_tables)
+    assert "submitted with SLURM jobid" in text, "no job went through sbatch"
+    assert not _our_jobs(), "jobs of a finished run are still queued"
+    markers = sorted(p.name for p in fail_dir.iterdir())
+    assert markers, "no job failed on purpose: is SCALING_DMFT_FAIL_ONCE_DIR passed to the jobs?"
+    assert "failed" in text.lower()  # Snakemake reported the first attempts' failures
+    _assert_same_tables(workdir, _reference(request))
 
 
-def test_cluster_generic_fallback(slurm_cluster, local_tables, tmp_path):
+def test_cluster_generic_fallback(slurm_cluster, request, tmp_path):
     workdir = tmp_path / "run"
     t0 = time.monotonic()
     rc, text = _run(
@@ -352,4 +343,4 @@ def test_cluster_generic_fallback(slurm_cluster, local_tables, tmp_path):
     TIMINGS["generic_sweep"] = time.monotonic() - t0
     assert rc == 0, _explain(rc, text, workdir)
     assert "with external jobid" in text, "no job went through sbatch"
-    _assert_same_tables(workdir, local_tables)
+    _assert_same_tables(workdir, _reference(request))
