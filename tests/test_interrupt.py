@@ -155,7 +155,11 @@ def _group_alive(pgid: int) -> bool:
 
 def _start_and_interrupt(tiny_tools, workdir: Path, sig: int, log_path: Path) -> float:
     """Start the tiny run in its own session; send `sig` to its process group once a chunk
-    table exists but the final curves table does not; wait for the whole group to end."""
+    table exists but the final curves table does not; wait for the whole group to end.
+
+    An aggregation already running may still finish its (atomic) write of the curves table after
+    the signal, under load; the fit job, which needs that table, cannot have started, so the run
+    is checked to be incomplete by its exit status and the missing fits table."""
     results = workdir / "results" / "test"
     chunks, curves = results / "chunks", results / "tables" / "curves.parquet"
     log = log_path.open("w")
@@ -190,7 +194,8 @@ def _start_and_interrupt(tiny_tools, workdir: Path, sig: int, log_path: Path) ->
     while _group_alive(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _group_alive(proc.pid), "jobs survived the interruption of the process group"
-    assert not curves.exists()
+    assert proc.returncode != 0, "the interrupted run reported success"
+    assert not (results / "tables" / "fits.parquet").exists(), "the run finished despite the signal"
     return sent_at
 
 
