@@ -153,3 +153,18 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))  # stable: file order kept
+
+
+# ---- SIGINT reaches the processes the tests start ---------------------------------------------
+# A shell without job control starts background commands with SIGINT ignored, and an ignored
+# signal stays ignored across fork and exec: `make test &`, nohup or some CI runners would hand
+# every Snakemake the tests start a SIGINT it cannot receive, and the Ctrl-C tests would see runs
+# that finish instead of stopping. With a Python handler installed here, children start with the
+# default action again (exec resets handled signals, not ignored ones).
+
+
+def pytest_configure(config):
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -14,6 +14,7 @@ from scaling_dmft import grid, tables
 from scaling_dmft.config import load_config
 from scaling_dmft.errors import InputError
 from scaling_dmft.spectrum import powerlaw, read_spectrum_file
+from table_rows import curve_frame
 
 
 def test_powerlaw_spectrum_values():
@@ -57,30 +58,8 @@ def test_spectrum_file_roundtrip(tmp_path):
         read_spectrum_file(bad)
 
 
-def _curve_frame(n=3, flag=""):
-    point = dict(
-        sweep="s",
-        spectrum="powerlaw",
-        alpha=2.0,
-        beta=3.0,
-        teacher="powerlaw",
-        n_modes=10,
-        n_features=math.inf,
-        n_samples=8.0,
-        noise=0.0,
-        regime="gf",
-        weight_decay=0.0,
-        temperature=0.0,
-        init_std=0.0,
-    )
-    frame = pd.DataFrame({k: [v] * n for k, v in point.items()})
-    frame["method"] = "dmft"
-    frame["t"] = [1.0, 10.0, math.inf][:n]
-    for col in ("eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal", "eg_sem", "eg_mean_sem"):
-        frame[col] = 0.5
-    frame["n_seeds"] = np.int32(0)
-    frame["flag"] = flag
-    return frame
+def _curve_frame(n: int = 3, flag: str = "") -> pd.DataFrame:
+    return curve_frame([1.0, 10.0, math.inf][:n], 0.5, flag)
 
 
 def test_table_roundtrip_schema_and_provenance(tmp_path):

@@ -78,6 +78,14 @@ def test_same_point_in_two_sweeps_is_kept_per_sweep(tmp_path):
     sim = curves[curves["method"] == "sim"]
     seeds = sim.groupby("sweep")["n_seeds"].unique().to_dict()
     assert {k: list(v) for k, v in seeds.items()} == {"few_seeds": [2], "many_seeds": [6]}
+
+    # the validation summary of these curves is a table of its own schema, with provenance
+    out = {name: str(tmp_path / name) for name in ("s.parquet", "s.html", "v.md", "w.png")}
+    rules.validation_summary(str(tmp_path / "curves.parquet"), {"rel_tol": 0.02, "z_tol": 3.0}, *out.values())
+    summary = tables.read_table(out["s.parquet"], "validation")  # checksums and schema verified
+    assert list(summary.columns) == tables.VALIDATION_SCHEMA.names
+    assert set(summary["sweep"]) == {"few_seeds", "many_seeds"} and set(summary["quantity"]) == {"eg", "eg_mean"}
+    assert summary.attrs["config_hash"] == tables.read_table(tmp_path / "curves.parquet", "curve").attrs["config_hash"]
     # each sweep keeps its own time grid: one curve is one sweep's grid
     finite = curves[np.isfinite(curves["t"])]
     assert finite.groupby(["sweep", "method"]).size().to_dict() == {

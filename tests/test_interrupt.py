@@ -14,7 +14,6 @@ tables as an uninterrupted run (docs/reliability.md, "Interruption").
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import signal
@@ -29,34 +28,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from scaling_dmft import tables
+from table_rows import curve_frame
 
 TMP_NAME = re.compile(r"^\.(?P<name>.+\.parquet)\..+\.tmp$")
 
 
 def _curve_frame(n: int) -> pd.DataFrame:
-    point = dict(
-        sweep="s",
-        spectrum="powerlaw",
-        alpha=2.0,
-        beta=3.0,
-        teacher="powerlaw",
-        n_modes=10,
-        n_features=math.inf,
-        n_samples=8.0,
-        noise=0.0,
-        regime="gf",
-        weight_decay=0.0,
-        temperature=0.0,
-        init_std=0.0,
-    )
-    frame = pd.DataFrame({k: [v] * n for k, v in point.items()})
-    frame["method"] = "dmft"
-    frame["t"] = np.arange(1, n + 1, dtype=np.float64)
-    for col in ("eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal", "eg_sem", "eg_mean_sem"):
-        frame[col] = np.linspace(0.1, 1.0, n)
-    frame["n_seeds"] = np.int32(0)
-    frame["flag"] = ""
-    return frame
+    return curve_frame(np.arange(1, n + 1, dtype=np.float64), np.linspace(0.1, 1.0, n))
 
 
 def test_failed_write_leaves_no_partial_file_and_keeps_old_output(tmp_path, monkeypatch):

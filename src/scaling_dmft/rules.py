@@ -245,12 +245,7 @@ def validation_summary(
 
     curves = tables.read_table(curves_path, "curve")
     summary = summarize(curves, rel_tol=tolerance["rel_tol"], z_tol=tolerance["z_tol"])
-    import pyarrow as pa
-
-    meta = tables.inherited_provenance(curves.attrs)
-    table = pa.Table.from_pandas(summary, preserve_index=False)
-    table = table.replace_schema_metadata({f"{tables.META_PREFIX}{k}".encode(): v.encode() for k, v in meta.items()})
-    tables.write_arrow_atomic(table, summary_out)
+    tables.write_table(summary, summary_out, "validation", tables.inherited_provenance(curves.attrs))
     write_markdown(summary, curves, markdown_out, tolerance)
     _write_text_atomic(summary.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0), html_out)
     draw_worst(curves, summary, figure_out)

@@ -158,11 +158,28 @@ EARLY_STOPPING_SCHEMA = pa.schema(
     ]
 )
 
+VALIDATION_SCHEMA = pa.schema(
+    [f for f in POINT_FIELDS]
+    + [
+        _field("quantity", _STR, "the compared quantity: eg | eg_mean"),
+        _field("n_times", pa.int64(), "(point, t) comparisons made (unflagged, finite in both methods)"),
+        _field("n_excluded", pa.int64(), "times left out: flagged by either method or infinite"),
+        _field("worst_rel", _F64, "largest |theory - sim| / |sim| over the times"),
+        _field("t_worst_rel", _F64, "the time of worst_rel", TIME_UNIT),
+        _field("z_at_worst_rel", _F64, "|theory - sim| / seed s.e. at that time (inf: an exact-zero s.e.)"),
+        _field("worst_z", _F64, "largest |theory - sim| / seed s.e. over the times (inf: an exact-zero s.e.)"),
+        _field("median_rel", _F64, "median relative difference over the times"),
+        _field("n_failed", pa.int64(), "times outside the pass rule (validation.within_tolerance)"),
+        _field("passed", pa.bool_(), "every time within the pass rule"),
+    ]
+)
+
 SCHEMAS = {
     "spectrum": SPECTRUM_SCHEMA,
     "curve": CURVE_SCHEMA,
     "fit": FIT_SCHEMA,
     "early_stopping": EARLY_STOPPING_SCHEMA,
+    "validation": VALIDATION_SCHEMA,
 }
 
 META_PREFIX = "scaling_dmft."
@@ -239,7 +256,9 @@ def to_table(frame: pd.DataFrame, kind: str, meta: dict[str, str] | None = None)
 def check_finite(frame: pd.DataFrame, kind: str) -> None:
     """No silent NaN: a NaN in a float column is a bug; +inf is allowed only in flagged rows
     (or in the size/time columns, where it means the limit)."""
-    allowed_inf = {"n_features", "n_samples", "t", "x_min", "x_max"}
+    # (validation: a z or a relative difference is infinite where the s.e. or the simulated value is 0)
+    allowed_inf = {"n_features", "n_samples", "t", "x_min", "x_max", "t_worst_rel", "z_at_worst_rel", "worst_z"}
+    allowed_inf |= {"worst_rel", "median_rel"}
     flagged = frame["flag"].astype(str) != "" if "flag" in frame.columns else pd.Series(False, index=frame.index)
     # null = not applicable: alpha, beta of a spectrum file, a law without a stated exponent, the
     # standard errors of theory rows (no sampling)
@@ -386,6 +405,7 @@ ROW_KEYS = {
     "fit": POINT_COLUMNS + ["method", "law", "quantity"],
     "early_stopping": POINT_COLUMNS + ["method"],
     "spectrum": [*SPECTRUM_COLUMNS, "k"],
+    "validation": POINT_COLUMNS + ["quantity"],
 }
 
 
