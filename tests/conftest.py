@@ -137,7 +137,7 @@ def tiny_tools():
 # ---- order: the longest test files first -------------------------------------------------------
 # Under pytest-xdist (`--dist loadfile`, pyproject.toml) a worker takes a whole file, in the order
 # collected; starting the longest ones (mostly waiting on SLURM or on workflow jobs) first keeps
-# the suite's wall time near that of its longest file. Measured per-file times: README, "Tests".
+# the suite's wall time near that of its longest file (order from `pytest --durations`, 2026-12-01).
 LONGEST_FIRST = (
     "test_workflow.py",  # first: its fixture starts the shared tiny reference run
     "test_slurm.py",

@@ -9,6 +9,7 @@ import pytest
 
 from scaling_dmft import tables
 from scaling_dmft.fit import early_stopping, expected_exponent, fit_power_law, fit_table, near_log_edge
+from table_rows import POINT
 
 
 def test_exact_power_law_recovered():
@@ -113,23 +114,7 @@ def test_expected_exponents():
 
 
 def _point(**kw):
-    base = dict(
-        sweep="s",
-        spectrum="powerlaw",
-        alpha=2.0,
-        beta=3.0,
-        teacher="powerlaw",
-        n_modes=1000,
-        n_features=math.inf,
-        n_samples=math.inf,
-        noise=0.0,
-        regime="gf",
-        weight_decay=0.0,
-        temperature=0.0,
-        init_std=0.0,
-    )
-    base.update(kw)
-    return base
+    return {**POINT, "n_modes": 1000, "n_samples": math.inf, **kw}
 
 
 def _curve(point, method, t, eg, sem=None):
