@@ -569,6 +569,29 @@ CLI_CASES = [
     ("out_read_only_place", "simulate", ["--out", "/proc/o.parquet"], "--out"),
 ]
 
+CLI_CASES += [
+    # the frontier command (issue 14): budgets, the N range, a regime without training time
+    ("frontier_compute_count_0", "frontier", ["--compute", "1e7:1e11:0"], "--compute"),
+    ("frontier_compute_start_0", "frontier", ["--compute", "0:1e11:5"], "--compute"),
+    ("frontier_compute_stop_below_start", "frontier", ["--compute", "1e11:1e7:5"], "--compute"),
+    ("frontier_compute_above_1e30", "frontier", ["--compute", "1e7:1e31:5"], "--compute"),
+    ("frontier_compute_two_fields", "frontier", ["--compute", "1e7:1e11"], "--compute"),
+    (
+        "frontier_range_inverted",
+        "frontier",
+        ["--compute", "1e7:1e9:3", "--features-range", "1e4:10"],
+        "--features-range",
+    ),
+    ("frontier_range_equal", "frontier", ["--compute", "1e7:1e9:3", "--features-range", "10:10"], "--features-range"),
+    (
+        "frontier_bayes",
+        "frontier",
+        ["--compute", "1e7:1e9:3", "--regime", "bayes", "--weight-decay", "1", "--temperature", "1"],
+        "--regime",
+    ),
+    ("frontier_alpha_1", "frontier", ["--compute", "1e7:1e9:3", "--alpha", "1"], "--alpha"),
+]
+
 # argparse-level problems: one line, status 2, '(see --help)' instead of a range
 CLI_USAGE_CASES = [
     ("unknown_flag", ["dmft", "--bogus", "1", "--out", "o.parquet"], "--bogus"),
@@ -576,6 +599,7 @@ CLI_USAGE_CASES = [
     ("missing_out", ["dmft", "--alpha", "2"], "--out"),
     ("flag_without_value", ["simulate", "--out", "o.parquet", "--alpha"], "--alpha"),
     ("unknown_subcommand", ["train", "--out", "o.parquet"], "train"),
+    ("frontier_without_compute", ["frontier", "--out", "o.parquet"], "--compute"),
     ("no_subcommand", [], "command"),
     ("repeated_flag", ["dmft", "--alpha", "2", "--alpha", "3", "--out", "o.parquet"], "--alpha"),
 ]

@@ -13,7 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from scaling_dmft import dmft
+from cli_runner import run_cli
+from scaling_dmft import dmft, tables
 from scaling_dmft.errors import InputError
 from scaling_dmft.frontier import POINTS_PER_DECADE, compute_optimal
 from scaling_dmft.spectrum import powerlaw
@@ -69,3 +70,18 @@ def test_an_optimum_at_the_edge_of_the_n_grid_is_flagged():
 def test_bad_budgets_are_refused(compute):
     with pytest.raises(InputError, match="compute"):
         compute_optimal(powerlaw(2.0, 2.5, 1000).modes(), compute, n_samples=INF)
+
+
+def test_the_frontier_command_writes_the_envelope_as_a_table(tmp_path):
+    args = ["frontier", "--alpha", "2", "--beta", "2.5", "--modes", "1e6", "--samples", "inf", "--compute", "1e6:1e8:3"]
+    out = run_cli([*args, "--out", "f.parquet"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    table = tables.read_table(tmp_path / "f.parquet", "frontier")  # checksums and schema verified
+    assert list(table.columns) == tables.FRONTIER_SCHEMA.names and len(table) == 3
+    front = compute_optimal(powerlaw(2.0, 2.5, 10**6).modes(), [1e6, 1e7, 1e8], n_samples=INF)
+    np.testing.assert_allclose(table["compute"], front.compute, rtol=1e-12)
+    np.testing.assert_allclose(table["n_features"], front.n_features, rtol=1e-12)
+    np.testing.assert_allclose(table["eg"], front.eg, rtol=1e-12)
+    assert (table["flag"] == "").all() and table.attrs["features_range"] == "1:1e+06"
+    csv = run_cli([*args, "--out", "-"], tmp_path)
+    assert csv.returncode == 0 and csv.stdout.splitlines()[0].split(",") == tables.FRONTIER_SCHEMA.names

@@ -15,10 +15,13 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NumericalError
 from .schema import config_schema, enum, number_range
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_INPUT = 2
 EXIT_NUMERICAL = 3
@@ -100,10 +103,37 @@ def _times(text: str, include_inf: bool) -> dict:
     return {"start": start, "stop": stop, "count": count, "include_inf": include_inf}
 
 
+# The largest budget `frontier --compute` accepts: a parse bound far beyond any N t a DMFT solve
+# resolves, not a physical one.
+COMPUTE_MAX = 1e30
+
+
+def _log_range(flag: str, text: str, low_open: float, high: float, with_count: bool) -> tuple:
+    """START:STOP[:COUNT] with 0 < START <= STOP <= high (COUNT >= 1; >= 2 if STOP > START)."""
+    bound = f"{high:.0e}".replace("e+", "e")  # 1e30, 1e15
+    allowed = f"START:STOP{':COUNT' if with_count else ''} with {low_open:g} < START <= STOP <= {bound}" + (
+        " and integer COUNT >= 1 (>= 2 if STOP > START)" if with_count else ""
+    )
+    parts = text.split(":")
+    if len(parts) != (3 if with_count else 2):
+        raise InputError(flag, text, allowed)
+    start, stop = (_parse_number(flag, part, allowed) for part in parts[:2])
+    if not (low_open < start <= stop <= high):
+        raise InputError(flag, text, allowed)
+    if not with_count:
+        return start, stop
+    count = _integer(flag, parts[2], allowed)
+    if count < 1 or (stop > start and count < 2) or (stop == start and count != 1) or count > 2000:
+        raise InputError(flag, text, allowed + ", COUNT <= 2000")
+    return start, stop, count
+
+
 EXAMPLES = {
     "dmft": "example:\n  python -m scaling_dmft dmft --alpha 2 --beta 3 --samples 256 --features 512 --weight-decay 1e-3 \\\n"
     "      --noise 0.5 --times 0.1:1e6:30 --include-inf --out theory.parquet\n"
     "  python -m scaling_dmft dmft --spectrum-file my_spectrum.csv --samples 1000 --out - | head",
+    "frontier": "example:\n  python -m scaling_dmft frontier --alpha 2 --beta 2.5 --modes 1e12 --samples inf \\\n"
+    "      --compute 1e7:1e11:17 --out frontier.csv",
     "simulate": "example:\n  python -m scaling_dmft simulate --alpha 2 --beta 3 --samples 256 --features 512 --weight-decay 1e-3 \\\n"
     "      --noise 0.5 --times 0.1:1e6:30 --include-inf --seeds 64 --out sim.csv",
 }
@@ -115,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("simulate", "seed-averaged exact simulation (closed-form Ornstein-Uhlenbeck, one eigh per seed)"),
         ("dmft", "deterministic DMFT theory (no random numbers)"),
+        (
+            "frontier",
+            "compute-optimal frontier from the DMFT: for each budget C = N t, the model size N* that "
+            "minimises E_g(N, C/N), with t* = C/N* and E*",
+        ),
     ):
         p = sub.add_parser(
             name,
@@ -141,13 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help="read lambda_k and c_k from a .parquet/.csv with columns eigenvalue, target_power (replaces --alpha/--beta/--modes)",
         )
-        add(
-            "--features",
-            default="inf",
-            help="number of random features N: positive integer, or inf for the kernel limit (default inf)",
-        )
+        if name != "frontier":  # the frontier chooses N
+            add(
+                "--features",
+                default="inf",
+                help="number of random features N: positive integer, or inf for the kernel limit (default inf)",
+            )
         samples_help = "number of training samples P: positive integer" + (
-            ", or inf (population loss)" if name == "dmft" else ""
+            ", or inf (population loss)" if name != "simulate" else ""
         )
         add("--samples", default="256", help=samples_help + " (default 256)")
         add("--weight-decay", default="0", help=f"weight decay {GAMMA.text} (default 0)")
@@ -164,14 +200,34 @@ def build_parser() -> argparse.ArgumentParser:
             help=" | ".join(REGIME_KINDS)
             + " (default: from gamma and T; bayes = the t = inf posterior, needs gamma, T > 0)",
         )
-        add(
-            "--times",
-            default="0.1:1e6:30",
-            help=f"log-spaced times START:STOP:COUNT, both ends included; {TIME_STOP.text}, START <= STOP, {TIME_COUNT.text} (default 0.1:1e6:30)",
-        )
-        p.add_argument(
-            "--include-inf", action="store_true", help="also report t = infinity (ridge / ridgeless / posterior limit)"
-        )
+        if name == "frontier":
+            add(
+                "--compute",
+                required=True,
+                help=f"log-spaced budgets C = N t, START:STOP:COUNT, both ends included; 0 < START <= STOP <= {COMPUTE_MAX:g}",
+            )
+            from .frontier import DEFAULT_N_RANGE, POINTS_PER_DECADE
+
+            n_range = ":".join(f"{v:g}" for v in DEFAULT_N_RANGE)
+            add(
+                "--features-range",
+                default=n_range,
+                help=f"the model sizes searched, N_MIN:N_MAX (log grid, {POINTS_PER_DECADE} per decade, then "
+                f"refined); an optimum at an end is flagged edge (default {n_range})",
+            )
+            # the one-point config a query stands for needs these; the frontier sets N and t itself
+            p.set_defaults(features="inf", times="1:1:1", include_inf=False)
+        else:
+            add(
+                "--times",
+                default="0.1:1e6:30",
+                help=f"log-spaced times START:STOP:COUNT, both ends included; {TIME_STOP.text}, START <= STOP, {TIME_COUNT.text} (default 0.1:1e6:30)",
+            )
+            p.add_argument(
+                "--include-inf",
+                action="store_true",
+                help="also report t = infinity (ridge / ridgeless / posterior limit)",
+            )
         if name == "simulate":
             add(
                 "--seeds",
@@ -255,7 +311,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
         "n_features": [_integer("--features", args.features, size.format(" or inf"), allow_inf=True)],
         "n_samples": [
             _integer(
-                "--samples", args.samples, size.format(" or inf" if args.command == "dmft" else ""), allow_inf=True
+                "--samples", args.samples, size.format(" or inf" if args.command != "simulate" else ""), allow_inf=True
             )
         ],
         "noise": [noise],
@@ -330,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{len(sim_chunks(cfg))} simulation jobs ({count_jobs(cfg)} in all)"
             )
             return 0
+        if args.command == "frontier":
+            return _run_frontier(args)
         return _run_point(args)
     except InputError as err:
         sys.stderr.write(f"scaling-dmft: error: {err}\n")
@@ -344,9 +402,7 @@ def _run_point(args: argparse.Namespace) -> int:
     from .evaluate import run_dmft_points, run_sim_group
     from .grid import SEED_RULE, sim_groups
 
-    threads = _integer("--threads", args.threads, "an integer 1..1024")
-    if not 1 <= threads <= 1024:
-        raise InputError("--threads", args.threads, "an integer 1..1024")
+    _check_threads(args)
     check_output(args.out, inputs=[args.spectrum_file])
     cfg, point = query_from_args(args)
     if args.command == "dmft":
@@ -364,20 +420,77 @@ def _run_point(args: argparse.Namespace) -> int:
     failed = frame["flag"].str.startswith("failed")
     if failed.all():
         raise NumericalError(f"every row failed ({frame['flag'].iloc[0]}); nothing written")
-    frame = tables.sort_rows(frame, "curve")
-    if args.out == "-":
-        tables.to_table(frame, "curve", meta)  # the same schema and checks as a file
-        frame.to_csv(sys.stdout, index=False)
-    elif args.out.endswith(".csv"):
-        tables.to_table(frame, "curve", meta)
-        with tables.atomic_output(args.out) as tmp:
-            frame.to_csv(tmp, index=False)
-    else:
-        tables.write_table(frame, args.out, "curve", meta)
+    _write(frame, "curve", meta, args.out)
     if failed.any():
         sys.stderr.write(f"scaling-dmft: warning: {int(failed.sum())} of {len(frame)} rows failed (flag column)\n")
-    if args.out != "-":
-        print(f"wrote {len(frame)} rows to {args.out}")
+    return 0
+
+
+def _check_threads(args: argparse.Namespace) -> None:
+    threads = _integer("--threads", args.threads, "an integer 1..1024")
+    if not 1 <= threads <= 1024:
+        raise InputError("--threads", args.threads, "an integer 1..1024")
+
+
+def _write(frame: pd.DataFrame, kind: str, meta: dict, out: str) -> None:
+    """The table to `out` (.parquet, .csv or - for CSV on standard output), atomically, after the
+    same schema and checks in every format."""
+    from . import tables
+
+    frame = tables.sort_rows(frame, kind)
+    table = tables.to_table(frame, kind, meta)  # the same schema and checks as a file
+    if out == "-":
+        frame.to_csv(sys.stdout, index=False)
+        return
+    if out.endswith(".csv"):
+        with tables.atomic_output(out) as tmp:
+            frame.to_csv(tmp, index=False)
+    else:
+        tables.write_arrow_atomic(table, out)
+    print(f"wrote {len(frame)} rows to {out}")
+
+
+def _run_frontier(args: argparse.Namespace) -> int:
+    """`frontier`: the compute-optimal envelope of one spectrum and regime (scaling_dmft.frontier)."""
+    import numpy as np
+
+    from . import tables
+    from .frontier import compute_optimal, frontier_rows
+    from .grid import build_spectrum
+
+    _check_threads(args)
+    check_output(args.out, inputs=[args.spectrum_file])
+    start, stop, count = _log_range("--compute", args.compute, 0.0, COMPUTE_MAX, with_count=True)
+    n_min, n_max = _log_range("--features-range", args.features_range, 0.0, 1e15, with_count=False)
+    if not n_max > n_min:
+        raise InputError("--features-range", args.features_range, "N_MIN:N_MAX with 0 < N_MIN < N_MAX <= 1e15")
+    if args.regime == "bayes":
+        raise InputError("--regime", "bayes", "gf | gf_wd | langevin (a frontier is over training time)")
+    _, point = query_from_args(args)
+    spectrum = build_spectrum(point, point["n_modes"], point["teacher"])
+    budgets = np.logspace(math.log10(start), math.log10(stop), count)
+    front = compute_optimal(
+        spectrum.modes(),
+        budgets,
+        n_samples=point["n_samples"],
+        weight_decay=point["weight_decay"],
+        temperature=point["temperature"],
+        noise=point["noise"],
+        init_std=point["init_std"],
+        n_min=n_min,
+        n_max=n_max,
+    )
+    frame = frontier_rows(point, front)
+    meta = tables.provenance(
+        point, features_range=f"{n_min:g}:{n_max:g}", blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", "")
+    )
+    _write(frame, "frontier", meta, args.out)
+    edge = int((frame["flag"] == "edge").sum())
+    if edge:
+        sys.stderr.write(
+            f"scaling-dmft: warning: {edge} of {len(frame)} budgets have their optimum at an end of "
+            f"--features-range (flag edge): widen it\n"
+        )
     return 0
 
 

@@ -26,7 +26,8 @@ from .tables import ROUNDOFF_REL, empty_frame
 log = logging.getLogger("scaling_dmft")
 
 
-def _point_columns(point: dict) -> dict:
+def point_columns(point: dict) -> dict:
+    """The point columns of a table row (tables.POINT_COLUMNS) for a parameter point."""
     return {
         "sweep": point.get("sweep", "cli"),
         "spectrum": spectrum_name(point),
@@ -78,7 +79,7 @@ def curve_rows(
     not_applicable = np.full_like(t, np.nan)  # theory: no sampling, so no standard error
     frame = pd.DataFrame(
         {
-            **{k: [v] * len(t) for k, v in _point_columns(point).items()},
+            **{k: [v] * len(t) for k, v in point_columns(point).items()},
             "method": method,
             "t": t,
             "eg": eg,
@@ -93,7 +94,7 @@ def curve_rows(
     values = frame[["eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal"]].to_numpy()
     unflagged = frame["flag"].to_numpy() == ""
     if (np.isnan(values).any(axis=1) & unflagged).any():
-        raise NumericalError(f"NaN in the {method} curve of point {json.dumps(_point_columns(point), default=str)}")
+        raise NumericalError(f"NaN in the {method} curve of point {json.dumps(point_columns(point), default=str)}")
     infinite = np.isinf(values).any(axis=1) & unflagged
     # e.g. the ridgeless interpolation threshold N = P at t = inf, or null-space diffusion
     frame.loc[infinite, "flag"] = "infinite"

@@ -23,13 +23,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from . import dmft
 from .errors import InputError, NumericalError
+from .evaluate import point_columns
 from .spectrum import Modes
 
 # grid density of N (points per decade); the parabola refinement makes the optimum grid-free
 POINTS_PER_DECADE = 8
+# the model sizes searched by default
+DEFAULT_N_RANGE = (1.0, 1e6)
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,8 @@ def compute_optimal(
     temperature: float = 0.0,
     noise: float = 0.0,
     init_std: float = 0.0,
-    n_min: float = 10**0.5,
-    n_max: float = 1e6,
+    n_min: float = DEFAULT_N_RANGE[0],
+    n_max: float = DEFAULT_N_RANGE[1],
     per_decade: int = POINTS_PER_DECADE,
 ) -> Frontier:
     """The envelope E*(C) = min_N E_g(N, C/N) for the budgets `compute` (module docstring)."""
@@ -104,11 +108,11 @@ def compute_optimal(
             n_star = _parabola_minimum(np.log(grid[i - 1 : i + 2]), np.log(column[i - 1 : i + 2]))
         try:
             e_mean, e_g = (v[0] for v in _errors(sums, n_star, np.array([c / n_star]), point))
+            if e_g > column[i]:  # the parabola missed (a kink): keep the grid minimum
+                n_star = grid[i]
+                e_mean, e_g = (v[0] for v in _errors(sums, n_star, np.array([c / n_star]), point))
         except NumericalError:
-            n_star, e_mean, e_g = grid[i], np.nan, column[i]
-        if e_g > column[i]:  # the parabola missed (a kink): keep the grid minimum
-            n_star = grid[i]
-            e_mean, e_g = (v[0] for v in _errors(sums, n_star, np.array([c / n_star]), point))
+            n_star, e_mean, e_g, flags[j] = grid[i], np.nan, np.nan, "failed"
         out["n"][j], out["t"][j], out["eg"][j], out["eg_mean"][j] = n_star, c / n_star, e_g, e_mean
     return Frontier(budgets, out["n"], out["t"], out["eg"], out["eg_mean"], flags)
 
@@ -123,3 +127,17 @@ def _parabola_minimum(x: np.ndarray, y: np.ndarray) -> float:
     if not a > 0:
         return float(math.exp(x1))
     return float(math.exp(min(max(-b / (2 * a), x0), x2)))
+
+
+def frontier_rows(point: dict, front: Frontier) -> pd.DataFrame:
+    """The frontier table (tables.FRONTIER_SCHEMA): one row per budget, the point's columns with
+    n_features = N*."""
+    n = front.compute.size
+    frame = pd.DataFrame({k: [v] * n for k, v in point_columns(point).items()})
+    frame["n_features"] = front.n_features
+    frame["compute"] = front.compute
+    frame["t"] = front.t
+    frame["eg"] = front.eg
+    frame["eg_mean"] = front.eg_mean
+    frame["flag"] = front.flag
+    return frame

@@ -174,12 +174,33 @@ VALIDATION_SCHEMA = pa.schema(
     ]
 )
 
+FRONTIER_SCHEMA = pa.schema(
+    [
+        _field("n_features", _F64, "N*, the model size that minimises E_g at this budget (the frontier's optimum)")
+        if f.name == "n_features"
+        else f
+        for f in POINT_FIELDS
+    ]
+    + [
+        _field("compute", _F64, "the budget C = N t", "N x " + TIME_UNIT),
+        _field("t", _F64, "t* = C / N*, the training time at the optimum", TIME_UNIT),
+        _field("eg", _F64, "E*, the Gibbs error E_g at (N*, t*)", ERROR_UNIT),
+        _field("eg_mean", _F64, "the mean-predictor error E_mean at (N*, t*)", ERROR_UNIT),
+        _field(
+            "flag",
+            _STR,
+            "'' | edge (the minimum sits at an end of the N range: the optimum may lie outside it) | failed",
+        ),
+    ]
+)
+
 SCHEMAS = {
     "spectrum": SPECTRUM_SCHEMA,
     "curve": CURVE_SCHEMA,
     "fit": FIT_SCHEMA,
     "early_stopping": EARLY_STOPPING_SCHEMA,
     "validation": VALIDATION_SCHEMA,
+    "frontier": FRONTIER_SCHEMA,
 }
 
 META_PREFIX = "scaling_dmft."
@@ -406,6 +427,7 @@ ROW_KEYS = {
     "early_stopping": POINT_COLUMNS + ["method"],
     "spectrum": [*SPECTRUM_COLUMNS, "k"],
     "validation": POINT_COLUMNS + ["quantity"],
+    "frontier": [c for c in POINT_COLUMNS if c != "n_features"] + ["compute"],
 }
 
 
