@@ -102,13 +102,19 @@ def tiny_reference_run(tmp_path_factory):
     # under xdist each worker has its own folder below the session's; without xdist, the session's
     shared = base.parent if _tiny_os.environ.get("PYTEST_XDIST_WORKER") else base
     workdir = shared / "tiny_reference"
-    done = shared / "tiny_reference.json"
+    done, failed = shared / "tiny_reference.json", shared / "tiny_reference.failed"
     with open(shared / "tiny_reference.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if failed.exists():  # one failure, reported once, not rerun in its half-written folder
+            _tiny_pytest.fail("the shared tiny reference run failed in another worker:\n" + failed.read_text())
         if done.exists():
             ref = json.loads(done.read_text())
         else:
-            run = tiny_run(workdir, 2)
+            try:
+                run = tiny_run(workdir, 2)
+            except BaseException as err:
+                failed.write_text(str(err)[-4000:] or repr(err))
+                raise
             ref = {"wall_s": run["wall_s"]}
             done.write_text(json.dumps(ref))
     ref.update(workdir=workdir, tables=workdir / "results" / "test" / "tables")

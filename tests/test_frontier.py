@@ -116,3 +116,23 @@ def test_frontier_points_hold_in_seed_averaged_simulation():
         for n in (max(1, round(n_star / 4)), round(4 * n_star)):
             other, other_sem = (v[j] for v in simulated(n))
             assert other - mean > 3 * math.hypot(sem, other_sem), (budgets[j], n, other, mean)
+
+
+def test_with_label_noise_at_finite_p_a_larger_budget_never_buys_a_larger_error():
+    """With label noise at finite P, E_g(t) has an early-stopping minimum: a budget is allowed to
+    stop early, so E*(C) must not rise with C (evaluated at C / N only, it rose from 0.053 to 0.10
+    between C = 1e7 and 1e8), and it ends at the best early-stopped error of its N range."""
+    budgets = np.logspace(2, 8, 7)
+    modes = powerlaw(2.0, 3.0, 4000).modes()
+    front = compute_optimal(modes, budgets, n_samples=100.0, noise=1.0, n_max=1e6)
+    assert np.all(np.diff(front.eg) <= 1e-12 * front.eg[:-1]), front.eg
+    assert (front.t <= budgets / front.n_features * (1 + 1e-12)).all()
+    # the last budget's error: the smallest E_g over t of the largest model, within the t grid's
+    # resolution (16 per decade; the minimum is flat to second order there)
+    t = np.logspace(0, 3, 3001)
+    best = (
+        dmft.solve(modes, n_features=1e6, n_samples=100.0, weight_decay=0.0, times=t)
+        .errors(noise=1.0, init_var=0.0, temperature=0.0)[1]
+        .min()
+    )
+    assert front.eg[-1] == pytest.approx(best, rel=1e-3)

@@ -1,4 +1,4 @@
-"""Command line for single queries: `python -m scaling_dmft simulate|dmft|check-config ...`.
+"""Command line for single queries: `python -m scaling_dmft simulate|dmft|frontier|check-config ...`.
 
 `simulate` and `dmft` take the same flags and write the same curve table (method `sim` or
 `dmft`), so theory and simulation tables concatenate. Invalid input prints one line naming
@@ -461,11 +461,14 @@ def _run_frontier(args: argparse.Namespace) -> int:
     _check_threads(args)
     check_output(args.out, inputs=[args.spectrum_file])
     start, stop, count = _log_range("--compute", args.compute, 0.0, COMPUTE_MAX, with_count=True)
-    n_min, n_max = _log_range("--features-range", args.features_range, 0.0, 1e15, with_count=False)
-    if not n_max > n_min:
-        raise InputError("--features-range", args.features_range, "N_MIN:N_MAX with 0 < N_MIN < N_MAX <= 1e15")
+    n_min, n_max = _log_range("--features-range", args.features_range, 0.0, SIZE.high, with_count=False)
+    if not (SIZE.contains(n_min) and n_max > n_min):
+        raise InputError(
+            "--features-range", args.features_range, f"N_MIN:N_MAX with N_MIN < N_MAX, both in {SIZE.text}"
+        )
     if args.regime == "bayes":
-        raise InputError("--regime", "bayes", "gf | gf_wd | langevin (a frontier is over training time)")
+        trained = " | ".join(k for k in REGIME_KINDS if k != "bayes")
+        raise InputError("--regime", "bayes", f"{trained} (a frontier is over training time)")
     _, point = query_from_args(args)
     spectrum = build_spectrum(point, point["n_modes"], point["teacher"])
     budgets = np.logspace(math.log10(start), math.log10(stop), count)
@@ -481,10 +484,15 @@ def _run_frontier(args: argparse.Namespace) -> int:
         n_max=n_max,
     )
     frame = frontier_rows(point, front)
+    failed = frame["flag"] == "failed"
+    if failed.all():
+        raise NumericalError("frontier: the DMFT failed at every budget; nothing written")
     meta = tables.provenance(
         point, features_range=f"{n_min:g}:{n_max:g}", blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", "")
     )
     _write(frame, "frontier", meta, args.out)
+    if failed.any():
+        sys.stderr.write(f"scaling-dmft: warning: {int(failed.sum())} of {len(frame)} budgets failed (flag column)\n")
     edge = int((frame["flag"] == "edge").sum())
     if edge:
         sys.stderr.write(

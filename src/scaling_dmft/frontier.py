@@ -1,19 +1,22 @@
 """Compute-optimal frontier of the DMFT error (issue 14, first part: the envelope at fixed P).
 
 For a budget C = N t (model size times training time, data fixed: P finite or P = inf), the
-compute-optimal error is
+compute-optimal error is the best error any model size N and stopping time t within the budget
+reach:
 
-    E*(C) = min over N of E_g(N, t = C / N),
+    E*(C) = min over N, and over t <= C / N, of E_g(N, t),
 
-with the minimiser N*(C) and t*(C) = C / N*. Each E_g(N, .) is one deterministic DMFT solve, so
-the envelope needs no random numbers and no interpolation in t: every budget is evaluated at its
-own time t = C / N exactly.
+with the minimisers N*(C) and t*(C). Where E_g(t) decreases (gradient flow without label noise,
+or P = inf) the whole budget is spent, t* = C / N*; where it has an early-stopping minimum, t* may
+come before C / N* (flag `stopped_early`). Each E_g(N, .) is one deterministic DMFT solve, so the
+envelope needs no random numbers.
 
-Method: E_g(N, C/N) on a log-spaced grid of N (all budgets from one solve per N), the grid
-minimum per budget, then a parabola in (ln N, ln E) through the minimum and its two neighbours
-gives ln N*, where one more solve gives E* (kept only if it is not above the grid minimum). A
-minimum at the first or last grid N is flagged `edge` (the optimum may lie outside the grid); a
-budget whose neighbourhood contains a failed solve is flagged `failed`.
+Method: for each N of a log-spaced grid (POINTS_PER_DECADE per decade), one solve at every
+budget's time C/N and on a log grid of stopping times below (T_PER_DECADE per decade), and the
+running minimum over t <= C/N; then per budget the grid minimum over N and a parabola in
+(ln N, ln E) through it and its two neighbours, where one more solve gives E* (kept only if lower
+than the grid point). A minimum at the first or last grid N is flagged `edge` (the optimum may lie
+outside the grid); a budget whose optimum borders a failed solve is flagged `failed`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from .spectrum import Modes
 POINTS_PER_DECADE = 8
 # the model sizes searched by default
 DEFAULT_N_RANGE = (1.0, 1e6)
+# the stopping times tried below each budget's C/N: points per decade, decades below the smallest
+T_PER_DECADE = 16
+T_DECADES_BELOW = 3
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,10 @@ class Frontier:
 
     compute: np.ndarray  # C = N t
     n_features: np.ndarray  # N*
-    t: np.ndarray  # t* = C / N*
+    t: np.ndarray  # t*: C / N*, or the earlier stopping time where E_g(t) has a minimum
     eg: np.ndarray  # E_g at (N*, t*)
     eg_mean: np.ndarray  # E_mean at (N*, t*)
-    flag: np.ndarray  # '' | edge | failed
+    flag: np.ndarray  # '' | stopped_early | edge | failed
 
 
 def n_grid(n_min: float, n_max: float, per_decade: int = POINTS_PER_DECADE) -> np.ndarray:
@@ -56,11 +62,31 @@ def n_grid(n_min: float, n_max: float, per_decade: int = POINTS_PER_DECADE) -> n
     return np.logspace(math.log10(n_min), math.log10(n_max), count)
 
 
-def _errors(sums: dmft.ModeSums, n: float, times: np.ndarray, point: dict) -> tuple[np.ndarray, np.ndarray]:
-    comps = dmft.solve(
-        sums, n_features=n, n_samples=point["n_samples"], weight_decay=point["weight_decay"], times=times
+def _best_within(sums: dmft.ModeSums, n: float, budgets: np.ndarray, point: dict) -> tuple[np.ndarray, ...]:
+    """(E_g, E_mean, t) of the best stopping time t <= C/N for each budget C, at model size N.
+
+    Training can always stop before the budget is spent, so the error a budget buys is the minimum
+    of E_g(N, t) over t <= C/N, not E_g(N, C/N) (they differ where E_g(t) has an early-stopping
+    minimum, e.g. with label noise at finite P). E_g is evaluated at the budget times themselves
+    and on a log grid of T_PER_DECADE points per decade below them (down to T_DECADES_BELOW decades
+    under the smallest), and the running minimum is taken."""
+    times = budgets / n
+    below = np.logspace(
+        math.log10(times.min()) - T_DECADES_BELOW,
+        math.log10(times.max()),
+        int(T_PER_DECADE * (T_DECADES_BELOW + math.log10(times.max() / times.min()))) + 1,
     )
-    return comps.errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"])
+    grid = np.union1d(below, times)
+    e_mean, e_g = dmft.solve(
+        sums, n_features=n, n_samples=point["n_samples"], weight_decay=point["weight_decay"], times=grid
+    ).errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"])
+    if not (np.all(np.isfinite(e_g)) and np.all(np.isfinite(e_mean))):
+        raise NumericalError(f"frontier: non-finite error at N = {n:g}")
+    best = np.zeros(grid.size, dtype=np.int64)  # index of the running minimum of E_g up to each time
+    for k in range(1, grid.size):
+        best[k] = k if e_g[k] < e_g[best[k - 1]] else best[k - 1]
+    at = best[np.searchsorted(grid, times)]
+    return e_g[at], e_mean[at], grid[at]
 
 
 def compute_optimal(
@@ -86,34 +112,37 @@ def compute_optimal(
     sums = dmft.prepare(modes)
     grid = n_grid(n_min, n_max, per_decade)
     e_grid = np.full((grid.size, budgets.size), np.inf)
+    found = {}  # grid index -> (E_g, E_mean, t) of every budget
     for i, n in enumerate(grid):
         try:
-            e_grid[i] = _errors(sums, n, budgets / n, point)[1]
-        except NumericalError:
+            found[i] = _best_within(sums, n, budgets, point)
+        except (NumericalError, ArithmeticError):
             continue  # this N is left out (inf); budgets whose optimum borders it are flagged
-    e_grid[~np.isfinite(e_grid)] = np.inf
-    out = {k: np.empty(budgets.size) for k in ("n", "t", "eg", "eg_mean")}
+        e_grid[i] = found[i][0]
+    out = {k: np.full(budgets.size, np.nan) for k in ("n", "t", "eg", "eg_mean")}
     flags = np.full(budgets.size, "", dtype=object)
     for j, c in enumerate(budgets):
         column = e_grid[:, j]
         i = int(np.argmin(column))
-        n_star = grid[i]
         if not np.isfinite(column[i]):
             flags[j] = "failed"
-        elif i == 0 or i == grid.size - 1:
+            continue
+        n_star, (e_g, e_mean, t_stop) = grid[i], (v[j] for v in found[i])
+        if i == 0 or i == grid.size - 1:
             flags[j] = "edge"
         elif not (np.isfinite(column[i - 1]) and np.isfinite(column[i + 1])):
             flags[j] = "failed"
-        else:
-            n_star = _parabola_minimum(np.log(grid[i - 1 : i + 2]), np.log(column[i - 1 : i + 2]))
-        try:
-            e_mean, e_g = (v[0] for v in _errors(sums, n_star, np.array([c / n_star]), point))
-            if e_g > column[i]:  # the parabola missed (a kink): keep the grid minimum
-                n_star = grid[i]
-                e_mean, e_g = (v[0] for v in _errors(sums, n_star, np.array([c / n_star]), point))
-        except NumericalError:
-            n_star, e_mean, e_g, flags[j] = grid[i], np.nan, np.nan, "failed"
-        out["n"][j], out["t"][j], out["eg"][j], out["eg_mean"][j] = n_star, c / n_star, e_g, e_mean
+        else:  # refine N between the grid neighbours; keep the grid point unless this is lower
+            n_try = _parabola_minimum(np.log(grid[i - 1 : i + 2]), np.log(column[i - 1 : i + 2]))
+            try:
+                trial = [v[0] for v in _best_within(sums, n_try, np.array([c]), point)]
+            except (NumericalError, ArithmeticError):
+                trial = [np.inf]
+            if trial[0] < e_g:
+                n_star, (e_g, e_mean, t_stop) = n_try, trial
+        if not flags[j] and t_stop < c / n_star * (1.0 - 1e-12):
+            flags[j] = "stopped_early"
+        out["n"][j], out["t"][j], out["eg"][j], out["eg_mean"][j] = n_star, t_stop, e_g, e_mean
     return Frontier(budgets, out["n"], out["t"], out["eg"], out["eg_mean"], flags)
 
 

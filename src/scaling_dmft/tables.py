@@ -183,13 +183,19 @@ FRONTIER_SCHEMA = pa.schema(
     ]
     + [
         _field("compute", _F64, "the budget C = N t", "N x " + TIME_UNIT),
-        _field("t", _F64, "t* = C / N*, the training time at the optimum", TIME_UNIT),
+        _field(
+            "t",
+            _F64,
+            "t*, the training time at the optimum: C / N*, or earlier where stopping early is better",
+            TIME_UNIT,
+        ),
         _field("eg", _F64, "E*, the Gibbs error E_g at (N*, t*)", ERROR_UNIT),
         _field("eg_mean", _F64, "the mean-predictor error E_mean at (N*, t*)", ERROR_UNIT),
         _field(
             "flag",
             _STR,
-            "'' | edge (the minimum sits at an end of the N range: the optimum may lie outside it) | failed",
+            "'' | stopped_early (t* < C / N*: E_g(t) has a minimum before the budget is spent) | "
+            "edge (the minimum sits at an end of the N range: the optimum may lie outside it) | failed",
         ),
     ]
 )

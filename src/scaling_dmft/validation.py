@@ -146,7 +146,9 @@ def draw_worst(curves: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
     ax.scatter(
         cmp.loc[finite_t, "t"], cmp.loc[finite_t, "rel"], s=4, alpha=0.4, color="C0", label="E_g, every configuration"
     )
-    ax.axhline(0.02, color="C3", lw=1, ls="--", label="2 % tolerance")
+    ax.axhline(
+        REL_TOL, color="C3", lw=1, ls="--", label=f"{REL_TOL:.0%}: the finite-size budget (+ {Z_TOL:g} s.e. per point)"
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("t")
