@@ -600,6 +600,11 @@ CLI_USAGE_CASES = [
     ("flag_without_value", ["simulate", "--out", "o.parquet", "--alpha"], "--alpha"),
     ("unknown_subcommand", ["train", "--out", "o.parquet"], "train"),
     ("frontier_without_compute", ["frontier", "--out", "o.parquet"], "--compute"),
+    (
+        "frontier_with_features",
+        ["frontier", "--compute", "1e3:1e5:3", "--features", "512", "--out", "o.parquet"],
+        "--features",
+    ),
     ("no_subcommand", [], "command"),
     ("repeated_flag", ["dmft", "--alpha", "2", "--alpha", "3", "--out", "o.parquet"], "--alpha"),
 ]

@@ -28,6 +28,11 @@ EXIT_NUMERICAL = 3
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # no prefix matching: `frontier --features 512` is an unknown flag, not --features-range
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # one line, status 2, no usage dump
         sys.stderr.write(f"scaling-dmft: error: {message} (see --help)\n")
         sys.exit(EXIT_INPUT)

@@ -5,6 +5,8 @@ scripts included.
 With SCALING_DMFT_FAIL_ONCE_DIR set, the first attempt of each simulation job fails (a marker file
 in that folder remembers it) and the retry succeeds. The production code has no hook for this: the
 job script's `scaling_dmft.rules.sim_chunk` is replaced here, before the script imports it.
+Importing it loads numpy before the job pins its BLAS threads, so the test that uses this also sets
+OMP_NUM_THREADS / OPENBLAS_NUM_THREADS = 1 in the environment (tests/test_slurm.py, `_env`).
 """
 
 import os
