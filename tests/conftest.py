@@ -9,6 +9,14 @@ from pathlib import Path as _TinyPath
 
 import pytest as _tiny_pytest
 
+# Under pytest-xdist the workers are several processes sharing the machine's cores: one BLAS thread
+# each (set before numpy is first imported, which happens after this file loads), instead of every
+# worker starting as many threads as there are cores. Subprocesses inherit it; the tests of thread
+# counts set their own.
+if _tiny_os.environ.get("PYTEST_XDIST_WORKER"):
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        _tiny_os.environ[_variable] = "1"
+
 TINY_ROOT = _TinyPath(__file__).resolve().parents[1]
 TINY_CONFIG = TINY_ROOT / "config" / "test.yaml"
 TINY_SNAKEMAKE = str(_TinyPath(_tiny_sys.executable).with_name("snakemake"))
