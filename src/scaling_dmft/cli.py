@@ -71,7 +71,14 @@ TIME_COUNT = number_range("times/properties/count", "COUNT")
 TEACHERS = enum("teacher")
 REGIME_KINDS = enum("regime_kind")
 BASE_SEED = number_range("base_seed", "base_seed")
-MAX_MODES = config_schema()["properties"]["simulation"]["properties"]["max_modes"]["default"]
+_SIMULATION = config_schema()["properties"]["simulation"]["properties"]
+MAX_MODES = _SIMULATION["max_modes"]["default"]
+# the workflow's defaults, as flag values
+DEFAULT_SEEDS = str(_SIMULATION["seeds"]["default"])
+DEFAULT_BASE_SEED = str(_SIMULATION["base_seed"]["default"])
+DEFAULT_TIMES = "{start:g}:{stop:g}:{count}".format(**config_schema()["properties"]["times"]["default"]).replace(
+    "e+0", "e"
+)
 
 # Plain decimal or scientific notation (no '1_5', hex, nan); 'inf' only where the flag allows it.
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -128,8 +135,8 @@ def _log_range(flag: str, text: str, low_open: float, high: float, with_count: b
     if not with_count:
         return start, stop
     count = _integer(flag, parts[2], allowed)
-    if count < 1 or (stop > start and count < 2) or (stop == start and count != 1) or count > 2000:
-        raise InputError(flag, text, allowed + ", COUNT <= 2000")
+    if count < 1 or (stop > start and count < 2) or (stop == start and count != 1) or count > TIME_COUNT.high:
+        raise InputError(flag, text, allowed + f", COUNT <= {TIME_COUNT.high:g}")
     return start, stop, count
 
 
@@ -225,8 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             add(
                 "--times",
-                default="0.1:1e6:30",
-                help=f"log-spaced times START:STOP:COUNT, both ends included; {TIME_STOP.text}, START <= STOP, {TIME_COUNT.text} (default 0.1:1e6:30)",
+                default=DEFAULT_TIMES,
+                help=f"log-spaced times START:STOP:COUNT, both ends included; {TIME_STOP.text}, START <= STOP, {TIME_COUNT.text} (default {DEFAULT_TIMES})",
             )
             p.add_argument(
                 "--include-inf",
@@ -236,13 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "simulate":
             add(
                 "--seeds",
-                default="16",
-                help=f"number of independent draws of data and features; integer {SEEDS.text} (default 16)",
+                default=DEFAULT_SEEDS,
+                help=f"number of independent draws of data and features; integer {SEEDS.text} (default {DEFAULT_SEEDS})",
             )
             add(
                 "--seed",
-                default="0",
-                help=f"base seed, integer {BASE_SEED.text}; seeds derive from it and the parameter point (default 0)",
+                default=DEFAULT_BASE_SEED,
+                help=f"base seed, integer {BASE_SEED.text}; seeds derive from it and the parameter point (default {DEFAULT_BASE_SEED})",
             )
         add(
             "--threads",
