@@ -107,12 +107,17 @@ def _integer(flag: str, text: str, allowed: str, allow_inf: bool = False):
 
 def _times(text: str, include_inf: bool) -> dict:
     allowed = f"START:STOP:COUNT with {TIME_STOP.text}, START <= STOP and integer {TIME_COUNT.text} (COUNT >= 2 if STOP > START)"
-    parts = text.split(":")
-    if len(parts) != 3:
-        raise InputError("--times", text, allowed)
-    start, stop = (_parse_number("--times", part, allowed) for part in parts[:2])
-    count = _integer("--times", parts[2], allowed)
+    start, stop, count = _split_range("--times", text, allowed, with_count=True)  # bounds: validate_config
     return {"start": start, "stop": stop, "count": count, "include_inf": include_inf}
+
+
+def _split_range(flag: str, text: str, allowed: str, with_count: bool) -> tuple:
+    """The numbers of START:STOP[:COUNT] (COUNT an integer); no bounds checked here."""
+    parts = text.split(":")
+    if len(parts) != (3 if with_count else 2):
+        raise InputError(flag, text, allowed)
+    start, stop = (_parse_number(flag, part, allowed) for part in parts[:2])
+    return (start, stop, _integer(flag, parts[2], allowed)) if with_count else (start, stop)
 
 
 # The largest budget `frontier --compute` accepts: a parse bound far beyond any N t a DMFT solve
@@ -126,15 +131,13 @@ def _log_range(flag: str, text: str, low_open: float, high: float, with_count: b
     allowed = f"START:STOP{':COUNT' if with_count else ''} with {low_open:g} < START <= STOP <= {bound}" + (
         " and integer COUNT >= 1 (>= 2 if STOP > START)" if with_count else ""
     )
-    parts = text.split(":")
-    if len(parts) != (3 if with_count else 2):
-        raise InputError(flag, text, allowed)
-    start, stop = (_parse_number(flag, part, allowed) for part in parts[:2])
+    values = _split_range(flag, text, allowed, with_count)
+    start, stop = values[:2]
     if not (low_open < start <= stop <= high):
         raise InputError(flag, text, allowed)
     if not with_count:
-        return start, stop
-    count = _integer(flag, parts[2], allowed)
+        return values
+    count = values[2]
     if count < 1 or (stop > start and count < 2) or (stop == start and count != 1) or count > TIME_COUNT.high:
         raise InputError(flag, text, allowed + f", COUNT <= {TIME_COUNT.high:g}")
     return start, stop, count
