@@ -590,6 +590,18 @@ CLI_CASES += [
         "--regime",
     ),
     ("frontier_alpha_1", "frontier", ["--compute", "1e7:1e9:3", "--alpha", "1"], "--alpha"),
+    (
+        "frontier_samples_range_inverted",
+        "frontier",
+        ["--compute", "1e7:1e9:3", "--samples-range", "1e4:10"],
+        "--samples-range",
+    ),
+    (
+        "frontier_tuned_with_weight_decay",
+        "frontier",
+        ["--compute", "1e7:1e9:3", "--tune-weight-decay", "--weight-decay", "1e-3"],
+        "--weight-decay",
+    ),
 ]
 
 # argparse-level problems: one line, status 2, '(see --help)' instead of a range

@@ -219,16 +219,44 @@ def build_parser() -> argparse.ArgumentParser:
             add(
                 "--compute",
                 required=True,
-                help=f"log-spaced budgets C = N t, START:STOP:COUNT, both ends included; 0 < START <= STOP <= {COMPUTE_MAX:g}",
+                help=f"log-spaced budgets C = N t (N P t with NPT), START:STOP:COUNT, both ends included; 0 < START <= STOP <= {COMPUTE_MAX:g}",
             )
-            from .frontier import DEFAULT_N_RANGE, POINTS_PER_DECADE
+            from .frontier import (
+                COMPUTE_MODELS,
+                DEFAULT_GAMMA_RANGE,
+                DEFAULT_N_RANGE,
+                DEFAULT_P_RANGE,
+                OUTER_PER_DECADE,
+                POINTS_PER_DECADE,
+            )
 
             n_range = ":".join(f"{v:g}" for v in DEFAULT_N_RANGE)
+            p_range = ":".join(f"{v:g}" for v in DEFAULT_P_RANGE)
+            g_range = ":".join(f"{v:g}" for v in DEFAULT_GAMMA_RANGE)
             add(
                 "--features-range",
                 default=n_range,
                 help=f"the model sizes searched, N_MIN:N_MAX (log grid, {POINTS_PER_DECADE} per decade, then "
                 f"refined); an optimum at an end is flagged edge (default {n_range})",
+            )
+            add(
+                "--compute-model",
+                default=COMPUTE_MODELS[0],
+                choices=COMPUTE_MODELS,
+                help="NT: C = N t at the fixed P of --samples (inf allowed); NPT: C = N P t (full-batch), "
+                "P chosen from --samples-range too (default NT)",
+            )
+            add(
+                "--samples-range",
+                default=p_range,
+                help=f"NPT only: the sample sizes searched, P_MIN:P_MAX (log grid, {OUTER_PER_DECADE} per decade, "
+                f"then refined) (default {p_range})",
+            )
+            p.add_argument(
+                "--tune-weight-decay",
+                action="store_true",
+                help=f"choose gamma per budget too, from 0 and {g_range} ({OUTER_PER_DECADE} per decade, then "
+                "refined); needs --weight-decay 0",
             )
             # the one-point config a query stands for needs these; the frontier sets N and t itself
             p.set_defaults(features="inf", times="1:1:1", include_inf=False)
@@ -470,8 +498,7 @@ def _run_frontier(args: argparse.Namespace) -> int:
     import numpy as np
 
     from . import tables
-    from .frontier import compute_optimal, frontier_rows
-    from .grid import build_spectrum
+    from .frontier import point_frontier
 
     _check_threads(args)
     check_output(args.out, inputs=[args.spectrum_file])
@@ -481,29 +508,36 @@ def _run_frontier(args: argparse.Namespace) -> int:
         raise InputError(
             "--features-range", args.features_range, f"N_MIN:N_MAX with N_MIN < N_MAX, both in {SIZE.text}"
         )
+    p_min, p_max = _log_range("--samples-range", args.samples_range, 0.0, SIZE.high, with_count=False)
+    if not (SIZE.contains(p_min) and p_max > p_min):
+        raise InputError("--samples-range", args.samples_range, f"P_MIN:P_MAX with P_MIN < P_MAX, both in {SIZE.text}")
     if args.regime == "bayes":
         trained = " | ".join(k for k in REGIME_KINDS if k != "bayes")
         raise InputError("--regime", "bayes", f"{trained} (a frontier is over training time)")
     _, point = query_from_args(args)
-    spectrum = build_spectrum(point, point["n_modes"], point["teacher"])
+    if args.tune_weight_decay and point["weight_decay"] != 0:
+        raise InputError("--weight-decay", args.weight_decay, "0 with --tune-weight-decay (gamma is chosen per budget)")
+    if args.tune_weight_decay and args.init_std == "prior":
+        raise InputError("--init-std", "prior", "a number with --tune-weight-decay (the prior needs a fixed gamma)")
     budgets = np.logspace(math.log10(start), math.log10(stop), count)
-    front = compute_optimal(
-        spectrum.modes(),
+    frame = point_frontier(
+        point,
         budgets,
-        n_samples=point["n_samples"],
-        weight_decay=point["weight_decay"],
-        temperature=point["temperature"],
-        noise=point["noise"],
-        init_std=point["init_std"],
-        n_min=n_min,
-        n_max=n_max,
+        compute_model=args.compute_model,
+        tune_weight_decay=args.tune_weight_decay,
+        n_range=(n_min, n_max),
+        p_range=(p_min, p_max),
     )
-    frame = frontier_rows(point, front)
     failed = frame["flag"] == "failed"
     if failed.all():
         raise NumericalError("frontier: the DMFT failed at every budget; nothing written")
     meta = tables.provenance(
-        point, features_range=f"{n_min:g}:{n_max:g}", blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", "")
+        point,
+        features_range=f"{n_min:g}:{n_max:g}",
+        compute_model=args.compute_model,
+        samples_range=f"{p_min:g}:{p_max:g}" if args.compute_model == "NPT" else "",
+        tuned="weight_decay" if args.tune_weight_decay else "",
+        blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", ""),
     )
     _write(frame, "frontier", meta, args.out)
     if failed.any():
@@ -512,7 +546,7 @@ def _run_frontier(args: argparse.Namespace) -> int:
     if edge:
         sys.stderr.write(
             f"scaling-dmft: warning: {edge} of {len(frame)} budgets have their optimum at an end of "
-            f"--features-range (flag edge): widen it\n"
+            f"a searched range (flag edge): widen --features-range, --samples-range\n"
         )
     return 0
 

@@ -50,7 +50,9 @@ N_BOOT = 2000
 Z_NOISE = 3.0
 LEVEL = 0.95
 
-LAWS = ("time", "samples", "features", "t_star", "e_star")
+# the compute-optimal frontier's laws (scaling_dmft.frontier): E*, N*, P* (NPT only) and t* against C
+FRONTIER_LAWS = ("frontier_error", "frontier_features", "frontier_samples", "frontier_time")
+LAWS = ("time", "samples", "features", "t_star", "e_star", *FRONTIER_LAWS)
 # A law is claimed over at least one decade of its variable; a shorter window is flagged
 # 'short_window' (its slope is a local derivative, not a scaling exponent).
 MIN_WINDOW_DECADES = 1.0
@@ -61,7 +63,14 @@ MIN_WINDOW_DECADES = 1.0
 LOG_EDGE_WIDTH = 0.25
 # the point column that varies along a law's x axis; in the fit table it holds +inf ("varied"),
 # the fitted range is [x_min, x_max]
-LAW_AXIS = {"time": "t", "samples": "n_samples", "features": "n_features", "t_star": "n_samples", "e_star": "n_samples"}
+LAW_AXIS = {
+    "time": "t",
+    "samples": "n_samples",
+    "features": "n_features",
+    "t_star": "n_samples",
+    "e_star": "n_samples",
+    **dict.fromkeys(FRONTIER_LAWS, "compute"),
+}
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,17 @@ class PowerLawFit:
     max_log_residual: float
     slope_spread: float  # max |local slope - median local slope| in the window
     flag: str  # '' | not_power_law | too_few_points
+
+    def columns(self) -> dict:
+        """The window and exponent columns a fit row carries (fit and phase-diagram tables)."""
+        return dict(
+            x_min=self.x_min,
+            x_max=self.x_max,
+            n_points=self.n_points,
+            exponent=self.exponent,
+            exponent_lo=self.exponent_lo,
+            exponent_hi=self.exponent_hi,
+        )
 
 
 def _ls(lx: np.ndarray, ly: np.ndarray) -> tuple[float, float]:
@@ -206,8 +226,10 @@ def expected_exponent(
     weight_decay: float = 0.0,
     temperature: float = 0.0,
     init_std: float = 0.0,
+    compute_model: str = "NT",
 ) -> float | None:
-    """The exponent docs/theory/model.md states for `law` at this point, or None where none applies.
+    """The exponent docs/theory/model.md (frontier laws: docs/theory/frontier.md) states for `law`
+    at this point, or None where none applies.
 
     time      E vs t:  -(beta-1)/alpha      gradient flow (gamma = 0, T = 0), sigma0 = 0; at finite N, P
                                              the law before the finite-size plateau (the fit
@@ -218,6 +240,9 @@ def expected_exponent(
                                              (log correction at beta = alpha + 1)
     t_star    t* vs P: +alpha/beta           if GF (gamma = 0, T = 0), N = inf, sigma > 0 (large P)
     e_star    E* vs P: -(beta-1)/beta        same conditions as t_star
+    frontier_*  E*, N*, P*, t* vs C: gradient flow (gamma = 0 not tuned, T = 0), sigma0 = 0, and
+               NT at P = inf (label noise then contributes nothing): frontier_phase_exponents;
+               NPT with sigma = 0 in phase A (beta - 1 < alpha) only
     The Langevin / seed-paper row of docs/theory/model.md (summed-loss units, P-dependent inverse
     temperature) and the optimal-ridge row (gamma tuned with P) do not describe a sweep at fixed
     (gamma, T), so they give None. A spectrum from a file (alpha/beta null) gives None.
@@ -238,14 +263,48 @@ def expected_exponent(
         return -min(beta - 1, alpha)
     elif law in ("t_star", "e_star") and gf and math.isinf(n_features) and noise > 0:
         return alpha / beta if law == "t_star" else -(beta - 1) / beta
+    elif law in FRONTIER_LAWS and gf and init_std == 0:
+        if compute_model == "NT" and math.isinf(n_samples):
+            return frontier_phase_exponents(alpha, beta, "NT").get(law)
+        if compute_model == "NPT" and noise == 0 and beta - 1 < alpha:
+            return frontier_phase_exponents(alpha, beta, "NPT").get(law)
     return None
+
+
+def frontier_phase_exponents(alpha: float, beta: float, compute_model: str = "NT") -> dict[str, float]:
+    """The asymptotic compute-optimal exponents of gradient flow derived in docs/theory/frontier.md.
+
+    NT, P = inf: phase A (beta - 1 < alpha): E = N^-(beta-1) G(t / N^alpha), so the optimum sits at
+    t ~ N^alpha: E* ~ C^-(beta-1)/(1+alpha), N* ~ C^1/(1+alpha), t* ~ C^alpha/(1+alpha).
+    Phase B/C (beta - 1 > alpha): E ~ t^-(beta-1)/alpha + (W/N) t^-(1-1/alpha) before the N^-alpha
+    plateau: E* ~ C^-(beta-1)/beta, N* ~ C^(beta-alpha)/beta, t* ~ C^alpha/beta.
+    NPT (C = N P t), phase A: E = N^-(beta-1) G(t / N^alpha, P / N): E* ~ C^-(beta-1)/(2+alpha),
+    N*, P* ~ C^1/(2+alpha), t* ~ C^alpha/(2+alpha). NPT outside phase A: not derived (empty)."""
+    if compute_model == "NT":
+        if beta - 1 < alpha:
+            e, n, t = -(beta - 1) / (1 + alpha), 1 / (1 + alpha), alpha / (1 + alpha)
+        else:
+            e, n, t = -(beta - 1) / beta, (beta - alpha) / beta, alpha / beta
+        return {"frontier_error": e, "frontier_features": n, "frontier_time": t}
+    if beta - 1 < alpha:
+        e, n, t = -(beta - 1) / (2 + alpha), 1 / (2 + alpha), alpha / (2 + alpha)
+        return {"frontier_error": e, "frontier_features": n, "frontier_samples": n, "frontier_time": t}
+    return {}
+
+
+def ansatz_exponents(alpha: float, beta: float) -> dict[str, float]:
+    """The additive ansatz E ~ t^-a + N^-b (a = (beta-1)/alpha, b = min(beta-1, alpha)) minimised at
+    C = N t: E* ~ C^-ab/(a+b), N* ~ C^a/(a+b), t* ~ C^b/(a+b). It agrees with the derived
+    exponents in phase A and not beyond (docs/theory/frontier.md)."""
+    a, b = (beta - 1) / alpha, min(beta - 1, alpha)
+    return {"frontier_error": -a * b / (a + b), "frontier_features": a / (a + b), "frontier_time": b / (a + b)}
 
 
 def near_log_edge(law: str, alpha: float | None, beta: float | None) -> bool:
     """True where the law's exponent switches branch with a log correction (see LOG_EDGE_WIDTH)."""
     if alpha is None or beta is None or not (np.isfinite(alpha) and np.isfinite(beta)):
         return False
-    edge = {"features": alpha, "samples": 2 * alpha}.get(law)
+    edge = {"features": alpha, "samples": 2 * alpha, **dict.fromkeys(FRONTIER_LAWS, alpha)}.get(law)
     return edge is not None and abs((beta - 1) - edge) <= LOG_EDGE_WIDTH
 
 
@@ -347,7 +406,19 @@ def _decaying_part(x: np.ndarray, y: np.ndarray, tolerance: float) -> np.ndarray
     return mask
 
 
-def _fit_row(
+def law_flag(res: PowerLawFit, law: str, alpha: float | None, beta: float | None, expected: float | None) -> str:
+    """The fit's own flag, else short_window (under MIN_WINDOW_DECADES), else log_corrected (an
+    expected exponent near its log-corrected edge), else ''."""
+    if res.flag:
+        return res.flag
+    if res.x_max < res.x_min * 10**MIN_WINDOW_DECADES:
+        return "short_window"
+    if expected is not None and near_log_edge(law, alpha, beta):
+        return "log_corrected"
+    return ""
+
+
+def fit_row(
     point: dict,
     method: str,
     law: str,
@@ -358,7 +429,10 @@ def _fit_row(
     tolerance: float,
     min_points: int,
     seed: int,
+    compute_model: str = "NT",
 ) -> dict | None:
+    """One FIT_SCHEMA row: the fit of y against x (None with < 2 distinct x), its flags and the
+    expected exponent of `point` (compute_model: for the frontier laws)."""
     x = np.asarray(x, dtype=np.float64)
     if len(np.unique(x[np.isfinite(x)])) < 2:
         return None
@@ -374,24 +448,16 @@ def _fit_row(
         weight_decay=point["weight_decay"],
         temperature=point["temperature"],
         init_std=point["init_std"],
+        compute_model=compute_model,
     )
-    flag = res.flag
-    if not flag and res.x_max < res.x_min * 10**MIN_WINDOW_DECADES:
-        flag = "short_window"
-    if not flag and exp is not None and near_log_edge(law, point["alpha"], point["beta"]):
-        flag = "log_corrected"
+    flag = law_flag(res, law, point["alpha"], point["beta"], exp)
     row = dict(point)
     row.update(
         method=method,
         law=law,
         quantity=quantity,
         varied=LAW_AXIS[law],
-        x_min=res.x_min,
-        x_max=res.x_max,
-        n_points=res.n_points,
-        exponent=res.exponent,
-        exponent_lo=res.exponent_lo,
-        exponent_hi=res.exponent_hi,
+        **res.columns(),
         prefactor=res.prefactor,
         expected_exponent=np.nan if exp is None else exp,
         max_log_residual=res.max_log_residual,
@@ -454,7 +520,7 @@ def fit_table(
             mask = _decaying_part(x, y, tolerance)
             seed += 1
             add(
-                _fit_row(
+                fit_row(
                     point, method, "time", q, x[mask], y[mask], g[qsem].to_numpy()[mask], tolerance, min_points, seed
                 )
             )
@@ -472,7 +538,7 @@ def fit_table(
                 g = group[_valid(group, q)].sort_values(axis)
                 seed += 1
                 add(
-                    _fit_row(
+                    fit_row(
                         point,
                         key[-1],
                         law,
@@ -497,7 +563,7 @@ def fit_table(
             inner = g[(g["flag"] == "") & (g["t_star"] > 0)]
             seed += 1
             add(
-                _fit_row(
+                fit_row(
                     point,
                     key[-1],
                     "t_star",
@@ -513,7 +579,7 @@ def fit_table(
             ge = inner[np.isfinite(inner["e_star"].to_numpy(dtype=np.float64)) & (inner["e_star"] > 0)]
             seed += 1
             add(
-                _fit_row(
+                fit_row(
                     point,
                     key[-1],
                     "e_star",

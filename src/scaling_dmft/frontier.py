@@ -1,27 +1,32 @@
-"""Compute-optimal frontier of the DMFT error (issue 14, first part: the envelope at fixed P).
+"""Compute-optimal frontier of the DMFT error (scaling-law atlas, docs/theory/frontier.md).
 
-For a budget C = N t (model size times training time, data fixed: P finite or P = inf), the
-compute-optimal error is the best error any model size N and stopping time t within the budget
-reach:
+For a budget C the compute-optimal error is the best error any allocation within the budget
+reaches. Two compute models:
 
-    E*(C) = min over N, and over t <= C / N, of E_g(N, t),
+    NT  (default): C = N t at a fixed P (finite, or P = inf: unlimited data);
+    NPT:           C = N P t (full-batch training: each step costs N P), P chosen too;
 
-with the minimisers N*(C) and t*(C). Where E_g(t) decreases (gradient flow without label noise,
-or P = inf) the whole budget is spent, t* = C / N*; where it has an early-stopping minimum, t* may
-come before C / N* (flag `stopped_early`). Each E_g(N, .) is one deterministic DMFT solve, so the
-envelope needs no random numbers.
+    E*(C) = min over N (and P), and over t <= C / (N P), of E_g(N, P, t),
+
+with the minimisers N*(C), P*(C) and t*(C). Where E_g(t) decreases (gradient flow without label
+noise, or P = inf) the whole budget is spent; where it has an early-stopping minimum, t* may come
+before the budget is spent (flag `stopped_early`). With `tune_weight_decay` the weight decay is
+chosen per budget too. Each E_g(N, P, .) is one deterministic DMFT solve: no random numbers.
 
 Method: for each N of a log-spaced grid (POINTS_PER_DECADE per decade), one solve at every
 budget's time C/N and on a log grid of stopping times below (T_PER_DECADE per decade), and the
 running minimum over t <= C/N; then per budget the grid minimum over N and a parabola in
 (ln N, ln E) through it and its two neighbours, where one more solve gives E* (kept only if lower
-than the grid point). A minimum at the first or last grid N is flagged `edge` (the optimum may lie
-outside the grid); a budget whose optimum borders a failed solve is flagged `failed`.
+than the grid point). P (NPT) and a tuned gamma are searched the same way, one level out, on grids
+of OUTER_PER_DECADE per decade (gamma also at 0). An optimum at an end of a searched range is
+flagged `edge` (it may lie outside; gamma = 0 is a true bound, not an edge); a budget whose
+optimum borders a failed solve is flagged `failed`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,43 +45,83 @@ DEFAULT_N_RANGE = (1.0, 1e6)
 # the stopping times tried below each budget's C/N: points per decade, decades below the smallest
 T_PER_DECADE = 16
 T_DECADES_BELOW = 3
+# compute models: C = N t (P fixed, inf allowed) | C = N P t (full-batch training, P chosen too)
+COMPUTE_MODELS = ("NT", "NPT")
+# the outer searches (P for NPT, a tuned gamma): points per decade before the parabola refinement
+OUTER_PER_DECADE = 4
+DEFAULT_P_RANGE = (1.0, 1e6)
+# a tuned gamma is searched over {0} and this log range
+DEFAULT_GAMMA_RANGE = (1e-8, 1.0)
 
 
 @dataclass(frozen=True)
 class Frontier:
     """The envelope, one entry per budget (arrays of equal length)."""
 
-    compute: np.ndarray  # C = N t
+    compute: np.ndarray  # C = N t (compute model NT) or N P t (NPT)
     n_features: np.ndarray  # N*
-    t: np.ndarray  # t*: C / N*, or the earlier stopping time where E_g(t) has a minimum
-    eg: np.ndarray  # E_g at (N*, t*)
-    eg_mean: np.ndarray  # E_mean at (N*, t*)
+    n_samples: np.ndarray  # P: the fixed P (NT), or P* (NPT)
+    weight_decay: np.ndarray  # gamma: the fixed gamma, or gamma* where it is tuned per budget
+    t: np.ndarray  # t*: C / (N* P*), or the earlier stopping time where E_g(t) has a minimum
+    eg: np.ndarray  # E_g at the optimum
+    eg_mean: np.ndarray  # E_mean at the optimum
     flag: np.ndarray  # '' | stopped_early | edge | failed
 
+    def entry(self, j: int) -> dict:
+        return {name: getattr(self, name)[j] for name in FIELDS}
 
-def n_grid(n_min: float, n_max: float, per_decade: int = POINTS_PER_DECADE) -> np.ndarray:
-    """Log-spaced model sizes from n_min to n_max, both included."""
+
+FIELDS = ("compute", "n_features", "n_samples", "weight_decay", "t", "eg", "eg_mean", "flag")
+
+
+def _stack(entries: list[dict]) -> Frontier:
+    return Frontier(
+        **{
+            name: np.array([e[name] for e in entries], dtype=object if name == "flag" else np.float64)
+            for name in FIELDS
+        }
+    )
+
+
+def n_grid(
+    n_min: float, n_max: float, per_decade: int = POINTS_PER_DECADE, key: str = "n_features range"
+) -> np.ndarray:
+    """Log-spaced sizes from n_min to n_max, both included (at least 3)."""
     if not (math.isfinite(n_min) and math.isfinite(n_max) and 0 < n_min < n_max):
-        raise InputError("n_features range", (n_min, n_max), "0 < N_min < N_max, both finite")
+        raise InputError(key, (n_min, n_max), "0 < min < max, both finite")
     count = max(3, math.ceil(per_decade * math.log10(n_max / n_min)) + 1)
     return np.logspace(math.log10(n_min), math.log10(n_max), count)
 
 
-def _best_within(sums: dmft.ModeSums, n: float, budgets: np.ndarray, point: dict) -> tuple[np.ndarray, ...]:
+@dataclass(frozen=True)
+class _Search:
+    """How the stopping time is searched below each budget's C/N (see `_best_within`)."""
+
+    t_per_decade: int = T_PER_DECADE
+    t_decades_below: float = T_DECADES_BELOW
+
+
+def _best_within(
+    sums: dmft.ModeSums, n: float, budgets: np.ndarray, point: dict, search: _Search
+) -> tuple[np.ndarray, ...]:
     """(E_g, E_mean, t) of the best stopping time t <= C/N for each budget C, at model size N.
 
     Training can always stop before the budget is spent, so the error a budget buys is the minimum
     of E_g(N, t) over t <= C/N, not E_g(N, C/N) (they differ where E_g(t) has an early-stopping
     minimum, e.g. with label noise at finite P). E_g is evaluated at the budget times themselves
-    and on a log grid of T_PER_DECADE points per decade below them (down to T_DECADES_BELOW decades
-    under the smallest), and the running minimum is taken."""
+    and on a log grid of `t_per_decade` points per decade below them (down to `t_decades_below`
+    decades under the smallest), and the running minimum is taken. With t_per_decade = 0 only the
+    budget times are solved: right where E_g(t) is known to decrease (gradient flow at P = inf)."""
     times = budgets / n
-    below = np.logspace(
-        math.log10(times.min()) - T_DECADES_BELOW,
-        math.log10(times.max()),
-        int(T_PER_DECADE * (T_DECADES_BELOW + math.log10(times.max() / times.min()))) + 1,
-    )
-    grid = np.union1d(below, times)
+    if search.t_per_decade > 0:
+        below = np.logspace(
+            math.log10(times.min()) - search.t_decades_below,
+            math.log10(times.max()),
+            int(search.t_per_decade * (search.t_decades_below + math.log10(times.max() / times.min()))) + 1,
+        )
+        grid = np.union1d(below, times)
+    else:
+        grid = np.unique(times)
     e_mean, e_g = dmft.solve(
         sums, n_features=n, n_samples=point["n_samples"], weight_decay=point["weight_decay"], times=grid
     ).errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"])
@@ -89,61 +134,127 @@ def _best_within(sums: dmft.ModeSums, n: float, budgets: np.ndarray, point: dict
     return e_g[at], e_mean[at], grid[at]
 
 
+def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndarray, search: _Search) -> Frontier:
+    """The C = N t envelope at the fixed P and gamma of `point` (module docstring)."""
+    e_grid = np.full((grid.size, budgets.size), np.inf)
+    found = {}  # grid index -> (E_g, E_mean, t) of every budget
+    for i, n in enumerate(grid):
+        try:
+            found[i] = _best_within(sums, n, budgets, point, search)
+        except (NumericalError, ArithmeticError):
+            continue  # this N is left out (inf); budgets whose optimum borders it are flagged
+        e_grid[i] = found[i][0]
+    entries = []
+    for j, c in enumerate(budgets):
+        entry = dict(
+            compute=c, n_features=np.nan, n_samples=point["n_samples"], weight_decay=point["weight_decay"],
+            t=np.nan, eg=np.nan, eg_mean=np.nan, flag="",
+        )  # fmt: skip
+        entries.append(entry)
+        column = e_grid[:, j]
+        i = int(np.argmin(column))
+        if not np.isfinite(column[i]):
+            entry["flag"] = "failed"
+            continue
+        n_star, (e_g, e_mean, t_stop) = grid[i], (v[j] for v in found[i])
+        if i == 0 or i == grid.size - 1:
+            entry["flag"] = "edge"
+        elif not (np.isfinite(column[i - 1]) and np.isfinite(column[i + 1])):
+            entry["flag"] = "failed"
+        else:  # refine N between the grid neighbours; keep the grid point unless this is lower
+            n_try = _parabola_minimum(np.log(grid[i - 1 : i + 2]), np.log(column[i - 1 : i + 2]))
+            try:
+                trial = [v[0] for v in _best_within(sums, n_try, np.array([c]), point, search)]
+            except (NumericalError, ArithmeticError):
+                trial = [np.inf]
+            if trial[0] < e_g:
+                n_star, (e_g, e_mean, t_stop) = n_try, trial
+        if not entry["flag"] and t_stop < c / n_star * (1.0 - 1e-12):
+            entry["flag"] = "stopped_early"
+        entry.update(n_features=n_star, t=t_stop, eg=e_g, eg_mean=e_mean)
+    return _stack(entries)
+
+
+def _over(budgets: np.ndarray, values: np.ndarray, envelope: Callable[[np.ndarray, float], Frontier]) -> Frontier:
+    """The envelope minimised over one more parameter (P for C = N P t, or a tuned gamma): the
+    inner `envelope(budgets, value)` on the log grid `values` (0 allowed as the first value, a true
+    bound, never an edge), per budget the grid minimum, then a parabola in (ln value, ln E) through
+    it and its neighbours and one more inner envelope there (kept only if lower). A minimum at the
+    largest value, or at the smallest positive one, is flagged `edge`."""
+    inner = [envelope(budgets, v) for v in values]
+    e_grid = np.array([np.where(np.isfinite(f.eg), f.eg, np.inf) for f in inner])
+    entries = []
+    for j in range(budgets.size):
+        column = e_grid[:, j]
+        i = int(np.argmin(column))
+        entry = inner[i].entry(j)
+        entries.append(entry)
+        if not np.isfinite(column[i]):
+            entry["flag"] = "failed"
+            continue
+        at_edge = i == values.size - 1 or (i == 0 and values[0] > 0)
+        if at_edge:
+            entry["flag"] = "failed" if entry["flag"] == "failed" else "edge"
+            continue
+        if i == 0 or values[i - 1] <= 0 or not (np.isfinite(column[i - 1]) and np.isfinite(column[i + 1])):
+            continue  # at gamma = 0, or beside it or a failure: the grid point stands
+        v_try = _parabola_minimum(np.log(values[i - 1 : i + 2]), np.log(column[i - 1 : i + 2]))
+        trial = envelope(budgets[j : j + 1], v_try)
+        if np.isfinite(trial.eg[0]) and trial.eg[0] < column[i] and trial.flag[0] != "failed":
+            entries[-1] = trial.entry(0)
+    return _stack(entries)
+
+
 def compute_optimal(
     modes: Modes,
     compute: npt.ArrayLike,
     *,
-    n_samples: float,
+    n_samples: float = math.inf,
+    compute_model: str = "NT",
     weight_decay: float = 0.0,
+    tune_weight_decay: bool = False,
     temperature: float = 0.0,
     noise: float = 0.0,
     init_std: float = 0.0,
     n_min: float = DEFAULT_N_RANGE[0],
     n_max: float = DEFAULT_N_RANGE[1],
     per_decade: int = POINTS_PER_DECADE,
+    p_min: float = DEFAULT_P_RANGE[0],
+    p_max: float = DEFAULT_P_RANGE[1],
+    gamma_min: float = DEFAULT_GAMMA_RANGE[0],
+    gamma_max: float = DEFAULT_GAMMA_RANGE[1],
+    t_per_decade: int = T_PER_DECADE,
 ) -> Frontier:
-    """The envelope E*(C) = min_N E_g(N, C/N) for the budgets `compute` (module docstring)."""
+    """The envelope E*(C) for the budgets `compute` (module docstring).
+
+    compute_model 'NT': C = N t at the given P (`n_samples`, inf allowed); 'NPT': C = N P t with P
+    chosen too, from [p_min, p_max] (`n_samples` is then ignored). tune_weight_decay: gamma chosen
+    per budget from {0} and [gamma_min, gamma_max] (`weight_decay` is then ignored).
+    t_per_decade = 0 skips the search below C/N (only where E_g(t) is known to decrease)."""
     budgets = np.asarray(compute, dtype=np.float64)
     if budgets.ndim != 1 or budgets.size == 0 or not np.all(np.isfinite(budgets)) or np.any(budgets <= 0):
         raise InputError("compute", compute, "a non-empty list of finite budgets C > 0")
-    point = dict(
-        n_samples=n_samples, weight_decay=weight_decay, temperature=temperature, noise=noise, init_std=init_std
-    )
+    if compute_model not in COMPUTE_MODELS:
+        raise InputError("compute_model", compute_model, " | ".join(COMPUTE_MODELS))
     sums = dmft.prepare(modes)
     grid = n_grid(n_min, n_max, per_decade)
-    e_grid = np.full((grid.size, budgets.size), np.inf)
-    found = {}  # grid index -> (E_g, E_mean, t) of every budget
-    for i, n in enumerate(grid):
-        try:
-            found[i] = _best_within(sums, n, budgets, point)
-        except (NumericalError, ArithmeticError):
-            continue  # this N is left out (inf); budgets whose optimum borders it are flagged
-        e_grid[i] = found[i][0]
-    out = {k: np.full(budgets.size, np.nan) for k in ("n", "t", "eg", "eg_mean")}
-    flags = np.full(budgets.size, "", dtype=object)
-    for j, c in enumerate(budgets):
-        column = e_grid[:, j]
-        i = int(np.argmin(column))
-        if not np.isfinite(column[i]):
-            flags[j] = "failed"
-            continue
-        n_star, (e_g, e_mean, t_stop) = grid[i], (v[j] for v in found[i])
-        if i == 0 or i == grid.size - 1:
-            flags[j] = "edge"
-        elif not (np.isfinite(column[i - 1]) and np.isfinite(column[i + 1])):
-            flags[j] = "failed"
-        else:  # refine N between the grid neighbours; keep the grid point unless this is lower
-            n_try = _parabola_minimum(np.log(grid[i - 1 : i + 2]), np.log(column[i - 1 : i + 2]))
-            try:
-                trial = [v[0] for v in _best_within(sums, n_try, np.array([c]), point)]
-            except (NumericalError, ArithmeticError):
-                trial = [np.inf]
-            if trial[0] < e_g:
-                n_star, (e_g, e_mean, t_stop) = n_try, trial
-        if not flags[j] and t_stop < c / n_star * (1.0 - 1e-12):
-            flags[j] = "stopped_early"
-        out["n"][j], out["t"][j], out["eg"][j], out["eg_mean"][j] = n_star, t_stop, e_g, e_mean
-    return Frontier(budgets, out["n"], out["t"], out["eg"], out["eg_mean"], flags)
+    search = _Search(t_per_decade=t_per_decade)
+    fixed = dict(temperature=temperature, noise=noise, init_std=init_std)
+
+    def at_p(c: np.ndarray, gamma: float) -> Frontier:
+        if compute_model == "NT":
+            return _over_n(sums, c, dict(fixed, n_samples=n_samples, weight_decay=gamma), grid, search)
+
+        def envelope(c_npt: np.ndarray, p: float) -> Frontier:
+            front = _over_n(sums, c_npt / p, dict(fixed, n_samples=p, weight_decay=gamma), grid, search)
+            return Frontier(**{**{k: getattr(front, k) for k in FIELDS}, "compute": c_npt})
+
+        return _over(c, n_grid(p_min, p_max, OUTER_PER_DECADE, "n_samples range"), envelope)
+
+    if not tune_weight_decay:
+        return at_p(budgets, weight_decay)
+    gammas = np.concatenate([[0.0], n_grid(gamma_min, gamma_max, OUTER_PER_DECADE, "weight_decay range")])
+    return _over(budgets, gammas, at_p)
 
 
 def _parabola_minimum(x: np.ndarray, y: np.ndarray) -> float:
@@ -158,15 +269,106 @@ def _parabola_minimum(x: np.ndarray, y: np.ndarray) -> float:
     return float(math.exp(min(max(-b / (2 * a), x0), x2)))
 
 
-def frontier_rows(point: dict, front: Frontier) -> pd.DataFrame:
+def frontier_rows(point: dict, front: Frontier, compute_model: str = "NT", tuned: str = "") -> pd.DataFrame:
     """The frontier table (tables.FRONTIER_SCHEMA): one row per budget, the point's columns with
-    n_features = N*."""
+    n_features = N*, n_samples = P (or P*) and weight_decay = gamma (or gamma*) of each budget."""
     n = front.compute.size
     frame = pd.DataFrame({k: [v] * n for k, v in point_columns(point).items()})
-    frame["n_features"] = front.n_features
+    for name in ("n_features", "n_samples", "weight_decay"):
+        frame[name] = getattr(front, name).astype(np.float64)
+    frame["compute_model"] = compute_model
+    frame["tuned"] = tuned
     frame["compute"] = front.compute
     frame["t"] = front.t
     frame["eg"] = front.eg
     frame["eg_mean"] = front.eg_mean
     frame["flag"] = front.flag
     return frame
+
+
+def point_frontier(
+    point: dict,
+    budgets: np.ndarray,
+    *,
+    compute_model: str = "NT",
+    tune_weight_decay: bool = False,
+    n_range: tuple[float, float] = DEFAULT_N_RANGE,
+    p_range: tuple[float, float] = DEFAULT_P_RANGE,
+) -> pd.DataFrame:
+    """The frontier table of a parameter point (its spectrum, P, gamma, T, sigma, sigma0; N and t
+    are chosen): the one call behind the `frontier` command and the workflow's frontiers."""
+    from .grid import build_spectrum
+
+    spectrum = build_spectrum(point, point["n_modes"], point["teacher"])
+    front = compute_optimal(
+        spectrum.modes(),
+        budgets,
+        n_samples=point["n_samples"],
+        compute_model=compute_model,
+        weight_decay=point["weight_decay"],
+        tune_weight_decay=tune_weight_decay,
+        temperature=point["temperature"],
+        noise=point["noise"],
+        init_std=point["init_std"],
+        n_min=n_range[0],
+        n_max=n_range[1],
+        p_min=p_range[0],
+        p_max=p_range[1],
+    )
+    tuned = "weight_decay" if tune_weight_decay else ""
+    return frontier_rows(point, front, compute_model=compute_model, tuned=tuned)
+
+
+# the frontier's fitted laws: law -> the frontier-table column fitted against C
+FRONTIER_QUANTITY = {
+    "frontier_error": "eg",
+    "frontier_features": "n_features",
+    "frontier_samples": "n_samples",
+    "frontier_time": "t",
+}
+
+
+def frontier_fits(frame: pd.DataFrame) -> pd.DataFrame:
+    """Power-law fits of E*, N*, P* (NPT only) and t* against C (tables.FRONTIER_FIT_SCHEMA), one
+    group per frontier (rows sharing every column but the per-budget ones), with the fit machinery
+    and flags of the other laws (scaling_dmft.fit.fit_row): automatic window, short_window,
+    log_corrected, and the derived exponent where docs/theory/frontier.md gives one. Only budgets
+    with a real optimum enter (flag '' or stopped_early; edge and failed rows are left out)."""
+    from .fit import MIN_POINTS, TOLERANCE, fit_row
+    from .tables import FRONTIER_FIT_SCHEMA, POINT_COLUMNS, empty_frame
+
+    per_budget = ("n_features", "n_samples", "weight_decay", "compute", "t", "eg", "eg_mean", "flag")
+    keys = [c for c in frame.columns if c not in per_budget]
+    rows = []
+    for key, group in frame.groupby(keys, dropna=False, sort=True):
+        first = dict(zip(keys, key, strict=True))
+        model, tuned = first.pop("compute_model"), first.pop("tuned")
+        point = {c: first.get(c) for c in POINT_COLUMNS}
+        point["n_features"] = math.inf  # varied (chosen per budget)
+        point["n_samples"] = math.inf if model == "NPT" else float(group["n_samples"].iloc[0])
+        point["weight_decay"] = math.inf if tuned == "weight_decay" else float(group["weight_decay"].iloc[0])
+        real = group[group["flag"].isin(["", "stopped_early"])].sort_values("compute")
+        for law, column in FRONTIER_QUANTITY.items():
+            if law == "frontier_samples" and model != "NPT":
+                continue
+            row = fit_row(
+                point,
+                "dmft",
+                law,
+                column,
+                real["compute"].to_numpy(dtype=np.float64),
+                real[column].to_numpy(dtype=np.float64),
+                None,
+                TOLERANCE,
+                MIN_POINTS,
+                0,
+                compute_model=model,
+            )
+            if row is None:
+                continue
+            if not row["flag"] and abs(row["exponent"]) < TOLERANCE:
+                row["flag"] = "saturated"  # a floor (finite P, gamma, T), not a scaling law
+            rows.append({**row, "compute_model": model, "tuned": tuned})
+    if not rows:
+        return empty_frame("frontier_fit")
+    return pd.DataFrame(rows)[FRONTIER_FIT_SCHEMA.names]

@@ -114,9 +114,22 @@ FIT_SCHEMA = pa.schema(
     [f for f in POINT_FIELDS]
     + [
         _field("method", _STR, "dmft | sim"),
-        _field("law", _STR, "time | samples | features | t_star | e_star"),
-        _field("quantity", _STR, "the fitted quantity: eg | eg_mean | t_star | e_star"),
-        _field("varied", _STR, "the variable of the law: t | n_samples | n_features (that point column holds +inf)"),
+        _field(
+            "law",
+            _STR,
+            "time | samples | features | t_star | e_star; in the frontier_fit table frontier_error | "
+            "frontier_features | frontier_samples | frontier_time (E*, N*, P*, t* against C)",
+        ),
+        _field(
+            "quantity",
+            _STR,
+            "the fitted quantity: eg | eg_mean | t_star | e_star; frontier: eg | n_features | n_samples | t",
+        ),
+        _field(
+            "varied",
+            _STR,
+            "the variable of the law: t | n_samples | n_features (that point column holds +inf) | compute (frontier laws: n_features holds +inf, and n_samples / weight_decay where chosen)",
+        ),
         _field("x_min", _F64, "fit window, lower end (in the units of `varied`)"),
         _field("x_max", _F64, "fit window, upper end"),
         _field("n_points", pa.int32(), "points in the window"),
@@ -137,7 +150,8 @@ FIT_SCHEMA = pa.schema(
         _field(
             "flag",
             _STR,
-            "'' | not_power_law | too_few_points | short_window (under a decade) | log_corrected (at a log-corrected edge)",
+            "'' | not_power_law | too_few_points | short_window (under a decade) | log_corrected (at a log-corrected edge) | "
+            "saturated (frontier laws: |exponent| < 0.05, a floor set by P, gamma or T, not a law)",
         ),
     ]
 )
@@ -174,19 +188,24 @@ VALIDATION_SCHEMA = pa.schema(
     ]
 )
 
+# point columns a frontier row holds as the optimum's value
+FRONTIER_CHOSEN = {
+    "n_features": _field("n_features", _F64, "N*, the model size that minimises E_g at this budget"),
+    "n_samples": _field("n_samples", _F64, "P: the fixed P (compute model NT; +inf = population loss), or P* (NPT)"),
+    "weight_decay": _field(
+        "weight_decay", _F64, "gamma: the regime's, or gamma* where tuned = weight_decay", "1 / time"
+    ),
+}
 FRONTIER_SCHEMA = pa.schema(
-    [
-        _field("n_features", _F64, "N*, the model size that minimises E_g at this budget (the frontier's optimum)")
-        if f.name == "n_features"
-        else f
-        for f in POINT_FIELDS
-    ]
+    [FRONTIER_CHOSEN.get(f.name, f) for f in POINT_FIELDS]
     + [
-        _field("compute", _F64, "the budget C = N t", "N x " + TIME_UNIT),
+        _field("compute_model", _STR, "NT: C = N t at the row's P (inf allowed) | NPT: C = N P t, P chosen too"),
+        _field("tuned", _STR, "'' | weight_decay (gamma chosen per budget; the row holds gamma*)"),
+        _field("compute", _F64, "the budget C = N t (NT) or N P t (NPT)", "N x " + TIME_UNIT),
         _field(
             "t",
             _F64,
-            "t*, the training time at the optimum: C / N*, or earlier where stopping early is better",
+            "t*, the training time at the optimum: C / N* (NT) or C / (N* P*) (NPT), or earlier where stopping early is better",
             TIME_UNIT,
         ),
         _field("eg", _F64, "E*, the Gibbs error E_g at (N*, t*)", ERROR_UNIT),
@@ -195,8 +214,43 @@ FRONTIER_SCHEMA = pa.schema(
             "flag",
             _STR,
             "'' | stopped_early (t* < C / N*: E_g(t) has a minimum before the budget is spent) | "
-            "edge (the minimum sits at an end of the N range: the optimum may lie outside it) | failed",
+            "edge (the minimum sits at an end of a searched range of N, P or gamma: the optimum may lie outside it) | failed",
         ),
+    ]
+)
+
+FRONTIER_FIT_SCHEMA = pa.schema(
+    [FRONTIER_SCHEMA.field("compute_model"), FRONTIER_SCHEMA.field("tuned")]
+    + [f for f in FIT_SCHEMA if f.name not in ("compute_model", "tuned")]
+)
+
+# the laws of the (alpha, beta) phase diagram (scaling_dmft.atlas), one row per point and law
+PHASE_DIAGRAM_SCHEMA = pa.schema(
+    [
+        _field("alpha", _F64, "spectral exponent: lambda_k = k^-alpha"),
+        _field("beta", _F64, "target exponent: c_k = k^-beta"),
+        _field("n_modes", pa.int64(), "M, the number of modes of the truncated spectrum"),
+        _field(
+            "phase",
+            _STR,
+            "A (beta - 1 < alpha) | B (alpha < beta - 1 < 2 alpha) | C (beta - 1 > 2 alpha); "
+            "boundaries beta = alpha + 1 and beta = 2 alpha + 1",
+        ),
+        _field(
+            "law",
+            _STR,
+            "time (E vs t, N = P = inf) | samples (E vs P, N = inf, t = inf, gamma = 0) | "
+            "features (E vs N, P = inf, t = inf, gamma = 0) | frontier_error (E* vs C = N t, P = inf, gradient flow)",
+        ),
+        _field("x_min", _F64, "fit window, lower end (t, P, N or C)"),
+        _field("x_max", _F64, "fit window, upper end"),
+        _field("n_points", pa.int32(), "points in the window"),
+        _field("exponent", _F64, "fitted slope of log E against log x (scaling_dmft.fit.fit_power_law)"),
+        _field("exponent_lo", _F64, "95 % interval (regression s.e.), lower end"),
+        _field("exponent_hi", _F64, "95 % interval, upper end"),
+        _field("expected_exponent", _F64, "the derived exponent (docs/theory/model.md, docs/theory/frontier.md)"),
+        _field("ansatz_exponent", _F64, "frontier_error only: the additive ansatz -ab/(a+b); null otherwise"),
+        _field("flag", _STR, "as in the fit table: '' | not_power_law | too_few_points | short_window | log_corrected"),
     ]
 )
 
@@ -207,6 +261,8 @@ SCHEMAS = {
     "early_stopping": EARLY_STOPPING_SCHEMA,
     "validation": VALIDATION_SCHEMA,
     "frontier": FRONTIER_SCHEMA,
+    "frontier_fit": FRONTIER_FIT_SCHEMA,
+    "phase_diagram": PHASE_DIAGRAM_SCHEMA,
 }
 
 META_PREFIX = "scaling_dmft."
@@ -285,11 +341,11 @@ def check_finite(frame: pd.DataFrame, kind: str) -> None:
     (or in the size/time columns, where it means the limit)."""
     # (validation: a z or a relative difference is infinite where the s.e. or the simulated value is 0)
     allowed_inf = {"n_features", "n_samples", "t", "x_min", "x_max", "t_worst_rel", "z_at_worst_rel", "worst_z"}
-    allowed_inf |= {"worst_rel", "median_rel"}
+    allowed_inf |= {"worst_rel", "median_rel", "weight_decay"}  # weight_decay: "varied" in a tuned frontier fit
     flagged = frame["flag"].astype(str) != "" if "flag" in frame.columns else pd.Series(False, index=frame.index)
     # null = not applicable: alpha, beta of a spectrum file, a law without a stated exponent, the
     # standard errors of theory rows (no sampling)
-    nullable = {"alpha", "beta", "expected_exponent", "eg_sem", "eg_mean_sem", "e_star_sem"}
+    nullable = {"alpha", "beta", "expected_exponent", "ansatz_exponent", "eg_sem", "eg_mean_sem", "e_star_sem"}
     for column in frame.columns:
         values = frame[column]
         if not pd.api.types.is_float_dtype(values):
@@ -433,7 +489,10 @@ ROW_KEYS = {
     "early_stopping": POINT_COLUMNS + ["method"],
     "spectrum": [*SPECTRUM_COLUMNS, "k"],
     "validation": POINT_COLUMNS + ["quantity"],
-    "frontier": [c for c in POINT_COLUMNS if c != "n_features"] + ["compute"],
+    "frontier": [c for c in POINT_COLUMNS if c not in ("n_features", "n_samples", "weight_decay")]
+    + ["compute_model", "tuned", "compute"],
+    "frontier_fit": POINT_COLUMNS + ["compute_model", "tuned", "law", "quantity"],
+    "phase_diagram": ["alpha", "beta", "law"],
 }
 
 
