@@ -20,6 +20,7 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/validate.smk"
+include: "workflow/rules/atlas.smk"
 
 
 rule all:
@@ -37,6 +38,12 @@ rule tables:
 rule paper:
     input:
         run_targets("paper"),
+
+
+rule atlas:
+    """The active run's atlas only: frontier and phase-diagram tables and figures."""
+    input:
+        atlas_targets(ACTIVE_RUN),
 
 
 rule validate:

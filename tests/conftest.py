@@ -155,12 +155,14 @@ def tiny_tools():
 LONGEST_FIRST = (
     "test_workflow.py",  # first: its fixture starts the shared tiny reference run
     "test_slurm.py",
+    "test_frontier.py",  # simulated frontier points of three regimes, about 3 min
     "test_dmft_vs_sim_edges.py",
     "test_interrupt.py",
     "test_interrupt_ctrl_c.py",
     "test_dmft_vs_sim.py",
     "test_integrity.py",
     "test_bad_input.py",
+    "test_atlas.py",
 )
 
 

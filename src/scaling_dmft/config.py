@@ -267,8 +267,38 @@ def validate_config(raw: dict, base_dir: str | Path | None = None, files: Iterab
         sweep.setdefault("seeds", cfg["simulation"]["seeds"])
         _check_sweep(name, sweep, names, cfg, base)
     _check_figures(cfg)
+    _check_atlas(cfg)
     _check_grid_size(cfg)
     return cfg
+
+
+def _check_atlas(cfg: dict) -> None:
+    """What the schema cannot say about the atlas's frontiers (docs/theory/frontier.md)."""
+    regimes = {r["name"]: r for r in cfg["regimes"]}
+    for name, front in cfg.get("atlas", {}).get("frontiers", {}).items():
+        key = f"atlas.frontiers.{name}"
+        if not IDENTIFIER_PATTERN.fullmatch(str(name)):
+            raise InputError(key, name, "a frontier name: a letter, then letters, digits and _")
+        regime = regimes.get(front["regime"])
+        trained = sorted(n for n, r in regimes.items() if r["kind"] != "bayes")
+        if regime is None or regime["kind"] == "bayes":
+            raise InputError(f"{key}.regime", front["regime"], "one of " + ", ".join(trained) + " (not bayes)")
+        if regime.get("units") == "paper":
+            raise InputError(f"{key}.regime", front["regime"], "a regime in our units (units: paper needs a fixed P)")
+        c = front["compute"]
+        _check_times(f"{key}.compute", c)
+        for which in ("n_features_range", "n_samples_range"):
+            low, high = front[which]
+            if not low < high:
+                raise InputError(f"{key}.{which}", front[which], "[min, max] with min < max")
+        if front["tune_weight_decay"] and (regime["weight_decay"] != 0 or regime.get("init_std") == "prior"):
+            raise InputError(
+                f"{key}.tune_weight_decay",
+                True,
+                "a regime with weight_decay 0 and a numeric init_std (gamma is chosen per budget)",
+            )
+        if front["compute_model"] == "NPT" and "n_samples" in front and not math.isinf(front["n_samples"]):
+            raise InputError(f"{key}.n_samples", front["n_samples"], "absent with compute_model NPT (P is chosen)")
 
 
 def _check_names(cfg: dict, files: list[Path]) -> None:

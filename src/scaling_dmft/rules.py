@@ -249,3 +249,63 @@ def validation_summary(
     write_markdown(summary, curves, markdown_out, tolerance)
     _write_text_atomic(summary.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0), html_out)
     draw_worst(curves, summary, figure_out)
+
+
+# ---------------------------------------------------------------- the scaling-law atlas
+
+
+def frontier_job(config: dict, name: str, out: str) -> pd.DataFrame:
+    """Rule `frontier`: one frontier of the config's atlas (scaling_dmft.atlas.frontier_frame)."""
+    from .atlas import frontier_frame
+
+    frame = tables.sort_rows(frontier_frame(config, name), "frontier")
+    spec = config["atlas"]["frontiers"][name]
+    tables.write_table(frame, out, "frontier", tables.provenance(spec, frontier=name))
+    flagged = frame["flag"].isin(["edge", "failed"])
+    log.info("frontier %s: %d budgets, %d flagged edge or failed", name, len(frame), int(flagged.sum()))
+    return frame
+
+
+def phase_job(points: list, n_modes: int, out: str) -> pd.DataFrame:
+    """Rule `phase_diagram_part`: the fitted exponents at some (alpha, beta) points."""
+    from .atlas import phase_diagram
+
+    points = [(float(a), float(b)) for a, b in points]
+    frame = tables.sort_rows(phase_diagram(points, int(n_modes)), "phase_diagram")
+    tables.write_table(frame, out, "phase_diagram", tables.provenance({"points": points, "n_modes": int(n_modes)}))
+    log.info("phase diagram: %d points, %d rows", len(points), len(frame))
+    return frame
+
+
+def frontier_fit_table(frontier_path: str, out: str) -> pd.DataFrame:
+    """Rule `frontier_fit`: E*, N*, P*, t* against C for every frontier (frontier.frontier_fits)."""
+    from .frontier import frontier_fits
+
+    frame = tables.read_table(frontier_path, "frontier")
+    fits = tables.sort_rows(frontier_fits(frame), "frontier_fit")
+    tables.write_table(fits, out, "frontier_fit", tables.inherited_provenance(frame.attrs))
+    log.info("frontier fits: %d rows", len(fits))
+    return fits
+
+
+ATLAS_FIGURES = ("frontier", "phase_diagram")
+
+
+def draw_atlas_figure(name: str, inputs: dict[str, str], pdf: str, png: str) -> None:
+    """Rule `atlas_figure`: the frontier figure (inputs frontier, fits) or the phase diagram (phase)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .figures import atlas
+
+    if name == "frontier":
+        fig = atlas.draw_frontier(
+            tables.read_table(inputs["frontier"], "frontier"), tables.read_table(inputs["fits"], "frontier_fit")
+        )
+    else:
+        fig = atlas.draw_phase_diagram(tables.read_table(inputs["phase"], "phase_diagram"))
+    for path in (pdf, png):
+        _save_atomic(fig, path)
+    plt.close(fig)

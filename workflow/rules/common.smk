@@ -21,7 +21,8 @@ from scaling_dmft.errors import InputError
 from scaling_dmft.figures import FIGURES
 from scaling_dmft.tables import METHODS
 from scaling_dmft.runlog import job_logging
-from scaling_dmft.rules import HTML_VIEWS, verify_chunk
+from scaling_dmft.rules import ATLAS_FIGURES, HTML_VIEWS, verify_chunk
+from scaling_dmft.atlas import phase_jobs
 
 WORKFLOW_ROOT = Path(workflow.basedir)
 RUN_FILES = {name: reserved_run_file(name) for name in RESERVED_RUN_NAMES}
@@ -140,7 +141,59 @@ def run_targets(run):
     # the figures the config lists (in the fixed order of FIGURES)
     drawn = [fig for fig in FIGURES if fig in run_config(run)["figures"]]
     figures = [f"{base}/figures/{fig}.{ext}" for fig in drawn for ext in ("pdf", "png")]
-    return tables + figures
+    return tables + figures + atlas_targets(run)
+
+
+def atlas_targets(run):
+    """The atlas's tables and figures, where the run's config has an `atlas:` section."""
+    atlas = run_config(run).get("atlas", {})
+    base = f"results/{run}"
+    out = []
+    if atlas.get("frontiers"):
+        out += [
+            f"{base}/tables/frontier.parquet",
+            f"{base}/tables/frontier_fits.parquet",
+        ]
+        out += [f"{base}/figures/frontier.{ext}" for ext in ("pdf", "png")]
+    if "phase_diagram" in atlas:
+        out += [f"{base}/tables/phase_diagram.parquet"]
+        out += [f"{base}/figures/phase_diagram.{ext}" for ext in ("pdf", "png")]
+    return out
+
+
+@lru_cache(maxsize=None)
+def atlas_parts(run):
+    return phase_jobs(run_config(run))
+
+
+def frontier_files(wildcards):
+    names = run_config(wildcards.run).get("atlas", {}).get("frontiers", {})
+    return [f"results/{wildcards.run}/atlas/frontiers/{name}.parquet" for name in names]
+
+
+def phase_files(wildcards):
+    return [
+        f"results/{wildcards.run}/atlas/phase/{part}.parquet"
+        for part in atlas_parts(wildcards.run)
+    ]
+
+
+def phase_points(wildcards):
+    return [list(point) for point in atlas_parts(wildcards.run)[wildcards.part]]
+
+
+def phase_modes(wildcards):
+    return run_config(wildcards.run)["atlas"]["phase_diagram"]["n_modes"]
+
+
+def atlas_figure_inputs(wildcards):
+    base = f"results/{wildcards.run}/tables"
+    if wildcards.atlas_figure == "frontier":
+        return {
+            "frontier": f"{base}/frontier.parquet",
+            "fits": f"{base}/frontier_fits.parquet",
+        }
+    return {"phase": f"{base}/phase_diagram.parquet"}
 
 
 def validation_targets():
@@ -215,3 +268,5 @@ wildcard_constraints:
     sweep=IDENTIFIER_PATTERN.pattern,
     chunk=grid.CHUNK_ID_PATTERN,
     method="|".join(METHODS),
+    frontier=IDENTIFIER_PATTERN.pattern,
+    part=r"part\d+",

@@ -1,0 +1,183 @@
+"""The scaling-law atlas figures (not part of F1-F7; drawn when a config has an `atlas:` section).
+
+frontier       left: iso-compute curves E_g(N, C/N) against N for five budgets of the first
+               frontier (DMFT lines, evaluated here), its compute-optimal points (N*, E*) as filled
+               markers joined by the envelope; middle: E* against C for every frontier (theory
+               lines with markers; budgets flagged edge or failed are hollow and not fitted), the
+               fitted law dashed over its window with its slope and the derived one; right: N*
+               (and P* for compute model NPT) against C.
+phase_diagram  top row: the fitted exponents of E vs t (N = P = inf), E vs P (N = inf, t = inf,
+               gamma = 0), E vs N (P = inf, t = inf, gamma = 0), E* vs C (P = inf, gradient flow)
+               and the additive ansatz's E* exponent, over (alpha, beta); bottom row: fitted minus
+               derived exponent for the four laws, and fitted minus ansatz. Boundaries
+               beta = alpha + 1 (solid) and beta = 2 alpha + 1 (dashed); a cell whose fit is flagged
+               carries a dot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..atlas import BETA_LOW, beta_high
+from . import common, style
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+ISO_BUDGETS = 5
+REAL = ("", "stopped_early")  # budgets with a real optimum (the others are drawn hollow)
+
+
+def _iso_compute(ax: Axes, rows: pd.DataFrame) -> None:
+    """E_g(N, C/N) against N for a few budgets of one NT frontier, and its optimum points."""
+    from .. import dmft
+    from ..grid import build_spectrum
+
+    first = rows.iloc[0]
+    spec = {"alpha": float(first["alpha"]), "beta": float(first["beta"]), "spectrum": "powerlaw"}
+    sums = dmft.prepare(build_spectrum(spec, int(first["n_modes"]), str(first["teacher"])).modes())
+    rows = rows.sort_values("compute")
+    pick = rows.iloc[np.unique(np.linspace(0, len(rows) - 1, ISO_BUDGETS).round().astype(int))]
+    real = pick[pick["flag"].isin(REAL)]
+    n_lo = max(1.0, float(real["n_features"].min()) / 30) if len(real) else 1.0
+    n_hi = float(real["n_features"].max()) * 30 if len(real) else 1e6
+    sizes = np.geomspace(n_lo, n_hi, 40)
+    for color, (_, row) in zip(style.colors(len(pick)), pick.iterrows(), strict=True):
+        c = float(row["compute"])
+        values = []
+        for n in sizes:
+            try:
+                _, e_g = dmft.solve(
+                    sums,
+                    n_features=n,
+                    n_samples=float(row["n_samples"]),
+                    weight_decay=float(row["weight_decay"]),
+                    times=[c / n],
+                ).errors(
+                    noise=float(row["noise"]),
+                    init_var=float(row["init_std"]) ** 2,
+                    temperature=float(row["temperature"]),
+                )
+                values.append(e_g[0])
+            except ArithmeticError:
+                values.append(np.nan)
+        ax.plot(sizes, values, color=color, linewidth=1.2, label=f"$C = {common.fmt_value('', c)}$")
+        if row["flag"] in REAL:
+            ax.plot([row["n_features"]], [row["eg"]], "o", color=color, ms=4, zorder=5)
+    ax.plot(real["n_features"], real["eg"], color="0.2", linewidth=0.8, linestyle=":", label="envelope $(N^*, E^*)$")
+
+
+def _frontier_label(rows: pd.DataFrame) -> str:
+    first = rows.iloc[0]
+    label = f"{first['sweep']} ({first['regime']}"
+    if first["compute_model"] == "NPT":
+        label += ", C = NPt"
+    else:
+        label += ", P=" + common.fmt_value("n_samples", float(first["n_samples"]))
+    if first["tuned"]:
+        label += ", γ tuned"
+    if float(first["noise"]) > 0:
+        label += f", σ={common.fmt_value('noise', float(first['noise']))}"
+    return label + ")"
+
+
+def draw_frontier(frontier: pd.DataFrame, fits: pd.DataFrame) -> Figure:
+    common.require(frontier, "frontier", "the atlas's frontiers")
+    names = list(dict.fromkeys(frontier["sweep"]))
+    with style.context():
+        fig, axes = style.subplots(1, 3, figsize=(style.PANEL_SIZE[0] * 3 + 2.5, style.PANEL_SIZE[1] + 0.4))
+        iso = frontier[frontier["sweep"] == names[0]]
+        style.loglog(axes[0])
+        _iso_compute(axes[0], iso)
+        style.finish(
+            axes[0],
+            title=f"iso-compute, {names[0]}:\n{common.describe(iso, skip=('n_features', 'n_samples', 'weight_decay'))}",
+            xlabel="number of features N",
+            ylabel="$E_g(N, t = C/N)$",
+        )
+        for ax in axes[1:]:
+            style.loglog(ax)
+        for color, name in zip(style.colors(len(names)), names, strict=True):
+            rows = frontier[frontier["sweep"] == name].sort_values("compute")
+            real = rows["flag"].isin(REAL).to_numpy()
+            label = _frontier_label(rows)
+            axes[1].plot(rows["compute"][real], rows["eg"][real], "-o", color=color, ms=3, label=label)
+            axes[1].plot(rows["compute"][~real], rows["eg"][~real], "o", mfc="white", color=color, ms=3)
+            axes[2].plot(rows["compute"][real], rows["n_features"][real], "-o", color=color, ms=3)
+            if rows["compute_model"].iloc[0] == "NPT":
+                axes[2].plot(rows["compute"][real], rows["n_samples"][real], "--s", color=color, ms=3, label="$P^*$")
+            fit = fits[(fits["sweep"] == name) & (fits["law"] == "frontier_error")]
+            if len(fit) and fit["flag"].iloc[0] == "":
+                style.power_law(axes[1], fit.iloc[0], color=color)
+        axes[1].plot([], [], "o", mfc="white", color="0.4", ms=3, label="flagged edge / failed (not fitted)")
+        style.finish(axes[1], title="compute-optimal error $E^*(C)$", xlabel="compute C", ylabel="$E^*$")
+        style.finish(axes[2], title="optimal size $N^*(C)$ ($P^*$ dashed)", xlabel="compute C", ylabel="$N^*$, $P^*$")
+    return fig
+
+
+LAW_TITLES = {
+    "time": "E vs t ($N=P=\\infty$)",
+    "samples": "E vs P ($N=\\infty$, $t=\\infty$)",
+    "features": "E vs N ($P=\\infty$, $t=\\infty$)",
+    "frontier_error": "$E^*$ vs $C = Nt$ ($P=\\infty$)",
+}
+
+
+def _boundaries(ax: Axes, alphas: np.ndarray) -> None:
+    a = np.linspace(alphas.min(), alphas.max(), 50)
+    ax.plot(a, a + 1, color="k", linewidth=1.0)
+    ax.plot(a, 2 * a + 1, color="k", linewidth=1.0, linestyle="--")
+
+
+def _map(ax: Axes, part: pd.DataFrame, values: np.ndarray, cmap: str, vmin: float, vmax: float, title: str):
+    alphas = np.unique(part["alpha"].to_numpy(dtype=float))
+    shape = (alphas.size, len(part) // alphas.size)
+    # cell corners: midway between neighbouring alphas, and for each corner alpha the beta grid of
+    # that alpha (beta_j is linear in alpha: BETA_LOW + j h(alpha)) shifted by half a step
+    step = np.diff(alphas)
+    a_edges = np.concatenate([[alphas[0] - step[0] / 2], alphas[:-1] + step / 2, [alphas[-1] + step[-1] / 2]])
+    h = (beta_high(a_edges) - BETA_LOW) / (shape[1] - 1)
+    b_edges = BETA_LOW + h[:, None] * (np.arange(shape[1] + 1)[None, :] - 0.5)
+    a_grid = np.broadcast_to(a_edges[:, None], b_edges.shape)
+    mesh = ax.pcolormesh(a_grid, b_edges, values.reshape(shape), cmap=cmap, vmin=vmin, vmax=vmax, shading="flat")
+    flagged = (part["flag"] != "").to_numpy()
+    x, y = part["alpha"].to_numpy(dtype=float), part["beta"].to_numpy(dtype=float)
+    ax.plot(x[flagged], y[flagged], ".", color="0.3", ms=2)
+    _boundaries(ax, alphas)
+    ax.set_title(title)
+    ax.set_xlabel("$\\alpha$")
+    ax.set_ylabel("$\\beta$")
+    ax.figure.colorbar(mesh, ax=ax, shrink=0.85)
+
+
+def draw_phase_diagram(phase: pd.DataFrame) -> Figure:
+    common.require(phase, "phase_diagram", "the atlas's phase diagram")
+    laws = [law for law in LAW_TITLES if (phase["law"] == law).any()]
+    n_modes = int(phase["n_modes"].iloc[0])
+    with style.context():
+        fig, axes = style.subplots(2, len(laws) + 1, figsize=(3.3 * (len(laws) + 1), 5.6))
+        cols = len(laws) + 1
+        for i, law in enumerate(laws):
+            part = phase[phase["law"] == law].sort_values(["alpha", "beta"])
+            fitted = part["exponent"].to_numpy(dtype=float)
+            low = float(np.nanmin(fitted))
+            _map(axes[i], part, fitted, "viridis", low, 0.0, f"fitted: {LAW_TITLES[law]}")
+            diff = fitted - part["expected_exponent"].to_numpy(dtype=float)
+            _map(axes[cols + i], part, diff, "RdBu_r", -0.1, 0.1, "fitted − derived")
+        part = phase[phase["law"] == "frontier_error"].sort_values(["alpha", "beta"])
+        if len(part):
+            ansatz = part["ansatz_exponent"].to_numpy(dtype=float)
+            _map(
+                axes[len(laws)], part, ansatz, "viridis", float(np.nanmin(ansatz)), 0.0, "ansatz $-ab/(a+b)$ for $E^*$"
+            )
+            diff = part["exponent"].to_numpy(dtype=float) - ansatz
+            _map(axes[-1], part, diff, "RdBu_r", -0.5, 0.5, "$E^*$: fitted − ansatz")
+        fig.suptitle(
+            f"exponents over ($\\alpha$, $\\beta$), gradient flow, M = {common.fmt_value('n_modes', n_modes)}; "
+            "lines: $\\beta = \\alpha + 1$ (solid), $\\beta = 2\\alpha + 1$ (dashed); dots: flagged fits"
+        )
+    return fig
