@@ -17,10 +17,11 @@ Method: for each N of a log-spaced grid (POINTS_PER_DECADE per decade), one solv
 budget's time C/N and on a log grid of stopping times below (T_PER_DECADE per decade), and the
 running minimum over t <= C/N; then per budget the grid minimum over N and a parabola in
 (ln N, ln E) through it and its two neighbours, where one more solve gives E* (kept only if lower
-than the grid point). P (NPT) and a tuned gamma are searched the same way, one level out, on grids
-of OUTER_PER_DECADE per decade (gamma also at 0). An optimum at an end of a searched range is
-flagged `edge` (it may lie outside; gamma = 0 is a true bound, not an edge); a budget whose
-optimum borders a failed solve is flagged `failed`.
+than the grid point); a stopping time before C/N is refined the same way in ln t. P (NPT) and a
+tuned gamma are searched the same way, one level out, on grids of OUTER_PER_DECADE per decade
+(gamma also at 0). An optimum at an end of a searched range is flagged `edge` (it may lie outside;
+gamma = 0 is a true bound, not an edge); a budget whose optimum borders a failed solve is flagged
+`failed`.
 """
 
 from __future__ import annotations
@@ -169,10 +170,43 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndar
                 trial = [np.inf]
             if trial[0] < e_g:
                 n_star, (e_g, e_mean, t_stop) = n_try, trial
+        if t_stop < c / n_star * (1.0 - 1e-12) and search.t_per_decade > 0:
+            refined = _refine_stop(sums, n_star, t_stop, c / n_star, point, search)
+            if refined is not None and refined[0] < e_g:
+                e_g, e_mean, t_stop = refined
         if not entry["flag"] and t_stop < c / n_star * (1.0 - 1e-12):
             entry["flag"] = "stopped_early"
         entry.update(n_features=n_star, t=t_stop, eg=e_g, eg_mean=e_mean)
     return _stack(entries)
+
+
+def _refine_stop(
+    sums: dmft.ModeSums, n: float, t_stop: float, t_max: float, point: dict, search: _Search
+) -> tuple[float, float, float] | None:
+    """An early-stopping time off the t grid: the vertex of the parabola in (ln t, ln E) through
+    the grid minimum and its grid neighbours (the later one capped at the budget's C/N), and one
+    solve there. (E, E_mean, t) at the vertex, or None where the three points are not a minimum."""
+    step = 10.0 ** (1.0 / search.t_per_decade)
+    times = np.array([t_stop / step, t_stop, min(t_stop * step, t_max)])
+    if not times[2] > times[1]:
+        return None
+
+    def errors(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return dmft.solve(
+            sums, n_features=n, n_samples=point["n_samples"], weight_decay=point["weight_decay"], times=ts
+        ).errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"])
+
+    try:
+        _, e_g = errors(times)
+        if not (e_g[1] <= e_g[0] and e_g[1] <= e_g[2]):
+            return None
+        t_try = _parabola_minimum(np.log(times), np.log(e_g))
+        e_mean_try, e_g_try = errors(np.array([t_try]))
+    except (NumericalError, ArithmeticError):
+        return None
+    if not (np.isfinite(e_g_try[0]) and np.isfinite(e_mean_try[0])):
+        return None
+    return float(e_g_try[0]), float(e_mean_try[0]), t_try
 
 
 def _over(budgets: np.ndarray, values: np.ndarray, envelope: Callable[[np.ndarray, float], Frontier]) -> Frontier:
@@ -258,7 +292,7 @@ def compute_optimal(
 
 
 def _parabola_minimum(x: np.ndarray, y: np.ndarray) -> float:
-    """exp of the abscissa of the vertex of the parabola through three points (x in ln N), kept
+    """exp of the abscissa of the vertex of the parabola through three points (x in ln N or ln t), kept
     inside [x_0, x_2]; the middle point when the three points are not convex."""
     (x0, x1, x2), (y0, y1, y2) = x, y
     denom = (x0 - x1) * (x0 - x2) * (x1 - x2)
