@@ -1,4 +1,4 @@
-"""Command line for single queries: `python -m scaling_dmft simulate|dmft|frontier|check-config ...`.
+"""Command line for single queries: `python -m scaling_dmft simulate|dmft|frontier|spectrum|check-config ...`.
 
 `simulate` and `dmft` take the same flags and write the same curve table (method `sim` or
 `dmft`), so theory and simulation tables concatenate. Invalid input prints one line naming
@@ -294,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="output file: .parquet (curve table with provenance metadata) or .csv, or - for CSV on "
             "standard output; checked writable before computing, written atomically",
         )
+    _add_spectrum_parser(sub)
     check = sub.add_parser("check-config", help="validate a workflow config file and print a summary")
     check.add_argument("configfile")
     return parser
@@ -415,9 +416,100 @@ def check_output(out: str, inputs: Iterable[str | os.PathLike[str] | None] = ())
         raise InputError("--out", out, "a writable path", f"cannot write in {parent}: {exc.strerror or exc}") from None
 
 
+def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
+    from .data import KERNELS
+
+    text = "the spectrum of a data set: lambda_k of K/n and c_k = (v_k . y)^2 / n (docs/theory/data.md)"
+    p = sub.add_parser(
+        "spectrum",
+        help=text,
+        description=text + "; writes a spectrum file for --spectrum-file and prints fitted alpha, beta.",
+        epilog="example:\n  python -m scaling_dmft spectrum --data digits.npz --kernel relu_nngp --out digits.parquet\n"
+        "  python -m scaling_dmft spectrum --gram K.npy --labels y.npy --out mine.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = functools.partial(p.add_argument, action=_Once)
+    add("--data", default=None, help="inputs: .npz (X, y), .npy (X), or .parquet/.csv (label column y)")
+    add("--gram", default=None, help="a precomputed n x n Gram matrix (.npy), instead of --data")
+    add("--labels", default=None, help="labels (.npy of n values), where the data file has none; needed with --gram")
+    add("--kernel", default="relu_nngp", choices=KERNELS, help="kernel of --data (default relu_nngp)")
+    p.add_argument(
+        "--no-standardise",
+        action="store_true",
+        help="keep the inputs as they are (default: zero mean, unit variance per feature)",
+    )
+    add("--out", required=True, help="output spectrum file (.parquet or .csv)")
+
+
+def _run_spectrum(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from . import tables
+    from .data import empirical_spectrum, fitted_exponents, kernel_matrix, load_data, standardise
+
+    if (args.data is None) == (args.gram is None):
+        raise InputError("--data", args.data, "exactly one of --data FILE and --gram K.npy")
+    check_output(args.out, inputs=[args.data, args.gram, args.labels])
+    if args.gram is not None:
+        if args.labels is None:
+            raise InputError("--labels", None, "a .npy of n labels (needed with --gram)")
+        try:
+            gram, y = np.load(args.gram, allow_pickle=False), np.load(args.labels, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                "--gram", args.gram, "readable .npy files for --gram and --labels", str(exc).splitlines()[0]
+            ) from None
+    else:
+        x, y = load_data(args.data, args.labels)
+        gram = kernel_matrix(x if args.no_standardise else standardise(x), args.kernel)
+    spec = empirical_spectrum(gram, y)
+    fits = fitted_exponents(spec)
+    frame = pd.DataFrame(
+        {
+            "k": np.arange(1, spec.eigenvalues.size + 1),
+            "eigenvalue": spec.eigenvalues,
+            "target_power": spec.target_power,
+        }
+    )
+    meta = {
+        "source": str(args.gram or args.data),
+        "kernel": "gram" if args.gram else args.kernel,
+        "standardised": str(not args.no_standardise and not args.gram),
+        "n_points": str(spec.n_points),
+        "n_targets": str(spec.n_targets),
+        "unlearnable": repr(spec.unlearnable),
+        **{f"fitted_{name}": repr(v["value"]) for name, v in fits.items()},
+    }
+    with tables.atomic_output(args.out) as tmp:
+        if args.out.endswith(".csv"):
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.attrs = meta
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            table = table.replace_schema_metadata({f"scaling_dmft.{k}": v for k, v in meta.items()})
+            pq.write_table(table, tmp)
+    print(
+        f"wrote {len(frame)} modes to {args.out} (n = {spec.n_points}, {spec.n_targets} target(s); "
+        f"target power outside the kernel's range: {spec.unlearnable:.3g})"
+    )
+    for name, v in fits.items():
+        law = "lambda_k ~ k^-alpha" if name == "alpha" else "sum_{j>=k} c_j ~ k^-(beta-1)"
+        flag = f", flag {v['flag']}" if v["flag"] else ""
+        print(
+            f"{name} = {v['value']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}] ({law}, k = {v['k_min']:g}..{v['k_max']:g}{flag})"
+        )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "spectrum":
+            return _run_spectrum(args)
         if args.command == "check-config":
             from .config import load_config
             from .grid import count_jobs, dmft_chunks, sim_chunks

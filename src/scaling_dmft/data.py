@@ -1,0 +1,227 @@
+"""Spectra from data, and training on the data itself (docs/theory/data.md).
+
+Convention (the population is the empirical distribution of the n data points):
+
+    K_ij = k(x_i, x_j),   K / n = V diag(lambda) V^T   (unit-norm eigenvectors v_k),
+    lambda_k = the eigenvalues of K / n,   c_k = (v_k . y)^2 / n,
+
+with no rescaling, so that a weight decay and a time mean the same for a spectrum from data as for
+a power-law spectrum. sum_k c_k = |y|^2 / n is the error of the zero predictor. Multi-class labels
+are one-vs-rest +-1 targets, one per class; c_k is their average over classes. Modes with
+lambda_k <= RANGE_CUTOFF lambda_max are outside the kernel's numerical range: their target power
+(`unlearnable`) is learned by no method and is reported apart.
+
+Training on the data (kernel limit, N = inf): P points drawn without replacement, gradient flow on
+the mean loss with weight decay gamma from zero,
+
+    a(t) = (K_PP / P + gamma)^-1 (1 - exp(-(K_PP / P + gamma) t)) y_P / P,   f(x) = K(x, X_P) a(t),
+
+whose t = inf limit is kernel ridge regression with ridge P gamma; its error on the whole set,
+E(t) = mean_i (f(x_i) - y_i)^2, is the data's counterpart of E_g.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import scipy.linalg as sla
+
+from .errors import InputError
+
+KERNELS = ("relu_nngp", "linear", "rbf")
+# eigenvalues of K / n below this fraction of the largest are outside the numerical range of K
+RANGE_CUTOFF = 1e-12
+
+
+def load_data(path: str | Path, labels: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) from a .npz (arrays X and y), a .npy (X; labels from `labels`) or a Parquet / CSV table
+    (label column `y`, every other column a feature; or labels from `labels`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("--data", str(path), "an existing .npz, .npy, .parquet or .csv file")
+    suffix = path.suffix.lower()
+    y = None
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            if "X" not in archive:
+                raise InputError("--data", str(path), "a .npz with arrays X (n x d) and y (n)")
+            x = archive["X"]
+            y = archive["y"] if "y" in archive.files else None
+    elif suffix == ".npy":
+        x = np.load(path, allow_pickle=False)
+    elif suffix in (".parquet", ".csv"):
+        import pandas as pd
+
+        frame = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+        if "y" in frame.columns:
+            y = frame.pop("y").to_numpy()
+        x = frame.to_numpy(dtype=np.float64)
+    else:
+        raise InputError("--data", str(path), "a .npz, .npy, .parquet or .csv file")
+    if labels is not None:
+        y = np.load(labels, allow_pickle=False)
+    if y is None:
+        raise InputError("--labels", None, "a .npy of n labels (the data file has none)")
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2 or not np.all(np.isfinite(x)):
+        raise InputError("--data", str(path), "a finite n x d array of inputs with n >= 2")
+    return x, check_labels(y, x.shape[0])
+
+
+def check_labels(y: npt.ArrayLike, n: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise InputError("--labels", f"shape {y.shape}", f"a 1-D array of {n} labels (one per data point)")
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        raise InputError("--labels", "non-finite values", "finite labels")
+    return y
+
+
+def targets(y: np.ndarray) -> np.ndarray:
+    """The regression targets (n x classes): one-vs-rest +-1 for integer / string labels with more
+    than two classes, one +-1 column for two classes, the values themselves for float labels."""
+    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+        return y.astype(np.float64)[:, None]
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise InputError("--labels", f"{classes.size} class", "at least two classes (or real-valued labels)")
+    if classes.size == 2:
+        return np.where(y == classes[1], 1.0, -1.0)[:, None]
+    return np.where(y[:, None] == classes[None, :], 1.0, -1.0)
+
+
+def standardise(x: np.ndarray) -> np.ndarray:
+    """Zero mean and unit variance per input feature; constant features are dropped."""
+    std = x.std(axis=0)
+    keep = std > 0
+    return (x[:, keep] - x[:, keep].mean(axis=0)) / std[keep]
+
+
+def kernel_matrix(x: np.ndarray, kernel: str) -> np.ndarray:
+    """K_ij = k(x_i, x_j) for inputs x (n x d):
+    linear     x . x' / d
+    relu_nngp  E_w[relu(w . x) relu(w . x')], w ~ N(0, I/d): |x||x'| (sin th + (pi - th) cos th) / (2 pi d)
+    rbf        exp(-|x - x'|^2 / (2 d))
+    """
+    if kernel not in KERNELS:
+        raise InputError("--kernel", kernel, " | ".join(KERNELS))
+    d = x.shape[1]
+    gram = x @ x.T / d
+    if kernel == "linear":
+        return gram
+    sq = np.diag(gram).copy()
+    if kernel == "rbf":
+        return np.exp(-np.maximum(sq[:, None] + sq[None, :] - 2.0 * gram, 0.0) / 2.0)
+    norms = np.sqrt(sq)
+    outer = np.outer(norms, norms)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.where(outer > 0, gram / outer, 1.0)
+    theta = np.arccos(np.clip(cos, -1.0, 1.0))
+    return outer * (np.sin(theta) + (math.pi - theta) * np.cos(theta)) / (2.0 * math.pi)
+
+
+@dataclass(frozen=True)
+class EmpiricalSpectrum:
+    eigenvalues: np.ndarray  # lambda_k of K / n, non-increasing, inside the numerical range
+    target_power: np.ndarray  # c_k, averaged over the one-vs-rest targets
+    unlearnable: float  # target power outside the numerical range of K
+    n_points: int
+    n_targets: int
+
+
+def empirical_spectrum(gram: np.ndarray, y: np.ndarray) -> EmpiricalSpectrum:
+    """lambda_k, c_k of the convention in the module docstring, from a Gram matrix and labels."""
+    gram = np.asarray(gram, dtype=np.float64)
+    n = gram.shape[0]
+    if gram.ndim != 2 or gram.shape != (n, n) or n < 2 or not np.all(np.isfinite(gram)):
+        raise InputError("--gram", f"shape {gram.shape}", "a finite square n x n Gram matrix, n >= 2")
+    if not np.allclose(gram, gram.T, rtol=1e-10, atol=1e-12 * np.abs(gram).max()):
+        raise InputError("--gram", "not symmetric", "a symmetric positive semi-definite Gram matrix")
+    ys = targets(check_labels(y, n))
+    lam, vec = sla.eigh(gram / n, check_finite=False)
+    lam, vec = lam[::-1], vec[:, ::-1]
+    if lam[-1] < -1e-8 * lam[0]:
+        raise InputError("--gram", f"eigenvalue {lam[-1]:.3g}", "a positive semi-definite Gram matrix")
+    power = np.mean((vec.T @ ys) ** 2, axis=1) / n
+    keep = lam > RANGE_CUTOFF * lam[0]
+    return EmpiricalSpectrum(lam[keep], power[keep], float(power[~keep].sum()), n, ys.shape[1])
+
+
+def feature_matrix(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(psi, lambda): the empirical eigen-features psi (n x r), psi_k(x_i) = sqrt(n) V_ik sqrt(lambda_k),
+    so that psi psi^T = K (on the numerical range) and the mean of psi psi^T over the n points is
+    diag(lambda): the data as the model of docs/theory/model.md with M = r modes."""
+    n = gram.shape[0]
+    lam, vec = sla.eigh(np.asarray(gram, dtype=np.float64) / n, check_finite=False)
+    lam, vec = lam[::-1], vec[:, ::-1]
+    keep = lam > RANGE_CUTOFF * lam[0]
+    return math.sqrt(n) * vec[:, keep] * np.sqrt(lam[keep]), lam[keep]
+
+
+def train_kernel(
+    gram: np.ndarray,
+    y: np.ndarray,
+    *,
+    n_samples: int,
+    weight_decay: float,
+    times: npt.ArrayLike,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Error on the whole set, averaged over the one-vs-rest targets, of kernel gradient flow on one
+    subset of `n_samples` points drawn without replacement (module docstring), at `times`
+    (t = inf allowed: kernel ridge regression with ridge P gamma; at gamma = 0 the minimum-norm
+    interpolant)."""
+    gram = np.asarray(gram, dtype=np.float64)
+    n = gram.shape[0]
+    p = int(n_samples)
+    if not 1 <= p <= n:
+        raise InputError("n_samples", n_samples, f"an integer 1 <= P <= n = {n}")
+    ys = targets(check_labels(y, n))
+    ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    idx = rng.choice(n, size=p, replace=False)
+    d, u = sla.eigh(gram[np.ix_(idx, idx)] / p, check_finite=False)
+    d = np.maximum(d, 0.0)
+    x = d + weight_decay
+    proj = u.T @ ys[idx] / p  # (P, targets)
+    errors = np.empty(ts.size)
+    cross = gram[:, idx] @ u  # K(x_i, X_P) U
+    for j, t in enumerate(ts):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if math.isinf(t):
+                phi = np.where(x > RANGE_CUTOFF * d.max(), 1.0 / x, 0.0)
+            else:
+                phi = np.where(x > 0, -np.expm1(-x * t) / x, t)
+        pred = cross @ (phi[:, None] * proj)
+        errors[j] = float(np.mean((pred - ys) ** 2))
+    return errors
+
+
+def fitted_exponents(spec: EmpiricalSpectrum) -> dict[str, dict]:
+    """alpha from lambda_k ~ k^-alpha, and beta from the tail sum sum_{j >= k} c_j ~ k^-(beta - 1)
+    (the c_k of one data set scatter by orders of magnitude mode to mode; their tail sum is
+    smooth), each with the fit machinery of scaling_dmft.fit (automatic window, 95 % interval,
+    flags) over the modes k < r/2 (the last modes of a finite data set bend down)."""
+    from .fit import fit_power_law
+
+    r = spec.eigenvalues.size
+    k = np.arange(1, r + 1, dtype=np.float64)
+    inside = k < max(r / 2, 8)
+    tail = np.cumsum(spec.target_power[::-1])[::-1]
+    out = {}
+    for name, y, sign, shift in (("alpha", spec.eigenvalues, -1.0, 0.0), ("beta", tail, -1.0, 1.0)):
+        # a log-spaced subset of the modes, so that the window criterion weighs decades, not counts
+        pick = np.unique(np.round(np.geomspace(1, inside.sum(), 40)).astype(int)) - 1
+        res = fit_power_law(k[pick], y[pick], min_points=6)
+        out[name] = {
+            "value": sign * res.exponent + shift,
+            "lo": sign * res.exponent_hi + shift,
+            "hi": sign * res.exponent_lo + shift,
+            "k_min": res.x_min,
+            "k_max": res.x_max,
+            "flag": res.flag,
+        }
+    return out

@@ -1,0 +1,163 @@
+"""Spectra from data (scaling_dmft.data, docs/theory/data.md) and kernel training on the data.
+
+The convention is checked against what it must reproduce: a linear kernel on Gaussian inputs gives
+the input covariance's spectrum; the target powers add up to the zero predictor's error; kernel
+gradient flow on a subset agrees with a direct kernel-ridge solve and with an explicit matrix
+exponential; on Gaussian data (where the theory's Gaussian model is exact) the DMFT with the data's
+own spectrum predicts the subset-averaged training error."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+from cli_runner import run_cli
+from scaling_dmft import data, dmft
+from scaling_dmft.errors import InputError
+from scaling_dmft.spectrum import read_spectrum_file
+
+
+def _gaussian(n: int, scales: np.ndarray, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, scales.size)) * np.sqrt(scales)
+
+
+def test_linear_kernel_on_gaussian_data_recovers_the_covariance_spectrum():
+    d, n = 6, 4000
+    scales = np.arange(1, d + 1, dtype=float) ** -1.5  # population covariance diag(s)
+    x = _gaussian(n, scales)
+    spec = data.empirical_spectrum(data.kernel_matrix(x, "linear"), x[:, 0])
+    # exactly: the nonzero eigenvalues of K/n = X X^T/(n d) are those of the sample covariance / d
+    sample = np.sort(np.linalg.eigvalsh(x.T @ x / n))[::-1] / d
+    assert spec.eigenvalues.size == d
+    assert np.allclose(spec.eigenvalues, sample, rtol=1e-9)
+    # and the sample covariance estimates diag(s): a separated eigenvalue has relative s.e. sqrt(2/n)
+    # (2.2 % here); 4 s.e.
+    assert np.allclose(spec.eigenvalues, scales / d, rtol=4 * math.sqrt(2 / n))
+
+
+def test_target_powers_add_up_to_the_zero_predictor_error_and_average_the_classes():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((300, 5))
+    labels = rng.integers(0, 3, size=300)
+    gram = data.kernel_matrix(x, "relu_nngp")
+    spec = data.empirical_spectrum(gram, labels)
+    assert spec.n_targets == 3  # one-vs-rest +-1 targets, each with mean square 1
+    assert spec.target_power.sum() + spec.unlearnable == pytest.approx(1.0, rel=1e-10)
+    assert np.all(np.diff(spec.eigenvalues) <= 0) and spec.eigenvalues[-1] > 0
+    # the eigen-features reproduce the Gram matrix and have covariance diag(lambda) over the data
+    psi, lam = data.feature_matrix(gram)
+    assert np.allclose(psi @ psi.T, gram, atol=1e-9 * np.abs(gram).max())
+    assert np.allclose(psi.T @ psi / 300, np.diag(lam), atol=1e-10 * lam[0])
+
+
+def test_relu_nngp_kernel_is_the_expectation_over_relu_features():
+    """k(x, x') = E_w[relu(w.x) relu(w.x')], w ~ N(0, I/d): Monte Carlo with 4e5 features. The s.e.
+    of an entry is ~ |x||x'|/(d sqrt(4e5)), ~0.2 % of the largest entry; tolerance 1 % of the entry
+    plus 0.5 % of the largest."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 3))
+    w = rng.standard_normal((400_000, 3)) / math.sqrt(3)
+    feats = np.maximum(x @ w.T, 0.0)
+    mc = feats @ feats.T / w.shape[0]
+    assert np.allclose(data.kernel_matrix(x, "relu_nngp"), mc, rtol=0.01, atol=0.005 * mc.max())
+
+
+@pytest.mark.parametrize("gamma", [0.0, 1e-2])
+def test_kernel_training_matches_a_direct_ridge_solve_and_the_matrix_exponential(gamma):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((200, 4))
+    y = np.sin(x[:, 0]) + 0.1 * x[:, 1]
+    gram = data.kernel_matrix(x, "rbf")
+    p, t = 50, 7.0
+    errors = data.train_kernel(
+        gram, y, n_samples=p, weight_decay=gamma, times=[t, math.inf], rng=np.random.default_rng(9)
+    )
+    idx = np.random.default_rng(9).choice(200, size=p, replace=False)  # the same subset
+    kpp = gram[np.ix_(idx, idx)]
+    a = sla.expm(-(kpp / p + gamma * np.eye(p)) * t)
+    coef_t = np.linalg.solve(kpp / p + gamma * np.eye(p), (np.eye(p) - a) @ y[idx]) / p
+    coef_inf = np.linalg.lstsq(kpp + p * gamma * np.eye(p), y[idx], rcond=None)[0]
+    for coef, value in ((coef_t, errors[0]), (coef_inf, errors[1])):
+        assert value == pytest.approx(np.mean((gram[:, idx] @ coef - y) ** 2), rel=1e-6)
+
+
+def test_on_gaussian_data_the_dmft_with_the_data_spectrum_predicts_training_on_the_data():
+    """Inputs Gaussian with a power-law covariance (d = 400, s_j = j^-1.5), a linear kernel and a
+    linear target: the data are the theory's Gaussian model with M = d modes, up to the finite
+    population (n = 4000 points, subsets of P = 50 and 100 drawn without replacement, P <= n/40).
+    The DMFT with the data's own spectrum must match the mean over 60 subsets within the project's
+    pass rule (2 % + 3 s.e.)."""
+    import pandas as pd
+
+    from scaling_dmft.spectrum import spectrum_from_arrays
+    from scaling_dmft.validation import within_tolerance
+
+    d, n = 400, 4000
+    scales = np.arange(1, d + 1, dtype=float) ** -1.5
+    x = _gaussian(n, scales, seed=4)
+    y = x @ (np.arange(1, d + 1, dtype=float) ** -0.5)  # c_j = s_j w_j^2 = j^-2.5
+    gram = data.kernel_matrix(x, "linear")
+    spec = data.empirical_spectrum(gram, y)
+    assert spec.unlearnable < 1e-10 * spec.target_power.sum()
+    frame = pd.DataFrame({"eigenvalue": spec.eigenvalues, "target_power": spec.target_power})
+    modes = spectrum_from_arrays(frame).modes()
+    times = np.array([1e2, 1e4, 1e6])  # E falls from 0.93 to 0.006-0.012: the whole learning curve
+    for p in (50, 100):
+        runs = np.array(
+            [
+                data.train_kernel(gram, y, n_samples=p, weight_decay=1e-5, times=times, rng=np.random.default_rng(s))
+                for s in range(60)
+            ]
+        )
+        mean, sem = runs.mean(axis=0), runs.std(axis=0, ddof=1) / math.sqrt(len(runs))
+        theory = dmft.solve(modes, n_features=math.inf, n_samples=p, weight_decay=1e-5, times=times).signal
+        for j in range(times.size):
+            assert within_tolerance(theory[j], mean[j], sem[j]), (p, times[j], theory[j], mean[j], sem[j])
+
+
+def test_spectrum_command_writes_a_spectrum_file_the_theory_reads(tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((200, 8))
+    np.savez(tmp_path / "d.npz", X=x, y=(x[:, 0] > 0).astype(int))
+    out = run_cli(["spectrum", "--data", "d.npz", "--kernel", "relu_nngp", "--out", "s.csv"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "alpha = " in out.stdout and "beta = " in out.stdout
+    spectrum = read_spectrum_file(tmp_path / "s.csv")
+    assert spectrum.n_modes == 200
+    # the Gram route gives the same file
+    gram = data.kernel_matrix(data.standardise(x), "relu_nngp")
+    np.save(tmp_path / "K.npy", gram)
+    np.save(tmp_path / "y.npy", (x[:, 0] > 0).astype(int))
+    out = run_cli(["spectrum", "--gram", "K.npy", "--labels", "y.npy", "--out", "g.csv"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert np.allclose(read_spectrum_file(tmp_path / "g.csv").eigenvalues, spectrum.eigenvalues, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["--kernel", "linear"], "--data"),  # neither --data nor --gram
+        (["--gram", "K.npy"], "--labels"),
+        (["--data", "missing.npz"], "--data"),
+        (["--gram", "bad.npy", "--labels", "y.npy"], "--gram"),
+        (["--gram", "K.npy", "--labels", "short.npy"], "--labels"),
+    ],
+)
+def test_spectrum_command_refuses_bad_input_with_one_line(tmp_path, args, key):
+    np.save(tmp_path / "K.npy", np.eye(4))
+    np.save(tmp_path / "bad.npy", np.arange(6.0).reshape(2, 3))
+    np.save(tmp_path / "y.npy", np.array([0, 1, 0, 1]))
+    np.save(tmp_path / "short.npy", np.array([0, 1]))
+    out = run_cli(["spectrum", *args, "--out", "s.csv"], tmp_path)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and key in lines[0], out.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_bad_kernel_name_in_the_library_is_an_input_error():
+    with pytest.raises(InputError, match="--kernel"):
+        data.kernel_matrix(np.ones((3, 2)), "cosine")
