@@ -106,21 +106,22 @@ def test_npt_compute_model_exponents_in_phase_a():
     assert np.all(front.t <= budgets / (front.n_features * front.n_samples) * (1 + 1e-12))
 
 
-def test_tuned_weight_decay_is_at_least_as_good_as_its_neighbours():
-    """With label noise at finite P the tuned gamma* beats gamma = 0 (stopping early) or ties it,
-    and beats gamma*/3 and 3 gamma* at the same budget: the parabola's optimum is a real minimum."""
+def test_tuned_weight_decay_is_as_good_as_a_brute_force_scan_over_gamma():
+    """With label noise at finite P a weight decay helps a little (gamma* > 0). The tuned frontier
+    must reach the best error of a separate scan over gamma (12 values per decade, offset from the
+    tuned search's 4-per-decade grid) within 1e-3: the inner search's own jitter in E is ~1e-4
+    (measured: E(gamma) moves by 2e-4 between neighbouring scan points near gamma*)."""
     modes = powerlaw(2.0, 2.5, 1000).modes()
     common = dict(n_samples=128, noise=0.5, n_min=4.0, n_max=4096.0, per_decade=4)
-    budgets = np.array([1e4, 1e6])
-    tuned = compute_optimal(modes, budgets, tune_weight_decay=True, gamma_min=1e-5, gamma_max=1.0, **common)
-    fixed0 = compute_optimal(modes, budgets, **common)
-    assert np.all(tuned.eg <= fixed0.eg * (1 + 1e-12))
-    for j, gamma in enumerate(tuned.weight_decay):
-        if gamma == 0:
-            continue
-        for other in (gamma / 3, gamma * 3):
-            e_other = compute_optimal(modes, budgets[j : j + 1], weight_decay=other, **common).eg[0]
-            assert tuned.eg[j] <= e_other * (1 + 1e-9), (j, gamma, other)
+    budget = np.array([1e6])
+    tuned = compute_optimal(modes, budget, tune_weight_decay=True, gamma_min=1e-5, gamma_max=1.0, **common)
+    assert tuned.weight_decay[0] > 0
+    scan = 10.0 ** (np.arange(-4.0, -1.0, 1 / 12) + 1 / 24)
+    brute = min(compute_optimal(modes, budget, weight_decay=g, **common).eg[0] for g in scan)
+    assert tuned.eg[0] <= brute * (1 + 1e-3), (tuned.eg[0], brute)
+    # and gamma = 0 (stopping early alone) is worse by more than that
+    plain = compute_optimal(modes, budget, **common).eg[0]
+    assert plain > tuned.eg[0] * (1 + 5e-3)
 
 
 def test_frontier_fits_table_carries_the_derived_exponent_and_flags():

@@ -597,6 +597,24 @@ CLI_CASES += [
         "--samples-range",
     ),
     (
+        "frontier_samples_range_below_1",
+        "frontier",
+        ["--compute", "1e7:1e9:3", "--samples-range", "0.5:10"],
+        "--samples-range",
+    ),
+    (
+        "frontier_features_range_above_1e12",
+        "frontier",
+        ["--compute", "1e7:1e9:3", "--features-range", "1:1e13"],
+        "--features-range",
+    ),
+    (
+        "frontier_npt_with_samples",
+        "frontier",
+        ["--compute", "1e7:1e9:3", "--compute-model", "NPT", "--samples", "100"],
+        "--samples",
+    ),
+    (
         "frontier_tuned_with_weight_decay",
         "frontier",
         ["--compute", "1e7:1e9:3", "--tune-weight-decay", "--weight-decay", "1e-3"],

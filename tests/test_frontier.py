@@ -122,6 +122,18 @@ def test_with_label_noise_at_finite_p_a_larger_budget_never_buys_a_larger_error(
     assert front.eg[-1] == pytest.approx(best, rel=1e-3)
 
 
+def test_a_budget_has_the_same_optimum_whatever_other_budgets_are_searched_with_it():
+    """The stopping-time search starts from a fixed floor: a budget of 1e12 alone stops at the same
+    time, with the same error, as in a query that also holds a budget of 1e3 (before the floor was
+    fixed, alone it stopped 3 decades below C/N at t = 1000 with a 10 % larger error)."""
+    modes = powerlaw(2.0, 2.5, 1000).modes()
+    alone = compute_optimal(modes, [1e12], n_samples=1024, noise=0.5)
+    together = compute_optimal(modes, [1e3, 1e12], n_samples=1024, noise=0.5)
+    assert alone.eg[0] == pytest.approx(together.eg[1], rel=1e-12)
+    assert alone.t[0] == pytest.approx(together.t[1], rel=1e-12)
+    assert alone.t[0] < 1000.0
+
+
 def test_an_early_stopping_time_is_refined_off_the_time_grid():
     """With label noise at P = 128 and N <= 64, a budget of 1e5 stops early: t* and E* agree with a
     brute-force minimum of E_g(N*, t) over 400 times per decade (E* within 1e-4: it is E_g at t*,

@@ -61,6 +61,7 @@ ALPHA = number_range("alpha_list", "alpha")
 BETA = number_range("beta_list", "beta")
 MODES = number_range("n_modes", "M")
 SIZE = number_range("size", "N, P")
+FRONTIER_SIZE = number_range("frontier_size", "N, P")  # the sizes a frontier searches (theory only)
 GAMMA = number_range("weight_decay", "gamma")
 TEMPERATURE = number_range("temperature", "T")
 NOISE = number_range("noise_level", "sigma")
@@ -258,8 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
                 help=f"choose gamma per budget too, from 0 and {g_range} ({OUTER_PER_DECADE} per decade, then "
                 "refined); needs --weight-decay 0",
             )
-            # the one-point config a query stands for needs these; the frontier sets N and t itself
-            p.set_defaults(features="inf", times="1:1:1", include_inf=False)
+            # the one-point config a query stands for needs these; the frontier sets N and t itself.
+            # --samples: None = not given (NT then uses 256; NPT refuses an explicit P)
+            p.set_defaults(features="inf", times="1:1:1", include_inf=False, samples=None)
         else:
             add(
                 "--times",
@@ -585,6 +587,18 @@ def _write(frame: pd.DataFrame, kind: str, meta: dict, out: str) -> None:
     print(f"wrote {len(frame)} rows to {out}")
 
 
+FRONTIER_DEFAULT_SAMPLES = "256"
+
+
+def _size_range(flag: str, text: str) -> tuple[float, float]:
+    """MIN:MAX of searched sizes: 1 <= MIN < MAX <= the frontier's size bound (one message)."""
+    allowed = f"MIN:MAX with {FRONTIER_SIZE.low:g} <= MIN < MAX <= {FRONTIER_SIZE.high:.0e}".replace("e+", "e")
+    low, high = _split_range(flag, text, allowed, False)
+    if not (FRONTIER_SIZE.contains(low) and FRONTIER_SIZE.contains(high) and low < high):
+        raise InputError(flag, text, allowed)
+    return low, high
+
+
 def _run_frontier(args: argparse.Namespace) -> int:
     """`frontier`: the compute-optimal envelope of one spectrum and regime (scaling_dmft.frontier)."""
     import numpy as np
@@ -595,14 +609,12 @@ def _run_frontier(args: argparse.Namespace) -> int:
     _check_threads(args)
     check_output(args.out, inputs=[args.spectrum_file])
     start, stop, count = _log_range("--compute", args.compute, 0.0, COMPUTE_MAX, with_count=True)
-    n_min, n_max = _log_range("--features-range", args.features_range, 0.0, SIZE.high, with_count=False)
-    if not (SIZE.contains(n_min) and n_max > n_min):
-        raise InputError(
-            "--features-range", args.features_range, f"N_MIN:N_MAX with N_MIN < N_MAX, both in {SIZE.text}"
-        )
-    p_min, p_max = _log_range("--samples-range", args.samples_range, 0.0, SIZE.high, with_count=False)
-    if not (SIZE.contains(p_min) and p_max > p_min):
-        raise InputError("--samples-range", args.samples_range, f"P_MIN:P_MAX with P_MIN < P_MAX, both in {SIZE.text}")
+    n_min, n_max = _size_range("--features-range", args.features_range)
+    p_min, p_max = _size_range("--samples-range", args.samples_range)
+    if args.compute_model == "NPT" and args.samples is not None:
+        raise InputError("--samples", args.samples, "absent with --compute-model NPT (P is chosen in --samples-range)")
+    if args.samples is None:
+        args.samples = FRONTIER_DEFAULT_SAMPLES
     if args.regime == "bayes":
         trained = " | ".join(k for k in REGIME_KINDS if k != "bayes")
         raise InputError("--regime", "bayes", f"{trained} (a frontier is over training time)")
@@ -638,7 +650,9 @@ def _run_frontier(args: argparse.Namespace) -> int:
     if edge:
         sys.stderr.write(
             f"scaling-dmft: warning: {edge} of {len(frame)} budgets have their optimum at an end of "
-            f"a searched range (flag edge): widen --features-range, --samples-range\n"
+            f"a searched range (flag edge): widen --features-range"
+            + (", --samples-range" if args.compute_model == "NPT" else "")
+            + " (or, with noise or a floor, more N no longer helps)\n"
         )
     return 0
 

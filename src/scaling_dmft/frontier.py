@@ -45,7 +45,8 @@ POINTS_PER_DECADE = 8
 DEFAULT_N_RANGE = (1.0, 1e6)
 # the stopping times tried below each budget's C/N: points per decade, decades below the smallest
 T_PER_DECADE = 16
-T_DECADES_BELOW = 3
+# the earliest stopping time searched, in units of 1 / lambda_max
+T_FLOOR = 1e-2
 # compute models: C = N t (P fixed, inf allowed) | C = N P t (full-batch training, P chosen too)
 COMPUTE_MODELS = ("NT", "NPT")
 # the outer searches (P for NPT, a tuned gamma): points per decade before the parabola refinement
@@ -96,10 +97,12 @@ def n_grid(
 
 @dataclass(frozen=True)
 class _Search:
-    """How the stopping time is searched below each budget's C/N (see `_best_within`)."""
+    """How the stopping time is searched below each budget's C/N (see `_best_within`): from the
+    fixed floor `t_floor` (the same for every call, so a budget's answer never depends on the
+    other budgets searched with it) up to C/N."""
 
+    t_floor: float
     t_per_decade: int = T_PER_DECADE
-    t_decades_below: float = T_DECADES_BELOW
 
 
 def _best_within(
@@ -110,15 +113,16 @@ def _best_within(
     Training can always stop before the budget is spent, so the error a budget buys is the minimum
     of E_g(N, t) over t <= C/N, not E_g(N, C/N) (they differ where E_g(t) has an early-stopping
     minimum, e.g. with label noise at finite P). E_g is evaluated at the budget times themselves
-    and on a log grid of `t_per_decade` points per decade below them (down to `t_decades_below`
-    decades under the smallest), and the running minimum is taken. With t_per_decade = 0 only the
-    budget times are solved: right where E_g(t) is known to decrease (gradient flow at P = inf)."""
+    and on a log grid of `t_per_decade` points per decade from the search's floor up to them, and
+    the running minimum is taken. With t_per_decade = 0 only the budget times are solved: right
+    where E_g(t) is known to decrease (gradient flow at P = inf)."""
     times = budgets / n
     if search.t_per_decade > 0:
+        low = min(search.t_floor, times.min())
         below = np.logspace(
-            math.log10(times.min()) - search.t_decades_below,
+            math.log10(low),
             math.log10(times.max()),
-            int(search.t_per_decade * (search.t_decades_below + math.log10(times.max() / times.min()))) + 1,
+            int(search.t_per_decade * math.log10(times.max() / low)) + 1,
         )
         grid = np.union1d(below, times)
     else:
@@ -174,6 +178,8 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndar
             refined = _refine_stop(sums, n_star, t_stop, c / n_star, point, search)
             if refined is not None and refined[0] < e_g:
                 e_g, e_mean, t_stop = refined
+        if not entry["flag"] and search.t_per_decade > 0 and t_stop <= search.t_floor * (1.0 + 1e-12) < c / n_star:
+            entry["flag"] = "edge"  # the best stop is the search's floor: training never helped
         if not entry["flag"] and t_stop < c / n_star * (1.0 - 1e-12):
             entry["flag"] = "stopped_early"
         entry.update(n_features=n_star, t=t_stop, eg=e_g, eg_mean=e_mean)
@@ -214,7 +220,8 @@ def _over(budgets: np.ndarray, values: np.ndarray, envelope: Callable[[np.ndarra
     inner `envelope(budgets, value)` on the log grid `values` (0 allowed as the first value, a true
     bound, never an edge), per budget the grid minimum, then a parabola in (ln value, ln E) through
     it and its neighbours and one more inner envelope there (kept only if lower). A minimum at the
-    largest value, or at the smallest positive one, is flagged `edge`."""
+    largest value, or at the smallest one where that is positive (not gamma = 0), is flagged
+    `edge`."""
     inner = [envelope(budgets, v) for v in values]
     e_grid = np.array([np.where(np.isfinite(f.eg), f.eg, np.inf) for f in inner])
     entries = []
@@ -272,7 +279,9 @@ def compute_optimal(
         raise InputError("compute_model", compute_model, " | ".join(COMPUTE_MODELS))
     sums = dmft.prepare(modes)
     grid = n_grid(n_min, n_max, per_decade)
-    search = _Search(t_per_decade=t_per_decade)
+    # below ~1e-2 / lambda_max nothing is learned yet (E_g(t) = E_g(0) + O(t lambda_max)): the floor
+    # of every stopping-time search
+    search = _Search(t_floor=T_FLOOR / float(np.max(modes.eigenvalues)), t_per_decade=t_per_decade)
     fixed = dict(temperature=temperature, noise=noise, init_std=init_std)
 
     def at_p(c: np.ndarray, gamma: float) -> Frontier:
@@ -400,7 +409,7 @@ def frontier_fits(frame: pd.DataFrame) -> pd.DataFrame:
             )
             if row is None:
                 continue
-            if not row["flag"] and abs(row["exponent"]) < TOLERANCE:
+            if not row["flag"] and abs(row["exponent"]) < TOLERANCE and not np.isfinite(row["expected_exponent"]):
                 row["flag"] = "saturated"  # a floor (finite P, gamma, T), not a scaling law
             rows.append({**row, "compute_model": model, "tuned": tuned})
     if not rows:

@@ -213,8 +213,9 @@ FRONTIER_SCHEMA = pa.schema(
         _field(
             "flag",
             _STR,
-            "'' | stopped_early (t* < C / N*: E_g(t) has a minimum before the budget is spent) | "
-            "edge (the minimum sits at an end of a searched range of N, P or gamma: the optimum may lie outside it) | failed",
+            "'' | stopped_early (t* < C / N*, or C / (N* P*) with NPT: E_g(t) has a minimum before the budget is "
+            "spent) | edge (the minimum sits at an end of a searched range of N, P or gamma, or at the earliest "
+            "stopping time searched: the optimum may lie outside it) | failed",
         ),
     ]
 )

@@ -88,17 +88,22 @@ def _frontier_label(rows: pd.DataFrame) -> str:
 def draw_frontier(frontier: pd.DataFrame, fits: pd.DataFrame) -> Figure:
     common.require(frontier, "frontier", "the atlas's frontiers")
     names = list(dict.fromkeys(frontier["sweep"]))
+    # the iso-compute panel draws t = C/N: an NT frontier, at P = inf and a fixed gamma if there is one
+    nt = frontier[frontier["compute_model"] == "NT"]
+    canonical = nt[np.isinf(nt["n_samples"].to_numpy(dtype=float)) & (nt["tuned"] == "")]
+    iso_name = (canonical if len(canonical) else nt)["sweep"].iloc[0] if len(nt) else None
     with style.context():
         fig, axes = style.subplots(1, 3, figsize=(style.PANEL_SIZE[0] * 3 + 2.5, style.PANEL_SIZE[1] + 0.4))
-        iso = frontier[frontier["sweep"] == names[0]]
         style.loglog(axes[0])
-        _iso_compute(axes[0], iso)
-        style.finish(
-            axes[0],
-            title=f"iso-compute, {names[0]}:\n{common.describe(iso, skip=('n_features', 'n_samples', 'weight_decay'))}",
-            xlabel="number of features N",
-            ylabel="$E_g(N, t = C/N)$",
-        )
+        if iso_name is None:
+            style.note(axes[0], "no frontier with C = N t (NT) to draw iso-compute curves of")
+            title = "iso-compute"
+        else:
+            iso = frontier[frontier["sweep"] == iso_name]
+            _iso_compute(axes[0], iso)
+            skip = ("n_features", "weight_decay") if iso["tuned"].iloc[0] else ("n_features",)
+            title = f"iso-compute, {iso_name}:\n{common.describe(iso, skip=skip)}"
+        style.finish(axes[0], title=title, xlabel="number of features N", ylabel="$E_g(N, t = C/N)$")
         for ax in axes[1:]:
             style.loglog(ax)
         for color, name in zip(style.colors(len(names)), names, strict=True):
