@@ -419,7 +419,7 @@ def check_output(out: str, inputs: Iterable[str | os.PathLike[str] | None] = ())
 
 
 def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
-    from .data import KERNELS
+    from .data import DATASETS, KERNELS
 
     text = "the spectrum of a data set: lambda_k of K/n and c_k = (v_k . y)^2 / n (docs/theory/data.md)"
     p = sub.add_parser(
@@ -433,6 +433,12 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
     add = functools.partial(p.add_argument, action=_Once)
     add("--data", default=None, help="inputs: .npz (X, y), .npy (X), or .parquet/.csv (label column y)")
     add("--gram", default=None, help="a precomputed n x n Gram matrix (.npy), instead of --data")
+    add(
+        "--dataset",
+        default=None,
+        choices=tuple(DATASETS),
+        help="an example data set bundled with scikit-learn, instead of --data",
+    )
     add("--labels", default=None, help="labels (.npy of n values), where the data file has none; needed with --gram")
     add("--kernel", default="relu_nngp", choices=KERNELS, help="kernel of --data (default relu_nngp)")
     p.add_argument(
@@ -448,10 +454,10 @@ def _run_spectrum(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from . import tables
-    from .data import empirical_spectrum, fitted_exponents, kernel_matrix, load_data, standardise
+    from .data import empirical_spectrum, fitted_exponents, kernel_matrix, load_data, load_dataset, standardise
 
-    if (args.data is None) == (args.gram is None):
-        raise InputError("--data", args.data, "exactly one of --data FILE and --gram K.npy")
+    if sum(v is not None for v in (args.data, args.gram, args.dataset)) != 1:
+        raise InputError("--data", args.data, "exactly one of --data FILE, --gram K.npy and --dataset NAME")
     check_output(args.out, inputs=[args.data, args.gram, args.labels])
     if args.gram is not None:
         if args.labels is None:
@@ -463,7 +469,7 @@ def _run_spectrum(args: argparse.Namespace) -> int:
                 "--gram", args.gram, "readable .npy files for --gram and --labels", str(exc).splitlines()[0]
             ) from None
     else:
-        x, y = load_data(args.data, args.labels)
+        x, y = load_dataset(args.dataset) if args.dataset else load_data(args.data, args.labels)
         gram = kernel_matrix(x if args.no_standardise else standardise(x), args.kernel)
     spec = empirical_spectrum(gram, y)
     fits = fitted_exponents(spec)
@@ -475,7 +481,7 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         }
     )
     meta = {
-        "source": str(args.gram or args.data),
+        "source": str(args.gram or args.data or f"scikit-learn {args.dataset}"),
         "kernel": "gram" if args.gram else args.kernel,
         "standardised": str(not args.no_standardise and not args.gram),
         "n_points": str(spec.n_points),
