@@ -161,6 +161,11 @@ def test_a_frontier_on_a_floor_is_flagged_saturated_not_reported_as_a_law():
     fits = frontier_fits(frontier_rows(point, front))
     error = fits[fits["law"] == "frontier_error"].iloc[0]
     assert error["flag"] == "saturated" and abs(error["exponent"]) < 0.05
+    # N* and t* on that floor are optima of a flat E: flagged with it where their windows overlap
+    for law in ("frontier_features", "frontier_time"):
+        other = fits[fits["law"] == law].iloc[0]
+        if other["x_min"] < error["x_max"] and other["x_max"] > error["x_min"]:
+            assert other["flag"] == "saturated", (law, other["flag"])
     k = np.arange(1, 10**6 + 1, dtype=float)
     floor = np.sum(k**-2.5 * (0.1 / (k**-2.0 + 0.1)) ** 2)
     real = front.flag != "failed"

@@ -489,17 +489,16 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         "unlearnable": repr(spec.unlearnable),
         **{f"fitted_{name}": repr(v["value"]) for name, v in fits.items()},
     }
-    with tables.atomic_output(args.out) as tmp:
-        if args.out.endswith(".csv"):
+    if args.out.endswith(".csv"):
+        with tables.atomic_output(args.out) as tmp:
             frame.to_csv(tmp, index=False)
-        else:
-            frame.attrs = meta
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+    else:
+        import pyarrow as pa
 
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            table = table.replace_schema_metadata({f"scaling_dmft.{k}": v for k, v in meta.items()})
-            pq.write_table(table, tmp)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        tables.write_arrow_atomic(
+            table.replace_schema_metadata({tables.META_PREFIX + k: v for k, v in meta.items()}), args.out
+        )
     print(
         f"wrote {len(frame)} modes to {args.out} (n = {spec.n_points}, {spec.n_targets} target(s); "
         f"target power outside the kernel's range: {spec.unlearnable:.3g})"

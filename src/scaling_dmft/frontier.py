@@ -391,6 +391,7 @@ def frontier_fits(frame: pd.DataFrame) -> pd.DataFrame:
         point["n_samples"] = math.inf if model == "NPT" else float(group["n_samples"].iloc[0])
         point["weight_decay"] = math.inf if tuned == "weight_decay" else float(group["weight_decay"].iloc[0])
         real = group[group["flag"].isin(["", "stopped_early"])].sort_values("compute")
+        floor = None  # the window of an E* fit on a floor: N*, P*, t* there are optima of a flat E
         for law, column in FRONTIER_QUANTITY.items():
             if law == "frontier_samples" and model != "NPT":
                 continue
@@ -411,6 +412,9 @@ def frontier_fits(frame: pd.DataFrame) -> pd.DataFrame:
                 continue
             if not row["flag"] and abs(row["exponent"]) < TOLERANCE and not np.isfinite(row["expected_exponent"]):
                 row["flag"] = "saturated"  # a floor (finite P, gamma, T), not a scaling law
+                floor = (row["x_min"], row["x_max"]) if law == "frontier_error" else floor
+            elif not row["flag"] and floor and row["x_min"] < floor[1] and row["x_max"] > floor[0]:
+                row["flag"] = "saturated"
             rows.append({**row, "compute_model": model, "tuned": tuned})
     if not rows:
         return empty_frame("frontier_fit")

@@ -151,7 +151,7 @@ FIT_SCHEMA = pa.schema(
             "flag",
             _STR,
             "'' | not_power_law | too_few_points | short_window (under a decade) | log_corrected (at a log-corrected edge) | "
-            "saturated (frontier laws: |exponent| < 0.05, a floor set by P, gamma or T, not a law)",
+            "saturated (frontier laws without a derived exponent: |exponent| < 0.05, a floor set by P, gamma or T, not a law; N*, P*, t* fits over such a floor too)",
         ),
     ]
 )
