@@ -167,3 +167,31 @@ def test_the_real_data_example_runs_and_prints_both_tables(capsys):
     out = capsys.readouterr().out
     assert "digits (n = 1797)" in out and "breast_cancer (n = 569)" in out
     assert out.count("| 16 |") == 2 and "| 449 |" in out and "| 142 |" in out
+    assert "| 64 |" in out and "| 1024 |" in out  # the N random ReLU features table
+
+
+def test_training_n_relu_features_is_training_the_readout_in_weight_space():
+    """`train_kernel` on the Gram of N random ReLU features equals gradient flow on the readout
+    a (N weights) solved directly in weight space: a(t) = (Phi^T Phi/P + gamma)^-1 (1 - e^{-(...)t})
+    Phi^T y/P, at t = 5 and t = inf (ridge). And that Gram tends to the ReLU NNGP kernel."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((120, 5))
+    y = np.tanh(x[:, 0] - x[:, 2])
+    n_feat, p, gamma = 40, 60, 1e-2
+    gram = data.relu_feature_gram(x, n_feat, np.random.default_rng(7))
+    errors = data.train_kernel(
+        gram, y, n_samples=p, weight_decay=gamma, times=[5.0, math.inf], rng=np.random.default_rng(8)
+    )
+    w = np.random.default_rng(7).standard_normal((5, n_feat)) / math.sqrt(5)
+    phi = np.maximum(x @ w, 0.0) / math.sqrt(n_feat)
+    idx = np.random.default_rng(8).choice(120, size=p, replace=False)
+    a_mat = phi[idx].T @ phi[idx] / p + gamma * np.eye(n_feat)
+    rhs = phi[idx].T @ y[idx] / p
+    a_t = np.linalg.solve(a_mat, (np.eye(n_feat) - sla.expm(-a_mat * 5.0)) @ rhs)
+    a_inf = np.linalg.solve(a_mat, rhs)
+    for a, value in ((a_t, errors[0]), (a_inf, errors[1])):
+        assert value == pytest.approx(np.mean((phi @ a - y) ** 2), rel=1e-8)
+    # N -> inf: the feature Gram converges to the kernel (s.e. ~ 1/sqrt(N) of the scale)
+    wide = data.relu_feature_gram(x[:4], 200_000, np.random.default_rng(9))
+    kernel = data.kernel_matrix(x[:4], "relu_nngp")
+    assert np.allclose(wide, kernel, rtol=0.02, atol=0.01 * kernel.max())

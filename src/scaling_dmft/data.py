@@ -142,6 +142,18 @@ def kernel_matrix(x: np.ndarray, kernel: str) -> np.ndarray:
     return outer * (np.sin(theta) + (math.pi - theta) * np.cos(theta)) / (2.0 * math.pi)
 
 
+def relu_feature_gram(x: np.ndarray, n_features: int, rng: np.random.Generator) -> np.ndarray:
+    """Phi Phi^T / N for N random ReLU features phi_j(x) = relu(w_j . x), w_j ~ N(0, I/d): the Gram
+    matrix of a finite ReLU network's last layer on the inputs x (n x d); its N -> inf limit is the
+    `relu_nngp` kernel. Gradient flow on the readout depends on the features only through this
+    matrix, so `train_kernel` on it trains the N-feature network."""
+    if not (isinstance(n_features, (int, np.integer)) and n_features >= 1):
+        raise InputError("n_features", n_features, "an integer N >= 1")
+    w = rng.standard_normal((x.shape[1], int(n_features))) / math.sqrt(x.shape[1])
+    phi = np.maximum(x @ w, 0.0)
+    return phi @ phi.T / n_features
+
+
 @dataclass(frozen=True)
 class EmpiricalSpectrum:
     eigenvalues: np.ndarray  # lambda_k of K / n, non-increasing, inside the numerical range
@@ -254,10 +266,15 @@ def theory_vs_data(
     times: npt.ArrayLike,
     subsets: int,
     seed: int = 0,
+    inputs: np.ndarray | None = None,
+    n_features: int | None = None,
 ) -> list[dict]:
-    """The DMFT (N = inf) with the data's own spectrum against kernel training on the data (mean and
-    standard error over `subsets` random subsets per P; subset i of P draws from
-    SeedSequence([seed, P, i])). One dict per (P, t): n_samples, t, theory, data, data_sem."""
+    """The DMFT with the data's own spectrum (the spectrum of `gram`) against training on the data:
+    mean and standard error over `subsets` random subsets per P (subset i of P draws from
+    SeedSequence([seed, P, i])). With `n_features` N (and the `inputs` x the kernel was built on,
+    `relu_nngp`), the data side trains N random ReLU features of the inputs (a new draw of the
+    weights per subset) and the theory has N features; else both are the kernel limit. One dict per
+    (P, t): n_samples, t, theory, data, data_sem."""
     import pandas as pd
 
     from . import dmft
@@ -271,18 +288,12 @@ def theory_vs_data(
     for p in samples:
         runs = np.array(
             [
-                train_kernel(
-                    gram,
-                    y,
-                    n_samples=p,
-                    weight_decay=weight_decay,
-                    times=ts,
-                    rng=np.random.default_rng(np.random.SeedSequence([seed, p, i])),
-                )
+                _train_one(gram, y, p, weight_decay, ts, np.random.SeedSequence([seed, p, i]), inputs, n_features)
                 for i in range(subsets)
             ]
         )
-        theory = dmft.solve(sums, n_features=math.inf, n_samples=p, weight_decay=weight_decay, times=ts).signal
+        width = math.inf if n_features is None else n_features
+        theory = dmft.solve(sums, n_features=width, n_samples=p, weight_decay=weight_decay, times=ts).signal
         # the unlearnable target power is an error floor of training on the data; add it to the theory
         theory = theory + spec.unlearnable
         mean, sem = runs.mean(axis=0), runs.std(axis=0, ddof=1) / math.sqrt(subsets)
@@ -291,3 +302,21 @@ def theory_vs_data(
             for t, a, m, e in zip(ts, theory, mean, sem, strict=True)
         ]
     return rows
+
+
+def _train_one(
+    gram: np.ndarray,
+    y: np.ndarray,
+    p: int,
+    weight_decay: float,
+    ts: np.ndarray,
+    seq: np.random.SeedSequence,
+    inputs: np.ndarray | None,
+    n_features: int | None,
+) -> np.ndarray:
+    rng = np.random.default_rng(seq)
+    if n_features is not None:
+        if inputs is None:
+            raise InputError("inputs", None, "the inputs the ReLU features act on (with n_features)")
+        gram = relu_feature_gram(inputs, n_features, rng)
+    return train_kernel(gram, y, n_samples=p, weight_decay=weight_decay, times=ts, rng=rng)
