@@ -163,6 +163,14 @@ class EmpiricalSpectrum:
     n_targets: int
 
 
+def _operator_eigen(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eigenvalues (non-increasing) and unit eigenvectors of K / n, and the mask of the modes inside
+    the numerical range (lambda_k > RANGE_CUTOFF lambda_max)."""
+    lam, vec = sla.eigh(np.asarray(gram, dtype=np.float64) / gram.shape[0], check_finite=False)
+    lam, vec = lam[::-1], vec[:, ::-1]
+    return lam, vec, lam > RANGE_CUTOFF * lam[0]
+
+
 def empirical_spectrum(gram: np.ndarray, y: np.ndarray) -> EmpiricalSpectrum:
     """lambda_k, c_k of the convention in the module docstring, from a Gram matrix and labels."""
     gram = np.asarray(gram, dtype=np.float64)
@@ -172,12 +180,10 @@ def empirical_spectrum(gram: np.ndarray, y: np.ndarray) -> EmpiricalSpectrum:
     if not np.allclose(gram, gram.T, rtol=1e-10, atol=1e-12 * np.abs(gram).max()):
         raise InputError("--gram", "not symmetric", "a symmetric positive semi-definite Gram matrix")
     ys = targets(check_labels(y, n))
-    lam, vec = sla.eigh(gram / n, check_finite=False)
-    lam, vec = lam[::-1], vec[:, ::-1]
+    lam, vec, keep = _operator_eigen(gram)
     if lam[-1] < -1e-8 * lam[0]:
         raise InputError("--gram", f"eigenvalue {lam[-1]:.3g}", "a positive semi-definite Gram matrix")
     power = np.mean((vec.T @ ys) ** 2, axis=1) / n
-    keep = lam > RANGE_CUTOFF * lam[0]
     return EmpiricalSpectrum(lam[keep], power[keep], float(power[~keep].sum()), n, ys.shape[1])
 
 
@@ -185,11 +191,8 @@ def feature_matrix(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(psi, lambda): the empirical eigen-features psi (n x r), psi_k(x_i) = sqrt(n) V_ik sqrt(lambda_k),
     so that psi psi^T = K (on the numerical range) and the mean of psi psi^T over the n points is
     diag(lambda): the data as the model of docs/theory/model.md with M = r modes."""
-    n = gram.shape[0]
-    lam, vec = sla.eigh(np.asarray(gram, dtype=np.float64) / n, check_finite=False)
-    lam, vec = lam[::-1], vec[:, ::-1]
-    keep = lam > RANGE_CUTOFF * lam[0]
-    return math.sqrt(n) * vec[:, keep] * np.sqrt(lam[keep]), lam[keep]
+    lam, vec, keep = _operator_eigen(gram)
+    return math.sqrt(gram.shape[0]) * vec[:, keep] * np.sqrt(lam[keep]), lam[keep]
 
 
 def train_kernel(

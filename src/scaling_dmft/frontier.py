@@ -105,6 +105,13 @@ class _Search:
     t_per_decade: int = T_PER_DECADE
 
 
+def _errors(sums: dmft.ModeSums, n: float, point: dict, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(E_mean, E_g) of the DMFT at model size n and the P, gamma, sigma, sigma0, T of `point`."""
+    return dmft.solve(
+        sums, n_features=n, n_samples=point["n_samples"], weight_decay=point["weight_decay"], times=times
+    ).errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"])
+
+
 def _best_within(
     sums: dmft.ModeSums, n: float, budgets: np.ndarray, point: dict, search: _Search
 ) -> tuple[np.ndarray, ...]:
@@ -127,9 +134,7 @@ def _best_within(
         grid = np.union1d(below, times)
     else:
         grid = np.unique(times)
-    e_mean, e_g = dmft.solve(
-        sums, n_features=n, n_samples=point["n_samples"], weight_decay=point["weight_decay"], times=grid
-    ).errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"])
+    e_mean, e_g = _errors(sums, n, point, grid)
     if not (np.all(np.isfinite(e_g)) and np.all(np.isfinite(e_mean))):
         raise NumericalError(f"frontier: non-finite error at N = {n:g}")
     best = np.zeros(grid.size, dtype=np.int64)  # index of the running minimum of E_g up to each time
@@ -196,18 +201,12 @@ def _refine_stop(
     times = np.array([t_stop / step, t_stop, min(t_stop * step, t_max)])
     if not times[2] > times[1]:
         return None
-
-    def errors(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return dmft.solve(
-            sums, n_features=n, n_samples=point["n_samples"], weight_decay=point["weight_decay"], times=ts
-        ).errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"])
-
     try:
-        _, e_g = errors(times)
+        _, e_g = _errors(sums, n, point, times)
         if not (e_g[1] <= e_g[0] and e_g[1] <= e_g[2]):
             return None
         t_try = _parabola_minimum(np.log(times), np.log(e_g))
-        e_mean_try, e_g_try = errors(np.array([t_try]))
+        e_mean_try, e_g_try = _errors(sums, n, point, np.array([t_try]))
     except (NumericalError, ArithmeticError):
         return None
     if not (np.isfinite(e_g_try[0]) and np.isfinite(e_mean_try[0])):
@@ -380,8 +379,7 @@ def frontier_fits(frame: pd.DataFrame) -> pd.DataFrame:
     from .fit import MIN_POINTS, TOLERANCE, fit_row
     from .tables import FRONTIER_FIT_SCHEMA, POINT_COLUMNS, empty_frame
 
-    per_budget = ("n_features", "n_samples", "weight_decay", "compute", "t", "eg", "eg_mean", "flag")
-    keys = [c for c in frame.columns if c not in per_budget]
+    keys = [c for c in frame.columns if c not in FIELDS]  # FIELDS: the per-budget columns
     rows = []
     for key, group in frame.groupby(keys, dropna=False, sort=True):
         first = dict(zip(keys, key, strict=True))
