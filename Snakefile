@@ -21,6 +21,7 @@ include: "workflow/rules/fit.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/atlas.smk"
+include: "workflow/rules/data.smk"
 
 
 rule all:
@@ -44,6 +45,12 @@ rule atlas:
     """The active run's atlas only: frontier and phase-diagram tables and figures."""
     input:
         atlas_targets(ACTIVE_RUN),
+
+
+rule data:
+    """The active run's data sets only: spectra, three-way curves and their figure."""
+    input:
+        data_targets(ACTIVE_RUN),
 
 
 rule validate:

@@ -195,3 +195,155 @@ def test_training_n_relu_features_is_training_the_readout_in_weight_space():
     wide = data.relu_feature_gram(x[:4], 200_000, np.random.default_rng(9))
     kernel = data.kernel_matrix(x[:4], "relu_nngp")
     assert np.allclose(wide, kernel, rtol=0.02, atol=0.01 * kernel.max())
+
+
+# ---------------------------------------------------------------- training_components and the `data:` workflow
+
+
+def _krr_errors(gram, ys, idx, gamma, t):
+    """Direct kernel ridge / gradient flow on the subset idx: errors on the whole set and the rest."""
+    p = idx.size
+    a_mat = gram[np.ix_(idx, idx)] / p + gamma * np.eye(p)
+    if math.isinf(t):
+        a = np.linalg.solve(a_mat, ys[idx] / p)
+    else:
+        w, u = np.linalg.eigh(a_mat)
+        a = u @ ((-np.expm1(-w * t) / w)[:, None] * (u.T @ ys[idx] / p))
+    f = gram[:, idx] @ a
+    rest = np.setdiff1d(np.arange(gram.shape[0]), idx)
+    return np.mean((f - ys) ** 2), np.mean((f[rest] - ys[rest]) ** 2)
+
+
+def test_training_components_on_the_data_match_direct_kernel_ridge_on_the_whole_set_and_the_rest():
+    from scaling_dmft.simulate import seed_generator
+
+    x, y = data.load_dataset("breast_cancer")
+    gram = data.kernel_matrix(data.standardise(x), "relu_nngp")
+    ys = data.targets(y)
+    seeds = [np.random.SeedSequence([3, i]) for i in range(3)]
+    ts, gamma, p = np.array([1.0, 100.0, np.inf]), 1e-3, 60
+    whole, held = data.training_components(
+        data.kernel_features(gram), y, n_samples=p, weight_decays=[gamma], times=ts, seeds=seeds
+    )
+    for s, seq in enumerate(seeds):
+        idx = seed_generator(seq).choice(len(y), size=p, replace=False)  # the subset the seed draws
+        for ti, t in enumerate(ts):
+            e_whole, e_rest = _krr_errors(gram, ys, idx, gamma, t)
+            assert whole.signal[s, 0, ti] == pytest.approx(e_whole, rel=1e-9)
+            assert held.signal[s, 0, ti] == pytest.approx(e_rest, rel=1e-9)
+
+
+def test_langevin_on_relu_features_of_the_data_matches_the_explicit_weight_space_formulas():
+    """Thermal and init parts of training N ReLU features of the data against the weight-space
+    formulas on the drawn features: Theta(t) = tr[G (1 - e^{-2At}) A^{-1}], C(2t) = tr[G e^{-2At}],
+    A = Phi_P^T Phi_P / P + gamma, G = Phi^T Phi / n; label noise Nz = tr[G B B^T] / P^2 with
+    B = A^{-1} (1 - e^{-At}) Phi_P^T."""
+    from scaling_dmft.simulate import seed_generator
+
+    x, y = data.load_dataset("breast_cancer")
+    inputs = data.standardise(x)
+    draw = data.relu_features(inputs, 24)
+    seeds = [np.random.SeedSequence([4, i]) for i in range(2)]
+    ts, gamma, p = np.array([0.5, 30.0]), 1e-2, 40
+    whole, _ = data.training_components(draw, y, n_samples=p, weight_decays=[gamma], times=ts, seeds=seeds)
+    for s, seq in enumerate(seeds):
+        rng = seed_generator(seq)
+        phi, _ = draw(rng)
+        idx = rng.choice(len(y), size=p, replace=False)
+        g_mat = phi.T @ phi / len(y)
+        a_mat = phi[idx].T @ phi[idx] / p + gamma * np.eye(24)
+        for ti, t in enumerate(ts):
+            decay = sla.expm(-a_mat * t)
+            theta = np.trace(g_mat @ (np.eye(24) - decay @ decay) @ np.linalg.inv(a_mat))
+            b = np.linalg.solve(a_mat, (np.eye(24) - decay) @ phi[idx].T)
+            assert whole.thermal[s, 0, ti] == pytest.approx(theta, rel=1e-8)
+            assert whole.init[s, 0, ti] == pytest.approx(np.trace(g_mat @ decay @ decay), rel=1e-8)
+            assert whole.noise[s, 0, ti] == pytest.approx(np.trace(g_mat @ b @ b.T) / p**2, rel=1e-8)
+
+
+def test_digits_on_the_sphere_agree_with_the_theory_and_standardised_digits_do_not():
+    """The documented deviation and its cause (docs/theory/data.md): standardised digits have a few
+    inputs with norms up to 6.6x the mean, and the ReLU kernel scales all of a point's eigen-features
+    by its norm, a dependence the Gaussian theory lacks. At P = 128, t = inf, 40 subsets: on the
+    sphere the theory is within the project's pass rule (2 % + 3 s.e.); standardised, it is more
+    than 10 % below the trained error."""
+    x, y = data.load_dataset("digits")
+    z = data.standardise(x)
+    gaps = {}
+    for name, inputs in (("sphere", data.to_sphere(z)), ("standardised", z)):
+        rows = data.theory_vs_data(
+            data.kernel_matrix(inputs, "relu_nngp"),
+            y,
+            samples=[128],
+            weight_decay=1e-3,
+            times=[math.inf],
+            subsets=40,
+            seed=20261201,
+        )
+        (row,) = rows
+        gaps[name] = (row["theory"] - row["data"], row["data"], row["data_sem"])
+    diff, value, sem = gaps["sphere"]
+    assert abs(diff) <= 0.02 * value + 3 * sem
+    diff, value, sem = gaps["standardised"]
+    assert diff < -0.10 * value
+
+
+def _data_config(tmp_path, **entry):
+    from scaling_dmft.config import load_yaml, validate_config
+
+    raw = load_yaml("config/test.yaml")
+    entry = {"dataset": "breast_cancer", "n_samples": [16], "regimes": ["gf_wd"], **entry}
+    raw["data"] = {"mine": {k: v for k, v in entry.items() if v is not None}}  # None: leave the key out
+    return validate_config(raw, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "entry, key, allowed",
+    [
+        ({"n_samples": [569]}, "data.mine.n_samples", "P < n = 569"),
+        ({"n_features": [64], "kernel": "rbf"}, "data.mine.n_features", "relu_nngp"),
+        ({"regimes": ["bayes"]}, "data.mine.regimes[0]", "not bayes"),
+        ({"kernel": "poly"}, "data.mine.kernel", "relu_nngp | linear | rbf"),
+        ({"dataset": "mnist"}, "data.mine.dataset", "digits | breast_cancer"),
+        ({"file": "x.npz"}, "data.mine.dataset", "exactly one of dataset and file"),
+        ({"dataset": None, "file": "absent.npz"}, "data.mine.file", "an existing .npz"),
+    ],
+)
+def test_bad_data_entries_are_refused_with_the_key_and_the_allowed_range(tmp_path, entry, key, allowed):
+    with pytest.raises(InputError) as err:
+        _data_config(tmp_path, **entry)
+    assert str(err.value).startswith(key + ":") and allowed in str(err.value)
+
+
+def test_a_data_file_entry_is_read_relative_to_the_config_and_its_size_bounds_p(tmp_path):
+    rng = np.random.default_rng(5)
+    np.savez(tmp_path / "mine.npz", X=rng.standard_normal((50, 3)), y=rng.integers(0, 2, 50))
+    cfg = _data_config(tmp_path, dataset=None, file="mine.npz", n_samples=[16])
+    assert cfg["data"]["mine"]["file"] == str(tmp_path / "mine.npz")
+    with pytest.raises(InputError, match=r"data\.mine\.n_samples: .*P < n = 50"):
+        _data_config(tmp_path, dataset=None, file="mine.npz", n_samples=[50])
+
+
+def test_the_bundled_data_set_sizes_are_those_scikit_learn_ships():
+    for name, (_, n) in data.DATASETS.items():
+        assert data.load_dataset(name)[0].shape[0] == n
+
+
+def test_compare_gives_all_four_methods_and_a_valid_curve_table(tmp_path):
+    from scaling_dmft import tables
+    from scaling_dmft.rules import data_curves_job, draw_data_figure, empirical_spectrum_job
+
+    cfg = _data_config(tmp_path, n_samples=[16, 64], n_features=[math.inf, 32], subsets=4, sim_seeds=4)
+    entry = cfg["data"]["mine"]
+    spectrum = str(tmp_path / "mine.parquet")
+    empirical_spectrum_job("mine", entry, spectrum)
+    assert read_spectrum_file(spectrum).n_modes == 569
+    frame = data_curves_job("mine", entry, cfg["regimes"], 7, spectrum, str(tmp_path / "curves.parquet"))
+    tables.check_curve_table(frame, "curves")
+    assert sorted(frame["method"].unique()) == ["data", "data_heldout", "dmft", "sim"]
+    assert set(frame["n_seeds"][frame["method"] != "dmft"]) == {4}
+    # the held-out error of a trained subset is above its whole-set error (it is not trained on)
+    wide = frame[np.isinf(frame["t"])].pivot_table(index=["n_features", "n_samples"], columns="method", values="eg")
+    assert (wide["data_heldout"] > wide["data"]).all()
+    draw_data_figure(str(tmp_path / "curves.parquet"), str(tmp_path / "d.pdf"), str(tmp_path / "d.png"))
+    assert (tmp_path / "d.png").stat().st_size > 10_000

@@ -446,6 +446,11 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="keep the inputs as they are (default: zero mean, unit variance per feature)",
     )
+    p.add_argument(
+        "--sphere",
+        action="store_true",
+        help="then rescale every input to |x| = sqrt(d) (removes the per-point norm; docs/theory/data.md)",
+    )
     add("--out", required=True, help="output spectrum file (.parquet or .csv)")
 
 
@@ -454,7 +459,15 @@ def _run_spectrum(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from . import tables
-    from .data import empirical_spectrum, fitted_exponents, kernel_matrix, load_data, load_dataset, standardise
+    from .data import (
+        empirical_spectrum,
+        fitted_exponents,
+        kernel_matrix,
+        load_data,
+        load_dataset,
+        standardise,
+        to_sphere,
+    )
 
     if sum(v is not None for v in (args.data, args.gram, args.dataset)) != 1:
         raise InputError("--data", args.data, "exactly one of --data FILE, --gram K.npy and --dataset NAME")
@@ -470,7 +483,8 @@ def _run_spectrum(args: argparse.Namespace) -> int:
             ) from None
     else:
         x, y = load_dataset(args.dataset) if args.dataset else load_data(args.data, args.labels)
-        gram = kernel_matrix(x if args.no_standardise else standardise(x), args.kernel)
+        x = x if args.no_standardise else standardise(x)
+        gram = kernel_matrix(to_sphere(x) if args.sphere else x, args.kernel)
     spec = empirical_spectrum(gram, y)
     fits = fitted_exponents(spec)
     frame = pd.DataFrame(
@@ -484,6 +498,7 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         "source": str(args.gram or args.data or f"scikit-learn {args.dataset}"),
         "kernel": "gram" if args.gram else args.kernel,
         "standardised": str(not args.no_standardise and not args.gram),
+        "sphere": str(args.sphere and not args.gram),
         "n_points": str(spec.n_points),
         "n_targets": str(spec.n_targets),
         "unlearnable": repr(spec.unlearnable),

@@ -268,6 +268,7 @@ def validate_config(raw: dict, base_dir: str | Path | None = None, files: Iterab
         _check_sweep(name, sweep, names, cfg, base)
     _check_figures(cfg)
     _check_atlas(cfg)
+    _check_data(cfg, base)
     _check_grid_size(cfg)
     return cfg
 
@@ -299,6 +300,57 @@ def _check_atlas(cfg: dict) -> None:
             )
         if front["compute_model"] == "NPT" and "n_samples" in front and not math.isinf(front["n_samples"]):
             raise InputError(f"{key}.n_samples", front["n_samples"], "absent with compute_model NPT (P is chosen)")
+
+
+def _check_data(cfg: dict, base: Path) -> None:
+    """The `data:` entries (docs/theory/data.md): one source, known kernel, P < n, ReLU features only
+    with the relu_nngp kernel, regimes that train (gf, gf_wd, langevin) in our units."""
+    from .data import DATASETS, KERNELS, count_points
+
+    regimes = {r["name"]: r for r in cfg["regimes"]}
+    trained = sorted(n for n, r in regimes.items() if r["kind"] != "bayes" and r.get("units") != "paper")
+    for name, entry in cfg.get("data", {}).items():
+        key = f"data.{name}"
+        if ("dataset" in entry) == ("file" in entry):
+            raise InputError(f"{key}.dataset", entry.get("dataset"), "exactly one of dataset and file")
+        if "dataset" in entry:
+            if entry["dataset"] not in DATASETS:
+                raise InputError(f"{key}.dataset", entry["dataset"], " | ".join(DATASETS))
+            try:
+                import sklearn  # noqa: F401
+            except ImportError:
+                raise InputError(
+                    f"{key}.dataset", entry["dataset"], "scikit-learn installed (pip install '.[data]'; make setup)"
+                ) from None
+            if "labels" in entry:
+                raise InputError(f"{key}.labels", entry["labels"], "absent with dataset (it has its labels)")
+        else:
+            for which in ("file", "labels"):
+                if which in entry and not Path(entry[which]).is_absolute():
+                    entry[which] = str((base / entry[which]).resolve())
+        if entry["kernel"] not in KERNELS:
+            raise InputError(f"{key}.kernel", entry["kernel"], " | ".join(KERNELS))
+        try:
+            n = count_points(entry)
+        except InputError as err:
+            raise InputError(
+                f"{key}.{'labels' if err.key == '--labels' else 'file'}", err.value, err.allowed, err.problem
+            ) from None
+        too_big = [p for p in entry["n_samples"] if p >= n]
+        if too_big:
+            raise InputError(f"{key}.n_samples", too_big[0], f"P < n = {n} (the held-out set must not be empty)")
+        widths = [w for w in entry["n_features"] if not math.isinf(w)]
+        if widths and entry["kernel"] != "relu_nngp":
+            raise InputError(
+                f"{key}.n_features", widths[0], ".inf only: finite N are random ReLU features (kernel relu_nngp)"
+            )
+        for i, regime in enumerate(entry["regimes"]):
+            if regime not in trained:
+                raise InputError(
+                    f"{key}.regimes[{i}]", regime, "one of " + ", ".join(trained) + " (not bayes, our units)"
+                )
+        entry.setdefault("times", copy.deepcopy(cfg["times"]))
+        _check_times(f"{key}.times", entry["times"])
 
 
 def _check_names(cfg: dict, files: list[Path]) -> None:

@@ -23,18 +23,25 @@ E(t) = mean_i (f(x_i) - y_i)^2, is the data's counterpart of E_g.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import scipy.linalg as sla
 
 from .errors import InputError
+from .simulate import SimComponents, _check_times_gammas, _components, _spectral, seed_generator
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KERNELS = ("relu_nngp", "linear", "rbf")
-# example data sets shipped inside scikit-learn (no download): name -> its loader in sklearn.datasets
-DATASETS = {"digits": "load_digits", "breast_cancer": "load_breast_cancer"}
+# example data sets shipped inside scikit-learn (no download): name -> (its loader in
+# sklearn.datasets, its number of points n)
+DATASETS = {"digits": ("load_digits", 1797), "breast_cancer": ("load_breast_cancer", 569)}
 # eigenvalues of K / n below this fraction of the largest are outside the numerical range of K
 RANGE_CUTOFF = 1e-12
 
@@ -86,8 +93,15 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(
             "--dataset", name, "scikit-learn installed (pip install '.[data]'; make setup installs it)"
         ) from None
-    bunch = getattr(sklearn.datasets, DATASETS[name])()
+    bunch = getattr(sklearn.datasets, DATASETS[name][0])()
     return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target)
+
+
+def count_points(entry: dict) -> int:
+    """n, the number of points of a `data:` entry (its file is read: the label check comes with it)."""
+    if "dataset" in entry:
+        return DATASETS[entry["dataset"]][1]
+    return load_data(entry["file"], entry.get("labels"))[0].shape[0]
 
 
 def check_labels(y: npt.ArrayLike, n: int) -> np.ndarray:
@@ -117,6 +131,16 @@ def standardise(x: np.ndarray) -> np.ndarray:
     std = x.std(axis=0)
     keep = std > 0
     return (x[:, keep] - x[:, keep].mean(axis=0)) / std[keep]
+
+
+def to_sphere(x: np.ndarray) -> np.ndarray:
+    """Every input rescaled to |x| = sqrt(d). A homogeneous kernel (relu_nngp, linear) multiplies all
+    eigen-features of a point by its norm; a spread of norms is a dependence between the features
+    that the Gaussian theory does not have (docs/theory/data.md, "Why standardised digits deviate")."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise InputError("sphere", True, "inputs with non-zero norm (a zero input has no direction)")
+    return x * (math.sqrt(x.shape[1]) / norms)
 
 
 def kernel_matrix(x: np.ndarray, kernel: str) -> np.ndarray:
@@ -323,3 +347,203 @@ def _train_one(
             raise InputError("inputs", None, "the inputs the ReLU features act on (with n_features)")
         gram = relu_feature_gram(inputs, n_features, rng)
     return train_kernel(gram, y, n_samples=p, weight_decay=weight_decay, times=ts, rng=rng)
+
+
+# ---------------------------------------------------------------- training on the data, all regimes
+
+FeatureDraw = Callable[[np.random.Generator], tuple[np.ndarray, tuple[str, np.ndarray]]]
+
+
+def kernel_features(gram: np.ndarray) -> FeatureDraw:
+    """The kernel limit as a linear model: the eigen-features psi of `feature_matrix` (n x r), with
+    the whole-set metric psi^T psi / n = diag(lambda) exactly."""
+    psi, lam = feature_matrix(gram)
+    return lambda rng: (psi, ("diag", lam))
+
+
+def relu_features(inputs: np.ndarray, n_features: int) -> FeatureDraw:
+    """N random ReLU features of the inputs, relu(w_j . x) / sqrt(N) with w_j ~ N(0, I/d), drawn anew
+    per subset; their Gram matrix is `relu_feature_gram`, the whole-set metric Phi^T Phi / n."""
+    if not (isinstance(n_features, (int, np.integer)) and n_features >= 1):
+        raise InputError("n_features", n_features, "an integer N >= 1")
+
+    def draw(rng: np.random.Generator) -> tuple[np.ndarray, tuple[str, np.ndarray]]:
+        w = rng.standard_normal((inputs.shape[1], int(n_features))) / math.sqrt(inputs.shape[1])
+        phi = np.maximum(inputs @ w, 0.0) / math.sqrt(n_features)
+        return phi, ("full", phi.T @ phi / inputs.shape[0])
+
+    return draw
+
+
+def training_components(
+    draw: FeatureDraw,
+    y: np.ndarray,
+    *,
+    n_samples: int,
+    weight_decays: npt.ArrayLike,
+    times: npt.ArrayLike,
+    seeds: list[np.random.SeedSequence],
+) -> tuple[SimComponents, SimComponents]:
+    """Exact error components of training on the data itself, per subset: (whole set, held-out).
+
+    Per seed: features Phi (n x D) and their whole-set metric from `draw`, then P points without
+    replacement. The model f = Phi w is trained on them exactly as the simulator trains its Gaussian
+    draws (scaling_dmft.simulate: gradient flow with weight decay, added label noise, initialisation
+    and Langevin noise averaged analytically), with design Phi_P, metric G = Phi^T Phi / n, cross
+    vector h = Phi^T y / n and |y|^2 / n: the error on the whole data set. The training-set error has
+    metric K_a itself (diag(d) in its eigenbasis), so the held-out error is, per component,
+    (n E_whole - P E_train) / (n - P). Multi-class labels: the components are averaged over the
+    one-vs-rest targets (one eigendecomposition serves them all).
+    """
+    ys = targets(y)
+    n, n_targets = ys.shape
+    p = int(n_samples)
+    if not 1 <= p < n:
+        raise InputError("n_samples", n_samples, f"an integer 1 <= P < n = {n} (the held-out set must not be empty)")
+    gammas, ts = _check_times_gammas(weight_decays, times)
+    whole = np.zeros((4, len(seeds), gammas.size, ts.size))
+    train = np.zeros_like(whole)
+    for s, seq in enumerate(seeds):
+        rng = seed_generator(seq)
+        phi, metric = draw(rng)
+        idx = rng.choice(n, size=p, replace=False)
+        spec = _spectral(phi[idx] / math.sqrt(p), ys[idx], metric, phi.T @ ys / n)
+        d = spec["d"]
+        for j in range(n_targets):
+            one = {**spec, "bt": spec["bt"][:, j], "ht": spec["ht"][:, j]}
+            whole[:, s] += _components(one, float(ys[:, j] @ ys[:, j]) / n, p, gammas, ts)
+            # on the training points the metric is K_a: diag(d) and cross vector b~ in its eigenbasis
+            fit = {"d": d, "bt": one["bt"], "gdiag": d, "gnull": 0.0, "gt": np.diag(d), "ht": one["bt"]}
+            train[:, s] += _components(fit, float(ys[idx, j] @ ys[idx, j]) / p, p, gammas, ts)
+    whole /= n_targets
+    train /= n_targets
+    with np.errstate(invalid="ignore"):
+        held = np.where(np.isinf(whole), whole, (n * whole - p * train) / (n - p))
+    return SimComponents(ts, gammas, *whole), SimComponents(ts, gammas, *held)
+
+
+# ---------------------------------------------------------------- the workflow's data sets (config `data:`)
+
+
+def entry_inputs(entry: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, labels) of one `data:` entry: a bundled `dataset` or a `file` (+ `labels`),
+    standardised unless `standardise: false`, then projected onto the sphere with `sphere: true`."""
+    x, y = load_dataset(entry["dataset"]) if "dataset" in entry else load_data(entry["file"], entry.get("labels"))
+    x = standardise(x) if entry.get("standardise", True) else x
+    return (to_sphere(x) if entry.get("sphere", False) else x), y
+
+
+def spectrum_rows(spec: EmpiricalSpectrum, name: str) -> pd.DataFrame:
+    """The spectrum as rows of the spectrum table (tables.SPECTRUM_SCHEMA); `read_spectrum_file`
+    reads it back (columns eigenvalue, target_power)."""
+    import pandas as pd
+
+    r = spec.eigenvalues.size
+    return pd.DataFrame(
+        {
+            "spectrum": name,
+            "alpha": np.full(r, np.nan),
+            "beta": np.full(r, np.nan),
+            "teacher": "file",
+            "n_modes": r,
+            "k": np.arange(1, r + 1, dtype=np.float64),
+            "eigenvalue": spec.eigenvalues,
+            "target_power": spec.target_power,
+            "weight": 1.0,
+        }
+    )
+
+
+def spectrum_meta(spec: EmpiricalSpectrum, fits: dict[str, dict], **source: object) -> dict[str, str]:
+    """Provenance of a spectrum from data: its source, size, unlearnable power and fitted exponents."""
+    meta = {k: str(v) for k, v in source.items()}
+    meta.update(n_points=str(spec.n_points), n_targets=str(spec.n_targets), unlearnable=repr(spec.unlearnable))
+    for name, v in fits.items():
+        meta[f"fitted_{name}"] = repr(v["value"])
+        meta[f"fitted_{name}_window"] = f"k = {v['k_min']:g}..{v['k_max']:g}"
+        meta[f"fitted_{name}_flag"] = v["flag"]
+    return meta
+
+
+def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectrum_path: str) -> pd.DataFrame:
+    """The three-way comparison of one `data:` entry on its own spectrum (written to
+    `spectrum_path`): the DMFT (method dmft), the exact simulation of Gaussian features with that
+    spectrum (sim, `sim_seeds` draws) and training on the data itself (data: error on the whole set;
+    data_heldout: on the n - P points not trained on; `subsets` random subsets), for every
+    (N, P, noise, regime). Rows of the curve table; the sweep column holds the entry's name. The
+    target power outside the kernel's range (`unlearnable`) is an error floor of the data; it is
+    added to the dmft and sim errors (eg, eg_mean, eg_signal)."""
+    import itertools
+
+    import pandas as pd
+
+    from . import tables
+    from .evaluate import run_dmft_points, seed_rows
+    from .grid import disorder_key, regime_init_std, seed_sequences, time_grid
+    from .simulate import simulate
+    from .spectrum import read_spectrum_file
+
+    x, y = entry_inputs(entry)
+    gram = kernel_matrix(x, entry["kernel"])
+    spec = empirical_spectrum(gram, y)
+    spectrum = read_spectrum_file(spectrum_path)
+    by_name = {r["name"]: r for r in regimes}
+    times = time_grid(entry["times"]).tolist()
+    points = []
+    for width, p, noise, regime in itertools.product(
+        entry["n_features"], entry["n_samples"], entry["noise"], entry["regimes"]
+    ):
+        reg = by_name[regime]
+        points.append(
+            {
+                "sweep": name,
+                "spectrum": "file",
+                "path": str(spectrum_path),
+                "alpha": None,
+                "beta": None,
+                "n_modes": spectrum.n_modes,
+                "teacher": "file",
+                "n_features": float(width),
+                "n_samples": float(p),
+                "noise": float(noise),
+                "regime": regime,
+                "kind": reg["kind"],
+                "weight_decay": float(reg["weight_decay"]),
+                "temperature": float(reg["temperature"]),
+                "init_std": regime_init_std(reg),
+                "times": times,
+            }
+        )
+    frames = [run_dmft_points(points)]
+    kernel_draw = kernel_features(gram)
+    groups: dict[tuple, list[dict]] = {}
+    for point in points:
+        groups.setdefault((point["n_features"], point["n_samples"]), []).append(point)
+    for (width, p), members in groups.items():
+        gammas = sorted({m["weight_decay"] for m in members})
+        disorder = disorder_key(members[0])
+        n_features = width if math.isinf(width) else int(width)
+        sim = simulate(
+            spectrum,
+            n_features=n_features,
+            n_samples=int(p),
+            weight_decays=gammas,
+            times=times,
+            seeds=seed_sequences(base_seed, {**disorder, "method": "sim"}, entry["sim_seeds"]),
+        )
+        frames.append(seed_rows(members, sim, "sim"))
+        draw = kernel_draw if math.isinf(width) else relu_features(x, n_features)
+        whole, held = training_components(
+            draw,
+            y,
+            n_samples=int(p),
+            weight_decays=gammas,
+            times=times,
+            seeds=seed_sequences(base_seed, {**disorder, "method": "data"}, entry["subsets"]),
+        )
+        frames += [seed_rows(members, whole, "data"), seed_rows(members, held, "data_heldout")]
+    frame = pd.concat(frames, ignore_index=True)
+    theory = frame["method"].isin(["dmft", "sim"])
+    for column in ("eg", "eg_mean", "eg_signal"):
+        frame.loc[theory, column] += spec.unlearnable
+    return tables.sort_rows(frame, "curve")

@@ -21,6 +21,7 @@ import pandas as pd
 from .components import combine, scaled
 from .errors import NumericalError
 from .grid import SOLVE_KEYS, SPECTRUM_KEYS, build_spectrum, seed_sequences, spectrum_name
+from .simulate import SimComponents
 from .tables import ROUNDOFF_REL, empty_frame
 
 log = logging.getLogger("scaling_dmft")
@@ -163,7 +164,7 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
 
 def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Seed-averaged exact simulation (method 'sim') of one disorder group."""
-    from .simulate import seed_mean_sem, simulate
+    from .simulate import simulate
 
     disorder, points = group["disorder"], group["points"]
     spectrum = build_spectrum(points[0], disorder["n_modes"], disorder["teacher"])
@@ -180,6 +181,16 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
         seeds=seeds,
         progress=progress,
     )
+    return seed_rows(points, comps, "sim")
+
+
+def seed_rows(points: list[dict], comps: SimComponents, method: str) -> pd.DataFrame:
+    """Curve rows (seed mean and standard error) of per-seed components for the points that share
+    them: the exact simulation ('sim') and training on a data set ('data', 'data_heldout')."""
+    from .simulate import seed_mean_sem
+
+    gammas, times = comps.weight_decays, comps.times
+    n_seeds = comps.signal.shape[0]
     frames = []
     for point in points:
         gi = int(np.searchsorted(gammas, point["weight_decay"]))
@@ -202,7 +213,7 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
         frame = curve_rows(
-            point, "sim", point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=len(seeds)
+            point, method, point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds
         )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

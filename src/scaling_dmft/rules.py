@@ -309,3 +309,62 @@ def draw_atlas_figure(name: str, inputs: dict[str, str], pdf: str, png: str) -> 
     for path in (pdf, png):
         _save_atomic(fig, path)
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- data sets (config `data:`)
+
+
+def empirical_spectrum_job(name: str, entry: dict, out: str) -> pd.DataFrame:
+    """Rule `empirical_spectrum`: a data set's spectrum (data.empirical_spectrum) as a spectrum
+    table that `read_spectrum_file` reads, with its source and fitted exponents in the metadata."""
+    from .data import empirical_spectrum, entry_inputs, fitted_exponents, kernel_matrix, spectrum_meta, spectrum_rows
+
+    x, y = entry_inputs(entry)
+    spec = empirical_spectrum(kernel_matrix(x, entry["kernel"]), y)
+    fits = fitted_exponents(spec)
+    frame = spectrum_rows(spec, Path(out).name)
+    source = entry.get("dataset") or Path(entry["file"]).name
+    meta = spectrum_meta(
+        spec, fits, source=source, kernel=entry["kernel"], standardised=entry["standardise"], sphere=entry["sphere"]
+    )
+    tables.write_table(frame, out, "spectrum", tables.provenance(entry, **meta))
+    log.info(
+        "spectrum of %s: %d modes, alpha %.3f (%s), beta %.3f (%s), unlearnable %.3g",
+        name,
+        len(frame),
+        fits["alpha"]["value"],
+        fits["alpha"]["flag"] or "no flag",
+        fits["beta"]["value"],
+        fits["beta"]["flag"] or "no flag",
+        spec.unlearnable,
+    )
+    return frame
+
+
+def data_curves_job(
+    name: str, entry: dict, regimes: list[dict], base_seed: int, spectrum_path: str, out: str
+) -> pd.DataFrame:
+    """Rule `data_curves`: theory, Gaussian simulation and training on one data set (data.compare)."""
+    from .data import compare
+    from .grid import SEED_RULE
+
+    frame = compare(name, entry, regimes, base_seed, spectrum_path)
+    seeds = f"{SEED_RULE} + method; base_seed={int(base_seed)}"
+    tables.write_table(frame, out, "curve", tables.provenance({"data": entry, "regimes": regimes}, seeds=seeds))
+    log.info("data curves of %s: %d rows", name, len(frame))
+    return frame
+
+
+def draw_data_figure(curves_path: str, pdf: str, png: str) -> None:
+    """Rule `data_figure`: figures.data.draw on the run's data_curves table."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .figures import data_sets as data_figure
+
+    fig = data_figure.draw(tables.read_table(curves_path, "curve"))
+    for path in (pdf, png):
+        _save_atomic(fig, path)
+    plt.close(fig)

@@ -248,6 +248,7 @@ def _spectral(
     """Eigen-data of one realisation (range part of K_a, r directions).
 
     xs = X / sqrt(P) (P x D); K_a = xs^T xs; b_s = xs^T ys / sqrt(P); G from `metric`, cross vector h.
+    ys (P,) and h (D,) may be (P, J) and (D, J), J targets: then bt and ht have one column per target.
     If `target` = (q, rho) is given, the metric must be ('factor', L) with h = L^T q and
     |c~|^2 = |q|^2 + rho^2; then S = |L U phi b~ - q|^2 + rho^2 is evaluated without cancellation.
     Returns d (r,), bt = U^T b_s (r,), gdiag = diag(U^T G U) (r,), gnull, and either
@@ -279,7 +280,9 @@ def _spectral(
         keep = d > NULL_THRESHOLD * (d[-1] if d.size else 0.0)
         d, v = d[keep], v[:, keep]
         inv_root = 1.0 / np.sqrt(d)
-        bt = np.sqrt(d) * (v.T @ ys) / math.sqrt(p)
+        # ys (and h) may hold several targets as columns (scaling_dmft.data trains all classes at once)
+        col = (slice(None),) + (None,) * (np.ndim(ys) - 1)
+        bt = np.sqrt(d)[col] * (v.T @ ys) / math.sqrt(p)
         if factor:
             # L U_r with U_r = xs^T v d^{-1/2} (orthonormal basis of range K_a)
             lt = ((metric[1] @ xs.T) @ v) * inv_root
@@ -289,7 +292,7 @@ def _spectral(
             a = _sandwich(metric, xs.T)  # xs G xs^T (P x P)
             gt = (v.T @ a @ v) * inv_root[:, None] * inv_root[None, :]
             gdiag = np.maximum(np.diag(gt), 0.0)
-            out = {"gt": gt, "ht": inv_root * (v.T @ (xs @ h))}
+            out = {"gt": gt, "ht": inv_root[col] * (v.T @ (xs @ h))}
         gnull = _trace(metric) - float(np.sum(gdiag))
     # G-weight of the null space below GNULL_ROUNDOFF tr G is roundoff (e.g. N >= M with P >= M: the null
     # space of K_a is also null for G_F); set it to 0 so that Theta(inf) at gamma = 0 is not +inf by accident

@@ -31,7 +31,9 @@ import pyarrow.parquet as pq
 
 from . import __version__
 
-METHODS = ("dmft", "sim")  # theory, seed-averaged exact simulation
+# theory, seed-averaged exact simulation, and (data sets only, docs/theory/data.md) training on the
+# data tested on the whole set and on the points not trained on
+METHODS = ("dmft", "sim", "data", "data_heldout")
 
 
 def _field(name: str, type_: pa.DataType, description: str, unit: str = "") -> pa.Field:
@@ -90,7 +92,12 @@ COMPONENT_COLUMNS = ["eg_signal", "eg_noise", "eg_init", "eg_thermal"]
 CURVE_SCHEMA = pa.schema(
     POINT_FIELDS
     + [
-        _field("method", _STR, "dmft (theory) | sim (seed-averaged exact simulation)"),
+        _field(
+            "method",
+            _STR,
+            "dmft (theory) | sim (seed-averaged exact simulation) | data | data_heldout (training on a data "
+            "set, subset-averaged, tested on the whole set | on the points not trained on)",
+        ),
         _field("t", _F64, "training time; +inf = the t -> infinity limit (for bayes: the posterior)", TIME_UNIT),
         _field(
             "eg",
@@ -105,7 +112,7 @@ CURVE_SCHEMA = pa.schema(
         _field("eg_thermal", _F64, "thermal variance T Theta(t) = E_g - E_mean", ERROR_UNIT),
         _field("eg_sem", _F64, "seed standard error of eg (null for theory: no sampling, not applicable)", ERROR_UNIT),
         _field("eg_mean_sem", _F64, "seed standard error of eg_mean (null for theory)", ERROR_UNIT),
-        _field("n_seeds", pa.int32(), "number of seeds averaged (0 for theory)"),
+        _field("n_seeds", pa.int32(), "number of seeds averaged (data methods: subsets; 0 for theory)"),
         _field("flag", _STR, "'' when fine, else why the row is special: infinite | negative | failed: <reason>"),
     ]
 )

@@ -141,7 +141,43 @@ def run_targets(run):
     # the figures the config lists (in the fixed order of FIGURES)
     drawn = [fig for fig in FIGURES if fig in run_config(run)["figures"]]
     figures = [f"{base}/figures/{fig}.{ext}" for fig in drawn for ext in ("pdf", "png")]
-    return tables + figures + atlas_targets(run)
+    return tables + figures + atlas_targets(run) + data_targets(run)
+
+
+def data_targets(run):
+    """The data sets' tables and figure, where the run's config has a `data:` section."""
+    if not run_config(run).get("data"):
+        return []
+    base = f"results/{run}"
+    tables = [
+        f"{base}/tables/data_spectra.parquet",
+        f"{base}/tables/data_curves.parquet",
+    ]
+    return tables + [f"{base}/figures/data.{ext}" for ext in ("pdf", "png")]
+
+
+def data_entry(wildcards):
+    return run_config(wildcards.run)["data"][wildcards.dataset]
+
+
+def data_regimes(wildcards):
+    return run_config(wildcards.run)["regimes"]
+
+
+def data_source_files(wildcards):
+    """A data set's input files, when it has them: editing one reruns its spectrum and curves."""
+    entry = data_entry(wildcards)
+    return [entry[key] for key in ("file", "labels") if key in entry]
+
+
+def data_spectrum_files(wildcards):
+    names = run_config(wildcards.run).get("data", {})
+    return [f"results/{wildcards.run}/data/spectra/{name}.parquet" for name in names]
+
+
+def data_curve_files(wildcards):
+    names = run_config(wildcards.run).get("data", {})
+    return [f"results/{wildcards.run}/data/curves/{name}.parquet" for name in names]
 
 
 def atlas_targets(run):
@@ -269,4 +305,5 @@ wildcard_constraints:
     chunk=grid.CHUNK_ID_PATTERN,
     method="|".join(METHODS),
     frontier=IDENTIFIER_PATTERN.pattern,
+    dataset=IDENTIFIER_PATTERN.pattern,
     part=r"part\d+",
