@@ -451,6 +451,13 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="then rescale every input to |x| = sqrt(d) (removes the per-point norm; docs/theory/data.md)",
     )
+    add(
+        "--modes",
+        type=int,
+        default=None,
+        help="compute only the top MODES of K/n, by a randomised solver, plus a power-law tail "
+        "(for n beyond ~1e4; default: all modes, one dense eigh)",
+    )
     add("--out", required=True, help="output spectrum file (.parquet or .csv)")
 
 
@@ -460,6 +467,7 @@ def _run_spectrum(args: argparse.Namespace) -> int:
 
     from . import tables
     from .data import (
+        EmpiricalSpectrum,
         empirical_spectrum,
         fitted_exponents,
         kernel_matrix,
@@ -467,10 +475,13 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         load_dataset,
         standardise,
         to_sphere,
+        top_spectrum,
     )
 
     if sum(v is not None for v in (args.data, args.gram, args.dataset)) != 1:
         raise InputError("--data", args.data, "exactly one of --data FILE, --gram K.npy and --dataset NAME")
+    if args.modes is not None and args.gram is not None:
+        raise InputError("--modes", args.modes, "absent with --gram (the Gram matrix is given whole)")
     check_output(args.out, inputs=[args.data, args.gram, args.labels])
     if args.gram is not None:
         if args.labels is None:
@@ -484,9 +495,16 @@ def _run_spectrum(args: argparse.Namespace) -> int:
     else:
         x, y = load_dataset(args.dataset) if args.dataset else load_data(args.data, args.labels)
         x = x if args.no_standardise else standardise(x)
-        gram = kernel_matrix(to_sphere(x) if args.sphere else x, args.kernel)
-    spec = empirical_spectrum(gram, y)
-    fits = fitted_exponents(spec)
+        x = to_sphere(x) if args.sphere else x
+    if args.modes is not None:
+        spec, computed = top_spectrum(x, y, args.kernel, args.modes)
+    else:
+        spec = empirical_spectrum(gram if args.gram is not None else kernel_matrix(x, args.kernel), y)
+        computed = spec.eigenvalues.size
+    # the exponents are fitted on the computed modes only (the tail is itself a power law)
+    fits = fitted_exponents(
+        EmpiricalSpectrum(spec.eigenvalues[:computed], spec.target_power[:computed], 0.0, spec.n_points, 1)
+    )
     frame = pd.DataFrame(
         {
             "k": np.arange(1, spec.eigenvalues.size + 1),
@@ -499,6 +517,7 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         "kernel": "gram" if args.gram else args.kernel,
         "standardised": str(not args.no_standardise and not args.gram),
         "sphere": str(args.sphere and not args.gram),
+        "computed_modes": str(computed),
         "n_points": str(spec.n_points),
         "n_targets": str(spec.n_targets),
         "unlearnable": repr(spec.unlearnable),
@@ -518,6 +537,8 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         f"wrote {len(frame)} modes to {args.out} (n = {spec.n_points}, {spec.n_targets} target(s); "
         f"target power outside the kernel's range: {spec.unlearnable:.3g})"
     )
+    if computed < len(frame):
+        print(f"the top {computed} modes computed (randomised solver); modes {computed + 1}.. are a power-law tail")
     for name, v in fits.items():
         law = "lambda_k ~ k^-alpha" if name == "alpha" else "sum_{j>=k} c_j ~ k^-(beta-1)"
         flag = f", flag {v['flag']}" if v["flag"] else ""

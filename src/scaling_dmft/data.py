@@ -33,7 +33,7 @@ import numpy.typing as npt
 import scipy.linalg as sla
 
 from .errors import InputError
-from .simulate import SimComponents, _check_times_gammas, _components, _spectral, seed_generator
+from .simulate import SimComponents, _check_times_gammas, _components, _decay, _phi, _spectral, seed_generator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,27 +143,33 @@ def to_sphere(x: np.ndarray) -> np.ndarray:
     return x * (math.sqrt(x.shape[1]) / norms)
 
 
-def kernel_matrix(x: np.ndarray, kernel: str) -> np.ndarray:
-    """K_ij = k(x_i, x_j) for inputs x (n x d):
+def kernel_matrix(x: np.ndarray, kernel: str, x2: np.ndarray | None = None) -> np.ndarray:
+    """K_ij = k(x_i, x2_j) for inputs x (n x d) and x2 (m x d; default x):
     linear     x . x' / d
     relu_nngp  E_w[relu(w . x) relu(w . x')], w ~ N(0, I/d): |x||x'| (sin th + (pi - th) cos th) / (2 pi d)
     rbf        exp(-|x - x'|^2 / (2 d))
     """
     if kernel not in KERNELS:
         raise InputError("--kernel", kernel, " | ".join(KERNELS))
+    x2 = x if x2 is None else x2
     d = x.shape[1]
-    gram = x @ x.T / d
+    gram = x @ x2.T / d
     if kernel == "linear":
         return gram
-    sq = np.diag(gram).copy()
+    sq, sq2 = np.einsum("ij,ij->i", x, x) / d, np.einsum("ij,ij->i", x2, x2) / d
     if kernel == "rbf":
-        return np.exp(-np.maximum(sq[:, None] + sq[None, :] - 2.0 * gram, 0.0) / 2.0)
-    norms = np.sqrt(sq)
-    outer = np.outer(norms, norms)
+        return np.exp(-np.maximum(sq[:, None] + sq2[None, :] - 2.0 * gram, 0.0) / 2.0)
+    outer = np.outer(np.sqrt(sq), np.sqrt(sq2))
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = np.where(outer > 0, gram / outer, 1.0)
     theta = np.arccos(np.clip(cos, -1.0, 1.0))
     return outer * (np.sin(theta) + (math.pi - theta) * np.cos(theta)) / (2.0 * math.pi)
+
+
+def kernel_diagonal(x: np.ndarray, kernel: str) -> np.ndarray:
+    """k(x_i, x_i): |x|^2 / d (linear), |x|^2 / (2 d) (relu_nngp), 1 (rbf)."""
+    sq = np.einsum("ij,ij->i", x, x) / x.shape[1]
+    return {"linear": sq, "relu_nngp": sq / 2.0, "rbf": np.ones_like(sq)}[kernel]
 
 
 def relu_feature_gram(x: np.ndarray, n_features: int, rng: np.random.Generator) -> np.ndarray:
@@ -209,6 +215,77 @@ def empirical_spectrum(gram: np.ndarray, y: np.ndarray) -> EmpiricalSpectrum:
         raise InputError("--gram", f"eigenvalue {lam[-1]:.3g}", "a positive semi-definite Gram matrix")
     power = np.mean((vec.T @ ys) ** 2, axis=1) / n
     return EmpiricalSpectrum(lam[keep], power[keep], float(power[~keep].sum()), n, ys.shape[1])
+
+
+# blocks of rows of K formed at a time by `top_spectrum` (memory: ROW_BLOCK x n floats)
+ROW_BLOCK = 512
+
+
+def top_spectrum(
+    x: np.ndarray,
+    y: np.ndarray,
+    kernel: str,
+    modes: int,
+    *,
+    oversample: int = 40,
+    power_iterations: int = 2,
+    seed: int = 0,
+) -> tuple[EmpiricalSpectrum, int]:
+    """The spectrum of a data set too large for a dense eigendecomposition: the top `modes` of K/n by
+    a randomised eigensolver, then a power-law tail over the remaining n - modes modes.
+
+    Top modes: the randomised range finder with `power_iterations` subspace iterations (Halko,
+    Martinsson & Tropp 2011, algorithms 4.4 and 5.3) on K/n, whose rows are formed ROW_BLOCK at a time
+    and never stored (memory O(n (modes + oversample))). Tail: two sums are known exactly, tr(K)/n =
+    sum_k lambda_k (the kernel's diagonal) and |y|^2/n = sum_k c_k; the tail eigenvalues continue the
+    last computed one as lambda_r (k/r)^-a with the one exponent a that gives the exact trace, and the
+    tail target power (the exact remainder) is spread over them as k^-b, b the exponent of the
+    tail-sum fit of the computed c_k (data.fitted_exponents, beta - 1 + 1). Returns the spectrum and
+    the number of computed modes r (the first r rows are exact up to the solver's accuracy)."""
+    n = x.shape[0]
+    if not (isinstance(modes, (int, np.integer)) and 8 <= modes < n):
+        raise InputError("--modes", modes, f"an integer 8 <= modes < n = {n}")
+    ys = targets(check_labels(y, n))
+    width = min(int(modes) + int(oversample), n)
+    rng = np.random.default_rng(seed)
+
+    def apply(block: np.ndarray) -> np.ndarray:  # (K / n) @ block, K formed by row blocks
+        out = np.empty_like(block)
+        for start in range(0, n, ROW_BLOCK):
+            rows = slice(start, min(start + ROW_BLOCK, n))
+            out[rows] = kernel_matrix(x[rows], kernel, x) @ block
+        return out / n
+
+    q = sla.qr(apply(rng.standard_normal((n, width))), mode="economic", check_finite=False)[0]
+    for _ in range(power_iterations):
+        q = sla.qr(apply(q), mode="economic", check_finite=False)[0]
+    kq = apply(q)
+    lam, w = sla.eigh(q.T @ kq, check_finite=False)
+    lam, vec = lam[::-1][:modes], (q @ w[:, ::-1])[:, :modes]
+    power = np.mean((vec.T @ ys) ** 2, axis=1) / n
+    top = EmpiricalSpectrum(lam, power, 0.0, n, ys.shape[1])
+    trace = float(kernel_diagonal(x, kernel).sum()) / n
+    total = float(np.mean(np.sum(ys**2, axis=0))) / n
+    k_tail = np.arange(modes + 1, n + 1, dtype=np.float64) / modes
+    tail_eig = trace - lam.sum()
+    if not 0 < tail_eig < lam[-1] * k_tail.size:
+        raise InputError("--modes", modes, "more modes: the tail left by these is not a decreasing continuation")
+    exponent = sla_root(lambda a: lam[-1] * np.sum(k_tail**-a) - tail_eig)
+    tail_lam = lam[-1] * k_tail**-exponent
+    b = fitted_exponents(top)["beta"]["value"]
+    shape = k_tail ** -max(b, 1.0 + 1e-9)
+    tail_power = max(total - power.sum(), 0.0) * shape / shape.sum()
+    return EmpiricalSpectrum(
+        np.concatenate([lam, tail_lam]), np.concatenate([power, tail_power]), 0.0, n, ys.shape[1]
+    ), int(modes)
+
+
+def sla_root(f: Callable[[float], float]) -> float:
+    """The root of a decreasing f on (0, 60] (the tail exponent; f(0) > 0 is checked by the caller)."""
+    from scipy.optimize import brentq
+
+    high = 60.0
+    return float(brentq(f, 0.0, high, xtol=1e-12)) if f(high) < 0 else high
 
 
 def feature_matrix(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -383,17 +460,20 @@ def training_components(
     weight_decays: npt.ArrayLike,
     times: npt.ArrayLike,
     seeds: list[np.random.SeedSequence],
+    replace: bool = False,
 ) -> tuple[SimComponents, SimComponents]:
     """Exact error components of training on the data itself, per subset: (whole set, held-out).
 
-    Per seed: features Phi (n x D) and their whole-set metric from `draw`, then P points without
-    replacement. The model f = Phi w is trained on them exactly as the simulator trains its Gaussian
+    Per seed: features Phi (n x D) and their whole-set metric from `draw`, then P points, without
+    replacement (default) or with it (`replace`: i.i.d. draws from the data set, as the theory
+    assumes). The model f = Phi w is trained on them exactly as the simulator trains its Gaussian
     draws (scaling_dmft.simulate: gradient flow with weight decay, added label noise, initialisation
     and Langevin noise averaged analytically), with design Phi_P, metric G = Phi^T Phi / n, cross
-    vector h = Phi^T y / n and |y|^2 / n: the error on the whole data set. The training-set error has
-    metric K_a itself (diag(d) in its eigenbasis), so the held-out error is, per component,
-    (n E_whole - P E_train) / (n - P). Multi-class labels: the components are averaged over the
-    one-vs-rest targets (one eigendecomposition serves them all).
+    vector h = Phi^T y / n and |y|^2 / n: the error on the whole data set. The held-out error is on
+    the n - n_d points not drawn (n_d distinct drawn points): (n E_whole - n_d E_drawn) / (n - n_d),
+    with E_drawn the mean error over the distinct drawn points, computed per point from their rows
+    in the eigenbasis of K_a (they lie in its range). Multi-class labels: the components are
+    averaged over the one-vs-rest targets (one eigendecomposition serves them all).
     """
     ys = targets(y)
     n, n_targets = ys.shape
@@ -402,23 +482,34 @@ def training_components(
         raise InputError("n_samples", n_samples, f"an integer 1 <= P < n = {n} (the held-out set must not be empty)")
     gammas, ts = _check_times_gammas(weight_decays, times)
     whole = np.zeros((4, len(seeds), gammas.size, ts.size))
-    train = np.zeros_like(whole)
+    held = np.zeros_like(whole)
     for s, seq in enumerate(seeds):
         rng = seed_generator(seq)
         phi, metric = draw(rng)
-        idx = rng.choice(n, size=p, replace=False)
-        spec = _spectral(phi[idx] / math.sqrt(p), ys[idx], metric, phi.T @ ys / n)
-        d = spec["d"]
+        idx = rng.choice(n, size=p, replace=replace)
+        spec = _spectral(phi[idx] / math.sqrt(p), ys[idx], metric, phi.T @ ys / n, rows=True)
+        drawn, first = np.unique(idx, return_index=True)
+        rows = spec["xu"][first] * math.sqrt(p)  # X_D U: the distinct drawn points' rows, (n_d, r)
+        drawn_parts = np.empty((4, gammas.size, ts.size))
+        for g, gamma in enumerate(gammas):
+            x = spec["d"] + gamma
+            phi_t = _phi(x, ts)
+            weight = rows**2  # per point and direction
+            drawn_parts[1, g] = np.mean(weight @ (spec["d"][:, None] * phi_t**2), axis=0) / p
+            drawn_parts[2, g] = np.mean(weight @ _decay(x, 2.0 * ts), axis=0)
+            drawn_parts[3, g] = np.mean(weight @ _phi(x, 2.0 * ts), axis=0)
         for j in range(n_targets):
             one = {**spec, "bt": spec["bt"][:, j], "ht": spec["ht"][:, j]}
-            whole[:, s] += _components(one, float(ys[:, j] @ ys[:, j]) / n, p, gammas, ts)
-            # on the training points the metric is K_a: diag(d) and cross vector b~ in its eigenbasis
-            fit = {"d": d, "bt": one["bt"], "gdiag": d, "gnull": 0.0, "gt": np.diag(d), "ht": one["bt"]}
-            train[:, s] += _components(fit, float(ys[idx, j] @ ys[idx, j]) / p, p, gammas, ts)
+            whole_j = _components(one, float(ys[:, j] @ ys[:, j]) / n, p, gammas, ts)
+            for g, gamma in enumerate(gammas):
+                resid = rows @ (_phi(spec["d"] + gamma, ts) * one["bt"][:, None]) - ys[drawn, j][:, None]
+                drawn_parts[0, g] = np.mean(resid**2, axis=0)
+            whole[:, s] += whole_j
+            n_d = drawn.size
+            with np.errstate(invalid="ignore"):
+                held[:, s] += np.where(np.isinf(whole_j), whole_j, (n * whole_j - n_d * drawn_parts) / (n - n_d))
     whole /= n_targets
-    train /= n_targets
-    with np.errstate(invalid="ignore"):
-        held = np.where(np.isinf(whole), whole, (n * whole - p * train) / (n - p))
+    held /= n_targets
     return SimComponents(ts, gammas, *whole), SimComponents(ts, gammas, *held)
 
 
@@ -540,6 +631,7 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
             weight_decays=gammas,
             times=times,
             seeds=seed_sequences(base_seed, {**disorder, "method": "data"}, entry["subsets"]),
+            replace=entry.get("replacement", False),
         )
         frames += [seed_rows(members, whole, "data"), seed_rows(members, held, "data_heldout")]
     frame = pd.concat(frames, ignore_index=True)

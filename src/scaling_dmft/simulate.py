@@ -244,6 +244,7 @@ def _spectral(
     metric: tuple[str, np.ndarray],
     h: np.ndarray,
     target: tuple[np.ndarray, float] | None = None,
+    rows: bool = False,
 ) -> dict:
     """Eigen-data of one realisation (range part of K_a, r directions).
 
@@ -252,7 +253,8 @@ def _spectral(
     If `target` = (q, rho) is given, the metric must be ('factor', L) with h = L^T q and
     |c~|^2 = |q|^2 + rho^2; then S = |L U phi b~ - q|^2 + rho^2 is evaluated without cancellation.
     Returns d (r,), bt = U^T b_s (r,), gdiag = diag(U^T G U) (r,), gnull, and either
-    lt = L U (k x r) with q, rho, or gt = U^T G U (r x r) with ht = U^T h.
+    lt = L U (k x r) with q, rho, or gt = U^T G U (r x r) with ht = U^T h. With `rows`, also
+    xu = xs U (P x r), the training rows in the eigenbasis (xu^T xu = diag(d)).
     """
     p, dim = xs.shape
     factor = target is not None
@@ -271,6 +273,8 @@ def _spectral(
             gt = _sandwich(metric, u)
             gd_all = np.diag(gt).copy()
             out = {"gt": gt[np.ix_(keep, keep)], "ht": (u.T @ h)[keep]}
+        if rows:
+            out["xu"] = xs @ u[:, keep]
         gd_all = np.maximum(gd_all, 0.0)  # diag of a PSD matrix; removes -1e-17 roundoff
         gnull = float(np.sum(gd_all[~keep]))
         d, gdiag = d[keep], gd_all[keep]
@@ -294,6 +298,8 @@ def _spectral(
             gdiag = np.maximum(np.diag(gt), 0.0)
             out = {"gt": gt, "ht": inv_root[col] * (v.T @ (xs @ h))}
         gnull = _trace(metric) - float(np.sum(gdiag))
+        if rows:
+            out["xu"] = v * np.sqrt(d)  # xs U_r = xs xs^T v d^{-1/2} = v d^{1/2}
     # G-weight of the null space below GNULL_ROUNDOFF tr G is roundoff (e.g. N >= M with P >= M: the null
     # space of K_a is also null for G_F); set it to 0 so that Theta(inf) at gamma = 0 is not +inf by accident
     if gnull < GNULL_ROUNDOFF * _trace(metric):
