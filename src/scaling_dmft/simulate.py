@@ -238,6 +238,117 @@ def _decay(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.exp(-xt)
 
 
+@dataclass(frozen=True)
+class Optimizer:
+    """How the weights move: gradient flow (learning_rate 0, the continuous-time limit), or discrete
+    steps w_{k+1} = w_k - eta grad + mu (w_k - w_{k-1}) (+ sqrt(2 eta T) xi_k for Langevin), with
+    w_{-1} = w_0; t = eta k (docs/theory/discrete.md)."""
+
+    learning_rate: float = 0.0
+    momentum: float = 0.0
+
+    @property
+    def discrete(self) -> bool:
+        return self.learning_rate > 0.0
+
+    def steps(self, times: np.ndarray) -> np.ndarray:
+        """The step counts k = t / eta of `times` (inf stays inf); they must be integers."""
+        k = np.asarray(times, dtype=np.float64) / self.learning_rate
+        finite = np.isfinite(k)
+        if np.any(np.abs(k[finite] - np.round(k[finite])) > 1e-9 * np.maximum(1.0, k[finite])):
+            raise InputError("times", times, "integer multiples of the learning rate (t = eta * steps)")
+        return np.where(finite, np.round(k), k)
+
+
+def check_optimizer(learning_rate: object, momentum: object) -> Optimizer:
+    for key, value, top in (("learning_rate", learning_rate, math.inf), ("momentum", momentum, 1.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise InputError(key, value, "a number")
+        if not (0.0 <= float(value) < top):
+            raise InputError(key, value, "0 <= learning_rate < inf" if key == "learning_rate" else "0 <= momentum < 1")
+    if float(momentum) > 0.0 and float(learning_rate) == 0.0:
+        raise InputError("momentum", momentum, "0 with gradient flow (momentum needs a learning rate > 0)")
+    return Optimizer(float(learning_rate), float(momentum))
+
+
+def _matrix_powers(mats: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """mats^k for every k in `steps` (finite non-negative integers): (T, r, m, m), by squaring."""
+    out = np.broadcast_to(np.eye(mats.shape[-1]), (steps.size, *mats.shape)).copy()
+    k = steps.astype(np.int64)
+    square = mats.copy()
+    while np.any(k > 0):
+        odd = (k & 1).astype(bool)
+        if odd.any():
+            out[odd] = out[odd] @ square
+        k >>= 1
+        if np.any(k > 0):
+            with np.errstate(over="ignore", invalid="ignore"):
+                square = square @ square
+    return out
+
+
+def discrete_filters(x: np.ndarray, steps: np.ndarray, opt: Optimizer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(phi, decay, theta), each (len(x), T), for one direction of curvature x = d + gamma after k steps:
+    the mean weight per unit force phi_k = (1 - R_k(x))/x, the squared decay R_k(x)^2 of the initial
+    weights, and the Langevin variance per unit T, theta_k = 2 eta sum_{m=1..k} h_m(x)^2, where
+    R_k, h_k solve e_{k+1} = (1 + mu - eta x) e_k - mu e_{k-1} with (R_0, R_-1) = (1, 1) and
+    (h_1, h_0) = (1, 0). Their continuous counterparts are (1 - e^{-xt})/x, e^{-2xt}, (1 - e^{-2xt})/x.
+    Unstable directions (eta x >= 2 (1 + mu)) diverge: inf for k >= 1. k = inf: the stationary values."""
+    eta, mu = opt.learning_rate, opt.momentum
+    x = np.asarray(x, dtype=np.float64)[:, None]
+    k = np.asarray(steps, dtype=np.float64)[None, :]
+    finite = np.isfinite(k)
+    kf = np.where(finite, k, 0.0)
+    unstable = eta * x >= 2.0 * (1.0 + mu)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if mu == 0.0:
+            r = 1.0 - eta * x
+            # r^k and r^2k as exp of logs where r > 0 (accurate 1 - r^k for tiny eta x), directly otherwise
+            log_r = np.log1p(-eta * np.minimum(x, 1.0 / eta))
+            rk = np.where(r > 0, np.exp(kf * log_r), r**kf)
+            one_minus_rk = np.where(r > 0, -np.expm1(kf * log_r), 1.0 - rk)
+            one_minus_r2k = np.where(r > 0, -np.expm1(2.0 * kf * log_r), 1.0 - rk * rk)
+            phi = np.where(x == 0.0, eta * kf, one_minus_rk / np.where(x == 0.0, 1.0, x))
+            decay = rk * rk
+            theta = np.where(
+                x == 0.0, 2.0 * eta * kf, 2.0 * one_minus_r2k / np.where(x == 0.0, 1.0, x * (2.0 - eta * x))
+            )
+        else:
+            b = (1.0 + mu - eta * x)[:, 0]
+            ones, zeros = np.ones_like(b), np.zeros_like(b)
+            # (a_k, a_{k-1}, 1) with a_{k+1} = b a_k - mu a_{k-1} + eta: a_k = phi_k from (0, 0, 1); R_k from (1, 1, 0)
+            m3 = np.stack(
+                [
+                    np.stack([b, -mu * ones, eta * ones], -1),
+                    np.stack([ones, zeros, zeros], -1),
+                    np.stack([zeros, zeros, ones], -1),
+                ],
+                -2,
+            )
+            p3 = _matrix_powers(m3, kf[0])  # (T, r, 3, 3)
+            phi = p3[..., 0, 2].T
+            decay = ((p3[..., 0, 0] + p3[..., 0, 1]) ** 2).T
+            # (h_m^2, h_m h_{m-1}, h_{m-1}^2, S_m = sum_{j<=m} h_j^2) from m = 1: (1, 0, 0, 1); theta_k = 2 eta S_k
+            m4 = np.stack(
+                [
+                    np.stack([b * b, -2.0 * b * mu, mu * mu * ones, zeros], -1),
+                    np.stack([b, -mu * ones, zeros, zeros], -1),
+                    np.stack([ones, zeros, zeros, zeros], -1),
+                    np.stack([b * b, -2.0 * b * mu, mu * mu * ones, ones], -1),
+                ],
+                -2,
+            )
+            p4 = _matrix_powers(m4, np.maximum(kf[0] - 1.0, 0.0))
+            theta = np.where(kf > 0, 2.0 * eta * (p4[..., 3, 0] + p4[..., 3, 3]).T, 0.0)
+        stat_phi = 1.0 / x
+        stat_theta = 2.0 * (1.0 + mu) / ((1.0 - mu) * x * (2.0 + 2.0 * mu - eta * x))
+    phi = np.where(finite, phi, stat_phi)
+    decay = np.where(finite, decay, np.where(x == 0.0, 1.0, 0.0))
+    theta = np.where(finite, theta, np.where(x == 0.0, np.inf, stat_theta))
+    bad = unstable & (k >= 1)
+    return np.where(bad, np.inf, phi), np.where(bad, np.inf, decay), np.where(bad, np.inf, theta)
+
+
 def _spectral(
     xs: np.ndarray,
     ys: np.ndarray,
@@ -310,13 +421,26 @@ def _spectral(
     return out
 
 
-def _components(spec: dict, c2: float, p: int, gammas: np.ndarray, ts: np.ndarray):
+def _filters(x: np.ndarray, ts: np.ndarray, opt: Optimizer | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(phi, decay, theta) of `discrete_filters`, or their gradient-flow forms at times ts."""
+    if opt is not None and opt.discrete:
+        return discrete_filters(x, opt.steps(ts), opt)
+    return _phi(x, ts), _decay(x, 2.0 * ts), _phi(x, 2.0 * ts)
+
+
+def _components(spec: dict, c2: float, p: int, gammas: np.ndarray, ts: np.ndarray, opt: Optimizer | None = None):
     d, bt, gdiag, gnull = spec["d"], spec["bt"], spec["gdiag"], spec["gnull"]
     ng, nt = gammas.size, ts.size
     out = np.empty((4, ng, nt))
+    diverged = np.zeros((ng, nt), dtype=bool)
     for i, gamma in enumerate(gammas):
         x = d + gamma
-        phi = _phi(x, ts)  # (r, T)
+        phi, decay, theta = _filters(x, ts, opt)  # (r, T) each
+        if opt is not None and opt.discrete:
+            # a direction past the stability edge diverges: the whole error is +inf at those steps
+            diverged[i] = ~np.isfinite(phi).all(axis=0) & np.isfinite(ts)
+            keep = ~diverged[i]
+            phi, decay, theta = (np.where(keep, a, 0.0) for a in (phi, decay, theta))
         beta = phi * bt[:, None]
         if "lt" in spec:
             res = spec["lt"] @ beta - spec["q"][:, None]
@@ -326,14 +450,20 @@ def _components(spec: dict, c2: float, p: int, gammas: np.ndarray, ts: np.ndarra
             sig = c2 - 2.0 * (spec["ht"] @ beta) + np.einsum("jt,jt->t", beta, spec["gt"] @ beta)
             out[0, i] = np.maximum(sig, 0.0)
         out[1, i] = ((d * gdiag) @ (phi * phi)) / p
-        g = np.array([gamma])
-        out[2, i] = gdiag @ _decay(x, 2.0 * ts) + gnull * _decay(g, 2.0 * ts)[0]
-        nul = gnull * _phi(g, 2.0 * ts)[0] if gnull > 0 else np.zeros(nt)
-        out[3, i] = gdiag @ _phi(x, 2.0 * ts) + nul
-    # the exact answer is finite except Theta at t = inf with gamma = 0 and a null space
-    allowed = np.zeros((ng, nt), dtype=bool)
+        _, null_decay, null_theta = _filters(np.array([gamma]), ts, opt)
+        out[2, i] = gdiag @ decay + gnull * null_decay[0]
+        nul = gnull * null_theta[0] if gnull > 0 else np.zeros(nt)
+        out[3, i] = gdiag @ theta + nul
+        out[:, i, diverged[i]] = np.inf
+    # the exact answer is finite except Theta at t = inf with gamma = 0 and a null space, and a
+    # discrete optimizer past its stability edge
+    allowed = diverged.copy()
     allowed[np.ix_(gammas == 0.0, np.isinf(ts))] = True
-    bad = ~np.isfinite(out[:3]).all(axis=0) | (~np.isfinite(out[3]) & ~allowed) | np.isnan(out[3])
+    if opt is not None and opt.discrete:
+        allowed[:, np.isinf(ts)] |= ~np.isfinite(out[:, :, np.isinf(ts)]).all(axis=0).any(axis=0)
+    bad = (
+        (~np.isfinite(out[:3]).all(axis=0) & ~diverged) | (~np.isfinite(out[3]) & ~allowed) | np.isnan(out).any(axis=0)
+    )
     if bad.any():
         gi, ti = np.argwhere(bad)[0]
         raise NumericalError(
@@ -434,11 +564,18 @@ def simulate(
     times: npt.ArrayLike,
     seeds: Sequence[np.random.SeedSequence],
     progress: Callable[[int, int], None] | None = None,
+    learning_rate: float = 0.0,
+    momentum: float = 0.0,
 ) -> SimComponents:
-    """Exact per-seed error components; one realisation of (Psi, F, w*) per SeedSequence."""
+    """Exact per-seed error components; one realisation of (Psi, F, w*) per SeedSequence. With a
+    learning rate eta > 0 the training is discrete: full-batch gradient descent (heavy-ball momentum
+    mu; Langevin noise sqrt(2 eta T) per step) at times t = eta k, k integer steps."""
     n = _check_sizes(n_features, n_samples)
     p = int(n_samples)
     gammas, ts = _check_times_gammas(weight_decays, times)
+    opt = check_optimizer(learning_rate, momentum)
+    if opt.discrete:
+        opt.steps(ts)  # integer steps, checked before any draw
     seeds = list(seeds)
     if not seeds:
         raise InputError("seeds", seeds, "at least one SeedSequence")
@@ -449,7 +586,7 @@ def simulate(
     for s, seed in enumerate(seeds):
         rng = seed_generator(seed)
         spec, c2 = _seed_spectral(spectrum, n, p, rng, lam, root_lam)
-        out[:, s] = _components(spec, c2, p, gammas, ts)
+        out[:, s] = _components(spec, c2, p, gammas, ts, opt)
         if progress is not None:
             progress(s + 1, len(seeds))
     return SimComponents(ts, gammas, out[0], out[1], out[2], out[3])
