@@ -75,6 +75,8 @@ class DMFTComponents:
     init: np.ndarray  # (T,) C(2t) per unit sigma0^2
     thermal: np.ndarray  # (T,) Theta(t) per unit temperature (+inf at t = inf, gamma = 0 with a null-space atom)
     diagnostics: dict = field(default_factory=dict)
+    # (T,) '' where the values hold; else why not (discrete time: diverged / no_theory: ...), values inf / NaN
+    flags: np.ndarray | None = None
 
     def errors(self, *, noise: float, init_var: float, temperature: float) -> tuple[np.ndarray, np.ndarray]:
         """(E_mean, E_g) via scaling_dmft.components.combine."""
@@ -133,18 +135,25 @@ def solve(
     times: npt.ArrayLike,
     n_nodes: int = contour.DEFAULT_NODES,
     compress: bool = True,
+    learning_rate: float = 0.0,
+    momentum: float = 0.0,
 ) -> DMFTComponents:
     """DMFT curves at `times` (t = inf -> static closed forms). See the module docstring.
 
     `modes`: a spectrum.Modes, or the result of `prepare(modes)` (then `compress` is the one used there).
     Extensions of the agreed interface (keyword-only, with defaults): `n_nodes` (Talbot K) and
     `compress` (panel compression of the mode sums, compress.py; False = plain sums over modes).
+    `learning_rate` eta > 0: full-batch gradient descent at t = eta k (discrete.py; times must be whole
+    steps); `flags` says where it has no value (momentum > 0, oscillating modes, k < MIN_STEPS) or
+    diverges.
     """
     inv_n = _inverse_size(n_features, "n_features")
     inv_p = _inverse_size(n_samples, "n_samples")
     gamma = _gamma(weight_decay)
     t = _times(times)
     sums = _sums(modes, compress)
+    if learning_rate:
+        return _solve_discrete(sums, inv_n, inv_p, gamma, t, learning_rate, momentum, int(n_nodes))
     out = np.zeros((4, t.size))
     finite = np.isfinite(t)
     diag: dict = {"n_nodes": int(n_nodes), "n_modes": sums.n_input, "n_sum_nodes": int(sums.lam.size)}
@@ -182,3 +191,52 @@ def kappa_static(modes: Modes | ModeSums, *, n_features: float, n_samples: float
         _inverse_size(n_samples, "n_samples"),
         _gamma(weight_decay),
     )
+
+
+def _solve_discrete(
+    sums: ModeSums, inv_n: float, inv_p: float, gamma: float, t: np.ndarray, eta: float, mu: float, n_nodes: int
+) -> DMFTComponents:
+    """Gradient descent (discrete.py): the supported times get values, the others a flag."""
+    from ..simulate import check_optimizer
+    from .curves import SHIFT_FROM
+    from .discrete import MIN_STEPS, MONOTONE_LIMIT, gd_curves, spectral_edge, stationary_thermal_shift
+
+    opt = check_optimizer(eta, mu)
+    steps = opt.steps(t)
+    out = np.full((4, t.size), np.nan)
+    flags = np.full(t.size, "", dtype=object)
+    edge = spectral_edge(sums, inv_n, inv_p)
+    top = eta * (edge + gamma)
+    diag: dict = {"n_nodes": n_nodes, "spectral_edge": edge, "eta_x_max": top, "learning_rate": eta, "momentum": mu}
+    if top >= 2.0 * (1.0 + mu):
+        out[:] = np.inf
+        flags[:] = f"diverged: eta (e_max + gamma) = {top:.4g} >= 2 (1 + momentum)"
+    elif mu > 0.0:
+        flags[:] = "no_theory: momentum (the exact simulation covers it; docs/theory/discrete.md)"
+    elif top >= MONOTONE_LIMIT:
+        flags[:] = f"no_theory: oscillating modes, eta (e_max + gamma) = {top:.4g} >= 1"
+    else:
+        early = np.isfinite(steps) & (steps < MIN_STEPS)
+        flags[early] = f"no_theory: fewer than {MIN_STEPS} steps"
+        late = np.isfinite(steps) & ~early
+        if late.any():
+            sig, noi, ini, the, d = gd_curves(sums, inv_n, inv_p, gamma, eta, t[late], n_nodes)
+            out[:, late] = sig, noi, ini, the
+            diag.update(d)
+            # init decays like (1 - eta gamma)^{2k}: factored out where it is small (as SHIFT_FROM does for
+            # gradient flow), C(2k; eta, gamma) = (1 - eta gamma)^{2k} C(2k; eta / (1 - eta gamma), 0)
+            decay_rate = -2.0 * math.log1p(-eta * gamma) if gamma > 0.0 else 0.0
+            shift = late & (decay_rate * np.where(np.isfinite(steps), steps, 0.0) > SHIFT_FROM)
+            if shift.any():
+                eta0 = eta / (1.0 - eta * gamma)
+                ini0 = gd_curves(sums, inv_n, inv_p, 0.0, eta0, steps[shift] * eta0, n_nodes)[2]
+                out[2, shift] = np.exp(-decay_rate * steps[shift]) * ini0
+        if np.isinf(steps).any():
+            st = static_values(sums, inv_n, inv_p, gamma)
+            thermal = st["thermal"] + stationary_thermal_shift(sums, inv_n, inv_p, gamma, eta)
+            out[:, np.isinf(steps)] = np.array([st["signal"], st["noise"], st["init"], thermal])[:, None]
+    ok = flags == ""
+    if not np.all(np.isfinite(out[:, ok & np.isfinite(t)])):
+        raise NumericalError(f"DMFT (gradient descent): non-finite values at finite times (eta = {eta:.3g})")
+    diag["converged"] = True
+    return DMFTComponents(t, out[0].copy(), out[1].copy(), out[2].copy(), out[3].copy(), diag, flags.astype(str))
