@@ -21,6 +21,9 @@ POINT = dict(
     weight_decay=0.0,
     temperature=0.0,
     init_std=0.0,
+    optimizer="gf",
+    learning_rate=0.0,
+    momentum=0.0,
 )
 VALUE_COLUMNS = ("eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal", "eg_sem", "eg_mean_sem")
 
@@ -31,6 +34,7 @@ def curve_frame(times: list[float] | np.ndarray, value: float | np.ndarray, flag
     frame = pd.DataFrame({k: [v] * n for k, v in POINT.items()})
     frame["method"] = "dmft"
     frame["t"] = np.asarray(times, dtype=np.float64)
+    frame["steps"] = np.nan  # gradient flow: no steps
     for col in VALUE_COLUMNS:
         frame[col] = value
     frame["n_seeds"] = np.int32(0)

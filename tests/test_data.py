@@ -399,3 +399,41 @@ def test_spectrum_command_with_modes_writes_top_modes_and_a_tail(tmp_path):
         ["spectrum", "--gram", "K.npy", "--labels", "y.npy", "--modes", "10", "--out", str(out)], tmp_path
     )
     assert refused.returncode == 2 and refused.stderr.strip().endswith("(the Gram matrix is given whole))")
+
+
+def test_the_data_target_runs_the_workflow_rules_end_to_end(tmp_path):
+    """`snakemake data` with a `data:` section: the spectrum, curves, aggregates and figure rules
+    (own config, so the shared tiny config, which the SLURM tests run, keeps its job count)."""
+    import subprocess
+
+    import yaml
+
+    from conftest import TINY_CONFIG, TINY_ROOT, TINY_SNAKEMAKE, tiny_env
+    from scaling_dmft import tables
+
+    cfg = yaml.safe_load(TINY_CONFIG.read_text())
+    cfg["data"] = {
+        "breast_cancer": {
+            "dataset": "breast_cancer",
+            "n_samples": [16, 64],
+            "n_features": [math.inf, 32],
+            "regimes": ["gf_wd", "langevin"],
+            "times": {"start": 1.0, "stop": 1.0e4, "count": 5, "include_inf": True},
+            "subsets": 4,
+            "sim_seeds": 4,
+        }
+    }
+    config = tmp_path / "data.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    cmd = [TINY_SNAKEMAKE, "--snakefile", str(TINY_ROOT / "Snakefile"), "--cores", "2", "--configfile", str(config)]
+    proc = subprocess.run(
+        [*cmd, "--directory", str(tmp_path), "data"], cwd=tmp_path, env=tiny_env(), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    base = tmp_path / "results" / "test"
+    curves = tables.read_table(base / "tables" / "data_curves.parquet", "curve")
+    assert sorted(curves["method"].unique()) == ["data", "data_heldout", "dmft", "sim"]
+    assert curves.attrs["config_hash"] and "base_seed" in curves.attrs["seeds"]
+    spectra = tables.read_table(base / "tables" / "data_spectra.parquet", "spectrum")
+    assert spectra["n_modes"].iloc[0] == 569 and (base / "figures" / "data.png").stat().st_size > 10_000
+    assert read_spectrum_file(base / "data" / "spectra" / "breast_cancer.parquet").n_modes == 569

@@ -165,6 +165,9 @@ def _points():
                     "weight_decay": wd,
                     "temperature": temp,
                     "init_std": s0,
+                    "optimizer": "gf",
+                    "learning_rate": 0.0,
+                    "momentum": 0.0,
                 },
             )
 
@@ -217,6 +220,7 @@ def synthetic_tables():
                         **{k: [v] * len(t) for k, v in pt.items()},
                         "method": m,
                         "t": t,
+                        "steps": np.full_like(t, np.nan),
                         "eg": eg * wiggle,
                         "eg_mean": eg_mean * wiggle,
                         "eg_signal": signal,

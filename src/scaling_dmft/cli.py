@@ -66,6 +66,8 @@ GAMMA = number_range("weight_decay", "gamma")
 TEMPERATURE = number_range("temperature", "T")
 NOISE = number_range("noise_level", "sigma")
 INIT_STD = number_range("init_std", "sigma0")
+LEARNING_RATE = number_range("learning_rate", "eta")
+MOMENTUM = number_range("momentum", "mu")
 SEEDS = number_range("seeds", "seeds")
 TIME_STOP = number_range("times/properties/stop", "START")
 TIME_COUNT = number_range("times/properties/count", "COUNT")
@@ -205,6 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
         add("--weight-decay", default="0", help=f"weight decay {GAMMA.text} (default 0)")
         add("--temperature", default="0", help=f"Langevin temperature {TEMPERATURE.text} (default 0)")
         add("--noise", default="0", help=f"label-noise standard deviation {NOISE.text} (default 0)")
+        if name != "frontier":
+            add(
+                "--learning-rate",
+                default="0",
+                help=f"eta {LEARNING_RATE.text}: 0 = gradient flow (default); eta > 0 = full-batch gradient descent, "
+                "times rounded to whole steps, t = eta k (docs/theory/discrete.md)",
+            )
+            add(
+                "--momentum",
+                default="0",
+                help=f"heavy-ball momentum {MOMENTUM.text} (needs --learning-rate; default 0)",
+            )
         add(
             "--init-std",
             default="0",
@@ -315,6 +329,8 @@ _FLAG_OF_KEY = {
     "weight_decay": "--weight-decay",
     "temperature": "--temperature",
     "init_std": "--init-std",
+    "learning_rate": "--learning-rate",
+    "momentum": "--momentum",
     "kind": "--regime",
     "times": "--times",
     "start": "--times",
@@ -350,6 +366,9 @@ def config_from_args(args: argparse.Namespace) -> dict:
     )
     kind = args.regime or ("langevin" if temperature > 0 else ("gf_wd" if gamma > 0 else "gf"))
     regime = {"name": kind, "kind": kind, "weight_decay": gamma, "temperature": temperature}
+    if getattr(args, "learning_rate", None) is not None:
+        regime["learning_rate"] = _parse_number("--learning-rate", args.learning_rate, "a number " + LEARNING_RATE.text)
+        regime["momentum"] = _parse_number("--momentum", args.momentum, "a number " + MOMENTUM.text)
     if kind != "bayes" or init_std != 0.0:
         regime["init_std"] = init_std
     size = "a positive integer{} (" + SIZE.text + ")"

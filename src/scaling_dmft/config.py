@@ -408,6 +408,16 @@ def _check_regimes(regimes: list[dict]) -> None:
             raise InputError(
                 f"{key}.init_std", "prior", "'prior' needs weight_decay > 0 and temperature > 0 (sigma0^2 = T/gamma)"
             )
+        if r.get("momentum", 0.0) > 0 and not r.get("learning_rate", 0.0) > 0:
+            raise InputError(
+                f"{key}.momentum", r["momentum"], "0 with gradient flow (momentum needs learning_rate > 0)"
+            )
+        if r.get("learning_rate", 0.0) > 0 and (kind == "bayes" or r.get("units") == "paper"):
+            raise InputError(
+                f"{key}.learning_rate",
+                r["learning_rate"],
+                "0 for a bayes regime (the t = inf posterior) or a regime in paper units",
+            )
         if kind == "bayes" and r.get("init_std", 0.0) not in (0.0, 0, "prior"):
             raise InputError(
                 f"{key}.init_std", r["init_std"], "bayes is the t = inf posterior; init_std is irrelevant, leave it out"

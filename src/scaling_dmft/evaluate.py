@@ -43,6 +43,9 @@ def point_columns(point: dict) -> dict:
         "weight_decay": float(point["weight_decay"]),
         "temperature": float(point["temperature"]),
         "init_std": float(point["init_std"]),
+        "optimizer": point.get("optimizer", "gf"),
+        "learning_rate": float(point.get("learning_rate", 0.0)),
+        "momentum": float(point.get("momentum", 0.0)),
     }
 
 
@@ -83,6 +86,7 @@ def curve_rows(
             **{k: [v] * len(t) for k, v in point_columns(point).items()},
             "method": method,
             "t": t,
+            "steps": t / point["learning_rate"] if point.get("learning_rate", 0.0) > 0 else np.full_like(t, np.nan),
             "eg": eg,
             "eg_mean": eg_mean,
             **components,
@@ -148,8 +152,12 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
                     n_samples=first["n_samples"],
                     weight_decay=first["weight_decay"],
                     times=times[rows],
+                    learning_rate=first.get("learning_rate", 0.0),
+                    momentum=first.get("momentum", 0.0),
                 )
                 parts[:, rows] = comps.signal, comps.noise, comps.init, comps.thermal
+                if comps.flags is not None:  # discrete time: diverged / no_theory rows
+                    flags[np.flatnonzero(rows)] = comps.flags
             except (NumericalError, ArithmeticError) as exc:
                 log.error("DMFT failed for %s: %s", _group_key(first), exc)
                 flags[rows] = f"failed: {str(exc).splitlines()[0][:200] or type(exc).__name__}"
@@ -168,20 +176,28 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
 
     disorder, points = group["disorder"], group["points"]
     spectrum = build_spectrum(points[0], disorder["n_modes"], disorder["teacher"])
-    times = np.unique(np.concatenate([np.asarray(p["times"], dtype=np.float64) for p in points]))
-    gammas = np.unique([p["weight_decay"] for p in points])
     seeds = seed_sequences(base_seed, disorder, int(group["seeds"]))
     n_features = disorder["n_features"]
-    comps = simulate(
-        spectrum,
-        n_features=n_features if math.isinf(n_features) else int(n_features),
-        n_samples=int(disorder["n_samples"]),
-        weight_decays=gammas,
-        times=times,
-        seeds=seeds,
-        progress=progress,
-    )
-    return seed_rows(points, comps, "sim")
+    # one simulation per optimizer, all on the same draws (the seeds are the disorder point's)
+    by_optimizer: dict[tuple, list[dict]] = {}
+    for point in points:
+        by_optimizer.setdefault((point.get("learning_rate", 0.0), point.get("momentum", 0.0)), []).append(point)
+    frames = []
+    for (eta, mu), members in by_optimizer.items():
+        times = np.unique(np.concatenate([np.asarray(p["times"], dtype=np.float64) for p in members]))
+        comps = simulate(
+            spectrum,
+            n_features=n_features if math.isinf(n_features) else int(n_features),
+            n_samples=int(disorder["n_samples"]),
+            weight_decays=np.unique([p["weight_decay"] for p in members]),
+            times=times,
+            seeds=seeds,
+            progress=progress,
+            learning_rate=eta,
+            momentum=mu,
+        )
+        frames.append(seed_rows(members, comps, "sim"))
+    return pd.concat(frames, ignore_index=True)
 
 
 def seed_rows(points: list[dict], comps: SimComponents, method: str) -> pd.DataFrame:

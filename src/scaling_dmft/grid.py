@@ -66,6 +66,20 @@ def regime_init_std(regime: dict) -> float:
     return float(regime.get("init_std", 0.0))
 
 
+def optimizer_name(learning_rate: float, momentum: float) -> str:
+    """gf (learning rate 0: gradient flow), gd, or momentum (heavy ball)."""
+    return "gf" if learning_rate == 0 else ("momentum" if momentum > 0 else "gd")
+
+
+def step_times(times: np.ndarray, learning_rate: float) -> np.ndarray:
+    """A time grid for discrete steps: each t rounded to a whole number of steps k >= 1 (t = eta k),
+    repeats dropped; t = inf kept."""
+    finite = np.asarray(times, dtype=np.float64)
+    steps = np.unique(np.maximum(np.round(finite[np.isfinite(finite)] / learning_rate), 1.0))
+    out = learning_rate * steps
+    return np.append(out, np.inf) if np.isinf(finite).any() else out
+
+
 def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
     """All points of one sweep, in a fixed order. Each point is a JSON-able dict in our units:
     a regime or a sweep given in the paper's units (`units: paper`, `time_units: paper`) is
@@ -87,6 +101,9 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
         point_times = (
             from_paper(n_samples=n_samples, t_paper=times)["t"] if sweep.get("time_units") == "paper" else times
         )
+        eta, mu = float(regime.get("learning_rate", 0.0)), float(regime.get("momentum", 0.0))
+        if eta > 0:
+            point_times = step_times(point_times, eta)
         points.append(
             {
                 "sweep": sweep_name,
@@ -102,6 +119,9 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
                 "temperature": temperature,
                 # sigma0^2 = T/gamma for 'prior': the same ratio in both unit systems
                 "init_std": regime_init_std(regime),
+                "optimizer": optimizer_name(eta, mu),
+                "learning_rate": eta,
+                "momentum": mu,
                 # bayes is the t = inf posterior only
                 "times": [math.inf] if regime["kind"] == "bayes" else point_times.tolist(),
             }
@@ -114,7 +134,7 @@ SEED_RULE = "numpy SeedSequence([base_seed, sha256(disorder point JSON) words 0.
 # point: seeds derive from these); with gamma one solve, which serves every (sigma, sigma0, T).
 SPECTRUM_KEYS = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher")
 DISORDER_KEYS = (*SPECTRUM_KEYS, "n_features", "n_samples")
-SOLVE_KEYS = (*DISORDER_KEYS, "weight_decay")
+SOLVE_KEYS = (*DISORDER_KEYS, "weight_decay", "learning_rate", "momentum")
 
 
 def disorder_key(point: dict) -> dict:

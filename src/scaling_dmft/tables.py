@@ -70,6 +70,9 @@ POINT_FIELDS = [
     _field("weight_decay", _F64, "gamma, weight decay (ours; the paper's g = P gamma)", "1 / time"),
     _field("temperature", _F64, "T, Langevin temperature (ours; the paper's 1/beta = P T)"),
     _field("init_std", _F64, "sigma0, initialisation standard deviation ('prior' resolved to sqrt(T/gamma))"),
+    _field("optimizer", _STR, "gf (gradient flow) | gd (full-batch gradient descent) | momentum (heavy ball)"),
+    _field("learning_rate", _F64, "eta: 0 for gradient flow; t = eta k after k steps", "1 / time"),
+    _field("momentum", _F64, "mu, heavy-ball momentum (0 without)"),
 ]
 POINT_COLUMNS = [f.name for f in POINT_FIELDS]
 
@@ -99,6 +102,7 @@ CURVE_SCHEMA = pa.schema(
             "set, subset-averaged, tested on the whole set | on the points not trained on)",
         ),
         _field("t", _F64, "training time; +inf = the t -> infinity limit (for bayes: the posterior)", TIME_UNIT),
+        _field("steps", _F64, "k = t / eta, the steps of a discrete optimizer (null for gradient flow)"),
         _field(
             "eg",
             _F64,
@@ -348,12 +352,22 @@ def check_finite(frame: pd.DataFrame, kind: str) -> None:
     """No silent NaN: a NaN in a float column is a bug; +inf is allowed only in flagged rows
     (or in the size/time columns, where it means the limit)."""
     # (validation: a z or a relative difference is infinite where the s.e. or the simulated value is 0)
-    allowed_inf = {"n_features", "n_samples", "t", "x_min", "x_max", "t_worst_rel", "z_at_worst_rel", "worst_z"}
+    allowed_inf = {
+        "n_features",
+        "n_samples",
+        "t",
+        "steps",
+        "x_min",
+        "x_max",
+        "t_worst_rel",
+        "z_at_worst_rel",
+        "worst_z",
+    }
     allowed_inf |= {"worst_rel", "median_rel", "weight_decay"}  # weight_decay: "varied" in a tuned frontier fit
     flagged = frame["flag"].astype(str) != "" if "flag" in frame.columns else pd.Series(False, index=frame.index)
     # null = not applicable: alpha, beta of a spectrum file, a law without a stated exponent, the
     # standard errors of theory rows (no sampling)
-    nullable = {"alpha", "beta", "expected_exponent", "ansatz_exponent", "eg_sem", "eg_mean_sem", "e_star_sem"}
+    nullable = {"alpha", "beta", "expected_exponent", "ansatz_exponent", "eg_sem", "eg_mean_sem", "e_star_sem", "steps"}
     for column in frame.columns:
         values = frame[column]
         if not pd.api.types.is_float_dtype(values):
