@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NumericalError
+from .grid import OPTIMIZERS, optimizer_name
 from .schema import config_schema, enum, number_range
 
 if TYPE_CHECKING:
@@ -219,6 +220,18 @@ def build_parser() -> argparse.ArgumentParser:
                 default="0",
                 help=f"heavy-ball momentum {MOMENTUM.text} (needs --learning-rate; default 0)",
             )
+            add(
+                "--batch-size",
+                default=None,
+                help="B: online mini-batch SGD with B fresh samples per step (needs --samples inf, --features inf, "
+                "--learning-rate; docs/theory/discrete.md section 5)",
+            )
+            add(
+                "--optimizer",
+                default=None,
+                choices=OPTIMIZERS,
+                help="gf | gd | momentum | sgd; checked against the flags (default: from them)",
+            )
         add(
             "--init-std",
             default="0",
@@ -331,6 +344,7 @@ _FLAG_OF_KEY = {
     "init_std": "--init-std",
     "learning_rate": "--learning-rate",
     "momentum": "--momentum",
+    "batch_size": "--batch-size",
     "kind": "--regime",
     "times": "--times",
     "start": "--times",
@@ -369,6 +383,17 @@ def config_from_args(args: argparse.Namespace) -> dict:
     if getattr(args, "learning_rate", None) is not None:
         regime["learning_rate"] = _parse_number("--learning-rate", args.learning_rate, "a number " + LEARNING_RATE.text)
         regime["momentum"] = _parse_number("--momentum", args.momentum, "a number " + MOMENTUM.text)
+        if args.batch_size is not None:
+            regime["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
+        implied = optimizer_name(regime["learning_rate"], regime["momentum"], regime.get("batch_size", math.inf))
+        if args.optimizer is not None and args.optimizer != implied:
+            needs = {
+                "gf": "--learning-rate 0",
+                "gd": "--learning-rate > 0 and no --momentum or --batch-size",
+                "momentum": "--learning-rate > 0 and --momentum > 0",
+                "sgd": "--learning-rate > 0 and --batch-size",
+            }
+            raise InputError("--optimizer", args.optimizer, needs[args.optimizer], f"the other flags make it {implied}")
     if kind != "bayes" or init_std != 0.0:
         regime["init_std"] = init_std
     size = "a positive integer{} (" + SIZE.text + ")"

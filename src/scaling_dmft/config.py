@@ -35,6 +35,10 @@ RESERVED_RUN_NAMES = ("paper", "validate")
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 
 
+# online SGD is simulated mode by mode: a bound on M keeps a seed's cost at B M per step
+SGD_SIMULATION_MODES = 100000
+
+
 def reserved_run_file(name: str) -> Path:
     """The one config file allowed to use the reserved run name `name`."""
     return REPOSITORY_ROOT / "config" / f"{name}.yaml"
@@ -408,6 +412,8 @@ def _check_regimes(regimes: list[dict]) -> None:
             raise InputError(
                 f"{key}.init_std", "prior", "'prior' needs weight_decay > 0 and temperature > 0 (sigma0^2 = T/gamma)"
             )
+        if "batch_size" in r and (not r.get("learning_rate", 0.0) > 0 or r.get("momentum", 0.0) > 0):
+            raise InputError(f"{key}.batch_size", r["batch_size"], "online SGD needs learning_rate > 0 and momentum 0")
         if r.get("momentum", 0.0) > 0 and not r.get("learning_rate", 0.0) > 0:
             raise InputError(
                 f"{key}.momentum", r["momentum"], "0 with gradient flow (momentum needs learning_rate > 0)"
@@ -456,6 +462,16 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
             raise InputError(
                 f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}"
             )
+        if "batch_size" in cfg_regime(cfg, regime):
+            for which in ("n_samples", "n_features"):
+                if any(not math.isinf(v) for v in sweep[which]):
+                    raise InputError(f"{key}.{which}", sweep[which], f"[.inf] with the online SGD regime {regime!r}")
+            if sweep.get("simulate") and sweep["n_modes"] > SGD_SIMULATION_MODES:
+                raise InputError(
+                    f"{key}.n_modes",
+                    sweep["n_modes"],
+                    f"<= {SGD_SIMULATION_MODES} to simulate online SGD (every mode is stepped)",
+                )
     _check_times(f"{key}.times", sweep["times"])
     paper_regimes = [r for r in sweep["regimes"] if cfg_regime(cfg, r).get("units") == "paper"]
     if sweep.get("time_units") == "paper" or paper_regimes:
@@ -467,11 +483,14 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                 raise InputError(
                     f"{key}.n_samples[{i}]", p, f"finite n_samples with {what} (the conversion scales with P)"
                 )
-    if sweep["simulate"]:
+    online = all("batch_size" in cfg_regime(cfg, r) for r in sweep["regimes"])
+    if sweep["simulate"] and not online:  # online SGD draws fresh samples: P = inf is what it simulates
         for i, p in enumerate(sweep["n_samples"]):
             if math.isinf(p):
                 raise InputError(
-                    f"{key}.n_samples[{i}]", p, "finite n_samples when simulate: true (P = inf is theory only)"
+                    f"{key}.n_samples[{i}]",
+                    p,
+                    "finite n_samples when simulate: true (P = inf is theory only, except online SGD)",
                 )
         max_modes = cfg["simulation"]["max_modes"]
         if sweep["n_modes"] > max_modes:

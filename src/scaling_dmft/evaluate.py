@@ -46,6 +46,7 @@ def point_columns(point: dict) -> dict:
         "optimizer": point.get("optimizer", "gf"),
         "learning_rate": float(point.get("learning_rate", 0.0)),
         "momentum": float(point.get("momentum", 0.0)),
+        "batch_size": float(point.get("batch_size", math.inf)),
     }
 
 
@@ -141,6 +142,21 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
             prepared[key] = dmft.prepare(modes[key])
         times = np.asarray(first["times"], dtype=np.float64)
         parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
+        if first.get("optimizer") == "sgd":  # online SGD: the exact second-moment recursion (sgd.py)
+            from .sgd import online_theory
+
+            spectrum = build_spectrum(first, first["n_modes"], first["teacher"])
+            parts[:], diverged = online_theory(
+                spectrum,
+                batch_size=int(first["batch_size"]),
+                learning_rate=first["learning_rate"],
+                weight_decay=first["weight_decay"],
+                times=times,
+            )
+            flags[diverged] = "diverged: online SGD (learning rate too large for the batch size)"
+            frames += [curve_rows(point, "dmft", point["times"], *parts, flag=flags) for point in members]
+            done += len(members)
+            continue
         # finite times and the t = inf closed forms are solved apart, so a failure of one flags only its rows
         for rows in (np.isfinite(times), np.isinf(times)):
             if not rows.any():
@@ -181,10 +197,32 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
     # one simulation per optimizer, all on the same draws (the seeds are the disorder point's)
     by_optimizer: dict[tuple, list[dict]] = {}
     for point in points:
-        by_optimizer.setdefault((point.get("learning_rate", 0.0), point.get("momentum", 0.0)), []).append(point)
+        key = (
+            point.get("learning_rate", 0.0),
+            point.get("momentum", 0.0),
+            math.isfinite(point.get("batch_size", math.inf)),
+        )
+        by_optimizer.setdefault(key, []).append(point)
     frames = []
-    for (eta, mu), members in by_optimizer.items():
+    for (eta, mu, _), members in by_optimizer.items():
         times = np.unique(np.concatenate([np.asarray(p["times"], dtype=np.float64) for p in members]))
+        batches = sorted({p.get("batch_size", math.inf) for p in members})
+        if any(math.isfinite(b) for b in batches):  # online SGD: one run per (batch size, weight decay)
+            from .sgd import online_simulate
+
+            for batch in batches:
+                for gamma in sorted({p["weight_decay"] for p in members if p.get("batch_size") == batch}):
+                    group_points = [p for p in members if p.get("batch_size") == batch and p["weight_decay"] == gamma]
+                    comps = online_simulate(
+                        spectrum,
+                        batch_size=int(batch),
+                        learning_rate=eta,
+                        weight_decay=gamma,
+                        times=times,
+                        seeds=seeds,
+                    )
+                    frames.append(seed_rows(group_points, comps, "sim"))
+            continue
         comps = simulate(
             spectrum,
             n_features=n_features if math.isinf(n_features) else int(n_features),

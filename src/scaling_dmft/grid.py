@@ -66,8 +66,14 @@ def regime_init_std(regime: dict) -> float:
     return float(regime.get("init_std", 0.0))
 
 
-def optimizer_name(learning_rate: float, momentum: float) -> str:
-    """gf (learning rate 0: gradient flow), gd, or momentum (heavy ball)."""
+# the optimizers: gradient flow, full-batch gradient descent, heavy ball, online mini-batch SGD
+OPTIMIZERS = ("gf", "gd", "momentum", "sgd")
+
+
+def optimizer_name(learning_rate: float, momentum: float, batch_size: float = math.inf) -> str:
+    """gf (learning rate 0: gradient flow), gd, momentum (heavy ball) or sgd (a finite batch size)."""
+    if math.isfinite(batch_size):
+        return "sgd"
     return "gf" if learning_rate == 0 else ("momentum" if momentum > 0 else "gd")
 
 
@@ -102,8 +108,11 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
             from_paper(n_samples=n_samples, t_paper=times)["t"] if sweep.get("time_units") == "paper" else times
         )
         eta, mu = float(regime.get("learning_rate", 0.0)), float(regime.get("momentum", 0.0))
+        batch = float(regime.get("batch_size", math.inf))
         if eta > 0:
             point_times = step_times(point_times, eta)
+        if math.isfinite(batch):  # online SGD: finite steps only
+            point_times = point_times[np.isfinite(point_times)]
         points.append(
             {
                 "sweep": sweep_name,
@@ -119,9 +128,10 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
                 "temperature": temperature,
                 # sigma0^2 = T/gamma for 'prior': the same ratio in both unit systems
                 "init_std": regime_init_std(regime),
-                "optimizer": optimizer_name(eta, mu),
+                "optimizer": optimizer_name(eta, mu, batch),
                 "learning_rate": eta,
                 "momentum": mu,
+                "batch_size": batch,
                 # bayes is the t = inf posterior only
                 "times": [math.inf] if regime["kind"] == "bayes" else point_times.tolist(),
             }
@@ -134,7 +144,7 @@ SEED_RULE = "numpy SeedSequence([base_seed, sha256(disorder point JSON) words 0.
 # point: seeds derive from these); with gamma one solve, which serves every (sigma, sigma0, T).
 SPECTRUM_KEYS = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher")
 DISORDER_KEYS = (*SPECTRUM_KEYS, "n_features", "n_samples")
-SOLVE_KEYS = (*DISORDER_KEYS, "weight_decay", "learning_rate", "momentum")
+SOLVE_KEYS = (*DISORDER_KEYS, "weight_decay", "learning_rate", "momentum", "batch_size")
 
 
 def disorder_key(point: dict) -> dict:

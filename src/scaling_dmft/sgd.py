@@ -133,3 +133,49 @@ def online_simulate(
             with np.errstate(over="ignore", invalid="ignore"):
                 out[:, s_i, 0, i] = lam @ (err * err)
     return SimComponents(t, np.array([gamma]), out[0], out[1], out[2], out[3])
+
+
+def multipass_simulate(
+    spectrum: Spectrum,
+    *,
+    n_samples: int,
+    batch_size: int,
+    learning_rate: float,
+    weight_decay: float,
+    noise: float,
+    times: npt.ArrayLike,
+    seeds: Sequence[np.random.SeedSequence],
+) -> np.ndarray:
+    """Per-seed error E_g (seeds, T) of multi-pass mini-batch SGD on one data set of P points per seed:
+    every epoch a fresh random order, then P // B batches of B points (a remainder is left out of
+    that epoch); labels psi . w* + sigma eps fixed with the data; w_0 = 0, no Langevin noise. With B = P
+    this is full-batch gradient descent (docs/theory/discrete.md, section 6)."""
+    b, eta, gamma, t, steps = _check(batch_size, learning_rate, weight_decay, times)
+    p = int(n_samples)
+    if not 1 <= b <= p:
+        raise InputError("batch_size", batch_size, f"1 <= B <= P = {p}")
+    lam = np.asarray(spectrum.eigenvalues, dtype=np.float64)
+    root = np.sqrt(lam)
+    order = np.argsort(steps)
+    out = np.zeros((len(seeds), t.size))
+    for s_i, seq in enumerate(seeds):
+        rng = seed_generator(seq)
+        w_star = np.sqrt(spectrum.target_power) / root
+        if spectrum.random_teacher:
+            w_star = w_star * rng.standard_normal(lam.size)
+        psi = rng.standard_normal((p, lam.size)) * root
+        y = psi @ w_star + noise * rng.standard_normal(p)
+        w = np.zeros(lam.size)
+        k, batches = 0, []
+        for i in order:
+            while k < steps[i]:
+                if not batches:
+                    perm = rng.permutation(p)
+                    batches = [perm[j : j + b] for j in range(0, p - b + 1, b)][::-1]
+                idx = batches.pop()
+                grad = psi[idx].T @ (psi[idx] @ w - y[idx]) / b + gamma * w
+                w -= eta * grad
+                k += 1
+            dev = w - w_star
+            out[s_i, i] = lam @ (dev * dev)
+    return out

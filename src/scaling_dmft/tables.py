@@ -70,9 +70,14 @@ POINT_FIELDS = [
     _field("weight_decay", _F64, "gamma, weight decay (ours; the paper's g = P gamma)", "1 / time"),
     _field("temperature", _F64, "T, Langevin temperature (ours; the paper's 1/beta = P T)"),
     _field("init_std", _F64, "sigma0, initialisation standard deviation ('prior' resolved to sqrt(T/gamma))"),
-    _field("optimizer", _STR, "gf (gradient flow) | gd (full-batch gradient descent) | momentum (heavy ball)"),
+    _field(
+        "optimizer",
+        _STR,
+        "gf (gradient flow) | gd (full-batch gradient descent) | momentum (heavy ball) | sgd (online mini-batch)",
+    ),
     _field("learning_rate", _F64, "eta: 0 for gradient flow; t = eta k after k steps", "1 / time"),
     _field("momentum", _F64, "mu, heavy-ball momentum (0 without)"),
+    _field("batch_size", _F64, "B, samples per step of online SGD; +inf = full batch"),
 ]
 POINT_COLUMNS = [f.name for f in POINT_FIELDS]
 
@@ -357,6 +362,7 @@ def check_finite(frame: pd.DataFrame, kind: str) -> None:
         "n_samples",
         "t",
         "steps",
+        "batch_size",
         "x_min",
         "x_max",
         "t_worst_rel",
