@@ -26,7 +26,12 @@ REGIMES = {
     "langevin": (1e-2, 1e-3, math.sqrt(0.1)),
     "bayes": (1e-2, 1e-3, math.sqrt(0.1)),
     "langevin_threshold": (1e-3, 1e-4, 0.316),
+    "opt_gf": (1e-3, 0.0, 0.0),
+    "opt_gd": (1e-3, 0.0, 0.0),
+    "sgd_B8": (0.0, 0.0, 0.0),
 }
+# the optimizer of a regime (gradient flow unless named here)
+OPTIMIZER = {"opt_gd": ("gd", 0.5), "sgd_B8": ("sgd", 0.2)}
 BASE = {"n_modes": 500, "teacher": "powerlaw"}
 SWEEPS = {
     "learning_curves": {
@@ -113,6 +118,26 @@ SWEEPS = {
         "regimes": ["gf"],
         "simulate": False,
     },
+    "optimizers": {
+        **BASE,
+        "alpha": [2.0],
+        "beta": [3.0],
+        "n_features": [INF],
+        "n_samples": [32, 64, 128],
+        "noise": [0.5],
+        "regimes": ["opt_gf", "opt_gd"],
+        "simulate": True,
+    },
+    "online_sgd": {
+        **BASE,
+        "alpha": [2.0],
+        "beta": [3.0],
+        "n_features": [INF],
+        "n_samples": [INF],
+        "noise": [0.5],
+        "regimes": ["sgd_B8"],
+        "simulate": True,
+    },
 }
 FIGURE_CFG = {
     "learning_curves": {"sweep": "learning_curves", "noise": 0.5, "regimes": ["gf", "gf_wd", "langevin"]},
@@ -122,6 +147,7 @@ FIGURE_CFG = {
     "exponents": {"sweeps": ["exponent_time", "exponent_samples", "exponent_features"]},
     "model_size": {"sweep": "model_size"},
     "langevin_bayes": {"sweep": "learning_curves", "langevin": "langevin", "bayes": "bayes", "noise": 0.5},
+    "optimizers": {"sweeps": ["optimizers", "online_sgd"], "noise": 0.5},
 }
 N_AXES = {
     "learning_curves": 3,
@@ -131,6 +157,7 @@ N_AXES = {
     "exponents": 3,
     "model_size": 2,
     "langevin_bayes": 2,
+    "optimizers": 5,
 }
 TIMES = np.logspace(-1, 5, 13)
 
@@ -165,9 +192,10 @@ def _points():
                     "weight_decay": wd,
                     "temperature": temp,
                     "init_std": s0,
-                    "optimizer": "gf",
-                    "learning_rate": 0.0,
+                    "optimizer": OPTIMIZER.get(r, ("gf", 0.0))[0],
+                    "learning_rate": OPTIMIZER.get(r, ("gf", 0.0))[1],
                     "momentum": 0.0,
+                    "batch_size": 8.0 if r == "sgd_B8" else INF,
                 },
             )
 
@@ -424,6 +452,7 @@ PROMISED = {
     "early_stopping": ["theory (DMFT)", "simulation ± s.e."],
     "data_scaling": ["theory (DMFT)", "simulation ± s.e."],
     "exponents": ["fitted = expected"],
+    "optimizers": ["opt_gd", "opt_gf", "sgd_B8", "theory (DMFT)", "simulation ± s.e."],
 }
 
 

@@ -249,11 +249,12 @@ def series_with_fits(
     exclude: Collection[str],
     color_of: dict | None = None,
     dotted: Collection[str] = (),
+    always: Iterable[str] = (),
 ) -> None:
     """Theory lines and simulation points per series, each with its fitted power law. Series of
     the regimes in `dotted` are drawn dotted and thicker (e.g. `bayes`, which coincides with
     `langevin` at t = inf and would be hidden under it)."""
-    for key, series, color, label in iter_series(frame, exclude=exclude, color_of=color_of):
+    for key, series, color, label in iter_series(frame, exclude=exclude, always=always, color_of=color_of):
         style = ":" if key.get("regime") in dotted else "-"
         theory_sim(ax, series, x, y, yerr=yerr, color=color, label=label, linestyle=style)
         fit = fit_for(fit_rows, key)

@@ -1,0 +1,116 @@
+"""F8: optimizers (docs/theory/discrete.md). The first sweep holds regimes that differ in how they
+train (gradient flow, gradient descent at several learning rates, heavy-ball momentum) at finite P:
+E_g against t at its largest P (first panel), the early-stopping optimum E* (second) and t* (third)
+against P, and, where the sweep has a gradient-flow regime, every other regime's E_g relative to it,
+E / E_gf - 1 against t at the largest P (fourth: the discrete-time correction, too small to see in
+the first). The second sweep (optional) holds online-SGD regimes (P = N = inf) that differ in batch
+size: E_g against t (last panel). Theory as lines, simulation as points with seed standard errors, fitted
+laws over their windows where the theory states an exponent. Rows without a theory (momentum; the
+first 8 steps of gradient descent) carry a flag and appear as simulation points only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from . import common, style
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+NAME = "optimizers"
+
+
+def _noise(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    return frame[np.isclose(frame["noise"], float(spec["noise"]))] if "noise" in spec else frame
+
+
+def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: dict) -> Figure:
+    name, sw = common.sweep(spec, NAME, 0)
+    rows = _noise(common.select(curves, sw), spec)
+    finite_p = rows["n_samples"].to_numpy(dtype=float)
+    rows = rows[np.isfinite(finite_p)]
+    common.require(rows, NAME, f"sweep {name!r} at finite P, noise {spec.get('noise', 'any')}")
+    p_max = float(rows["n_samples"].max())
+    in_time = common.valid(rows[(rows["n_samples"] == p_max) & np.isfinite(rows["t"].to_numpy(dtype=float))])
+    stop = _noise(common.select(early, sw), spec)
+    stop = stop[np.isfinite(stop["n_samples"].to_numpy(dtype=float))]
+    online = None
+    if len(spec["sweeps"]) > 1:
+        o_name, o_sw = common.sweep(spec, NAME, 1)
+        online = common.valid(_noise(common.select(curves, o_sw), spec))
+        common.require(online, NAME, f"online-SGD sweep {o_name!r}, noise {spec.get('noise', 'any')}")
+    f_time = _noise(common.select_fits(fits, sw, "time"), spec)
+    f_e = _noise(common.select_fits(fits, sw, "e_star", quantity="e_star"), spec)
+    f_t = _noise(common.select_fits(fits, sw, "t_star", quantity="t_star"), spec)
+    color_of = {lab: col for _, _, col, lab in style.iter_series(rows, exclude=("n_samples",))}
+    flow = sorted(set(in_time.loc[in_time["optimizer"] == "gf", "regime"]))
+    with style.context():
+        fig, axes = style.subplots(1, 3 + bool(flow) + (online is not None))
+        panels = [
+            (in_time, "t", "eg", "eg_sem", f_time, f"$E_g(t)$ at P = {p_max:g}", "training time t = η k", "$E_g$"),
+            (common.valid(stop, "e_star"), "n_samples", "e_star", "e_star_sem", f_e, "early stopping: $E^*$", "training set size P", "$E^*$"),
+            (common.valid(stop, "t_star"), "n_samples", "t_star", None, f_t, "early stopping: $t^*$", "training set size P", "$t^*$"),
+        ]  # fmt: skip
+        for ax, (frame, x, y, yerr, fit_rows, title, xlabel, ylabel) in zip(axes, panels, strict=False):
+            style.loglog(ax)
+            if frame.empty:
+                style.note(ax, "no real optimum (monotone curves or minima at the grid edge)")
+            style.series_with_fits(ax, frame, x, y, yerr, fit_rows, ("n_samples",), color_of=color_of)
+            if x == "n_samples":
+                style.data_ticks(ax, frame["n_samples"])
+            style.method_legend(ax)
+            style.finish(
+                ax, title=f"{title}\n{common.describe(rows, skip=('n_samples',))}", xlabel=xlabel, ylabel=ylabel
+            )
+        if flow:
+            _relative_panel(axes[3], in_time, flow[0], color_of, p_max)
+        if online is not None:
+            ax = axes[-1]
+            style.loglog(ax)
+            f_online = _noise(common.select_fits(fits, o_sw, "time"), spec)
+            style.series_with_fits(ax, online, "t", "eg", "eg_sem", f_online, (), always=("regime",))
+            style.method_legend(ax)
+            style.finish(
+                ax,
+                title=f"online SGD, fresh batches\n{common.describe(online)}",
+                xlabel="training time t = η k",
+                ylabel="$E_g$",
+            )
+    return fig
+
+
+def _relative_panel(ax: Axes, frame: pd.DataFrame, flow: str, color_of: dict, p_max: float) -> None:
+    """E / E_gf - 1 against t for every regime but the gradient-flow one `flow`: theory (lines) and
+    simulation (points, error bar = the regime's s.e. / E_gf), the gradient-flow curve of the same
+    method interpolated in log t - log E to the regime's times (a discrete optimizer's times are
+    whole steps, so its grid differs from the flow's)."""
+    ax.set_xscale("log")
+    ax.axhline(0.0, color="0.6", linewidth=0.8)
+    for key, series, color, label in style.iter_series(frame, exclude=("n_samples",), color_of=color_of):
+        if key.get("regime") == flow:
+            continue
+        for method, marker in (("dmft", None), ("sim", "o")):
+            mine = series[series["method"] == method].sort_values("t")
+            ref = frame[(frame["regime"] == flow) & (frame["method"] == method)].sort_values("t")
+            if mine.empty or len(ref) < 2:
+                continue
+            t = mine["t"].to_numpy(dtype=float)
+            inside = (t >= ref["t"].min()) & (t <= ref["t"].max())
+            log_ref = np.interp(np.log(t[inside]), np.log(ref["t"].to_numpy(dtype=float)), np.log(ref["eg"].to_numpy()))
+            rel = mine["eg"].to_numpy()[inside] / np.exp(log_ref) - 1.0
+            if marker is None:
+                ax.plot(t[inside], rel, color=color, label=label)
+            else:
+                err = mine["eg_sem"].to_numpy()[inside] / np.exp(log_ref)
+                ax.errorbar(t[inside], rel, yerr=err, fmt="o", ms=3.5, mfc="white", color=color, elinewidth=0.8)
+    style.method_legend(ax)
+    style.finish(
+        ax,
+        title=f"relative to gradient flow ({flow}) at P = {p_max:g}",
+        xlabel="training time t = η k",
+        ylabel="$E_g / E_g^{gf} - 1$",
+    )
