@@ -148,7 +148,7 @@ CONFIG_CASES = [
     ("gf_wd_gamma_0", _set(GFWD, weight_decay=0.0), "regimes[1].weight_decay"),
     ("gf_wd_temperature", _set(GFWD, temperature=0.1), "regimes[1].temperature"),
     ("langevin_temperature_0", _set(LANG, temperature=0.0, init_std=0.0), "regimes[2].temperature"),
-    ("duplicate_regime_name", lambda c: c["regimes"].append(dict(c["regimes"][0])), "regimes[4].name"),
+    ("duplicate_regime_name", lambda c: c["regimes"].append(dict(c["regimes"][0])), "regimes[5].name"),
     ("regime_name_not_identifier", _set(GF, name="g f"), "regimes[0].name"),
     ("sweep_unknown_regime", _set(LC, regimes=["gf", "sgd"]), "sweeps.learning_curves.regimes[1]"),
     ("sweep_duplicate_regime", _set(LC, regimes=["gf", "gf"]), "sweeps.learning_curves.regimes"),

@@ -266,3 +266,36 @@ def test_the_command_line_dmft_and_simulate_agree_for_gradient_descent_and_onlin
     assert result.returncode == 0, result.stderr
     flagged = pd.read_csv(out)
     assert flagged["flag"].str.startswith("no_theory: momentum").all() and flagged["eg"].isna().all()
+
+
+def test_config_refuses_what_is_computed_for_gradient_flow_only():
+    """A discrete regime where only gradient flow is computed (atlas frontiers, data sets) is refused
+    with the key named, never silently run as gradient flow; so are momentum without a learning rate
+    and online SGD at finite P."""
+    import copy
+
+    from scaling_dmft.config import load_yaml, validate_config
+
+    base = load_yaml("config/test.yaml")
+    base["regimes"].append(
+        {"name": "gd", "kind": "gf_wd", "weight_decay": 1e-2, "temperature": 0.0, "learning_rate": 0.5}
+    )
+    cases = {
+        "atlas.frontiers.f.regime": {"atlas": {"frontiers": {"f": {"alpha": 2.0, "beta": 2.5, "regime": "gd", "compute": {"start": 1e3, "stop": 1e6, "count": 4}}}}},
+        "data.d.regimes[0]": {"data": {"d": {"dataset": "breast_cancer", "n_samples": [16], "regimes": ["gd"]}}},
+    }  # fmt: skip
+    for key, extra in cases.items():
+        with pytest.raises(InputError) as err:
+            validate_config({**copy.deepcopy(base), **extra})
+        assert str(err.value).startswith(key + ":") and "gradient" in str(err.value)
+    bad = copy.deepcopy(base)
+    bad["regimes"].append({"name": "m", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "momentum": 0.5})
+    with pytest.raises(InputError, match=r"regimes\[\d\]\.momentum"):
+        validate_config(bad)
+    sgd_cfg = copy.deepcopy(base)
+    sgd_cfg["regimes"].append(
+        {"name": "s", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "learning_rate": 0.2, "batch_size": 4}
+    )
+    sgd_cfg["sweeps"]["learning_curves"]["regimes"] = ["s"]
+    with pytest.raises(InputError, match=r"sweeps\.learning_curves\.n_samples.*online SGD"):
+        validate_config(sgd_cfg)

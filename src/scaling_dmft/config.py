@@ -290,6 +290,12 @@ def _check_atlas(cfg: dict) -> None:
             raise InputError(f"{key}.regime", front["regime"], "one of " + ", ".join(trained) + " (not bayes)")
         if regime.get("units") == "paper":
             raise InputError(f"{key}.regime", front["regime"], "a regime in our units (units: paper needs a fixed P)")
+        if regime.get("learning_rate", 0.0) > 0:
+            raise InputError(
+                f"{key}.regime",
+                front["regime"],
+                "a gradient-flow regime (learning_rate 0): frontiers are computed for gradient flow only",
+            )
         c = front["compute"]
         _check_times(f"{key}.compute", c)
         for which in ("n_features_range", "n_samples_range"):
@@ -312,7 +318,11 @@ def _check_data(cfg: dict, base: Path) -> None:
     from .data import DATASETS, KERNELS, count_points
 
     regimes = {r["name"]: r for r in cfg["regimes"]}
-    trained = sorted(n for n, r in regimes.items() if r["kind"] != "bayes" and r.get("units") != "paper")
+    trained = sorted(
+        n
+        for n, r in regimes.items()
+        if r["kind"] != "bayes" and r.get("units") != "paper" and not r.get("learning_rate", 0.0) > 0
+    )
     for name, entry in cfg.get("data", {}).items():
         key = f"data.{name}"
         if ("dataset" in entry) == ("file" in entry):
@@ -351,7 +361,9 @@ def _check_data(cfg: dict, base: Path) -> None:
         for i, regime in enumerate(entry["regimes"]):
             if regime not in trained:
                 raise InputError(
-                    f"{key}.regimes[{i}]", regime, "one of " + ", ".join(trained) + " (not bayes, our units)"
+                    f"{key}.regimes[{i}]",
+                    regime,
+                    "one of " + ", ".join(trained) + " (gradient flow, not bayes, our units)",
                 )
         entry.setdefault("times", copy.deepcopy(cfg["times"]))
         _check_times(f"{key}.times", entry["times"])
