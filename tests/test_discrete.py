@@ -281,8 +281,8 @@ def test_config_refuses_what_is_computed_for_gradient_flow_only():
         {"name": "gd", "kind": "gf_wd", "weight_decay": 1e-2, "temperature": 0.0, "learning_rate": 0.5}
     )
     cases = {
-        "atlas.frontiers.f.regime": {"atlas": {"frontiers": {"f": {"alpha": 2.0, "beta": 2.5, "regime": "gd", "compute": {"start": 1e3, "stop": 1e6, "count": 4}}}}},
-        "data.d.regimes[0]": {"data": {"d": {"dataset": "breast_cancer", "n_samples": [16], "regimes": ["gd"]}}},
+        "atlas.frontiers.f.regime": {"atlas": {"frontiers": {"f": {"alpha": 2.0, "beta": 2.5, "regime": "gd_x", "compute": {"start": 1e3, "stop": 1e6, "count": 4}}}}},
+        "data.d.regimes[0]": {"data": {"d": {"dataset": "breast_cancer", "n_samples": [16], "regimes": ["gd_x"]}}},
     }  # fmt: skip
     for key, extra in cases.items():
         with pytest.raises(InputError) as err:
