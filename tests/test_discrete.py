@@ -278,7 +278,7 @@ def test_config_refuses_what_is_computed_for_gradient_flow_only():
 
     base = load_yaml("config/test.yaml")
     base["regimes"].append(
-        {"name": "gd", "kind": "gf_wd", "weight_decay": 1e-2, "temperature": 0.0, "learning_rate": 0.5}
+        {"name": "gd_x", "kind": "gf_wd", "weight_decay": 1e-2, "temperature": 0.0, "learning_rate": 0.5}
     )
     cases = {
         "atlas.frontiers.f.regime": {"atlas": {"frontiers": {"f": {"alpha": 2.0, "beta": 2.5, "regime": "gd_x", "compute": {"start": 1e3, "stop": 1e6, "count": 4}}}}},
