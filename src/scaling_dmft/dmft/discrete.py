@@ -45,53 +45,60 @@ MONOTONE_LIMIT = 1.0
 MAX_SUBSTEPS = 256
 
 
-def spectral_edge(sums: ModeSums, inv_n: float, inv_p: float) -> float:
-    """e_max, the top of the support of the deterministic-equivalent spectrum of K_a: -max w(kappa) over
-    real kappa < -lambda_max, with w(kappa) = kappa (1 - df/P)(1 - df/N) (the inverse of kappa(w) on the
-    real axis left of the spectrum; its maximum is the square-root edge)."""
+def _w_real(sums: ModeSums, inv_n: float, inv_p: float, kap: float) -> float:
+    """w(kappa) = kappa (1 - df/P)(1 - df/N) at a real kappa; -inf where df overflows (kappa at a mode)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = sums.df_real(kap)
+        value = kap * (1.0 - d * inv_p) * (1.0 - d * inv_n)
+    return value if math.isfinite(value) else -math.inf
+
+
+def _edge(sums: ModeSums, inv_n: float, inv_p: float) -> tuple[float, float]:
+    """(kappa_e, e_max): the maximum of w(kappa) over real kappa < -lambda_max, at kappa_e, is -e_max.
+    w(kappa) is the inverse of kappa(w) on the real axis left of the spectrum; it rises from -inf at
+    kappa -> -inf and falls to -inf at kappa -> -lambda_max, and its maximum is the square-root edge.
+    Searched in kappa = -lambda_max (1 + e^y): a grid in y, then a bounded refinement."""
     lam_max = sums.lam_max
-    if inv_n == 0.0 and inv_p == 0.0:
-        return lam_max
-
-    def neg_w(log_y: float) -> float:
-        kap = -lam_max * (1.0 + math.exp(log_y))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            d = sums.df_real(kap)
-            value = -(kap * (1.0 - d * inv_p) * (1.0 - d * inv_n))
-        return value if math.isfinite(value) else math.inf
-
+    kappa_of = lambda log_y: -lam_max * (1.0 + math.exp(log_y))  # noqa: E731
     grid = np.linspace(-30.0, 40.0, 141)
-    values = np.array([neg_w(g) for g in grid])
-    i = int(np.argmin(values))
+    values = np.array([_w_real(sums, inv_n, inv_p, kappa_of(g)) for g in grid])
+    i = int(np.argmax(values))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-    best = minimize_scalar(neg_w, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
-    return float(min(best.fun, values[i]))
+    best = minimize_scalar(
+        lambda g: -_w_real(sums, inv_n, inv_p, kappa_of(g)), bounds=(lo, hi), method="bounded", options={"xatol": 1e-12}
+    )
+    if -best.fun >= values[i]:
+        return kappa_of(best.x), float(best.fun)
+    return kappa_of(grid[i]), float(-values[i])
+
+
+def spectral_edge(sums: ModeSums, inv_n: float, inv_p: float) -> float:
+    """e_max, the top of the support of the deterministic-equivalent spectrum of K_a (`_edge`)."""
+    if inv_n == 0.0 and inv_p == 0.0:
+        return sums.lam_max
+    return _edge(sums, inv_n, inv_p)[1]
 
 
 def kappa_real(sums: ModeSums, inv_n: float, inv_p: float, w: float) -> complex:
-    """kappa(w) at a real w < -e_max (left of the spectrum), on the branch with kappa ~ w as w -> -inf."""
-    lam_max = sums.lam_max
+    """kappa(w) at a real w < -e_max (left of the spectrum), on the branch with kappa ~ w as w -> -inf:
+    the root of w(kappa) = w left of the edge's kappa_e, where w(kappa) is increasing."""
     if inv_n == 0.0 and inv_p == 0.0:
         return complex(w)
-
-    def w_of(kap: float) -> float:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            d = sums.df_real(kap)
-            value = kap * (1.0 - d * inv_p) * (1.0 - d * inv_n)
-        return value if math.isfinite(value) else -math.inf
-
-    # w(kappa) rises from -inf (kappa -> -inf) to -e_max at the edge kappa_e; the root is left of kappa_e
-    edge_neg = -spectral_edge(sums, inv_n, inv_p)
-    if not w < edge_neg:
-        raise NumericalError(f"kappa_real: w = {w:.6g} is not left of the spectrum (edge {edge_neg:.6g})")
-    hi = -lam_max * (1.0 + 1e-12)
-    grid = -lam_max * (1.0 + np.exp(np.linspace(-30.0, 40.0, 141)))
-    kap_edge = grid[int(np.argmax([w_of(k) for k in grid]))]
-    lo = min(w, kap_edge) * 2.0 - lam_max
-    while w_of(lo) > w:
+    kap_edge, e_max = _edge(sums, inv_n, inv_p)
+    if not w < -e_max:
+        raise NumericalError(f"kappa_real: w = {w:.6g} is not left of the spectrum (edge {-e_max:.6g})")
+    lo = min(w, kap_edge) * 2.0 - sums.lam_max
+    while _w_real(sums, inv_n, inv_p, lo) > w:
         lo *= 2.0
-    hi = kap_edge
-    return complex(brentq(lambda k: w_of(k) - w, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=400))
+    root = brentq(lambda k: _w_real(sums, inv_n, inv_p, k) - w, lo, kap_edge, xtol=1e-300, rtol=1e-15, maxiter=400)
+    return complex(root)
+
+
+def m_real(sums: ModeSums, inv_n: float, inv_p: float, w: float) -> float:
+    """The one-point transform m = df / R_1 at a real w left of the spectrum (`kappa_real`)."""
+    kap = kappa_real(sums, inv_n, inv_p, w)
+    df = complex(sums.df_dfp(np.array([kap]))[0][0])
+    return (df / (1.0 - df * inv_p)).real
 
 
 def _continue(solver: KappaSolver, w0: np.ndarray, k0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,9 +174,7 @@ def gd_curves(
     z2, j2w = z[i2], jac[i2]
     init = contour.invert_1d((j2w * m2)[at], 2.0 * t, w=wt2)
     c = -2.0 / eta
-    kap_c = kappa_real(sums, inv_n, inv_p, c + gamma)
-    df_c = complex(sums.df_dfp(np.array([kap_c]))[0][0])
-    m_c = (df_c / (1.0 - df_c * inv_p)).real
+    m_c = m_real(sums, inv_n, inv_p, c + gamma)
     thermal = (
         contour.invert_1d((j2w * m2 / z2)[at], 2.0 * t, w=wt2)
         - m_c
@@ -185,6 +190,4 @@ def gd_curves(
 
 def stationary_thermal_shift(sums: ModeSums, inv_n: float, inv_p: float, gamma: float, eta: float) -> float:
     """Theta(inf) of gradient descent minus gradient flow's: -m(-2/eta) (module docstring)."""
-    kap_c = kappa_real(sums, inv_n, inv_p, -2.0 / eta + gamma)
-    df_c = complex(sums.df_dfp(np.array([kap_c]))[0][0])
-    return -(df_c / (1.0 - df_c * inv_p)).real
+    return -m_real(sums, inv_n, inv_p, -2.0 / eta + gamma)
