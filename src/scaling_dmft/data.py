@@ -270,7 +270,7 @@ def top_spectrum(
     tail_eig = trace - lam.sum()
     if not 0 < tail_eig < lam[-1] * k_tail.size:
         raise InputError("--modes", modes, "more modes: the tail left by these is not a decreasing continuation")
-    exponent = sla_root(lambda a: lam[-1] * np.sum(k_tail**-a) - tail_eig)
+    exponent = _decreasing_root(lambda a: lam[-1] * np.sum(k_tail**-a) - tail_eig)
     tail_lam = lam[-1] * k_tail**-exponent
     b = fitted_exponents(top)["beta"]["value"]
     shape = k_tail ** -max(b, 1.0 + 1e-9)
@@ -280,7 +280,7 @@ def top_spectrum(
     ), int(modes)
 
 
-def sla_root(f: Callable[[float], float]) -> float:
+def _decreasing_root(f: Callable[[float], float]) -> float:
     """The root of a decreasing f on (0, 60] (the tail exponent; f(0) > 0 is checked by the caller)."""
     from scipy.optimize import brentq
 
@@ -557,8 +557,8 @@ def spectrum_meta(spec: EmpiricalSpectrum, fits: dict[str, dict], **source: obje
 
 
 def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectrum_path: str) -> pd.DataFrame:
-    """The three-way comparison of one `data:` entry on its own spectrum (written to
-    `spectrum_path`): the DMFT (method dmft), the exact simulation of Gaussian features with that
+    """The three-way comparison of one `data:` entry on its own spectrum (the table
+    `empirical_spectrum_job` wrote to `spectrum_path`, with the unlearnable power in its metadata): the DMFT (method dmft), the exact simulation of Gaussian features with that
     spectrum (sim, `sim_seeds` draws) and training on the data itself (data: error on the whole set;
     data_heldout: on the n - P points not trained on; `subsets` random subsets), for every
     (N, P, noise, regime). Rows of the curve table; the sweep column holds the entry's name. The
@@ -576,8 +576,9 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
 
     x, y = entry_inputs(entry)
     gram = kernel_matrix(x, entry["kernel"])
-    spec = empirical_spectrum(gram, y)
     spectrum = read_spectrum_file(spectrum_path)
+    # the unlearnable power was computed with the spectrum (rule empirical_spectrum): read, not a second eigh
+    unlearnable = float(tables.read_table(spectrum_path, "spectrum").attrs["unlearnable"])
     by_name = {r["name"]: r for r in regimes}
     times = time_grid(entry["times"]).tolist()
     points = []
@@ -637,5 +638,5 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
     frame = pd.concat(frames, ignore_index=True)
     theory = frame["method"].isin(["dmft", "sim"])
     for column in ("eg", "eg_mean", "eg_signal"):
-        frame.loc[theory, column] += spec.unlearnable
+        frame.loc[theory, column] += unlearnable
     return tables.sort_rows(frame, "curve")
