@@ -197,31 +197,19 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
     # one simulation per optimizer, all on the same draws (the seeds are the disorder point's)
     by_optimizer: dict[tuple, list[dict]] = {}
     for point in points:
-        key = (
-            point.get("learning_rate", 0.0),
-            point.get("momentum", 0.0),
-            math.isfinite(point.get("batch_size", math.inf)),
-        )
+        key = (point.get("learning_rate", 0.0), point.get("momentum", 0.0), point.get("batch_size", math.inf))
         by_optimizer.setdefault(key, []).append(point)
     frames = []
-    for (eta, mu, _), members in by_optimizer.items():
+    for (eta, mu, batch), members in by_optimizer.items():
         times = np.unique(np.concatenate([np.asarray(p["times"], dtype=np.float64) for p in members]))
-        batches = sorted({p.get("batch_size", math.inf) for p in members})
-        if any(math.isfinite(b) for b in batches):  # online SGD: one run per (batch size, weight decay)
+        if math.isfinite(batch):  # online SGD (sgd.py): one run per weight decay
             from .sgd import online_simulate
 
-            for batch in batches:
-                for gamma in sorted({p["weight_decay"] for p in members if p.get("batch_size") == batch}):
-                    group_points = [p for p in members if p.get("batch_size") == batch and p["weight_decay"] == gamma]
-                    comps = online_simulate(
-                        spectrum,
-                        batch_size=int(batch),
-                        learning_rate=eta,
-                        weight_decay=gamma,
-                        times=times,
-                        seeds=seeds,
-                    )
-                    frames.append(seed_rows(group_points, comps, "sim"))
+            for gamma in sorted({p["weight_decay"] for p in members}):
+                comps = online_simulate(
+                    spectrum, batch_size=int(batch), learning_rate=eta, weight_decay=gamma, times=times, seeds=seeds
+                )
+                frames.append(seed_rows([p for p in members if p["weight_decay"] == gamma], comps, "sim"))
             continue
         comps = simulate(
             spectrum,

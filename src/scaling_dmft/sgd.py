@@ -74,19 +74,21 @@ def online_theory(
     diverged = np.zeros(t.size, dtype=bool)
     order = np.argsort(steps)
     start = float((omega * lam) @ s[0]) + 1.0
+
+    def blown() -> bool:  # the signal error left every bound: the recursion diverges
+        return not np.isfinite(s).all() or float((omega * lam) @ s[0]) > DIVERGED * start
+
     k = 0
-    for i in order:
-        while k < steps[i]:
+    for rank, i in enumerate(order):
+        while k < steps[i] and not blown():
             coupling = (s * (omega * lam)).sum(axis=1)  # sum_j lambda_j S_j per component
             new = a * a * s + (eta * eta / b) * (lam * lam * s + lam * coupling[:, None]) + source
             new[0] += -2.0 * eta * gamma * a * w2 * mean + (eta * gamma) ** 2 * w2
             mean = a * mean - eta * gamma
             s = new
             k += 1
-            if not np.isfinite(s).all() or float((omega * lam) @ s[0]) > DIVERGED * start:
-                break
-        if not np.isfinite(s).all() or float((omega * lam) @ s[0]) > DIVERGED * start:
-            diverged[order[np.searchsorted(steps[order], steps[i]) :]] = True
+        if blown():  # this step and every later one
+            diverged[order[rank:]] = True
             out[:, diverged] = np.inf
             break
         out[:, i] = s @ (omega * lam)
