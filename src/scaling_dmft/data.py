@@ -570,7 +570,7 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
 
     from . import tables
     from .evaluate import run_dmft_points, seed_rows
-    from .grid import disorder_key, regime_init_std, seed_sequences, time_grid
+    from .grid import disorder_key, regime_columns, seed_sequences, time_grid
     from .simulate import simulate
     from .spectrum import read_spectrum_file
 
@@ -580,32 +580,26 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
     # the unlearnable power was computed with the spectrum (rule empirical_spectrum): read, not a second eigh
     unlearnable = float(tables.read_table(spectrum_path, "spectrum").attrs["unlearnable"])
     by_name = {r["name"]: r for r in regimes}
-    times = time_grid(entry["times"]).tolist()
-    points = []
-    for width, p, noise, regime in itertools.product(
-        entry["n_features"], entry["n_samples"], entry["noise"], entry["regimes"]
-    ):
-        reg = by_name[regime]
-        points.append(
-            {
-                "sweep": name,
-                "spectrum": "file",
-                "path": str(spectrum_path),
-                "alpha": None,
-                "beta": None,
-                "n_modes": spectrum.n_modes,
-                "teacher": "file",
-                "n_features": float(width),
-                "n_samples": float(p),
-                "noise": float(noise),
-                "regime": regime,
-                "kind": reg["kind"],
-                "weight_decay": float(reg["weight_decay"]),
-                "temperature": float(reg["temperature"]),
-                "init_std": regime_init_std(reg),
-                "times": times,
-            }
+    grid_times = time_grid(entry["times"])
+    points = [
+        {
+            "sweep": name,
+            "spectrum": "file",
+            "path": str(spectrum_path),
+            "alpha": None,
+            "beta": None,
+            "n_modes": spectrum.n_modes,
+            "teacher": "file",
+            "n_features": float(width),
+            "n_samples": float(p),
+            "noise": float(noise),
+            **regime_columns(by_name[regime], p, grid_times),
+        }
+        for width, p, noise, regime in itertools.product(
+            entry["n_features"], entry["n_samples"], entry["noise"], entry["regimes"]
         )
+    ]
+    times = points[0]["times"]  # gradient-flow regimes only (config check): one time grid
     frames = [run_dmft_points(points)]
     kernel_draw = kernel_features(gram)
     groups: dict[tuple, list[dict]] = {}

@@ -86,10 +86,42 @@ def step_times(times: np.ndarray, learning_rate: float) -> np.ndarray:
     return np.append(out, np.inf) if np.isinf(finite).any() else out
 
 
+def regime_columns(regime: dict, n_samples: float, times: np.ndarray) -> dict:
+    """The regime's part of a parameter point at sample size P, on the time grid `times`, in our
+    units: a regime in the paper's units (`units: paper`) is converted with its P (units.from_paper);
+    a discrete optimizer's times are whole steps (`step_times`), online SGD's finite ones; bayes is the
+    t = inf posterior only."""
+    from .units import from_paper
+
+    gamma, temperature = float(regime["weight_decay"]), float(regime["temperature"])
+    if regime.get("units") == "paper":  # weight_decay is g, temperature is 1/beta_paper
+        ours = from_paper(n_samples=n_samples, g=gamma, beta_inv=temperature)
+        gamma, temperature = ours["weight_decay"], ours["temperature"]
+    eta, mu = float(regime.get("learning_rate", 0.0)), float(regime.get("momentum", 0.0))
+    batch = float(regime.get("batch_size", math.inf))
+    if eta > 0:
+        times = step_times(times, eta)
+    if math.isfinite(batch):  # online SGD: finite steps only
+        times = times[np.isfinite(times)]
+    return {
+        "regime": regime["name"],
+        "kind": regime["kind"],
+        "weight_decay": gamma,
+        "temperature": temperature,
+        # sigma0^2 = T/gamma for 'prior': the same ratio in both unit systems
+        "init_std": regime_init_std(regime),
+        "optimizer": optimizer_name(eta, mu, batch),
+        "learning_rate": eta,
+        "momentum": mu,
+        "batch_size": batch,
+        "times": [math.inf] if regime["kind"] == "bayes" else np.asarray(times).tolist(),
+    }
+
+
 def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
     """All points of one sweep, in a fixed order. Each point is a JSON-able dict in our units:
     a regime or a sweep given in the paper's units (`units: paper`, `time_units: paper`) is
-    converted per point with its P (units.from_paper)."""
+    converted per point with its P (units.from_paper; `regime_columns`)."""
     from .units import from_paper
 
     sweep = cfg["sweeps"][sweep_name]
@@ -99,20 +131,9 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
     for spec, n_features, n_samples, noise, regime_name in itertools.product(
         spectrum_specs(sweep), sweep["n_features"], sweep["n_samples"], sweep["noise"], sweep["regimes"]
     ):
-        regime = regimes[regime_name]
-        gamma, temperature = float(regime["weight_decay"]), float(regime["temperature"])
-        if regime.get("units") == "paper":  # weight_decay is g, temperature is 1/beta_paper
-            ours = from_paper(n_samples=n_samples, g=gamma, beta_inv=temperature)
-            gamma, temperature = ours["weight_decay"], ours["temperature"]
         point_times = (
             from_paper(n_samples=n_samples, t_paper=times)["t"] if sweep.get("time_units") == "paper" else times
         )
-        eta, mu = float(regime.get("learning_rate", 0.0)), float(regime.get("momentum", 0.0))
-        batch = float(regime.get("batch_size", math.inf))
-        if eta > 0:
-            point_times = step_times(point_times, eta)
-        if math.isfinite(batch):  # online SGD: finite steps only
-            point_times = point_times[np.isfinite(point_times)]
         points.append(
             {
                 "sweep": sweep_name,
@@ -122,18 +143,7 @@ def sweep_points(cfg: dict, sweep_name: str) -> list[dict]:
                 "n_features": float(n_features),
                 "n_samples": float(n_samples),
                 "noise": float(noise),
-                "regime": regime_name,
-                "kind": regime["kind"],
-                "weight_decay": gamma,
-                "temperature": temperature,
-                # sigma0^2 = T/gamma for 'prior': the same ratio in both unit systems
-                "init_std": regime_init_std(regime),
-                "optimizer": optimizer_name(eta, mu, batch),
-                "learning_rate": eta,
-                "momentum": mu,
-                "batch_size": batch,
-                # bayes is the t = inf posterior only
-                "times": [math.inf] if regime["kind"] == "bayes" else point_times.tolist(),
+                **regime_columns(regimes[regime_name], n_samples, point_times),
             }
         )
     return points
