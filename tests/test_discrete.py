@@ -200,20 +200,121 @@ def test_small_learning_rate_tends_to_gradient_flow_at_rate_eta(sums):
     assert 5.0 < gaps[0] / gaps[1] < 20.0  # first order in eta
 
 
-def test_gradient_descent_flags_what_it_cannot_compute(sums):
+@pytest.mark.parametrize(
+    "n_features, n_samples, gamma, eta, mu",
+    [(math.inf, 256, 1e-3, 0.5, 0.5), (256, 256, 1e-3, 0.3, 0.8), (256, 256, 1e-3, "osc", 0.0)],
+)
+def test_momentum_and_oscillating_gradient_descent_agree_with_seed_averaged_simulation(
+    sums, n_features, n_samples, gamma, eta, mu
+):
+    """Heavy-ball momentum (mu = 0.5, 0.8) and gradient descent with modes that flip sign
+    (eta (e_max + gamma) = 1.5), every component on, from the first step (the circle route, k < 162 /
+    502 / 47) through the Talbot route to k = inf; 120 seeds, M = 1000, sizes 256: the project's rule
+    2 % + 3 s.e. (measured: at most 2.8 %, at k = 8 with mu = 0.8, z -3.3 of a 3.3 % allowance). With
+    momentum the correction to gradient flow itself (theory momentum - GF against the same seeds'
+    paired difference) within 10 % of its size + 3 s.e. (measured at most 6 %)."""
+    from scaling_dmft.dmft.discrete import spectral_edge
+
+    if eta == "osc":
+        eta = round(1.5 / (spectral_edge(sums, 1.0 / n_features, 1.0 / n_samples) + gamma), 3)
+    steps = np.array([1.0, 2.0, 4.0, 8.0, 32.0, 256.0, 4096.0, np.inf])
+    t = eta * steps
+    seeds = [np.random.SeedSequence([2026, i]) for i in range(120)]
+    width = n_features if math.isinf(n_features) else int(n_features)
+    common = dict(n_features=width, n_samples=n_samples, weight_decays=[gamma], times=t, seeds=seeds)
+    sim = simulate(SPECTRUM, learning_rate=eta, momentum=mu, **common)
+    kw = dict(n_features=n_features, n_samples=n_samples, weight_decay=gamma, times=t)
+    theory = dmft.solve(sums, learning_rate=eta, momentum=mu, **kw)
+    assert (theory.flags == "").all() and theory.diagnostics["talbot_from_step"] > 8
+    mix = dict(noise=0.5, init_var=0.09, temperature=1e-3)
+    sim_gf = simulate(SPECTRUM, **common) if mu > 0 else None
+    flow = dmft.solve(sums, **kw)
+    for index in (0, 1):  # E_mean, E_g
+        sim_e = sim.errors(**mix, gamma_index=0)[index]
+        th = theory.errors(**mix)[index]
+        mean, sem = seed_mean_sem(sim_e)
+        assert np.all(np.abs(th - mean) <= 0.02 * mean + 3 * sem), (th, mean, sem)
+        if sim_gf is not None:
+            finite = np.isfinite(steps)
+            d_mean, d_sem = seed_mean_sem((sim_e - sim_gf.errors(**mix, gamma_index=0)[index])[:, finite])
+            d_theory = (th - flow.errors(**mix)[index])[finite]
+            assert np.all(np.abs(d_theory - d_mean) <= 0.1 * np.abs(d_mean) + 3 * d_sem), (d_theory, d_mean, d_sem)
+
+
+@pytest.mark.parametrize(
+    "eta, mu, gamma", [(0.5, 0.0, 1e-3), (0.5, 0.5, 1e-3), (0.3, 0.8, 0.0), (1.5, 0.0, 1e-2), (1.2, 0.3, 0.0)]
+)
+def test_at_infinite_size_the_theory_is_the_step_filters_on_the_population(eta, mu, gamma):
+    """N = P = inf: the training Hessian is the population's, Lambda + gamma, and every component is the
+    exact step filter of each mode summed with its weight (the oracle: simulate.discrete_filters, checked
+    against the scalar recursions above). Both routes, every step from 1 to 60 (circle up to the first
+    Talbot step, 8 to 502 here) and far beyond, with oscillating modes (eta x > 1) and complex roots:
+    to 1e-8 relative (+ 1e-11 of the target power where a term has decayed away)."""
+    from scaling_dmft.simulate import discrete_filters
+
+    spectrum = powerlaw(1.5, 2.0, 300)
+    modes = spectrum.modes()
+    sums300 = dmft.prepare(modes, compress=False)
+    lam, om = np.asarray(modes.eigenvalues), np.asarray(modes.weights)
+    steps = np.concatenate([np.arange(1.0, 61.0), [100.0, 503.0, 2048.0, 30000.0, np.inf]])
+    theory = dmft.solve(
+        sums300,
+        n_features=math.inf,
+        n_samples=math.inf,
+        weight_decay=gamma,
+        times=eta * steps,
+        learning_rate=eta,
+        momentum=mu,
+    )
+    assert (theory.flags == "").all()
+    phi, decay, theta = discrete_filters(lam + gamma, steps, Optimizer(eta, mu))
+    exact = {
+        "signal": (om * np.asarray(modes.target_power)) @ (1.0 - lam[:, None] * phi) ** 2,
+        "init": (om * lam) @ decay,
+        "thermal": (om * lam) @ theta,
+    }
+    for name, value in exact.items():
+        got = getattr(theory, name)
+        assert np.all(np.abs(got - value) <= 1e-8 * np.abs(value) + 1e-11 * sums300.target), name
+    assert np.all(theory.noise == 0.0)
+
+
+def test_the_circle_and_talbot_routes_agree_where_both_hold(sums):
+    """At finite size (N = 256, P = 128, momentum 0.5 and gradient descent with oscillating modes) the
+    two inversions of the same generating functions, Cauchy on a circle and Talbot in u, agree on 41
+    steps past the first Talbot step to 1e-8 (measured 2e-9 at most)."""
+    from scaling_dmft.dmft.discrete import circle_curves, gd_curves, spectral_edge, talbot_from
+
+    inv_n, inv_p, gamma = 1.0 / 256, 1.0 / 128, 1e-3
+    edge = spectral_edge(sums, inv_n, inv_p)
+    for eta, mu in ((0.5, 0.5), (1.4 / (edge + gamma), 0.0)):
+        first = talbot_from(eta * (edge + gamma), mu, 20)
+        circle = circle_curves(sums, inv_n, inv_p, gamma, eta, mu, first + 40, first + 40)
+        k = np.arange(first, first + 41)
+        talbot = gd_curves(sums, inv_n, inv_p, gamma, eta, eta * k, 20, mu, circle[3][first - 1], first)
+        for c in range(4):
+            assert np.allclose(circle[c][k], talbot[c], rtol=1e-8, atol=0), (eta, mu, c)
+
+
+def test_discrete_time_flags_what_it_cannot_compute(sums):
+    """Past the stability edge the training diverges (inf, flagged). With momentum close to 1 the first
+    Talbot step moves out: the steps between the circle route's reach (2047 steps with the two-point
+    terms) and it have no value (NaN, flagged; momentum 0.97), and where the thermal sum's first terms
+    are out of the circle's one-point reach (8191 steps) neither have the Talbot steps (momentum 0.995);
+    everything else, the first steps included, has one."""
     kw = dict(n_features=math.inf, n_samples=128, weight_decay=1e-3)
     edge = dmft.solve(sums, times=[4.0], learning_rate=0.5, **kw).diagnostics["spectral_edge"]
-    early = dmft.solve(sums, times=[0.5 * 4, 0.5 * 8], learning_rate=0.5, **kw)
-    assert early.flags[0].startswith("no_theory: fewer than 8 steps") and np.isnan(early.signal[0])
-    assert early.flags[1] == "" and np.isfinite(early.signal[1])
-    eta = 1.5 / (edge + 1e-3)  # eta (e_max + gamma) = 1.5: oscillating modes, stable
-    osc = dmft.solve(sums, times=[eta * 100], learning_rate=eta, **kw)
-    assert osc.flags[0].startswith("no_theory: oscillating modes") and np.isnan(osc.signal[0])
+    early = dmft.solve(sums, times=0.5 * np.arange(1.0, 9.0), learning_rate=0.5, **kw)
+    assert (early.flags == "").all() and np.all(np.isfinite(early.signal)) and np.all(early.signal > 0)
     eta = 2.05 / (edge + 1e-3)
     div = dmft.solve(sums, times=[eta * 100, math.inf], learning_rate=eta, **kw)
     assert all(f.startswith("diverged") for f in div.flags) and np.isinf(div.signal).all()
-    mom = dmft.solve(sums, times=[0.5 * 100], learning_rate=0.5, momentum=0.5, **kw)
-    assert mom.flags[0].startswith("no_theory: momentum") and np.isnan(mom.signal[0])
+    mom = dmft.solve(sums, times=0.5 * np.array([100.0, 3000.0]), learning_rate=0.5, momentum=0.97, **kw)
+    assert mom.diagnostics["talbot_from_step"] > 3000
+    assert mom.flags[0] == "" and np.isfinite(mom.signal[0])
+    assert mom.flags[1].startswith("no_theory: the Talbot route starts at step") and np.isnan(mom.signal[1])
+    late = dmft.solve(sums, times=[0.5 * 40000], learning_rate=0.5, momentum=0.995, **kw)
+    assert late.diagnostics["talbot_from_step"] > 8192 and late.flags[0].startswith("no_theory: the Talbot route")
 
 
 def test_the_spectral_edge_is_the_top_eigenvalue_of_large_draws(sums):
@@ -234,7 +335,7 @@ def test_the_command_line_dmft_and_simulate_agree_for_gradient_descent_and_onlin
     """The issue's acceptance check, through the CLI: `dmft` and `simulate` with the same
     `--optimizer gd --learning-rate` (and `--optimizer sgd --batch-size` at P = N = inf) give curve
     tables that agree within the project's rule 2 % + 3 s.e.; times are whole steps, reported as
-    `t` = eta k and `steps` = k; a momentum query returns flagged theory rows (no value), never numbers."""
+    `t` = eta k and `steps` = k; the same for heavy-ball momentum (`--optimizer momentum --momentum`)."""
     import pandas as pd
 
     from cli_runner import run_cli
@@ -242,6 +343,8 @@ def test_the_command_line_dmft_and_simulate_agree_for_gradient_descent_and_onlin
     common = ["--alpha", "1.5", "--beta", "2", "--weight-decay", "1e-3", "--noise", "0.3"]
     cases = {
         "gd": ["--modes", "1000", "--samples", "128", "--optimizer", "gd", "--learning-rate", "0.5", "--times", "4:4000:4"],
+        "momentum": ["--modes", "1000", "--samples", "256", "--optimizer", "momentum", "--learning-rate", "0.5",
+                     "--momentum", "0.5", "--times", "1:4000:5"],
         "sgd": ["--modes", "100", "--samples", "inf", "--optimizer", "sgd", "--learning-rate", "0.5", "--batch-size", "4",
                 "--times", "5:500:3"],
     }  # fmt: skip
@@ -256,16 +359,10 @@ def test_the_command_line_dmft_and_simulate_agree_for_gradient_descent_and_onlin
         theory, sim = rows["dmft"], rows["simulate"]
         assert (theory["optimizer"] == name).all() and np.allclose(theory["t"], 0.5 * theory["steps"])
         assert np.allclose(theory["steps"], np.round(theory["steps"]))
-        ok = theory["flag"].fillna("") == ""
+        ok = theory["flag"].isna() | (theory["flag"] == "")
         assert ok.sum() >= 3
         diff = np.abs(theory.loc[ok, "eg"].to_numpy() - sim.loc[ok, "eg"].to_numpy())
         assert np.all(diff <= 0.02 * sim.loc[ok, "eg"] + 3 * sim.loc[ok, "eg_sem"]), name
-    out = tmp_path / "momentum.csv"
-    result = run_cli(["dmft", *common, "--modes", "1000", "--samples", "128", "--learning-rate", "0.5", "--momentum", "0.5",
-                      "--times", "10:100:2", "--out", str(out)], tmp_path)  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    flagged = pd.read_csv(out)
-    assert flagged["flag"].str.startswith("no_theory: momentum").all() and flagged["eg"].isna().all()
 
 
 def test_config_refuses_what_is_computed_for_gradient_flow_only():

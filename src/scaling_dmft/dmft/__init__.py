@@ -143,9 +143,9 @@ def solve(
     `modes`: a spectrum.Modes, or the result of `prepare(modes)` (then `compress` is the one used there).
     Extensions of the agreed interface (keyword-only, with defaults): `n_nodes` (Talbot K) and
     `compress` (panel compression of the mode sums, compress.py; False = plain sums over modes).
-    `learning_rate` eta > 0: full-batch gradient descent at t = eta k (discrete.py; times must be whole
-    steps); `flags` says where it has no value (momentum > 0, oscillating modes, k < MIN_STEPS) or
-    diverges.
+    `learning_rate` eta > 0, `momentum` mu: full-batch heavy-ball steps at t = eta k (discrete.py; times
+    must be whole steps); `flags` says where the training diverges (values inf) or, close to the
+    stability edge or to momentum 1, where no route reaches (values NaN).
     """
     inv_n = _inverse_size(n_features, "n_features")
     inv_p = _inverse_size(n_samples, "n_samples")
@@ -196,10 +196,19 @@ def kappa_static(modes: Modes | ModeSums, *, n_features: float, n_samples: float
 def _solve_discrete(
     sums: ModeSums, inv_n: float, inv_p: float, gamma: float, t: np.ndarray, eta: float, mu: float, n_nodes: int
 ) -> DMFTComponents:
-    """Gradient descent (discrete.py): the supported times get values, the others a flag."""
+    """Heavy-ball steps (discrete.py): the Talbot route from the step talbot_from on, the circle route
+    before it, the closed forms at k = inf; a flag where it diverges or the circle would be too large."""
     from ..simulate import check_optimizer
     from .curves import SHIFT_FROM
-    from .discrete import MIN_STEPS, MONOTONE_LIMIT, gd_curves, spectral_edge, stationary_thermal_shift
+    from .discrete import (
+        CIRCLE_MAX_STEPS,
+        CIRCLE_MAX_STEPS_ONE_POINT,
+        circle_curves,
+        gd_curves,
+        spectral_edge,
+        stationary_thermal,
+        talbot_from,
+    )
 
     opt = check_optimizer(eta, mu)
     steps = opt.steps(t)
@@ -207,33 +216,69 @@ def _solve_discrete(
     flags = np.full(t.size, "", dtype=object)
     edge = spectral_edge(sums, inv_n, inv_p)
     top = eta * (edge + gamma)
-    diag: dict = {"n_nodes": n_nodes, "spectral_edge": edge, "eta_x_max": top, "learning_rate": eta, "momentum": mu}
+    first_talbot = talbot_from(top, mu, n_nodes)
+    diag: dict = {
+        "n_nodes": n_nodes,
+        "spectral_edge": edge,
+        "eta_x_max": top,
+        "learning_rate": eta,
+        "momentum": mu,
+        "talbot_from_step": first_talbot,
+    }
+    finite = np.isfinite(steps)
+    late = finite & (steps >= first_talbot)
+    early = finite & ~late
     if top >= 2.0 * (1.0 + mu):
         out[:] = np.inf
         flags[:] = f"diverged: eta (e_max + gamma) = {top:.4g} >= 2 (1 + momentum)"
-    elif mu > 0.0:
-        flags[:] = "no_theory: momentum (the exact simulation covers it; docs/theory/discrete.md)"
-    elif top >= MONOTONE_LIMIT:
-        flags[:] = f"no_theory: oscillating modes, eta (e_max + gamma) = {top:.4g} >= 1"
     else:
-        early = np.isfinite(steps) & (steps < MIN_STEPS)
-        flags[early] = f"no_theory: fewer than {MIN_STEPS} steps"
-        late = np.isfinite(steps) & ~early
+        # the circle route takes the steps before first_talbot (all four terms), and with momentum the
+        # first first_talbot - 1 terms of every Talbot step's thermal sum (one-point terms only, cheaper)
+        reach = early & (steps > CIRCLE_MAX_STEPS)
+        if mu > 0.0 and first_talbot - 1 > CIRCLE_MAX_STEPS_ONE_POINT:
+            reach |= late
+        flags[reach] = (
+            f"no_theory: the Talbot route starts at step {first_talbot}, beyond the circle route's reach "
+            f"(eta (e_max + gamma) = {top:.4g}, momentum = {mu:.4g}; docs/theory/discrete.md)"
+        )
+        early &= ~reach
+        late &= ~reach
+        k_pairs = int(steps[early].max()) if early.any() else -1
+        k_circle = max(k_pairs, first_talbot - 1) if mu > 0.0 and late.any() else k_pairs
+        prefix = 0.0
+        if k_circle >= 0:
+            sig, noi, ini, the, d = circle_curves(sums, inv_n, inv_p, gamma, eta, mu, k_circle, k_pairs)
+            at = steps[early].astype(np.int64)
+            out[:, early] = sig[at], noi[at], ini[at], the[at]
+            prefix = float(the[first_talbot - 1]) if mu > 0.0 and late.any() else 0.0
+            diag.update(d)
         if late.any():
-            sig, noi, ini, the, d = gd_curves(sums, inv_n, inv_p, gamma, eta, t[late], n_nodes)
+            sig, noi, ini, the, d = gd_curves(
+                sums,
+                inv_n,
+                inv_p,
+                gamma,
+                eta,
+                t[late],
+                n_nodes,
+                mu=mu,
+                thermal_prefix=prefix,
+                first_talbot=first_talbot,
+            )
             out[:, late] = sig, noi, ini, the
             diag.update(d)
-            # init decays like (1 - eta gamma)^{2k}: factored out where it is small (as SHIFT_FROM does for
-            # gradient flow), C(2k; eta, gamma) = (1 - eta gamma)^{2k} C(2k; eta / (1 - eta gamma), 0)
-            decay_rate = -2.0 * math.log1p(-eta * gamma) if gamma > 0.0 else 0.0
-            shift = late & (decay_rate * np.where(np.isfinite(steps), steps, 0.0) > SHIFT_FROM)
+            # gradient descent's init decays like (1 - eta gamma)^{2k}: factored out where it is small (as
+            # SHIFT_FROM does for gradient flow), C(2k; eta, gamma) = (1 - eta gamma)^{2k} C(2k; eta / (1 - eta gamma), 0)
+            decay_rate = -2.0 * math.log1p(-eta * gamma) if gamma > 0.0 and mu == 0.0 else 0.0
+            eta0 = eta / (1.0 - eta * gamma)
+            shift = late & (decay_rate * np.where(finite, steps, 0.0) > SHIFT_FROM)
+            shift &= np.where(finite, steps, 0.0) >= talbot_from(eta0 * edge, 0.0, n_nodes)
             if shift.any():
-                eta0 = eta / (1.0 - eta * gamma)
                 ini0 = gd_curves(sums, inv_n, inv_p, 0.0, eta0, steps[shift] * eta0, n_nodes)[2]
                 out[2, shift] = np.exp(-decay_rate * steps[shift]) * ini0
         if np.isinf(steps).any():
             st = static_values(sums, inv_n, inv_p, gamma)
-            thermal = st["thermal"] + stationary_thermal_shift(sums, inv_n, inv_p, gamma, eta)
+            thermal = stationary_thermal(sums, inv_n, inv_p, gamma, eta, mu, st["thermal"])
             out[:, np.isinf(steps)] = np.array([st["signal"], st["noise"], st["init"], thermal])[:, None]
     ok = flags == ""
     if not np.all(np.isfinite(out[:, ok & np.isfinite(t)])):

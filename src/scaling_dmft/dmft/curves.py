@@ -78,24 +78,60 @@ def signal_transform(sums: ModeSums, inv_n: float, inv_p: float, kap: np.ndarray
         sl = slice(a, a + WINDOW_CHUNK)
         _bilinear(sums, kap[sl], sums4[sl])
     w1, w2, j1, j2 = (sums4[:, m] for m in range(4))
-    q = kap / z  # kappa_1 kappa_2 / (z_1 z_2) = q_1 q_2
-    qq = q[:, :, None] * np.concatenate([q, np.conj(q[:, 1:])], axis=1)[:, None, :]
+    kc = np.concatenate([kap, np.conj(kap[:, 1:])], axis=1)
+    zc = np.concatenate([z, np.conj(z[:, 1:])], axis=1)
+    return signal_closure(inv_n, inv_p, w1, w2, j1, j2, kap[:, :, None], z[:, :, None], kc[:, None, :], zc[:, None, :])
+
+
+def signal_closure(
+    inv_n: float,
+    inv_p: float,
+    w1: np.ndarray,
+    w2: np.ndarray,
+    j1: np.ndarray,
+    j2: np.ndarray,
+    k1: np.ndarray,
+    z1: np.ndarray,
+    k2: np.ndarray,
+    z2: np.ndarray,
+) -> np.ndarray:
+    """E_S(z1, z2) from the four bilinear sums at the pairs (module docstring); kappa and z of the two
+    points broadcast against the sums (rows k1, z1; columns k2, z2). j1 is overwritten."""
     den = 1.0 - inv_p * j2
     if inv_n == 0.0:
-        num = w1
+        num = w1.copy()
     else:
         b = 1.0 - inv_n * j2
         num = w1 * b
         num += inv_n * j1 * w2
         den *= b
         if inv_p != 0.0:
-            kc = np.concatenate([kap, np.conj(kap[:, 1:])], axis=1)
             j1 *= j1
-            j1 *= kap[:, :, None] * kc[:, None, :]
+            j1 *= k1 * k2
             den -= (inv_n * inv_p) * j1
-    num *= qq
+    num *= (k1 / z1) * (k2 / z2)  # kappa_1 kappa_2 / (z_1 z_2)
     num /= den
     return num
+
+
+def noise_closure(
+    inv_n: float,
+    inv_p: float,
+    j1: np.ndarray,
+    j2: np.ndarray,
+    k1: np.ndarray,
+    z1: np.ndarray,
+    df1: np.ndarray,
+    r1_1: np.ndarray,
+    z2: np.ndarray,
+    r1_2: np.ndarray,
+    r2_2: np.ndarray,
+) -> np.ndarray:
+    """E_n(z1, z2) = [A]_12 / (P z1 z2 [g]_12), the divided differences written with the pair sums j1, j2
+    (module docstring); point 1 broadcasts as rows, point 2 as columns."""
+    g_12 = r1_2 * r2_2 + k1 * j1 * (r2_2 * inv_p + r1_1 * inv_n)
+    a_12 = j2 * r2_2 + k1 * df1 * j1 * inv_n
+    return a_12 * inv_p / (z1 * z2 * g_12)
 
 
 def talbot_error_2d(vals: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -160,10 +196,9 @@ def dynamic_curves(
     else:
         j1, j2 = pair_sums(sums, k1, k2)
         # the divided differences [g]_12 and [A]_12 at (z_1, z_2) = (s/tau, s/(2 tau)); the noise is the
-        # one-dimensional inverse of [A]_12 / (P s [g]_12) (docs/theory/dmft.md section 5.1)
-        g_12 = r1_z2 * r2_z2 + k1 * j1 * (r2_z2 * inv_p + r1_z1 * inv_n)
-        a_12 = j2 * r2_z2 + k1 * df1 * j1 * inv_n
-        noise = contour.invert_1d((a_12 * inv_p / (z1 * g_12))[at], t, w=wt)
+        # one-dimensional inverse of [A]_12 / (P s [g]_12) = z_2 E_n(z_1, z_2) (docs/theory/dmft.md section 5.1)
+        ray = noise_closure(inv_n, inv_p, j1, j2, k1, z1, df1, r1_z1, z2, r1_z2, r2_z2) * z2
+        noise = contour.invert_1d(ray[at], t, w=wt)
 
     # thermal: Theta(t) = L^-1[m(z)/z](2t), m = C~ = df/R_1 at z = s/(2 tau)  (window of 2t)
     m2 = df2 / r1_z2
