@@ -283,7 +283,7 @@ def test_the_circle_and_talbot_routes_agree_where_both_hold(sums):
     """At finite size (N = 256, P = 128, momentum 0.5 and gradient descent with oscillating modes) the
     two inversions of the same generating functions, Cauchy on a circle and Talbot in u, agree on 41
     steps past the first Talbot step to 1e-8 (measured 2e-9 at most)."""
-    from scaling_dmft.dmft.discrete import circle_curves, gd_curves, spectral_edge, talbot_from
+    from scaling_dmft.dmft.discrete import circle_curves, spectral_edge, talbot_curves, talbot_from
 
     inv_n, inv_p, gamma = 1.0 / 256, 1.0 / 128, 1e-3
     edge = spectral_edge(sums, inv_n, inv_p)
@@ -291,7 +291,7 @@ def test_the_circle_and_talbot_routes_agree_where_both_hold(sums):
         first = talbot_from(eta * (edge + gamma), mu, 20)
         circle = circle_curves(sums, inv_n, inv_p, gamma, eta, mu, first + 40, first + 40)
         k = np.arange(first, first + 41)
-        talbot = gd_curves(sums, inv_n, inv_p, gamma, eta, eta * k, 20, mu, circle[3][first - 1], first)
+        talbot = talbot_curves(sums, inv_n, inv_p, gamma, eta, eta * k, 20, mu, circle[3][first - 1], first)
         for c in range(4):
             assert np.allclose(circle[c][k], talbot[c], rtol=1e-8, atol=0), (eta, mu, c)
 
@@ -366,9 +366,10 @@ def test_the_command_line_dmft_and_simulate_agree_for_gradient_descent_and_onlin
 
 
 def test_config_refuses_what_is_computed_for_gradient_flow_only():
-    """A discrete regime where only gradient flow is computed (atlas frontiers, data sets) is refused
-    with the key named, never silently run as gradient flow; so are momentum without a learning rate
-    and online SGD at finite P."""
+    """A regime where its optimizer is not computed (online SGD in an atlas frontier, which chooses N;
+    a discrete regime on a data set, trained by gradient flow only) is refused with the key named,
+    never silently run otherwise; so are momentum without a learning rate and online SGD at finite P.
+    A gradient-descent frontier is accepted."""
     import copy
 
     from scaling_dmft.config import load_yaml, validate_config
@@ -377,14 +378,19 @@ def test_config_refuses_what_is_computed_for_gradient_flow_only():
     base["regimes"].append(
         {"name": "gd_x", "kind": "gf_wd", "weight_decay": 1e-2, "temperature": 0.0, "learning_rate": 0.5}
     )
+    base["regimes"].append(
+        {"name": "sgd_x", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "learning_rate": 0.2, "batch_size": 4}
+    )
+    frontier = {"alpha": 2.0, "beta": 2.5, "compute": {"start": 1e3, "stop": 1e6, "count": 4}}
+    validate_config({**copy.deepcopy(base), "atlas": {"frontiers": {"f": {**frontier, "regime": "gd_x"}}}})
     cases = {
-        "atlas.frontiers.f.regime": {"atlas": {"frontiers": {"f": {"alpha": 2.0, "beta": 2.5, "regime": "gd_x", "compute": {"start": 1e3, "stop": 1e6, "count": 4}}}}},
-        "data.d.regimes[0]": {"data": {"d": {"dataset": "breast_cancer", "n_samples": [16], "regimes": ["gd_x"]}}},
+        "atlas.frontiers.f.regime": ({"atlas": {"frontiers": {"f": {**frontier, "regime": "sgd_x"}}}}, "online SGD"),
+        "data.d.regimes[0]": ({"data": {"d": {"dataset": "breast_cancer", "n_samples": [16], "regimes": ["gd_x"]}}}, "gradient"),
     }  # fmt: skip
-    for key, extra in cases.items():
+    for key, (extra, why) in cases.items():
         with pytest.raises(InputError) as err:
             validate_config({**copy.deepcopy(base), **extra})
-        assert str(err.value).startswith(key + ":") and "gradient" in str(err.value)
+        assert str(err.value).startswith(key + ":") and why in str(err.value)
     bad = copy.deepcopy(base)
     bad["regimes"].append({"name": "m", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "momentum": 0.5})
     with pytest.raises(InputError, match=r"regimes\[\d\]\.momentum"):

@@ -1,12 +1,13 @@
 """Theory against exact simulation for discrete-time optimizers: the tables of
 docs/theory/discrete.md (sections 4 and 5) and docs/validation.md ("Discrete-time optimizers").
 
-Gradient descent: alpha = 1.5, beta = 2, M = 1000, 200 seeds, k = 8, 32, 256, 4096 steps and k = inf,
+Full-batch steps (gradient descent, with oscillating modes where eta (e_max + gamma) >= 1, and heavy-ball
+momentum): alpha = 1.5, beta = 2, M = 1000, 200 seeds, k = 1, 2, 4, 8, 32, 256, 4096 steps and k = inf,
 sigma = 0.5, sigma0 = 0.3, T = 1e-3 (every component on). Online SGD (P = N = inf): M = 100, 300
 trajectories, k = 10, 100, 300 (the same settings as tests/test_discrete.py and tests/test_sgd.py,
 plus more cases).
 
-Run: .venv/bin/python docs/examples/discrete_time.py   (about two minutes on 2 cores)
+Run: .venv/bin/python docs/examples/discrete_time.py   (about ten minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -17,11 +18,24 @@ import numpy as np
 
 from scaling_dmft import dmft, sgd
 from scaling_dmft.components import combine
+from scaling_dmft.dmft.discrete import spectral_edge
 from scaling_dmft.simulate import seed_mean_sem, simulate
 from scaling_dmft.spectrum import powerlaw
 
 MIX = dict(noise=0.5, init_var=0.09, temperature=1e-3)
-GD_CASES = [(math.inf, 128, 1e-3, 0.5), (256, 256, 1e-3, 0.3), (128, 256, 0.0, 0.5), (512, 128, 1e-2, 0.45)]
+# (N, P, gamma, eta, mu); eta given as ("edge", c) sets eta (e_max + gamma) = c (oscillating modes for c >= 1)
+GD_CASES = [
+    (math.inf, 128, 1e-3, 0.5, 0.0),
+    (256, 256, 1e-3, 0.3, 0.0),
+    (128, 256, 0.0, 0.5, 0.0),
+    (512, 128, 1e-2, 0.45, 0.0),
+    (256, 256, 1e-3, ("edge", 1.5), 0.0),
+    (512, 256, 1e-2, ("edge", 1.8), 0.0),
+    (math.inf, 256, 1e-3, 0.5, 0.5),
+    (256, 256, 1e-3, 0.3, 0.8),
+    (512, 256, 1e-2, 0.4, 0.3),
+    (256, 512, 1e-3, 0.2, 0.9),
+]
 SGD_CASES = [(1, 0.3, 0.0), (8, 0.6, 1e-2), (32, 1.0, 0.0), (4, 0.5, 1e-3)]
 
 
@@ -36,17 +50,22 @@ def _worst(theory: np.ndarray, mean: np.ndarray, sem: np.ndarray) -> str:
 def main() -> None:
     spectrum = powerlaw(1.5, 2.0, 1000)
     sums = dmft.prepare(spectrum.modes())
-    steps = np.array([8.0, 32.0, 256.0, 4096.0, np.inf])
-    print("gradient descent: E_g, theory - simulation (worst step), and the GD - GF correction")
-    print("| N | P | gamma | eta | eta (e_max + gamma) | E_g | correction: worst (theory - sim) / correction |")
-    print("|---|---|---|---|---|---|---|")
-    for n, p, gamma, eta in GD_CASES:
+    steps = np.array([1.0, 2.0, 4.0, 8.0, 32.0, 256.0, 4096.0, np.inf])
+    print("full-batch steps: E_g, theory - simulation (worst step), and the correction to gradient flow")
+    print(
+        "| N | P | gamma | eta | mu | eta (e_max + gamma) | first Talbot step | E_g | correction: worst miss / correction |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n, p, gamma, eta, mu in GD_CASES:
+        if isinstance(eta, tuple):
+            edge = spectral_edge(sums, 1.0 / n, 1.0 / p)
+            eta = round(eta[1] / (edge + gamma), 4)
         t = eta * steps
         seeds = [np.random.SeedSequence([2026, i]) for i in range(200)]
         width = n if math.isinf(n) else int(n)
         kw = dict(n_features=width, n_samples=p, weight_decays=[gamma], times=t, seeds=seeds)
-        sim_gd, sim_gf = simulate(spectrum, learning_rate=eta, **kw), simulate(spectrum, **kw)
-        th_gd = dmft.solve(sums, n_features=n, n_samples=p, weight_decay=gamma, times=t, learning_rate=eta)
+        sim_gd, sim_gf = simulate(spectrum, learning_rate=eta, momentum=mu, **kw), simulate(spectrum, **kw)
+        th_gd = dmft.solve(sums, n_features=n, n_samples=p, weight_decay=gamma, times=t, learning_rate=eta, momentum=mu)
         th_gf = dmft.solve(sums, n_features=n, n_samples=p, weight_decay=gamma, times=t)
         eg_gd, eg_gf = th_gd.errors(**MIX)[1], th_gf.errors(**MIX)[1]
         sim_e = sim_gd.errors(**MIX, gamma_index=0)[1]
@@ -55,8 +74,12 @@ def main() -> None:
         d_th = eg_gd - eg_gf
         big = np.isfinite(d_th) & (np.abs(d_mean) > 1e-6 * mean)
         corr = np.max(np.abs(d_th[big] - d_mean[big]) / np.abs(d_mean[big]))
-        top = th_gd.diagnostics["eta_x_max"]
-        print(f"| {n:g} | {p} | {gamma:g} | {eta:g} | {top:.2f} | {_worst(eg_gd, mean, sem)} | {corr * 100:.1f} % |")
+        top, first = th_gd.diagnostics["eta_x_max"], th_gd.diagnostics["talbot_from_step"]
+        print(
+            f"| {n:g} | {p} | {gamma:g} | {eta:g} | {mu:g} | {top:.2f} | {first} | {_worst(eg_gd, mean, sem)} "
+            f"| {corr * 100:.1f} % |",
+            flush=True,
+        )
     small = powerlaw(1.5, 2.0, 100)
     sgd_steps = np.array([10.0, 100.0, 300.0])
     print("\nonline SGD (P = N = inf): E_g, theory - simulation (worst step)")

@@ -204,9 +204,9 @@ def _solve_discrete(
         CIRCLE_MAX_STEPS,
         CIRCLE_MAX_STEPS_ONE_POINT,
         circle_curves,
-        gd_curves,
         spectral_edge,
         stationary_thermal,
+        talbot_curves,
         talbot_from,
     )
 
@@ -253,7 +253,7 @@ def _solve_discrete(
             prefix = float(the[first_talbot - 1]) if mu > 0.0 and late.any() else 0.0
             diag.update(d)
         if late.any():
-            sig, noi, ini, the, d = gd_curves(
+            sig, noi, ini, the, d = talbot_curves(
                 sums,
                 inv_n,
                 inv_p,
@@ -274,7 +274,7 @@ def _solve_discrete(
             shift = late & (decay_rate * np.where(finite, steps, 0.0) > SHIFT_FROM)
             shift &= np.where(finite, steps, 0.0) >= talbot_from(eta0 * edge, 0.0, n_nodes)
             if shift.any():
-                ini0 = gd_curves(sums, inv_n, inv_p, 0.0, eta0, steps[shift] * eta0, n_nodes)[2]
+                ini0 = talbot_curves(sums, inv_n, inv_p, 0.0, eta0, steps[shift] * eta0, n_nodes)[2]
                 out[2, shift] = np.exp(-decay_rate * steps[shift]) * ini0
         if np.isinf(steps).any():
             st = static_values(sums, inv_n, inv_p, gamma)

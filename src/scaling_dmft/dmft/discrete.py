@@ -9,7 +9,7 @@ generating function is sum_k zeta^k R_k = (1 - mu zeta) / (eta zeta) * 1 / (z(ze
 z(zeta) = (1 - zeta)(1 - mu zeta) / (eta zeta): still a resolvent of H. Two ways to extract the k-th
 coefficient:
 
-* Talbot route (`gd_curves`, k >= `talbot_from`): zeta = e^{-eta u} turns the extraction into a Laplace
+* Talbot route (`talbot_curves`, k >= `talbot_from`): zeta = e^{-eta u} turns the extraction into a Laplace
   inversion at t = eta k of the gradient-flow transform at z(u), times J(u) = e^{eta u} - mu per time
   variable (`zmap`). The Talbot contour encloses the slow real poles; the others (oscillating and
   complex characteristic roots) contribute ~ rho^k, `fast_radius`, and must be negligible.
@@ -125,7 +125,7 @@ def _continue(solver: KappaSolver, w0: np.ndarray, k0: np.ndarray, w1: np.ndarra
             k, gp = k_new, gp_new
         if done:
             return k, df
-    raise NumericalError("DMFT (gradient descent): kappa continuation to the discrete-time nodes failed")
+    raise NumericalError("DMFT (discrete time): kappa continuation to the discrete-time nodes failed")
 
 
 def zmap(u: np.ndarray, eta: float, mu: float) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +149,8 @@ def fast_radius(eta_x: float, mu: float) -> float:
 
 
 def talbot_from(eta_x: float, mu: float, n_nodes: int) -> int:
-    """The first step k from which the Talbot route holds (docs/theory/discrete.md, "Range"): the contour
+    """The first step k from which the Talbot route holds (docs/theory/discrete.md section 3, "Where it
+    holds"): the contour
     inside the period strip (MIN_STEPS); the poles it leaves out below ENCLOSED of the curve scale,
     rho^k <= ENCLOSED; with momentum, every node right of NODE_MARGIN c_mu, c_mu = log(mu) / (2 eta) the
     line of the complex roots, |s_min| / (eta k) <= NODE_MARGIN |log mu| / (2 eta)."""
@@ -193,7 +194,7 @@ def _pair_sums4(sums: ModeSums, k1: np.ndarray, k2: np.ndarray) -> tuple[np.ndar
 
 
 class _Circle:
-    """The circle route's nodes for steps k <= k_max (docs/theory/discrete.md, "The first steps"):
+    """The circle route's nodes for steps k <= k_max (docs/theory/discrete.md section 3, "Circle route"):
     N >= CIRCLE_OVERSAMPLE (k_max + 1) nodes zeta_j = rho e^{2 pi i (j + 1/2) / N}, rho^N = CIRCLE_ALIAS
     (the aliased coefficients k + N enter times rho^N; roundoff is amplified by rho^{-2k} <= 10^5.5),
     z_j = z(zeta_j) and kappa, df, R_1, R_2, m, dm/dw there."""
@@ -222,15 +223,20 @@ class _Circle:
         self.df, self.r1, self.r2, self.m, self.slope = _m_and_slope(sums, inv_n, inv_p, kap, w)
         self.jr = (1.0 - mu * zeta) / (eta * zeta)  # generating-function factor of R_k and of the constant 1
 
-    def diagonal(self, sums_by_s: np.ndarray, k_max: int) -> np.ndarray:
-        """f_{k,k}, k = 0..k_max, from the anti-diagonal sums g_s = sum_{j + l = s mod N} F_jl."""
+    def diagonal(self, half_sums: np.ndarray, k_max: int) -> np.ndarray:
+        """f_{k,k}, k = 0..k_max, from the anti-diagonal sums A_s = sum_{j + l = s mod N} F_jl over the rows
+        j >= N/2 (`blocks`). The other rows are conjugate: F at (N-1-j, N-1-l) is conj F_jl, on the
+        anti-diagonal -2 - s, so the full sums are g_s = A_s + conj A_{-2-s}."""
+        n = self.n
+        full = half_sums + np.conj(half_sums[(-2 - np.arange(n)) % n])
         k = np.arange(int(k_max) + 1)
-        phase = self.rho ** (-2.0 * k) * np.exp(-2j * np.pi * k / self.n) / (self.n * self.n)
-        return (np.fft.fft(sums_by_s)[: k.size] * phase).real
+        phase = self.rho ** (-2.0 * k) * np.exp(-2j * np.pi * k / n) / (n * n)
+        return (np.fft.fft(full)[: k.size] * phase).real
 
     def blocks(self):
-        """Row blocks of the N x N grid: (rows, their indices)."""
-        for a in range(0, self.n, CIRCLE_ROWS):
+        """Row blocks of the rows j >= N/2 of the N x N grid (the rest follow by conjugation, `diagonal`):
+        (rows, their indices)."""
+        for a in range(self.n // 2, self.n, CIRCLE_ROWS):
             r = slice(a, min(a + CIRCLE_ROWS, self.n))
             yield r, np.arange(self.n)[r]
 
@@ -301,7 +307,7 @@ def _window_sums(s: np.ndarray, d: np.ndarray, tau: float, eta: float, first: in
     return d[:, None] * dc[None, :] * geo / (25.0 * tau * tau)
 
 
-def gd_curves(
+def talbot_curves(
     sums: ModeSums,
     inv_n: float,
     inv_p: float,
@@ -402,7 +408,7 @@ def gd_curves(
     scale = max(sums.target, 1e-300)
     bad = np.flatnonzero(sig_err > TALBOT_RELIABILITY * max(scale, np.max(np.abs(signal), initial=0.0)))
     if bad.size:
-        raise NumericalError(f"DMFT (gradient descent): 2-D Talbot inversion unreliable at t = {t[bad[0]]:.4g}")
+        raise NumericalError(f"DMFT (discrete time): 2-D Talbot inversion unreliable at t = {t[bad[0]]:.4g}")
     return signal, noise, init, thermal, diag
 
 
