@@ -237,3 +237,62 @@ def test_stopping_early_at_the_frontier_is_better_in_simulation_too():
     late, late_sem = _simulated_eg(spectrum, 1024, p, 0.0, t_spent, point, 100)
     assert within_tolerance(float(front.eg[0]), early, early_sem), (front.eg[0], early, early_sem)
     assert late - early > 3 * math.hypot(early_sem, late_sem), (early, late)
+
+
+def test_a_gradient_descent_frontier_buys_whole_steps_and_holds_in_brute_force_and_simulation():
+    """Full-batch gradient descent (eta = 0.5) at P = 128 with label noise 0.5: the budget C = N t
+    buys k = C / (N eta) steps, rounded down. The envelope is no worse than a brute-force minimum over
+    24 N per decade and every affordable step count up to 0.1 % (its own parabola refinement may
+    land lower; at most 1 % lower than a fine grid can be, as E is smooth at its minimum), its
+    times are whole steps within the budget, and the simulation at (round N*, t*) agrees with it
+    within the pass rule (100 seeds)."""
+    from scaling_dmft.simulate import seed_mean_sem, simulate
+    from scaling_dmft.validation import within_tolerance
+
+    spectrum, p, eta, budgets = powerlaw(2.0, 2.5, 1000), 128, 0.5, np.array([3e3, 1e4])
+    point = dict(noise=0.5, init_var=0.0, temperature=0.0)
+    front = compute_optimal(
+        spectrum.modes(), budgets, n_samples=p, noise=0.5, learning_rate=eta, n_min=2.0, n_max=1024.0
+    )
+    assert set(front.flag) <= {"", "stopped_early"}, front.flag
+    steps = front.t / eta
+    assert np.allclose(steps, np.round(steps)) and np.all(front.t <= budgets / front.n_features * (1 + 1e-12))
+    sums = dmft.prepare(spectrum.modes())
+    for j, c in enumerate(budgets):
+        best = math.inf
+        for n in np.logspace(math.log10(2.0), math.log10(1024.0), 65):
+            k_max = math.floor(c / (n * eta))
+            ks = np.unique(np.round(np.logspace(0.0, math.log10(k_max), 120)))
+            e_g = dmft.solve(sums, n_features=n, n_samples=p, weight_decay=0.0, times=eta * ks, learning_rate=eta)
+            values = e_g.errors(**point)[1]
+            if np.all(np.isfinite(values)):
+                best = min(best, float(values.min()))
+        assert 0.99 * best <= front.eg[j] <= 1.001 * best, (c, front.eg[j], best)
+    j = 1
+    n0 = round(front.n_features[j])
+    t0 = eta * math.floor(min(front.t[j], budgets[j] / n0) / eta * (1 + 1e-12))
+    seeds = [np.random.SeedSequence([31, i]) for i in range(100)]
+    sim = simulate(
+        spectrum, n_features=n0, n_samples=p, weight_decays=[0.0], times=[t0], seeds=seeds, learning_rate=eta
+    )
+    mean, sem = seed_mean_sem(sim.errors(**point, gamma_index=0)[1])
+    theory = dmft.solve(sums, n_features=n0, n_samples=p, weight_decay=0.0, times=[t0], learning_rate=eta).errors(
+        **point
+    )
+    assert within_tolerance(theory[1][0], mean[0], sem[0]), (n0, t0, theory[1][0], mean[0], sem[0])
+
+
+def test_the_frontier_command_takes_a_learning_rate_and_momentum(tmp_path):
+    out = tmp_path / "front.csv"
+    args = ["frontier", "--alpha", "2", "--beta", "2.5", "--modes", "1000", "--samples", "128", "--noise", "0.5",
+            "--learning-rate", "0.5", "--momentum", "0.3", "--compute", "1e3:1e4:2", "--features-range", "2:1024",
+            "--out", str(out)]  # fmt: skip
+    result = run_cli(args, tmp_path)
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert (frame["optimizer"] == "momentum").all() and (frame["momentum"] == 0.3).all()
+    assert np.allclose(frame["t"] / 0.5, np.round(frame["t"] / 0.5))
+    bad = run_cli([*args[:-2], "--optimizer", "sgd", "--out", str(out)], tmp_path)
+    assert bad.returncode != 0 and "--optimizer" in bad.stderr

@@ -208,30 +208,32 @@ def build_parser() -> argparse.ArgumentParser:
         add("--weight-decay", default="0", help=f"weight decay {GAMMA.text} (default 0)")
         add("--temperature", default="0", help=f"Langevin temperature {TEMPERATURE.text} (default 0)")
         add("--noise", default="0", help=f"label-noise standard deviation {NOISE.text} (default 0)")
-        if name != "frontier":
-            add(
-                "--learning-rate",
-                default="0",
-                help=f"eta {LEARNING_RATE.text}: 0 = gradient flow (default); eta > 0 = full-batch gradient descent, "
-                "times rounded to whole steps, t = eta k (docs/theory/discrete.md)",
-            )
-            add(
-                "--momentum",
-                default="0",
-                help=f"heavy-ball momentum {MOMENTUM.text} (needs --learning-rate; default 0)",
-            )
+        add(
+            "--learning-rate",
+            default="0",
+            help=f"eta {LEARNING_RATE.text}: 0 = gradient flow (default); eta > 0 = full-batch gradient descent, "
+            "times rounded to whole steps, t = eta k (docs/theory/discrete.md)",
+        )
+        add(
+            "--momentum",
+            default="0",
+            help=f"heavy-ball momentum {MOMENTUM.text} (needs --learning-rate; default 0)",
+        )
+        if name != "frontier":  # online SGD is P = N = inf: no model size to choose
             add(
                 "--batch-size",
                 default=None,
                 help="B: online mini-batch SGD with B fresh samples per step (needs --samples inf, --features inf, "
                 "--learning-rate; docs/theory/discrete.md section 5)",
             )
-            add(
-                "--optimizer",
-                default=None,
-                choices=OPTIMIZERS,
-                help="gf | gd | momentum | sgd; checked against the flags (default: from them)",
-            )
+        add(
+            "--optimizer",
+            default=None,
+            choices=OPTIMIZERS if name != "frontier" else [o for o in OPTIMIZERS if o != "sgd"],
+            help="gf | gd | momentum"
+            + (" | sgd" if name != "frontier" else "")
+            + "; checked against the flags (default: from them)",
+        )
         add(
             "--init-std",
             default="0",
@@ -383,7 +385,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
     if getattr(args, "learning_rate", None) is not None:
         regime["learning_rate"] = _parse_number("--learning-rate", args.learning_rate, "a number " + LEARNING_RATE.text)
         regime["momentum"] = _parse_number("--momentum", args.momentum, "a number " + MOMENTUM.text)
-        if args.batch_size is not None:
+        if getattr(args, "batch_size", None) is not None:  # frontier has no --batch-size
             regime["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
         implied = optimizer_name(regime["learning_rate"], regime["momentum"], regime.get("batch_size", math.inf))
         if args.optimizer is not None and args.optimizer != implied:

@@ -290,11 +290,11 @@ def _check_atlas(cfg: dict) -> None:
             raise InputError(f"{key}.regime", front["regime"], "one of " + ", ".join(trained) + " (not bayes)")
         if regime.get("units") == "paper":
             raise InputError(f"{key}.regime", front["regime"], "a regime in our units (units: paper needs a fixed P)")
-        if regime.get("learning_rate", 0.0) > 0:
+        if "batch_size" in regime:
             raise InputError(
                 f"{key}.regime",
                 front["regime"],
-                "a gradient-flow regime (learning_rate 0): frontiers are computed for gradient flow only",
+                "a full-batch regime (no batch_size): online SGD is at P = N = inf, with no model size to choose",
             )
         c = front["compute"]
         _check_times(f"{key}.compute", c)

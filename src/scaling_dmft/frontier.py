@@ -37,6 +37,7 @@ import pandas as pd
 from . import dmft
 from .errors import InputError, NumericalError
 from .evaluate import point_columns
+from .simulate import check_optimizer
 from .spectrum import Modes
 
 # grid density of N (points per decade); the parabola refinement makes the optimum grid-free
@@ -106,10 +107,25 @@ class _Search:
 
 
 def _errors(sums: dmft.ModeSums, n: float, point: dict, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(E_mean, E_g) of the DMFT at model size n and the P, gamma, sigma, sigma0, T of `point`."""
+    """(E_mean, E_g) of the DMFT at model size n and the P, gamma, sigma, sigma0, T (and optimizer) of
+    `point`; with discrete steps the times must be whole steps (`_on_steps`)."""
     return dmft.solve(
-        sums, n_features=n, n_samples=point["n_samples"], weight_decay=point["weight_decay"], times=times
+        sums,
+        n_features=n,
+        n_samples=point["n_samples"],
+        weight_decay=point["weight_decay"],
+        times=times,
+        learning_rate=point["learning_rate"],
+        momentum=point["momentum"],
     ).errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"])
+
+
+def _on_steps(times: np.ndarray, eta: float) -> np.ndarray:
+    """Times a budget affords: with discrete steps (eta > 0) each t rounded down to whole steps, t = eta k
+    (never more than the budget; 0 where not one step is affordable); gradient flow: unchanged."""
+    if eta == 0.0:
+        return times
+    return eta * np.floor(times / eta * (1.0 + 1e-12))
 
 
 def _best_within(
@@ -123,29 +139,39 @@ def _best_within(
     and on a log grid of `t_per_decade` points per decade from the search's floor up to them, and
     the running minimum is taken. With t_per_decade = 0 only the budget times are solved: right
     where E_g(t) is known to decrease (gradient flow at P = inf)."""
-    times = budgets / n
+    eta = point["learning_rate"]
+    times = _on_steps(budgets / n, eta)
+    affordable = times > 0  # with discrete steps: at least one step at this N
+    out = tuple(np.full(budgets.size, np.inf) for _ in range(3))
+    if not affordable.any():
+        return out
+    times_ok = times[affordable]
     if search.t_per_decade > 0:
-        low = min(search.t_floor, times.min())
+        low = max(min(search.t_floor, times_ok.min()), eta)
         below = np.logspace(
             math.log10(low),
-            math.log10(times.max()),
-            int(search.t_per_decade * math.log10(times.max() / low)) + 1,
+            math.log10(times_ok.max()),
+            int(search.t_per_decade * math.log10(times_ok.max() / low)) + 1,
         )
-        grid = np.union1d(below, times)
+        grid = np.union1d(_on_steps(below, eta), times_ok)
+        grid = grid[grid > 0]
     else:
-        grid = np.unique(times)
+        grid = np.unique(times_ok)
     e_mean, e_g = _errors(sums, n, point, grid)
     if not (np.all(np.isfinite(e_g)) and np.all(np.isfinite(e_mean))):
         raise NumericalError(f"frontier: non-finite error at N = {n:g}")
     best = np.zeros(grid.size, dtype=np.int64)  # index of the running minimum of E_g up to each time
     for k in range(1, grid.size):
         best[k] = k if e_g[k] < e_g[best[k - 1]] else best[k - 1]
-    at = best[np.searchsorted(grid, times)]
-    return e_g[at], e_mean[at], grid[at]
+    at = best[np.searchsorted(grid, times_ok)]
+    for full, part in zip(out, (e_g[at], e_mean[at], grid[at]), strict=True):
+        full[affordable] = part
+    return out
 
 
 def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndarray, search: _Search) -> Frontier:
     """The C = N t envelope at the fixed P and gamma of `point` (module docstring)."""
+    eta = point["learning_rate"]
     e_grid = np.full((grid.size, budgets.size), np.inf)
     found = {}  # grid index -> (E_g, E_mean, t) of every budget
     for i, n in enumerate(grid):
@@ -167,7 +193,9 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndar
             entry["flag"] = "failed"
             continue
         n_star, (e_g, e_mean, t_stop) = grid[i], (v[j] for v in found[i])
-        if i == 0 or i == grid.size - 1:
+        # the largest N searched: the grid's, or with discrete steps the largest that affords one step
+        last = grid.size - 1 if eta == 0.0 else int(np.searchsorted(grid, c / eta * (1.0 + 1e-12), side="right")) - 1
+        if i == 0 or i >= last:
             entry["flag"] = "edge"
         elif not (np.isfinite(column[i - 1]) and np.isfinite(column[i + 1])):
             entry["flag"] = "failed"
@@ -179,13 +207,14 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndar
                 trial = [np.inf]
             if trial[0] < e_g:
                 n_star, (e_g, e_mean, t_stop) = n_try, trial
-        if t_stop < c / n_star * (1.0 - 1e-12) and search.t_per_decade > 0:
+        if t_stop < _on_steps(np.array([c / n_star]), eta)[0] * (1.0 - 1e-12) and search.t_per_decade > 0:
             refined = _refine_stop(sums, n_star, t_stop, c / n_star, point, search)
             if refined is not None and refined[0] < e_g:
                 e_g, e_mean, t_stop = refined
         if not entry["flag"] and search.t_per_decade > 0 and t_stop <= search.t_floor * (1.0 + 1e-12) < c / n_star:
             entry["flag"] = "edge"  # the best stop is the search's floor: training never helped
-        if not entry["flag"] and t_stop < c / n_star * (1.0 - 1e-12):
+        spend = _on_steps(np.array([c / n_star]), eta)[0]  # the whole budget (in whole steps)
+        if not entry["flag"] and t_stop < spend * (1.0 - 1e-12):
             entry["flag"] = "stopped_early"
         entry.update(n_features=n_star, t=t_stop, eg=e_g, eg_mean=e_mean)
     return _stack(entries)
@@ -198,14 +227,17 @@ def _refine_stop(
     the grid minimum and its grid neighbours (the later one capped at the budget's C/N), and one
     solve there. (E, E_mean, t) at the vertex, or None where the three points are not a minimum."""
     step = 10.0 ** (1.0 / search.t_per_decade)
-    times = np.array([t_stop / step, t_stop, min(t_stop * step, t_max)])
-    if not times[2] > times[1]:
+    eta = point["learning_rate"]
+    times = _on_steps(np.array([t_stop / step, t_stop, min(t_stop * step, t_max)]), eta)
+    if not (times[2] > times[1] > times[0] > 0):
         return None
     try:
         _, e_g = _errors(sums, n, point, times)
         if not (e_g[1] <= e_g[0] and e_g[1] <= e_g[2]):
             return None
         t_try = _parabola_minimum(np.log(times), np.log(e_g))
+        if eta > 0.0:  # the nearest whole step (inside [times[0], times[2]], so within the budget)
+            t_try = eta * round(t_try / eta)
         e_mean_try, e_g_try = _errors(sums, n, point, np.array([t_try]))
     except (NumericalError, ArithmeticError):
         return None
@@ -264,8 +296,13 @@ def compute_optimal(
     gamma_min: float = DEFAULT_GAMMA_RANGE[0],
     gamma_max: float = DEFAULT_GAMMA_RANGE[1],
     t_per_decade: int = T_PER_DECADE,
+    learning_rate: float = 0.0,
+    momentum: float = 0.0,
 ) -> Frontier:
     """The envelope E*(C) for the budgets `compute` (module docstring).
+
+    learning_rate > 0 (and momentum): full-batch steps (docs/theory/discrete.md); C = N t stays in
+    time units, t = eta k, so the budget buys k = C / (N eta) steps, rounded down.
 
     compute_model 'NT': C = N t at the given P (`n_samples`, inf allowed); 'NPT': C = N P t with P
     chosen too, from [p_min, p_max] (`n_samples` is then ignored). tune_weight_decay: gamma chosen
@@ -281,7 +318,10 @@ def compute_optimal(
     # below ~1e-2 / lambda_max nothing is learned yet (E_g(t) = E_g(0) + O(t lambda_max)): the floor
     # of every stopping-time search
     search = _Search(t_floor=T_FLOOR / float(np.max(modes.eigenvalues)), t_per_decade=t_per_decade)
-    fixed = dict(temperature=temperature, noise=noise, init_std=init_std)
+    opt = check_optimizer(learning_rate, momentum)
+    fixed = dict(
+        temperature=temperature, noise=noise, init_std=init_std, learning_rate=opt.learning_rate, momentum=opt.momentum
+    )
 
     def at_p(c: np.ndarray, gamma: float) -> Frontier:
         if compute_model == "NT":
@@ -356,6 +396,8 @@ def point_frontier(
         n_max=n_range[1],
         p_min=p_range[0],
         p_max=p_range[1],
+        learning_rate=point.get("learning_rate", 0.0),
+        momentum=point.get("momentum", 0.0),
     )
     tuned = "weight_decay" if tune_weight_decay else ""
     return frontier_rows(point, front, compute_model=compute_model, tuned=tuned)
