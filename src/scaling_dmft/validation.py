@@ -119,6 +119,19 @@ def write_markdown(summary: pd.DataFrame, curves: pd.DataFrame, path: str, toler
         )
     lines += [
         "",
+        "## Worst case per optimizer (over all disorder settings, regimes, noise levels and times)",
+        "",
+        "| optimizer | learning rate | momentum | quantity | configs | worst rel | z there | worst z | failing points |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (opt, eta, mu, q), group in summary.groupby(["optimizer", "learning_rate", "momentum", "quantity"], sort=True):
+        lines.append(
+            f"| {opt} | {eta:g} | {mu:g} | {q} | {len(group)} | {group['worst_rel'].max():.2%} | "
+            f"{group.loc[group['worst_rel'].idxmax(), 'z_at_worst_rel']:.1f} | {group['worst_z'].max():.1f} | "
+            f"{int(group['n_failed'].sum())} |"
+        )
+    lines += [
+        "",
         "## Every configuration",
         "",
         "| alpha | beta | N | P | regime | gamma | T | sigma0 | sigma | quantity | worst rel | t | z there | worst z | pass |",
