@@ -5,8 +5,8 @@ against P, and, where the sweep has a gradient-flow regime, every other regime's
 E / E_gf - 1 against t at the largest P (fourth: the discrete-time correction, too small to see in
 the first). The second sweep (optional) holds online-SGD regimes (P = N = inf) that differ in batch
 size: E_g against t (last panel). Theory as lines, simulation as points with seed standard errors, fitted
-laws over their windows where the theory states an exponent. Rows without a theory (momentum; the
-first 8 steps of gradient descent) carry a flag and appear as simulation points only."""
+laws over their windows where the theory states an exponent. Rows without a theory (flagged: steps out
+of the theory's reach, momentum very close to 1) appear as simulation points only."""
 
 from __future__ import annotations
 
