@@ -122,7 +122,13 @@ CURVE_SCHEMA = pa.schema(
         _field("eg_sem", _F64, "seed standard error of eg (null for theory: no sampling, not applicable)", ERROR_UNIT),
         _field("eg_mean_sem", _F64, "seed standard error of eg_mean (null for theory)", ERROR_UNIT),
         _field("n_seeds", pa.int32(), "number of seeds averaged (data methods: subsets; 0 for theory)"),
-        _field("flag", _STR, "'' when fine, else why the row is special: infinite | negative | failed: <reason>"),
+        _field(
+            "flag",
+            _STR,
+            "'' when fine, else why the row is special: infinite | negative | failed: <reason> | "
+            "diverged: <reason> (discrete steps past the stability edge; values inf) | "
+            "no_theory: <reason> (discrete steps out of the theory's reach; values null)",
+        ),
     ]
 )
 
