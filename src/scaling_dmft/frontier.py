@@ -207,13 +207,13 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndar
                 trial = [np.inf]
             if trial[0] < e_g:
                 n_star, (e_g, e_mean, t_stop) = n_try, trial
-        if t_stop < _on_steps(np.array([c / n_star]), eta)[0] * (1.0 - 1e-12) and search.t_per_decade > 0:
+        spend = _on_steps(np.array([c / n_star]), eta)[0]  # the whole budget (in whole steps)
+        if t_stop < spend * (1.0 - 1e-12) and search.t_per_decade > 0:
             refined = _refine_stop(sums, n_star, t_stop, c / n_star, point, search)
             if refined is not None and refined[0] < e_g:
                 e_g, e_mean, t_stop = refined
         if not entry["flag"] and search.t_per_decade > 0 and t_stop <= search.t_floor * (1.0 + 1e-12) < c / n_star:
             entry["flag"] = "edge"  # the best stop is the search's floor: training never helped
-        spend = _on_steps(np.array([c / n_star]), eta)[0]  # the whole budget (in whole steps)
         if not entry["flag"] and t_stop < spend * (1.0 - 1e-12):
             entry["flag"] = "stopped_early"
         entry.update(n_features=n_star, t=t_stop, eg=e_g, eg_mean=e_mean)
