@@ -70,13 +70,22 @@ def _bilinear(sums: ModeSums, kappa: np.ndarray, out: np.ndarray):
     out.imag[..., k:] = (vu - uv)[..., 1:]
 
 
-def signal_transform(sums: ModeSums, inv_n: float, inv_p: float, kap: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """E_S(z_j, z_l) per window: kap, z (W, K) -> (W, K, 2K-1) (rows j >= 0, columns [z, conj z[1:]])."""
+def bilinear_sums(sums: ModeSums, kap: np.ndarray) -> np.ndarray:
+    """w1, w2, j1, j2 per window: kap (W, K) -> (W, 4, K, 2K-1) (rows j >= 0, columns [kap, conj kap[1:]])."""
     nw, k = kap.shape
     sums4 = np.empty((nw, 4, k, 2 * k - 1), dtype=np.complex128)
     for a in range(0, nw, WINDOW_CHUNK):  # the GEMMs in small chunks (cache), the formula on all windows at once
         sl = slice(a, a + WINDOW_CHUNK)
         _bilinear(sums, kap[sl], sums4[sl])
+    return sums4
+
+
+def signal_transform(
+    sums: ModeSums, inv_n: float, inv_p: float, kap: np.ndarray, z: np.ndarray, sums4: np.ndarray | None = None
+) -> np.ndarray:
+    """E_S(z_j, z_l) per window: kap, z (W, K) -> (W, K, 2K-1) (rows j >= 0, columns [z, conj z[1:]]).
+    `sums4`: the `bilinear_sums` of kap if already computed (its j1 is overwritten)."""
+    sums4 = bilinear_sums(sums, kap) if sums4 is None else sums4
     w1, w2, j1, j2 = (sums4[:, m] for m in range(4))
     kc = np.concatenate([kap, np.conj(kap[:, 1:])], axis=1)
     zc = np.concatenate([z, np.conj(z[:, 1:])], axis=1)

@@ -29,7 +29,14 @@ from scipy.optimize import brentq, minimize_scalar
 
 from ..errors import NumericalError
 from . import contour
-from .curves import TALBOT_RELIABILITY, noise_closure, pair_sums, signal_closure, signal_transform, talbot_error_2d
+from .curves import (
+    TALBOT_RELIABILITY,
+    bilinear_sums,
+    noise_closure,
+    signal_closure,
+    signal_transform,
+    talbot_error_2d,
+)
 from .kappa import BRANCH_TOL, KappaSolver, ModeSums, kappa_static, stable_r
 
 # the Talbot contour of t = eta k reaches |Im u| = max Im(s_j) / tau <= 21.4 / t; it must stay inside
@@ -350,21 +357,16 @@ def talbot_curves(
         return np.concatenate([a, np.conj(a[:, 1:])], axis=1)
 
     jj = jac[i1][:, :, None] * cols(jac[i1])[:, None, :]
-    vals = signal_transform(sums, inv_n, inv_p, kap[i1], z[i1]) * jj
-    signal = contour.invert_2d(vals[at], t, w=wt)
-    sig_err = talbot_error_2d(vals[at], wt)
-
+    sums4 = bilinear_sums(sums, kap[i1])  # one set of pair sums for the signal and the noise
     if inv_p == 0.0:
         noise = np.zeros(t.size)
     else:
-        k1, kc = kap[i1][:, :, None], cols(kap[i1])[:, None, :]
-        j1, j2 = pair_sums(sums, np.broadcast_to(k1, jj.shape), np.broadcast_to(kc, jj.shape))
         e_n = noise_closure(
             inv_n,
             inv_p,
-            j1,
-            j2,
-            k1,
+            sums4[:, 2],
+            sums4[:, 3],
+            kap[i1][:, :, None],
             z[i1][:, :, None],
             df[i1][:, :, None],
             r1[i1][:, :, None],
@@ -373,6 +375,9 @@ def talbot_curves(
             cols(r2[i1])[:, None, :],
         )
         noise = contour.invert_2d((e_n * jj)[at], t, w=wt)
+    vals = signal_transform(sums, inv_n, inv_p, kap[i1], z[i1], sums4) * jj  # after the noise: j1 is overwritten
+    signal = contour.invert_2d(vals[at], t, w=wt)
+    sig_err = talbot_error_2d(vals[at], wt)
 
     if mu == 0.0:
         # one-point terms at 2t (2k steps: R_k^2 = R_2k): the nodes of window n + 1
