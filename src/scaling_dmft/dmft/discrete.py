@@ -393,22 +393,27 @@ def talbot_curves(
         diag["m_c"] = m_c
     else:
         # init: R_k^2 <- J J D(z1, z2) in 2-D; thermal: 2 eta sum_m h_m^2, h_m^2 <- D(z1, z2) at (eta m, eta m),
-        # summed window by window in closed form (docs/theory/discrete.md, "Momentum")
+        # summed window by window in closed form (docs/theory/discrete.md section 3, "The components")
         dmat = _divided(m[:, :, None], z[:, :, None], cols(m)[:, None, :], cols(z)[:, None, :], slope[:, :, None])
         init = contour.invert_2d((dmat[i1] * jj)[at], t, w=wt)
+
+        def window_term(row: int, last: int) -> float:
+            """2 eta sum of h_m^2 over the steps m <= last of window n_lo + row, from first_talbot on."""
+            n_w = n_lo + row
+            first = max(first_talbot, _first_step(eta, n_w))
+            if last < first:
+                return 0.0
+            rows = np.einsum("jl,jl->j", _window_sums(s, d, math.ldexp(1.0, n_w), eta, first, last), dmat[row])
+            return 2.0 * eta * (rows[0].real + 2.0 * rows[1:].sum().real)
+
         steps = np.rint(t / eta).astype(np.int64)
-        thermal = np.empty(t.size)
-        for i, k_i in enumerate(steps):
-            total, window_of = thermal_prefix, int(n_t[i])
-            for row, n_w in enumerate(range(n_lo, window_of + 2)):
-                tau_w = math.ldexp(1.0, n_w)
-                lo = max(first_talbot, _first_step(eta, n_w))
-                hi = min(int(k_i), _first_step(eta, n_w + 1) - 1)
-                if hi >= lo:
-                    ws = _window_sums(s, d, tau_w, eta, lo, hi)
-                    rows = np.einsum("jl,jl->j", ws, dmat[row])
-                    total += 2.0 * eta * (rows[0].real + 2.0 * rows[1:].sum().real)
-            thermal[i] = total
+        # the window row of each step (the windows partition the steps: _first_step), and the complete
+        # windows below it summed once for all the requested steps
+        own = [max(r for r in range(n_hi - n_lo + 1) if _first_step(eta, n_lo + r) <= k) for k in steps]
+        complete = np.cumsum([0.0] + [window_term(r, _first_step(eta, n_lo + r + 1) - 1) for r in range(max(own))])
+        thermal = np.array(
+            [thermal_prefix + complete[r] + window_term(r, int(k)) for r, k in zip(own, steps, strict=True)]
+        )
     diag.update(windows=int(used.size), talbot_error_estimate=float(np.max(sig_err)) if t.size else 0.0)
     scale = max(sums.target, 1e-300)
     bad = np.flatnonzero(sig_err > TALBOT_RELIABILITY * max(scale, np.max(np.abs(signal), initial=0.0)))
