@@ -244,13 +244,14 @@ def _solve_discrete(
         early &= ~reach
         late &= ~reach
         k_pairs = int(steps[early].max()) if early.any() else -1
-        k_circle = max(k_pairs, first_talbot - 1) if mu > 0.0 and late.any() else k_pairs
+        needs_prefix = mu > 0.0 and late.any()  # momentum's Talbot steps start their thermal sum on the circle
+        k_circle = max(k_pairs, first_talbot - 1) if needs_prefix else k_pairs
         prefix = 0.0
         if k_circle >= 0:
             sig, noi, ini, the, d = circle_curves(sums, inv_n, inv_p, gamma, eta, mu, k_circle, k_pairs)
             at = steps[early].astype(np.int64)
             out[:, early] = sig[at], noi[at], ini[at], the[at]
-            prefix = float(the[first_talbot - 1]) if mu > 0.0 and late.any() else 0.0
+            prefix = float(the[first_talbot - 1]) if needs_prefix else 0.0
             diag.update(d)
         if late.any():
             sig, noi, ini, the, d = talbot_curves(
@@ -282,6 +283,8 @@ def _solve_discrete(
             out[:, np.isinf(steps)] = np.array([st["signal"], st["noise"], st["init"], thermal])[:, None]
     ok = flags == ""
     if not np.all(np.isfinite(out[:, ok & np.isfinite(t)])):
-        raise NumericalError(f"DMFT (gradient descent): non-finite values at finite times (eta = {eta:.3g})")
+        raise NumericalError(
+            f"DMFT (discrete time): non-finite values at finite times (eta = {eta:.3g}, mu = {mu:.3g})"
+        )
     diag["converged"] = True
     return DMFTComponents(t, out[0].copy(), out[1].copy(), out[2].copy(), out[3].copy(), diag, flags.astype(str))
