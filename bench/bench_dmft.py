@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from scaling_dmft import dmft
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "<!-- bench_dmft table -->"

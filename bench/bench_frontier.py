@@ -22,7 +22,7 @@ import numpy as np
 
 from scaling_dmft import atlas
 from scaling_dmft.frontier import compute_optimal
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 
 
 def main() -> None:

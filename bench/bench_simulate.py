@@ -23,7 +23,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from scaling_dmft.simulate import EIGH_DRIVER, seed_generator, simulate
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from scaling_dmft import data, dmft
-from scaling_dmft.spectrum import spectrum_from_arrays
+from scaling_dmft.spectra import spectrum_from_arrays
 
 
 def _measured(label: str, fn):

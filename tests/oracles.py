@@ -19,7 +19,7 @@ import numpy as np
 
 from scaling_dmft.errors import InputError
 from scaling_dmft.simulate import _check_sizes, _check_times_gammas, _components, _reduced, _spectral, _teacher
-from scaling_dmft.spectrum import Spectrum
+from scaling_dmft.spectra import Spectrum
 
 
 @dataclass

@@ -18,7 +18,8 @@ from scaling_dmft import atlas, dmft, tables
 from scaling_dmft.config import load_yaml, validate_config
 from scaling_dmft.errors import InputError
 from scaling_dmft.frontier import compute_optimal, frontier_fits, frontier_rows
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.points import Model, Point, Regime, SpectrumSpec
+from scaling_dmft.spectra import powerlaw
 
 INF = math.inf
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,10 +129,7 @@ def test_frontier_fits_table_carries_the_derived_exponent_and_flags():
     alpha, beta = 2.0, 2.5
     budgets = np.logspace(6, 10, 9)
     front = compute_optimal(powerlaw(alpha, beta, 10**12).modes(), budgets, n_samples=INF, t_per_decade=0)
-    point = dict(
-        alpha=alpha, beta=beta, spectrum="powerlaw", teacher="powerlaw", n_modes=10**12, n_features=INF, n_samples=INF,
-        noise=0.0, regime="gf", weight_decay=0.0, temperature=0.0, init_std=0.0, sweep="x",
-    )  # fmt: skip
+    point = Point(Model(SpectrumSpec(alpha, beta, 10**12), INF, INF), Regime("gf"), sweep="x")
     fits = frontier_fits(frontier_rows(point, front))
     tables.to_table(fits, "frontier_fit")  # schema and the no-silent-NaN rule
     by_law = {row.law: row for row in fits.itertuples()}
@@ -154,10 +152,7 @@ def test_a_frontier_on_a_floor_is_flagged_saturated_not_reported_as_a_law():
     over budgets far past it the fitted 'law' is a plateau, flagged saturated."""
     budgets = np.logspace(2, 9, 15)
     front = compute_optimal(powerlaw(2.0, 2.5, 10**6).modes(), budgets, n_samples=INF, weight_decay=0.1, n_max=1e6)
-    point = dict(
-        alpha=2.0, beta=2.5, spectrum="powerlaw", teacher="powerlaw", n_modes=10**6, n_features=INF,
-        n_samples=INF, noise=0.0, regime="gf_wd", weight_decay=0.1, temperature=0.0, init_std=0.0, sweep="x",
-    )  # fmt: skip
+    point = Point(Model(SpectrumSpec(2.0, 2.5, 10**6), INF, INF), Regime("gf_wd", weight_decay=0.1), sweep="x")
     fits = frontier_fits(frontier_rows(point, front))
     error = fits[fits["law"] == "frontier_error"].iloc[0]
     assert error["flag"] == "saturated" and abs(error["exponent"]) < 0.05

@@ -29,7 +29,7 @@ import pytest
 from cli_runner import run_cli
 from scaling_dmft.config import load_config, load_yaml, validate_config
 from scaling_dmft.errors import InputError
-from scaling_dmft.spectrum import read_spectrum_file
+from scaling_dmft.spectra import read_spectrum_file
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_CONFIG = ROOT / "config" / "test.yaml"
@@ -166,7 +166,9 @@ CONFIG_CASES = [
     ("times_stop_infinite", _set(TOP, times={"start": 1.0, "stop": INF, "count": 5}), "times.stop"),
     ("times_missing_count", _set(TOP, times={"start": 0.1, "stop": 1.0}), "count"),
     ("times_empty_mapping", _set(TOP, times={}), "start"),
-    ("times_as_list", _set(TOP, times=[0.1, 1.0, 10.0]), "times"),
+    ("times_list_with_0", _set(TOP, times=[0.0, 1.0, 10.0]), "times[0]"),
+    ("times_list_empty", _set(TOP, times=[]), "times"),
+    ("times_list_repeated", _set(TOP, times=[1.0, 1.0]), "times"),
     (
         "times_include_inf_string",
         _set(TOP, times={"start": 0.1, "stop": 1.0, "count": 5, "include_inf": "yes"}),
@@ -626,7 +628,7 @@ CLI_CASES += [
 CLI_USAGE_CASES = [
     ("unknown_flag", ["dmft", "--bogus", "1", "--out", "o.parquet"], "--bogus"),
     ("seeds_flag_on_dmft", ["dmft", "--seeds", "4", "--out", "o.parquet"], "--seeds"),
-    ("missing_out", ["dmft", "--alpha", "2"], "--out"),
+    ("out_without_value", ["dmft", "--alpha", "2", "--beta", "3", "--out"], "--out"),
     ("flag_without_value", ["simulate", "--out", "o.parquet", "--alpha"], "--alpha"),
     ("unknown_subcommand", ["train", "--out", "o.parquet"], "train"),
     ("frontier_without_compute", ["frontier", "--out", "o.parquet"], "--compute"),
@@ -637,7 +639,18 @@ CLI_USAGE_CASES = [
     ),
     ("no_subcommand", [], "command"),
     ("repeated_flag", ["dmft", "--alpha", "2", "--alpha", "3", "--out", "o.parquet"], "--alpha"),
+    ("repeated_flag_by_its_two_spellings", ["dmft", "--n-samples", "2", "--samples", "3"], "--samples"),
 ]
+
+
+@pytest.mark.parametrize("command", ["dmft", "simulate", "frontier"])
+@pytest.mark.parametrize("given, missing", [(["--beta", "3"], "--alpha"), (["--alpha", "2"], "--beta")])
+def test_cli_requires_the_exponents_or_a_spectrum_file(command, given, missing, tmp_path):
+    """Every flag but the exponents has the config's default (issue 23): a missing one is named."""
+    extra = ["--compute", "1e3:1e5:3"] if command == "frontier" else []
+    out = _cli([command, *given, *extra, "--out", "o.parquet"], cwd=tmp_path)
+    _assert_cli_failed(out, missing, tmp_path)
+    assert "required" in out.stderr
 
 
 def _assert_cli_failed(out, key, cwd, allowed=True):
@@ -660,6 +673,8 @@ def _assert_cli_failed(out, key, cwd, allowed=True):
 def test_cli_rejects_bad_flag(command, flags, key, tmp_path):
     if "--out" not in flags:
         flags = flags + ["--out", "o.parquet"]
+    if "--spectrum-file" not in flags:  # the exponents are required: the case's own, else valid ones
+        flags = [f for k, v in (("--alpha", "2"), ("--beta", "3")) if k not in flags for f in (k, v)] + flags
     out = _cli([command, *flags], cwd=tmp_path)
     _assert_cli_failed(out, key, tmp_path)
 

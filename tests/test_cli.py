@@ -53,13 +53,38 @@ def test_simulation_prints_progress_with_an_estimate(tmp_path, monkeypatch):
 def test_help_shows_an_example_per_command(tmp_path):
     for command in ("dmft", "simulate"):
         out = _cli([command, "--help"], tmp_path)
-        assert out.returncode == 0 and f"python -m scaling_dmft {command} " in out.stdout.split("example:")[1]
+        assert out.returncode == 0 and f"scaling-dmft {command} " in out.stdout.split("example:")[1]
 
 
 def test_the_module_entry_point_runs_a_query_and_refuses_bad_input(tmp_path):
     """`python -m scaling_dmft` in a real process: exit 0 and a table, or exit 2 and one line."""
     good = run_cli_process(["dmft", *ARGS, "--out", "t.parquet"], tmp_path)
     assert good.returncode == 0 and (tmp_path / "t.parquet").is_file(), good.stderr
-    bad = run_cli_process(["dmft", "--alpha", "1", "--out", "u.parquet"], tmp_path)
+    bad = run_cli_process(["dmft", "--alpha", "1", "--beta", "2", "--out", "u.parquet"], tmp_path)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--alpha" in bad.stderr, bad.stderr
     assert not (tmp_path / "u.parquet").exists()
+
+
+def test_version_and_a_readable_table_without_out(tmp_path):
+    """`scaling-dmft --version` prints the version; without --out a query prints a summary table
+    (the point once, the columns that carry information) and writes no file."""
+    from scaling_dmft import __version__
+
+    version = run_cli(["--version"], tmp_path)
+    assert version.returncode == 0 and version.stdout.strip() == f"scaling-dmft {__version__}"
+    out = _cli(["dmft", *ARGS, "--noise", "0.5", "--weight-decay", "1e-3"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    header, table = out.stdout.split("\n", 1)
+    assert header.startswith("theory: alpha = 2, beta = 3, M = 500, N = inf, P = 64") and "sigma = 0.5" in header
+    shown = pd.read_csv(io.StringIO(table), sep=r"\s+")
+    assert list(shown.columns) == ["t", "eg", "eg_signal", "eg_noise"]
+    assert len(shown) == 5 and shown["t"].iloc[-1] == np.inf
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_flags_carry_the_config_names_and_the_old_spellings_still_work(tmp_path):
+    new = _cli(["dmft", "--alpha", "2", "--beta", "3", "--n-samples", "64", "--n-modes", "500", "--out", "-"], tmp_path)
+    old = _cli(["dmft", "--alpha", "2", "--beta", "3", "--samples", "64", "--modes", "500", "--out", "-"], tmp_path)
+    assert new.returncode == old.returncode == 0 and new.stdout == old.stdout
+    bad = _cli(["dmft", "--alpha", "2", "--beta", "3", "--samples", "0"], tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("scaling-dmft: error: --samples")  # as the user spelled it

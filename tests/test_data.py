@@ -17,7 +17,7 @@ import scipy.linalg as sla
 from cli_runner import run_cli
 from scaling_dmft import data
 from scaling_dmft.errors import InputError
-from scaling_dmft.spectrum import read_spectrum_file
+from scaling_dmft.spectra import read_spectrum_file
 
 
 def _gaussian(n: int, scales: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -367,7 +367,7 @@ def test_randomised_top_modes_and_tail_reproduce_the_dense_spectrum_and_its_theo
     import pandas as pd
 
     from scaling_dmft import dmft
-    from scaling_dmft.spectrum import spectrum_from_arrays
+    from scaling_dmft.spectra import spectrum_from_arrays
 
     x, y = data.load_dataset("digits")
     x = data.to_sphere(data.standardise(x))

@@ -15,8 +15,9 @@ import pytest
 
 from oracles import draw_realization
 from scaling_dmft.errors import InputError
-from scaling_dmft.simulate import Optimizer, discrete_filters, seed_generator, simulate
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.points import Optimizer
+from scaling_dmft.simulate import discrete_filters, seed_generator, simulate
+from scaling_dmft.spectra import powerlaw
 
 
 def _scalar_iteration(x: float, steps: list[int], eta: float, mu: float):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from scaling_dmft import dmft
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 
 INF = math.inf
 CASES = [(1.5, 1.5), (2.0, 2.5), (1.5, 3.5)]

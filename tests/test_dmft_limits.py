@@ -15,7 +15,7 @@ from scipy.optimize import brentq
 from scaling_dmft import dmft
 from scaling_dmft.dmft import contour
 from scaling_dmft.errors import InputError, NumericalError
-from scaling_dmft.spectrum import Modes, powerlaw
+from scaling_dmft.spectra import Modes, powerlaw
 
 INF = math.inf
 

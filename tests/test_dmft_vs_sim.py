@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from scaling_dmft import dmft
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 from scaling_dmft.validation import within_tolerance
 
 simulate_mod = pytest.importorskip("scaling_dmft.simulate")

@@ -9,6 +9,7 @@ import pytest
 
 from scaling_dmft import tables
 from scaling_dmft.fit import early_stopping, expected_exponent, fit_power_law, fit_table, near_log_edge
+from scaling_dmft.points import Model, Point, Regime, SpectrumSpec
 from table_rows import POINT
 
 
@@ -213,27 +214,14 @@ def test_finite_p_time_law_theory_and_simulation_agree_with_the_expected_exponen
     from scaling_dmft import dmft, grid
     from scaling_dmft.evaluate import run_dmft_points, run_sim_group
 
-    point = {
-        "sweep": "s",
-        "spectrum": "powerlaw",
-        "alpha": 2.0,
-        "beta": 3.0,
-        "path": None,
-        "n_modes": 4000,
-        "teacher": "powerlaw",
-        "n_features": math.inf,
-        "n_samples": 256.0,
-        "noise": 0.0,
-        "regime": "gf",
-        "kind": "gf",
-        "weight_decay": 0.0,
-        "temperature": 0.0,
-        "init_std": 0.0,
-        "times": list(np.geomspace(0.1, 1e6, 40)),
-    }
+    point = Point(
+        Model(SpectrumSpec(2.0, 3.0, 4000, "powerlaw"), math.inf, 256.0),
+        Regime("gf"),
+        times=tuple(np.geomspace(0.1, 1e6, 40)),
+    )
     assert dmft  # the theory module is importable without the workflow
     theory = run_dmft_points([point])
-    group = {"disorder": grid.disorder_key(point), "points": [point], "seeds": 16}
+    group = grid.SimGroup(point.model, (point,), 16)
     sim = run_sim_group(group, 3)
     curves = pd.concat([theory, sim], ignore_index=True)
     fits = fit_table(curves, early_stopping(curves)).set_index("method")

@@ -13,7 +13,7 @@ import pytest
 from scaling_dmft import grid, tables
 from scaling_dmft.config import load_config
 from scaling_dmft.errors import InputError
-from scaling_dmft.spectrum import powerlaw, read_spectrum_file
+from scaling_dmft.spectra import powerlaw, read_spectrum_file
 from table_rows import curve_frame
 
 
@@ -119,7 +119,16 @@ def test_default_config_chunks_cover_every_point_once():
     points = [p for chunk in chunks.values() for p in chunk]
     keys = ("alpha", "beta", "n_features", "n_samples", "noise", "regimes")
     identities = [
-        (p["sweep"], p["alpha"], p["beta"], p["n_features"], p["n_samples"], p["noise"], p["regime"]) for p in points
+        (
+            p.sweep,
+            p.model.spectrum.alpha,
+            p.model.spectrum.beta,
+            p.model.n_features,
+            p.model.n_samples,
+            p.regime.noise,
+            p.regime.name,
+        )
+        for p in points
     ]
     expected = _grid_from_config(cfg, *keys)
     assert len(identities) == len(set(identities)), "a point is in two chunks (or twice in one)"
@@ -128,10 +137,10 @@ def test_default_config_chunks_cover_every_point_once():
     disorder = [
         (
             name.rsplit("-", 1)[0],
-            g["disorder"]["alpha"],
-            g["disorder"]["beta"],
-            g["disorder"]["n_features"],
-            g["disorder"]["n_samples"],
+            g.model.spectrum.alpha,
+            g.model.spectrum.beta,
+            g.model.n_features,
+            g.model.n_samples,
         )
         for name, groups in grid.sim_chunks(cfg).items()
         for g in groups
@@ -141,7 +150,7 @@ def test_default_config_chunks_cover_every_point_once():
     assert len(disorder) == len(set(disorder))
     assert set(disorder) == set(_grid_from_config(simulated, "alpha", "beta", "n_features", "n_samples"))
     assert all(len(c) <= cfg["chunks"]["dmft_points"] for c in chunks.values())
-    bayes = [p for p in points if p["kind"] == "bayes"]
-    assert bayes and all(p["times"] == [math.inf] for p in bayes)
-    langevin = [p for p in points if p["regime"] == "langevin"]
-    assert all(p["init_std"] == pytest.approx(math.sqrt(1e-3 / 1e-2)) for p in langevin)
+    bayes = [p for p in points if p.regime.kind == "bayes"]
+    assert bayes and all(p.times == (math.inf,) for p in bayes)
+    langevin = [p for p in points if p.regime.name == "langevin"]
+    assert all(p.regime.init_std == pytest.approx(math.sqrt(1e-3 / 1e-2)) for p in langevin)

@@ -17,7 +17,7 @@ from cli_runner import run_cli
 from scaling_dmft import dmft, tables
 from scaling_dmft.errors import InputError
 from scaling_dmft.frontier import POINTS_PER_DECADE, compute_optimal
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 
 INF = math.inf
 

@@ -31,6 +31,7 @@ from cli_runner import run_cli, run_cli_process
 from scaling_dmft import grid, rules, tables
 from scaling_dmft.config import load_yaml, validate_config
 from scaling_dmft.evaluate import curve_rows
+from scaling_dmft.points import Model, Point, Regime, SpectrumSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -266,21 +267,7 @@ def test_workflow_spectrum_file_edits_and_damaged_chunks(tmp_path):
 
 # ---- D4: round-off below zero, converged curves ---------------------------------------------
 
-_POINT = {
-    "sweep": "s",
-    "spectrum": "powerlaw",
-    "alpha": 2.0,
-    "beta": 3.0,
-    "teacher": "powerlaw",
-    "n_modes": 300,
-    "n_features": math.inf,
-    "n_samples": math.inf,
-    "noise": 0.5,
-    "regime": "gf",
-    "weight_decay": 0.0,
-    "temperature": 0.0,
-    "init_std": 0.0,
-}
+_POINT = Point(Model(SpectrumSpec(2.0, 3.0, 300), math.inf, math.inf), Regime("gf", noise=0.5), sweep="s")
 
 
 def test_roundoff_below_zero_is_zero_and_real_negatives_are_flagged():

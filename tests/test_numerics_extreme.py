@@ -23,8 +23,9 @@ from scaling_dmft import tables
 from scaling_dmft.components import combine
 from scaling_dmft.errors import NumericalError
 from scaling_dmft.evaluate import run_dmft_points, run_sim_group
-from scaling_dmft.grid import disorder_key
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.grid import SimGroup
+from scaling_dmft.points import Model, Point, Regime, SpectrumSpec
+from scaling_dmft.spectra import powerlaw
 
 TIMES = [1e-3, 1.0, 1e3, 1e6, 1e9, 1e12, math.inf]
 VALUE_COLUMNS = ["eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal"]
@@ -62,28 +63,13 @@ DMFT_CORNERS = SIM_CORNERS + [
 
 def _points(alpha, beta, m, teacher, n, p, noise=(0.0, 0.5)):
     out = []
+    model = Model(SpectrumSpec(alpha, beta, int(m), teacher), float(n), float(p))
     for name, gamma, temp, s0 in REGIMES:
         kind = "bayes" if name.startswith("bayes") else ("langevin" if temp > 0 else ("gf_wd" if gamma > 0 else "gf"))
         for sigma in noise:
-            out.append(
-                dict(
-                    spectrum="powerlaw",
-                    alpha=alpha,
-                    beta=beta,
-                    path=None,
-                    n_modes=int(m),
-                    teacher=teacher,
-                    n_features=float(n),
-                    n_samples=float(p),
-                    noise=sigma,
-                    regime=name,
-                    kind=kind,
-                    weight_decay=gamma,
-                    temperature=temp,
-                    init_std=s0,
-                    times=[math.inf] if kind == "bayes" else list(TIMES),
-                )
-            )
+            regime = Regime(kind, gamma, temp, noise=sigma, init_std=s0, name=name)
+            times = (math.inf,) if kind == "bayes" else tuple(TIMES)
+            out.append(Point(model, regime, times=times, sweep="s"))
     return out
 
 
@@ -121,7 +107,7 @@ def _check_table(frame: pd.DataFrame, tmp_path, what: str) -> pd.DataFrame:
 
 def _sim(corner, seeds=6):
     points = _points(*corner)
-    return run_sim_group({"disorder": disorder_key(points[0]), "points": points, "seeds": seeds}, base_seed=1)
+    return run_sim_group(SimGroup(points[0].model, tuple(points), seeds), base_seed=1)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

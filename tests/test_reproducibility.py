@@ -22,6 +22,7 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,8 @@ import pytest
 
 from scaling_dmft import grid
 from scaling_dmft.config import load_yaml, validate_config
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.points import Model, SpectrumSpec, build_point
+from scaling_dmft.spectra import powerlaw
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,31 +53,42 @@ def _seed_map(cfg: dict) -> dict:
     base = cfg["simulation"]["base_seed"]
     for chunk in grid.sim_chunks(cfg).values():
         for group in chunk:
-            key = json.dumps(group["disorder"], sort_keys=True)
-            states = [_state(s) for s in grid.seed_sequences(base, group["disorder"], group["seeds"])]
+            key = json.dumps(group.model.seed_fields(), sort_keys=True)
+            states = [_state(s) for s in grid.seed_sequences(base, group.model, group.seeds)]
             assert out.setdefault(key, states) == states
     return out
 
 
-DISORDER = {
-    "spectrum": "powerlaw",
-    "alpha": 2.0,
-    "beta": 3.0,
-    "path": None,
-    "n_modes": 300,
-    "teacher": "powerlaw",
-    "n_features": math.inf,
-    "n_samples": 32.0,
-}
+DISORDER = Model(SpectrumSpec(2.0, 3.0, 300, "powerlaw"), math.inf, 32.0)
 
 
 def test_seeds_are_deterministic_and_distinct_per_index():
     a = [_state(s) for s in grid.seed_sequences(7, DISORDER, 6)]
-    b = [_state(s) for s in grid.seed_sequences(7, dict(DISORDER), 6)]
+    b = [_state(s) for s in grid.seed_sequences(7, replace(DISORDER), 6)]
     assert a == b
     assert len(set(a)) == 6
     # a prefix of the seeds does not depend on how many are requested
     assert [_state(s) for s in grid.seed_sequences(7, DISORDER, 3)] == a[:3]
+
+
+def test_seed_derivation_is_unchanged_by_the_typed_point():
+    """Golden states of the seed derivation, computed by release 0.2.0 (points as dicts, the disorder
+    point's canonical JSON): the same config draws the same seeds, so its tables stay the same."""
+    assert grid.seed_sequences(7, DISORDER, 2)[1].generate_state(4).tolist() == [
+        26983391,
+        40791934,
+        1951203228,
+        2599751844,
+    ]
+    on_file = replace(DISORDER, spectrum=SpectrumSpec(n_modes=300, teacher="file", path="/x/spec.csv", name="spec.csv"))
+    assert grid.seed_sequences(7, on_file, 1)[0].generate_state(4).tolist() == [
+        1473763433,
+        2893433244,
+        3026831284,
+        2913526819,
+    ]
+    salted = grid.seed_sequences(7, DISORDER, 1, method="data")[0]
+    assert salted.generate_state(4).tolist() == [3129459407, 568860906, 601384238, 3027314213]
 
 
 def test_seeds_independent_of_chunking_sweep_name_and_order():
@@ -112,26 +125,28 @@ def test_seeds_independent_of_chunking_sweep_name_and_order():
 
 def test_seeds_ignore_point_fields_that_are_not_disorder():
     # noise, regime, gamma, T and times share the disorder draw (one eigendecomposition)
-    point = {**DISORDER, "noise": 0.5, "regime": "gf_wd", "weight_decay": 0.01, "times": [1.0]}
-    assert grid.disorder_key(point) == DISORDER
+    regime = {"name": "gf_wd", "kind": "gf_wd", "weight_decay": 0.01, "temperature": 0.0}
+    a = build_point(DISORDER, regime, noise=0.5, times=[1.0], sweep="a")
+    b = build_point(DISORDER, {**regime, "weight_decay": 0.1}, noise=0.0, times=[5.0, 7.0], sweep="b")
+    assert a.model == b.model == DISORDER
 
 
 @pytest.mark.parametrize(
-    "field, value",
+    "change",
     [
-        ("alpha", 2.5),
-        ("beta", 2.5),
-        ("n_modes", 301),
-        ("teacher", "prior"),
-        ("n_features", 64.0),
-        ("n_samples", 64.0),
-        ("spectrum", "file"),
-        ("path", "/x/spec.csv"),
+        {"spectrum": SpectrumSpec(2.5, 3.0, 300, "powerlaw")},
+        {"spectrum": SpectrumSpec(2.0, 2.5, 300, "powerlaw")},
+        {"spectrum": SpectrumSpec(2.0, 3.0, 301, "powerlaw")},
+        {"spectrum": SpectrumSpec(2.0, 3.0, 300, "prior")},
+        {"n_features": 64.0},
+        {"n_samples": 64.0},
+        {"spectrum": SpectrumSpec(n_modes=300, teacher="file", path="/x/spec.csv", name="spec.csv")},
     ],
+    ids=["alpha", "beta", "n_modes", "teacher", "n_features", "n_samples", "file"],
 )
-def test_seeds_change_with_every_disorder_field(field, value):
+def test_seeds_change_with_every_disorder_field(change):
     ref = [_state(s) for s in grid.seed_sequences(7, DISORDER, 4)]
-    other = [_state(s) for s in grid.seed_sequences(7, {**DISORDER, field: value}, 4)]
+    other = [_state(s) for s in grid.seed_sequences(7, replace(DISORDER, **change), 4)]
     assert not set(ref) & set(other)
 
 
@@ -142,11 +157,12 @@ def test_seeds_change_with_base_seed():
 
 
 def test_seeds_of_a_spectrum_file_depend_on_its_name_not_its_folder():
-    a = {**DISORDER, "spectrum": "file", "path": "/home/a/spec.csv", "alpha": None, "beta": None}
-    b = {**a, "path": "/scratch/b/spec.csv"}
-    c = {**a, "path": "/home/a/other.csv"}
-    assert [_state(s) for s in grid.seed_sequences(1, a, 2)] == [_state(s) for s in grid.seed_sequences(1, b, 2)]
-    assert [_state(s) for s in grid.seed_sequences(1, a, 2)] != [_state(s) for s in grid.seed_sequences(1, c, 2)]
+    def on(path):
+        spec = SpectrumSpec(n_modes=300, teacher="file", path=path, name=path.rsplit("/", 1)[-1])
+        return [_state(s) for s in grid.seed_sequences(1, replace(DISORDER, spectrum=spec), 2)]
+
+    assert on("/home/a/spec.csv") == on("/scratch/b/spec.csv")
+    assert on("/home/a/spec.csv") != on("/home/a/other.csv")
 
 
 SIM_CASES = [
@@ -185,12 +201,8 @@ def _arrays(comps):
 
 @pytest.mark.parametrize("case", SIM_CASES)
 def test_simulator_is_bitwise_reproducible(case):
-    disorder = {
-        **DISORDER,
-        **{k: case[k] for k in ("alpha", "beta", "n_modes", "teacher")},
-        "n_features": float(case["n_features"]),
-        "n_samples": float(case["n_samples"]),
-    }
+    spectrum = SpectrumSpec(case["alpha"], case["beta"], case["n_modes"], case["teacher"])
+    disorder = Model(spectrum, float(case["n_features"]), float(case["n_samples"]))
     seeds = grid.seed_sequences(11, disorder, 3)
     first, second = _arrays(_simulate(case, seeds)), _arrays(_simulate(case, grid.seed_sequences(11, disorder, 3)))
     reused = _arrays(_simulate(case, seeds))  # the same SeedSequence objects, used again
@@ -206,15 +218,16 @@ def test_simulator_is_bitwise_reproducible(case):
 _THREAD_SCRIPT = """
 import math, sys, numpy as np
 from scaling_dmft import grid
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.points import Model, SpectrumSpec
+from scaling_dmft.spectra import powerlaw
 from scaling_dmft.simulate import simulate
 out = {}
 for n_features in (math.inf, 96, 400):
-    d = {"spectrum": "powerlaw", "alpha": 1.5, "beta": 2.0, "path": None, "n_modes": 300, "teacher": "prior",
-         "n_features": float(n_features), "n_samples": 160.0}
+    d = Model(SpectrumSpec(1.5, 2.0, 300, "prior"), float(n_features), 160.0)
+    # threads=None: the environment's BLAS thread count (the library's default would pin one)
     c = simulate(powerlaw(1.5, 2.0, 300, "prior"), n_features=n_features, n_samples=160,
                  weight_decays=np.array([0.0, 1e-3]), times=np.array([0.5, 50.0, 5e4, np.inf]),
-                 seeds=grid.seed_sequences(3, d, 2))
+                 seeds=grid.seed_sequences(3, d, 2), threads=None)
     for k in ("signal", "noise", "init", "thermal"):
         out[f"{n_features}_{k}"] = getattr(c, k)
 np.savez(sys.argv[1], **out)
@@ -257,10 +270,10 @@ def test_run_sim_group_does_not_depend_on_chunk_composition():
     groups = grid.sim_groups(cfg, "learning_curves")[:3]
     together = run_sim_groups(groups, 5)
     alone = run_sim_groups([groups[2]], 5)
-    key = json.dumps(groups[2]["disorder"], sort_keys=True)
+    key = json.dumps(groups[2].model.seed_fields(), sort_keys=True)
     mask = np.ones(len(together), dtype=bool)
     for col in ("n_features", "n_samples"):
-        mask &= together[col].to_numpy() == groups[2]["disorder"][col]
+        mask &= together[col].to_numpy() == getattr(groups[2].model, col)
     import pandas.testing as pdt
 
     pdt.assert_frame_equal(

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from scaling_dmft import sgd
+from scaling_dmft.dmft import online
 from scaling_dmft.errors import InputError
 from scaling_dmft.simulate import seed_mean_sem
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 
 SPECTRUM = powerlaw(1.5, 2.0, 100)
 
@@ -21,7 +22,7 @@ def test_online_sgd_recursion_agrees_with_sgd_on_fresh_batches(batch, eta, gamma
     project's rule 2 % + 3 s.e."""
     steps = np.array([10.0, 100.0, 300.0])
     t = eta * steps
-    theory, diverged = sgd.online_theory(SPECTRUM, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t)
+    theory, diverged = online.online_theory(SPECTRUM, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t)
     assert not diverged.any()
     seeds = [np.random.SeedSequence([77, batch, i]) for i in range(300)]
     sim = sgd.online_simulate(SPECTRUM, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t, seeds=seeds)
@@ -38,7 +39,7 @@ def test_a_large_batch_is_gradient_descent_on_the_population():
     """B -> inf removes the SGD noise: the signal is then sum_k c_k (1 - eta lambda_k)^{2k} at gamma = 0
     (gradient descent on the population loss), to 1e-5 at B = 1e7."""
     eta, steps = 0.5, np.array([0.0, 3.0, 30.0, 300.0])
-    theory, _ = sgd.online_theory(SPECTRUM, batch_size=10**7, learning_rate=eta, weight_decay=0.0, times=eta * steps)
+    theory, _ = online.online_theory(SPECTRUM, batch_size=10**7, learning_rate=eta, weight_decay=0.0, times=eta * steps)
     lam, c = SPECTRUM.eigenvalues, SPECTRUM.target_power
     exact = [(c * (1 - eta * lam) ** (2 * k)).sum() for k in steps]
     assert np.allclose(theory[0], exact, rtol=1e-5)
@@ -46,11 +47,11 @@ def test_a_large_batch_is_gradient_descent_on_the_population():
 
 def test_too_large_a_learning_rate_diverges_and_is_flagged():
     """With B = 1 the SGD noise (eta^2 lambda tr(Lambda S)) destabilises well below eta lambda_1 = 2."""
-    theory, diverged = sgd.online_theory(
+    theory, diverged = online.online_theory(
         SPECTRUM, batch_size=1, learning_rate=1.5, weight_decay=0.0, times=[15.0, 1500.0]
     )
     assert diverged[-1] and np.isinf(theory[:, -1]).all()
     with pytest.raises(InputError, match="batch_size"):
-        sgd.online_theory(SPECTRUM, batch_size=0, learning_rate=0.1, weight_decay=0.0, times=[1.0])
+        online.online_theory(SPECTRUM, batch_size=0, learning_rate=0.1, weight_decay=0.0, times=[1.0])
     with pytest.raises(InputError, match="whole steps"):
-        sgd.online_theory(SPECTRUM, batch_size=1, learning_rate=0.3, weight_decay=0.0, times=[1.0])
+        online.online_theory(SPECTRUM, batch_size=1, learning_rate=0.3, weight_decay=0.0, times=[1.0])

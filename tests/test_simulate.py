@@ -18,7 +18,7 @@ from scaling_dmft import simulate as simmod
 from scaling_dmft.components import combine
 from scaling_dmft.errors import NumericalError
 from scaling_dmft.simulate import seed_generator, seed_mean_sem, simulate
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 
 M, N, P = 40, 24, 16
 SIZES = [(N, P), (math.inf, P)]

@@ -57,11 +57,11 @@ def _config(**regime):
 def test_a_sweep_in_paper_units_is_converted_per_point():
     points = grid.sweep_points(validate_config(_config(units="paper"), base_dir=ROOT / "config"), "s")
     for point in points:
-        p = point["n_samples"]
-        assert point["weight_decay"] == pytest.approx(100.0 / p) and point["temperature"] == pytest.approx(0.1 / p)
-        assert point["init_std"] == pytest.approx(math.sqrt(1e-3))  # prior variance 1/(g beta) at every P
-        np.testing.assert_allclose(point["times"][:-1], p * np.geomspace(1e-3, 1.0, 4), rtol=1e-12)
-        assert math.isinf(point["times"][-1])
+        p, regime = point.model.n_samples, point.regime
+        assert regime.weight_decay == pytest.approx(100.0 / p) and regime.temperature == pytest.approx(0.1 / p)
+        assert regime.init_std == pytest.approx(math.sqrt(1e-3))  # prior variance 1/(g beta) at every P
+        np.testing.assert_allclose(point.times[:-1], p * np.geomspace(1e-3, 1.0, 4), rtol=1e-12)
+        assert math.isinf(point.times[-1])
 
 
 def test_paper_units_with_p_inf_are_refused():
@@ -76,8 +76,14 @@ def test_f2_left_is_the_papers_stated_setting():
     cfg = load_config(ROOT / "config" / "paper.yaml")
     left = cfg["figures"]["threshold"]["sweeps"][0]
     (point,) = grid.sweep_points(cfg, left)
-    assert (point["alpha"], point["n_modes"], point["n_samples"], point["n_features"]) == (1.5, 100, 100.0, math.inf)
-    assert point["temperature"] == pytest.approx(1e-3) and point["weight_decay"] == pytest.approx(1.0)
+    model = point.model
+    assert (model.spectrum.alpha, model.spectrum.n_modes, model.n_samples, model.n_features) == (
+        1.5,
+        100,
+        100.0,
+        math.inf,
+    )
+    assert point.regime.temperature == pytest.approx(1e-3) and point.regime.weight_decay == pytest.approx(1.0)
     assert (
         cfg["sweeps"][left]["simulate"] and cfg["sweeps"][left]["seeds"] >= 4000
     )  # <= 1 % s.e. (measured, docs/figures.md)

@@ -22,7 +22,7 @@ import seaborn as sns
 from scaling_dmft import dmft, tables
 from scaling_dmft.evaluate import curve_rows
 from scaling_dmft.simulate import seed_mean_sem, simulate
-from scaling_dmft.spectrum import powerlaw, spectrum_from_arrays
+from scaling_dmft.spectra import powerlaw, spectrum_from_arrays
 
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".")
 out.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,10 @@ import numpy as np
 
 from scaling_dmft import dmft, sgd
 from scaling_dmft.components import combine
+from scaling_dmft.dmft import online
 from scaling_dmft.dmft.discrete import spectral_edge
 from scaling_dmft.simulate import seed_mean_sem, simulate
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 
 MIX = dict(noise=0.5, init_var=0.09, temperature=1e-3)
 # (N, P, gamma, eta, mu); eta given as ("edge", c) sets eta (e_max + gamma) = c (oscillating modes for c >= 1)
@@ -87,7 +88,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for batch, eta, gamma in SGD_CASES:
         t = eta * sgd_steps
-        theory, _ = sgd.online_theory(small, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t)
+        theory, _ = online.online_theory(small, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t)
         seeds = [np.random.SeedSequence([77, batch, i]) for i in range(300)]
         sim = sgd.online_simulate(small, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t, seeds=seeds)
         mean, sem = seed_mean_sem(sim.errors(**MIX, gamma_index=0)[1])

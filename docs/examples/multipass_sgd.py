@@ -16,7 +16,7 @@ import numpy as np
 
 from scaling_dmft import dmft, sgd
 from scaling_dmft.simulate import seed_mean_sem
-from scaling_dmft.spectrum import powerlaw
+from scaling_dmft.spectra import powerlaw
 
 SPECTRUM = powerlaw(1.5, 2.0, 500)
 P, GAMMA, SIGMA = 128, 1e-3, 0.3

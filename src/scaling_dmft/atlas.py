@@ -26,7 +26,8 @@ import pandas as pd
 from . import dmft
 from .fit import ansatz_exponents, expected_exponent, fit_power_law, law_flag
 from .frontier import compute_optimal
-from .spectrum import powerlaw
+from .points import Model, Point, SpectrumSpec, build_point
+from .spectra import powerlaw
 
 ALPHA_RANGE = (1.1, 3.0)
 BETA_LOW = 1.1
@@ -115,26 +116,16 @@ def phase_diagram(points: list[tuple[float, float]], n_modes: int) -> pd.DataFra
 # ---------------------------------------------------------------- the workflow's atlas
 
 
-def frontier_point(cfg: dict, name: str) -> dict:
-    """The parameter point of the config's frontier `name` (atlas.frontiers), resolved like a sweep
-    point (grid.sweep_points: the regime's gamma, T and sigma0, 'prior' included), with sweep = name."""
-    from .grid import sweep_points
-
+def frontier_point(cfg: dict, name: str) -> Point:
+    """The parameter point of the config's frontier `name` (atlas.frontiers), built like a sweep's
+    (points.build_point: the regime's gamma, T and sigma0, 'prior' included), with sweep = name; N and
+    the times are the frontier's to choose (N = inf and no times here)."""
     front = cfg["atlas"]["frontiers"][name]
-    pseudo = {
-        "alpha": [front["alpha"]],
-        "beta": [front["beta"]],
-        "n_modes": front["n_modes"],
-        "teacher": front["teacher"],
-        "n_features": [math.inf],
-        "n_samples": [front["n_samples"] if front["compute_model"] == "NT" else math.inf],
-        "noise": [front["noise"]],
-        "regimes": [front["regime"]],
-        "times": {"start": 1.0, "stop": 1.0, "count": 1, "include_inf": False},
-    }
-    point = sweep_points({**cfg, "sweeps": {name: pseudo}}, name)[0]
-    point.pop("times")
-    return point
+    regime = next(r for r in cfg["regimes"] if r["name"] == front["regime"])
+    n_samples = front["n_samples"] if front["compute_model"] == "NT" else math.inf
+    spectrum = SpectrumSpec(float(front["alpha"]), float(front["beta"]), int(front["n_modes"]), front["teacher"])
+    model = Model(spectrum, math.inf, float(n_samples))
+    return build_point(model, regime, noise=front["noise"], times=[], sweep=name)
 
 
 def frontier_frame(cfg: dict, name: str) -> pd.DataFrame:

@@ -13,12 +13,15 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .about import VERSION
+from .api import COMPUTE_MAX, size_range
 from .errors import InputError, NumericalError
-from .grid import OPTIMIZERS, optimizer_name
+from .points import DEFAULT_N_FEATURES, DEFAULT_N_MODES, DEFAULT_N_SAMPLES, OPTIMIZERS, Optimizer, Point
 from .schema import config_schema, enum, number_range
 
 if TYPE_CHECKING:
@@ -40,7 +43,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Once(argparse.Action):
-    """Store a flag's value, refusing a second occurrence (argparse silently keeps the last)."""
+    """Store a flag's value, refusing a second occurrence (argparse silently keeps the last), and
+    remember the spelling used (messages name the flag as the user wrote it)."""
 
     def __call__(
         self,
@@ -54,6 +58,9 @@ class _Once(argparse.Action):
             parser.error(f"{option_string} given twice")
         seen.add(self.dest)
         namespace._given = seen
+        spelled = getattr(namespace, "_spelled", {})
+        spelled[self.dest] = option_string
+        namespace._spelled = spelled
         setattr(namespace, self.dest, values)
 
 
@@ -62,7 +69,6 @@ ALPHA = number_range("alpha_list", "alpha")
 BETA = number_range("beta_list", "beta")
 MODES = number_range("n_modes", "M")
 SIZE = number_range("size", "N, P")
-FRONTIER_SIZE = number_range("frontier_size", "N, P")  # the sizes a frontier searches (theory only)
 GAMMA = number_range("weight_decay", "gamma")
 TEMPERATURE = number_range("temperature", "T")
 NOISE = number_range("noise_level", "sigma")
@@ -70,19 +76,22 @@ INIT_STD = number_range("init_std", "sigma0")
 LEARNING_RATE = number_range("learning_rate", "eta")
 MOMENTUM = number_range("momentum", "mu")
 SEEDS = number_range("seeds", "seeds")
-TIME_STOP = number_range("times/properties/stop", "START")
-TIME_COUNT = number_range("times/properties/count", "COUNT")
+TIME_STOP = number_range("time_range/properties/stop", "START")
+TIME_COUNT = number_range("time_range/properties/count", "COUNT")
 TEACHERS = enum("teacher")
 REGIME_KINDS = enum("regime_kind")
 BASE_SEED = number_range("base_seed", "base_seed")
-_SIMULATION = config_schema()["properties"]["simulation"]["properties"]
+_PROPERTIES = config_schema()["properties"]
+_SIMULATION = _PROPERTIES["simulation"]["properties"]
 MAX_MODES = _SIMULATION["max_modes"]["default"]
-# the workflow's defaults, as flag values
+# the workflow's defaults, as flag values (the one place they are written is the schema)
 DEFAULT_SEEDS = str(_SIMULATION["seeds"]["default"])
 DEFAULT_BASE_SEED = str(_SIMULATION["base_seed"]["default"])
-DEFAULT_TIMES = "{start:g}:{stop:g}:{count}".format(**config_schema()["properties"]["times"]["default"]).replace(
-    "e+0", "e"
-)
+DEFAULT_TIMES = "{start:g}:{stop:g}:{count}".format(**_PROPERTIES["times"]["default"]).replace("e+0", "e")
+DEFAULT_MODES = str(DEFAULT_N_MODES)
+DEFAULT_SAMPLES = f"{DEFAULT_N_SAMPLES:g}"
+DEFAULT_FEATURES = f"{DEFAULT_N_FEATURES:g}"
+
 
 # Plain decimal or scientific notation (no '1_5', hex, nan); 'inf' only where the flag allows it.
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -124,11 +133,6 @@ def _split_range(flag: str, text: str, allowed: str, with_count: bool) -> tuple:
     return (start, stop, _integer(flag, parts[2], allowed)) if with_count else (start, stop)
 
 
-# The largest budget `frontier --compute` accepts: a parse bound far beyond any N t a DMFT solve
-# resolves, not a physical one.
-COMPUTE_MAX = 1e30
-
-
 def _log_range(flag: str, text: str, low_open: float, high: float, with_count: bool) -> tuple:
     """START:STOP[:COUNT] with 0 < START <= STOP <= high (COUNT >= 1; >= 2 if STOP > START)."""
     bound = f"{high:.0e}".replace("e+", "e")  # 1e30, 1e15
@@ -148,18 +152,23 @@ def _log_range(flag: str, text: str, low_open: float, high: float, with_count: b
 
 
 EXAMPLES = {
-    "dmft": "example:\n  python -m scaling_dmft dmft --alpha 2 --beta 3 --samples 256 --features 512 --weight-decay 1e-3 \\\n"
+    "dmft": "example:\n  scaling-dmft dmft --alpha 2 --beta 3 --n-samples 256 --n-features 512 --weight-decay 1e-3 \\\n"
     "      --noise 0.5 --times 0.1:1e6:30 --include-inf --out theory.parquet\n"
-    "  python -m scaling_dmft dmft --spectrum-file my_spectrum.csv --samples 1000 --out - | head",
-    "frontier": "example:\n  python -m scaling_dmft frontier --alpha 2 --beta 2.5 --modes 1e12 --samples inf \\\n"
+    "  scaling-dmft dmft --spectrum-file my_spectrum.csv --n-samples 1000",
+    "frontier": "example:\n  scaling-dmft frontier --alpha 2 --beta 2.5 --n-modes 1e12 --n-samples inf \\\n"
     "      --compute 1e7:1e11:17 --out frontier.csv",
-    "simulate": "example:\n  python -m scaling_dmft simulate --alpha 2 --beta 3 --samples 256 --features 512 --weight-decay 1e-3 \\\n"
+    "simulate": "example:\n  scaling-dmft simulate --alpha 2 --beta 3 --n-samples 256 --n-features 512 --weight-decay 1e-3 \\\n"
     "      --noise 0.5 --times 0.1:1e6:30 --include-inf --seeds 64 --out sim.csv",
 }
+OUT_HELP = (
+    "output file: .parquet (the table with provenance metadata) or .csv, or - for CSV on standard output; "
+    "checked writable before computing, written atomically (default: a readable summary on standard output)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m scaling_dmft", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="scaling-dmft", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"scaling-dmft {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, help_text in (
         ("simulate", "seed-averaged exact simulation (closed-form Ornstein-Uhlenbeck, one eigh per seed)"),
@@ -173,38 +182,57 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(
             name,
             help=help_text,
-            description=help_text + ". Ranges are the workflow config's (config/README.md).",
+            description=help_text + ". Flags are the workflow config's keys (config/README.md), with their "
+            "ranges and defaults; the older spellings (--samples, --features, --modes, --seed) still work.",
             epilog=EXAMPLES[name],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         add = functools.partial(p.add_argument, action=_Once)
-        add("--alpha", default="2.0", help=f"spectral exponent: lambda_k = k^-alpha; {ALPHA.text} (default 2)")
-        add("--beta", default="3.0", help=f"target exponent: c_k = lambda_k w*_k^2 = k^-beta; {BETA.text} (default 3)")
         add(
+            "--alpha",
+            default=None,
+            help=f"spectral exponent: lambda_k = k^-alpha; {ALPHA.text} (needed without --spectrum-file)",
+        )
+        add(
+            "--beta",
+            default=None,
+            help=f"target exponent: c_k = lambda_k w*_k^2 = k^-beta; {BETA.text} (needed without --spectrum-file)",
+        )
+        add(
+            "--n-modes",
             "--modes",
-            default="4000",
-            help=f"number of modes M (truncation); integer {MODES.text}, <= simulation.max_modes = {MAX_MODES:g} to simulate (default 4000)",
+            dest="n_modes",
+            default=DEFAULT_MODES,
+            help=f"number of modes M (truncation); integer {MODES.text}, <= simulation.max_modes = {MAX_MODES:g} to simulate (default {DEFAULT_MODES})",
         )
         add(
             "--teacher",
-            default="powerlaw",
-            help=" | ".join(TEACHERS) + ": deterministic w*, or w* drawn from the prior (default powerlaw)",
+            default=TEACHERS[0],
+            help=" | ".join(TEACHERS) + f": deterministic w*, or w* drawn from the prior (default {TEACHERS[0]})",
         )
         add(
             "--spectrum-file",
             default=None,
-            help="read lambda_k and c_k from a .parquet/.csv with columns eigenvalue, target_power (replaces --alpha/--beta/--modes)",
+            help="read lambda_k and c_k from a .parquet/.csv with columns eigenvalue, target_power (replaces --alpha/--beta/--n-modes)",
         )
         if name != "frontier":  # the frontier chooses N
             add(
+                "--n-features",
                 "--features",
-                default="inf",
-                help="number of random features N: positive integer, or inf for the kernel limit (default inf)",
+                dest="n_features",
+                default=DEFAULT_FEATURES,
+                help=f"number of random features N: positive integer, or inf for the kernel limit (default {DEFAULT_FEATURES})",
             )
         samples_help = "number of training samples P: positive integer" + (
             ", or inf (population loss)" if name != "simulate" else ""
         )
-        add("--samples", default="256", help=samples_help + " (default 256)")
+        add(
+            "--n-samples",
+            "--samples",
+            dest="n_samples",
+            default=None,
+            help=samples_help + f" (default {DEFAULT_SAMPLES})",
+        )
         add("--weight-decay", default="0", help=f"weight decay {GAMMA.text} (default 0)")
         add("--temperature", default="0", help=f"Langevin temperature {TEMPERATURE.text} (default 0)")
         add("--noise", default="0", help=f"label-noise standard deviation {NOISE.text} (default 0)")
@@ -223,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
             add(
                 "--batch-size",
                 default=None,
-                help="B: online mini-batch SGD with B fresh samples per step (needs --samples inf, --features inf, "
+                help="B: online mini-batch SGD with B fresh samples per step (needs --n-samples inf, --n-features inf, "
                 "--learning-rate; docs/theory/discrete.md section 5)",
             )
         add(
@@ -246,51 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
             + " (default: from gamma and T; bayes = the t = inf posterior, needs gamma, T > 0)",
         )
         if name == "frontier":
-            add(
-                "--compute",
-                required=True,
-                help=f"log-spaced budgets C = N t (N P t with NPT), START:STOP:COUNT, both ends included; 0 < START <= STOP <= {COMPUTE_MAX:g}",
-            )
-            from .frontier import (
-                COMPUTE_MODELS,
-                DEFAULT_GAMMA_RANGE,
-                DEFAULT_N_RANGE,
-                DEFAULT_P_RANGE,
-                OUTER_PER_DECADE,
-                POINTS_PER_DECADE,
-            )
-
-            n_range = ":".join(f"{v:g}" for v in DEFAULT_N_RANGE)
-            p_range = ":".join(f"{v:g}" for v in DEFAULT_P_RANGE)
-            g_range = ":".join(f"{v:g}" for v in DEFAULT_GAMMA_RANGE)
-            add(
-                "--features-range",
-                default=n_range,
-                help=f"the model sizes searched, N_MIN:N_MAX (log grid, {POINTS_PER_DECADE} per decade, then "
-                f"refined); an optimum at an end is flagged edge (default {n_range})",
-            )
-            add(
-                "--compute-model",
-                default=COMPUTE_MODELS[0],
-                choices=COMPUTE_MODELS,
-                help="NT: C = N t at the fixed P of --samples (inf allowed); NPT: C = N P t (full-batch), "
-                "P chosen from --samples-range too (default NT)",
-            )
-            add(
-                "--samples-range",
-                default=p_range,
-                help=f"NPT only: the sample sizes searched, P_MIN:P_MAX (log grid, {OUTER_PER_DECADE} per decade, "
-                f"then refined) (default {p_range})",
-            )
-            p.add_argument(
-                "--tune-weight-decay",
-                action="store_true",
-                help=f"choose gamma per budget too, from 0 and {g_range} ({OUTER_PER_DECADE} per decade, then "
-                "refined); needs --weight-decay 0",
-            )
-            # the one-point config a query stands for needs these; the frontier sets N and t itself.
-            # --samples: None = not given (NT then uses 256; NPT refuses an explicit P)
-            p.set_defaults(features="inf", times="1:1:1", include_inf=False, samples=None)
+            _add_frontier_flags(p, add)
         else:
             add(
                 "--times",
@@ -309,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
                 help=f"number of independent draws of data and features; integer {SEEDS.text} (default {DEFAULT_SEEDS})",
             )
             add(
+                "--base-seed",
                 "--seed",
+                dest="base_seed",
                 default=DEFAULT_BASE_SEED,
                 help=f"base seed, integer {BASE_SEED.text}; seeds derive from it and the parameter point (default {DEFAULT_BASE_SEED})",
             )
@@ -319,132 +305,157 @@ def build_parser() -> argparse.ArgumentParser:
             help="BLAS threads, 1..1024 (default 1); pinned whatever OMP_NUM_THREADS says. "
             "Results agree across thread counts to ~1e-11 relative, bitwise at a fixed count",
         )
-        add(
-            "--out",
-            required=True,
-            help="output file: .parquet (curve table with provenance metadata) or .csv, or - for CSV on "
-            "standard output; checked writable before computing, written atomically",
-        )
+        add("--out", default=None, help=OUT_HELP)
     _add_spectrum_parser(sub)
     check = sub.add_parser("check-config", help="validate a workflow config file and print a summary")
     check.add_argument("configfile")
     return parser
 
 
-# Config key of the one-point config -> the flag that set it (error messages name the flag).
-_FLAG_OF_KEY = {
-    "alpha": "--alpha",
-    "beta": "--beta",
-    "n_modes": "--modes",
-    "teacher": "--teacher",
-    "spectrum_file": "--spectrum-file",
-    "n_features": "--features",
-    "n_samples": "--samples",
-    "noise": "--noise",
-    "weight_decay": "--weight-decay",
-    "temperature": "--temperature",
-    "init_std": "--init-std",
-    "learning_rate": "--learning-rate",
-    "momentum": "--momentum",
-    "batch_size": "--batch-size",
-    "kind": "--regime",
-    "times": "--times",
-    "start": "--times",
-    "stop": "--times",
-    "count": "--times",
-    "seeds": "--seeds",
-    "base_seed": "--seed",
-    "max_modes": "--modes",
-}
+def _add_frontier_flags(p: argparse.ArgumentParser, add: Callable[..., Any]) -> None:
+    from .frontier import (
+        COMPUTE_MODELS,
+        DEFAULT_GAMMA_RANGE,
+        DEFAULT_N_RANGE,
+        DEFAULT_P_RANGE,
+        OUTER_PER_DECADE,
+        POINTS_PER_DECADE,
+    )
+
+    add(
+        "--compute",
+        required=True,
+        help=f"log-spaced budgets C = N t (N P t with NPT), START:STOP:COUNT, both ends included; 0 < START <= STOP <= {COMPUTE_MAX:g}",
+    )
+    n_range = ":".join(f"{v:g}" for v in DEFAULT_N_RANGE)
+    p_range = ":".join(f"{v:g}" for v in DEFAULT_P_RANGE)
+    g_range = ":".join(f"{v:g}" for v in DEFAULT_GAMMA_RANGE)
+    add(
+        "--n-features-range",
+        "--features-range",
+        dest="features_range",
+        default=n_range,
+        help=f"the model sizes searched, N_MIN:N_MAX (log grid, {POINTS_PER_DECADE} per decade, then "
+        f"refined); an optimum at an end is flagged edge (default {n_range})",
+    )
+    add(
+        "--compute-model",
+        default=COMPUTE_MODELS[0],
+        choices=COMPUTE_MODELS,
+        help="NT: C = N t at the fixed P of --n-samples (inf allowed); NPT: C = N P t (full-batch), "
+        "P chosen from --n-samples-range too (default NT)",
+    )
+    add(
+        "--n-samples-range",
+        "--samples-range",
+        dest="samples_range",
+        default=p_range,
+        help=f"NPT only: the sample sizes searched, P_MIN:P_MAX (log grid, {OUTER_PER_DECADE} per decade, "
+        f"then refined) (default {p_range})",
+    )
+    p.add_argument(
+        "--tune-weight-decay",
+        action="store_true",
+        help=f"choose gamma per budget too, from 0 and {g_range} ({OUTER_PER_DECADE} per decade, then "
+        "refined); needs --weight-decay 0",
+    )
+    # the one-point query a frontier stands for: N and t are the frontier's to choose
+    p.set_defaults(n_features="inf", times="1:1:1", include_inf=False)
 
 
-def _flag_error(err: InputError) -> InputError:
-    """The same message with the config key path replaced by the flag that set it."""
-    match = re.fullmatch(r"(?:.*\.)?(\w+?)((?:\[[^\]]*\])*)", err.key)
-    leaf, index = match.groups() if match else (err.key, "")
-    if leaf not in _FLAG_OF_KEY:
+# Config key (the API's keyword) -> the flag that sets it, where the two are not the same word.
+_FLAG_OF_KEY = {"regime": "--regime", "spectrum": "--spectrum-file", "times": "--times", "max_modes": "--n-modes"}
+
+
+def _flag_error(err: InputError, args: argparse.Namespace) -> InputError:
+    """The same message with the keyword (api._leaf of a config key path) replaced by the flag that
+    set it, as the user spelled it."""
+    spelled = getattr(args, "_spelled", {})
+    if err.key.startswith("--"):  # a flag already: the spelling the user gave, where it differs
+        dest = err.key[2:].replace("-", "_")
+        return InputError(spelled[dest], err.value, err.allowed, err.problem) if dest in spelled else err
+    match = re.fullmatch(r"(\w+)(.*)", err.key)
+    leaf, column = match.groups() if match else (err.key, "")
+    flag = spelled.get(leaf) or _FLAG_OF_KEY.get(leaf) or "--" + leaf.replace("_", "-")
+    if leaf not in vars(args) and leaf not in _FLAG_OF_KEY:
         return err
-    column = "" if re.fullmatch(r"(\[\d+\])*", index) else index  # keep a file column, drop a list index
-    return InputError(_FLAG_OF_KEY[leaf] + column, err.value, err.allowed, err.problem)
+    return InputError(flag + column, err.value, err.allowed, err.problem)
 
 
-def config_from_args(args: argparse.Namespace) -> dict:
-    """The one-point workflow config a CLI query stands for (validated by validate_config, the
-    same limits and checks as a workflow run)."""
-    gamma = _parse_number("--weight-decay", args.weight_decay, "a number " + GAMMA.text)
-    temperature = _parse_number("--temperature", args.temperature, "a number " + TEMPERATURE.text)
-    noise = _parse_number("--noise", args.noise, "a number " + NOISE.text)
+def query_values(args: argparse.Namespace) -> dict:
+    """The keywords of the query (scaling_dmft.api.query_config) that a `dmft` / `simulate` /
+    `frontier` command line stands for: flags parsed as numbers, the rest checked by the one
+    validation of configs and API calls."""
+    values: dict[str, Any] = {
+        "weight_decay": _parse_number("--weight-decay", args.weight_decay, "a number " + GAMMA.text),
+        "temperature": _parse_number("--temperature", args.temperature, "a number " + TEMPERATURE.text),
+        "noise": _parse_number("--noise", args.noise, "a number " + NOISE.text),
+        "learning_rate": _parse_number("--learning-rate", args.learning_rate, "a number " + LEARNING_RATE.text),
+        "momentum": _parse_number("--momentum", args.momentum, "a number " + MOMENTUM.text),
+        "regime": args.regime,
+    }
     init = args.init_std.strip().lower()
-    init_std = (
+    values["init_std"] = (
         "prior"
         if init == "prior"
         else _parse_number("--init-std", args.init_std, f"a number {INIT_STD.text}, or prior")
     )
-    kind = args.regime or ("langevin" if temperature > 0 else ("gf_wd" if gamma > 0 else "gf"))
-    regime = {"name": kind, "kind": kind, "weight_decay": gamma, "temperature": temperature}
-    if getattr(args, "learning_rate", None) is not None:
-        regime["learning_rate"] = _parse_number("--learning-rate", args.learning_rate, "a number " + LEARNING_RATE.text)
-        regime["momentum"] = _parse_number("--momentum", args.momentum, "a number " + MOMENTUM.text)
-        if getattr(args, "batch_size", None) is not None:  # frontier has no --batch-size
-            regime["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
-        implied = optimizer_name(regime["learning_rate"], regime["momentum"], regime.get("batch_size", math.inf))
-        if args.optimizer is not None and args.optimizer != implied:
-            needs = {
-                "gf": "--learning-rate 0",
-                "gd": "--learning-rate > 0 and no --momentum or --batch-size",
-                "momentum": "--learning-rate > 0 and --momentum > 0",
-                "sgd": "--learning-rate > 0 and --batch-size",
-            }
-            raise InputError("--optimizer", args.optimizer, needs[args.optimizer], f"the other flags make it {implied}")
-    if kind != "bayes" or init_std != 0.0:
-        regime["init_std"] = init_std
+    if getattr(args, "batch_size", None) is not None:  # frontier has no --batch-size
+        values["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
+    implied = (
+        Optimizer(values["learning_rate"], values["momentum"], values.get("batch_size", math.inf)).kind
+        if values["learning_rate"] >= 0 and 0 <= values["momentum"] < 1
+        else None
+    )
+    if args.optimizer is not None and implied is not None and args.optimizer != implied:
+        needs = {
+            "gf": "--learning-rate 0",
+            "gd": "--learning-rate > 0 and no --momentum or --batch-size",
+            "momentum": "--learning-rate > 0 and --momentum > 0",
+            "sgd": "--learning-rate > 0 and --batch-size",
+        }
+        raise InputError("--optimizer", args.optimizer, needs[args.optimizer], f"the other flags make it {implied}")
     size = "a positive integer{} (" + SIZE.text + ")"
-    sweep = {
-        "n_features": [_integer("--features", args.features, size.format(" or inf"), allow_inf=True)],
-        "n_samples": [
-            _integer(
-                "--samples", args.samples, size.format(" or inf" if args.command != "simulate" else ""), allow_inf=True
-            )
-        ],
-        "noise": [noise],
-        "regimes": [kind],
-        "times": _times(args.times, bool(args.include_inf)),
-        "simulate": args.command == "simulate",
-    }
-    cfg = {"run_name": "cli", "regimes": [regime], "sweeps": {"cli": sweep}}
+    values["n_features"] = _integer("--n-features", args.n_features, size.format(" or inf"), allow_inf=True)
+    if args.n_samples is not None:
+        values["n_samples"] = _integer(
+            "--n-samples", args.n_samples, size.format(" or inf" if args.command != "simulate" else ""), allow_inf=True
+        )
+    values["times"] = _times(args.times, bool(args.include_inf))
     if args.spectrum_file:
-        sweep["spectrum_file"] = str(Path(args.spectrum_file).resolve())
+        values["spectrum"] = str(Path(args.spectrum_file).resolve())
     else:
-        sweep["alpha"] = [_parse_number("--alpha", args.alpha, "a number " + ALPHA.text)]
-        sweep["beta"] = [_parse_number("--beta", args.beta, "a number " + BETA.text)]
-        sweep["n_modes"] = _integer("--modes", args.modes, "an integer " + MODES.text)
-        sweep["teacher"] = args.teacher
+        for key, flag, number_range_ in (("alpha", "--alpha", ALPHA), ("beta", "--beta", BETA)):
+            text = getattr(args, key)
+            if text is None:
+                raise InputError(flag, None, "a number " + number_range_.text + " (or --spectrum-file)", "required")
+            values[key] = _parse_number(flag, text, "a number " + number_range_.text)
+        values["n_modes"] = _integer("--n-modes", args.n_modes, "an integer " + MODES.text)
+        values["teacher"] = args.teacher
     if args.command == "simulate":
-        seeds = _integer("--seeds", args.seeds, "an integer " + SEEDS.text)
-        base = _integer("--seed", args.seed, "an integer " + BASE_SEED.text)
-        cfg["simulation"] = {"seeds": seeds, "base_seed": base}
-    return cfg
+        values["seeds"] = _integer("--seeds", args.seeds, "an integer " + SEEDS.text)
+        values["base_seed"] = _integer("--base-seed", args.base_seed, "an integer " + BASE_SEED.text)
+    return values
 
 
-def query_from_args(args: argparse.Namespace) -> tuple[dict, dict]:
-    """(validated one-point config, its single parameter point) of a `dmft` / `simulate` query."""
-    from .config import validate_config
-    from .grid import sweep_points
+def query_from_args(args: argparse.Namespace) -> tuple[dict, Point]:
+    """(validated one-point config, its parameter point) of a `dmft` / `simulate` / `frontier` query:
+    the same builder and validation as the Python API (api.query_point)."""
+    from .api import query_point
 
     try:
-        cfg = validate_config(config_from_args(args))
+        return query_point("cli", query_values(args), simulate=args.command == "simulate")
     except InputError as err:
-        raise _flag_error(err) from None
-    return cfg, sweep_points(cfg, "cli")[0]
+        raise _flag_error(err, args) from None
 
 
-def check_output(out: str, inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
+def check_output(out: str | None, inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
     """Refuse an --out that cannot be written, or that is one of the inputs, before any compute:
     the same temporary file the atomic writer uses is created and removed in its folder."""
     from .tables import check_writable
 
-    if out == "-":
-        return  # CSV on standard output
+    if out is None or out == "-":
+        return  # a summary or CSV on standard output
     path = Path(out)
     if path.suffix not in (".parquet", ".csv"):
         raise InputError("--out", out, "a path ending in .parquet or .csv, or - for CSV on standard output")
@@ -622,25 +633,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_point(args: argparse.Namespace) -> int:
-    from . import tables
+    from .api import _provenance
     from .evaluate import run_dmft_points, run_sim_group
-    from .grid import SEED_RULE, sim_groups
+    from .grid import SEED_RULE, SimGroup
 
     _check_threads(args)
     check_output(args.out, inputs=[args.spectrum_file])
     cfg, point = query_from_args(args)
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "")
     if args.command == "dmft":
         frame = run_dmft_points([point])
-        meta = tables.provenance(point, blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", ""))
+        meta = _provenance(cfg, blas_threads=threads)
     else:
-        group = sim_groups(cfg, "cli")[0]
-        base = cfg["simulation"]["base_seed"]
-        frame = run_sim_group(group, base, progress=_progress_printer(group["seeds"]))
-        meta = tables.provenance(
-            {**point, "seeds": group["seeds"], "base_seed": base},
-            seeds=f"{SEED_RULE}; base_seed={base}",
-            blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", ""),
-        )
+        group = SimGroup(point.model, (point,), int(cfg["sweeps"]["cli"]["seeds"]))
+        base = int(cfg["simulation"]["base_seed"])
+        frame = run_sim_group(group, base, progress=_progress_printer(group.seeds))
+        meta = _provenance(cfg, seeds=f"{SEED_RULE}; base_seed={base}", blas_threads=threads)
     failed = frame["flag"].str.startswith("failed")
     if failed.all():
         raise NumericalError(f"every row failed ({frame['flag'].iloc[0]}); nothing written")
@@ -656,13 +664,16 @@ def _check_threads(args: argparse.Namespace) -> None:
         raise InputError("--threads", args.threads, "an integer 1..1024")
 
 
-def _write(frame: pd.DataFrame, kind: str, meta: dict, out: str) -> None:
+def _write(frame: pd.DataFrame, kind: str, meta: dict, out: str | None) -> None:
     """The table to `out` (.parquet, .csv or - for CSV on standard output), atomically, after the
-    same schema and checks in every format."""
+    same schema and checks in every format; without `out`, a readable summary on standard output."""
     from . import tables
 
     frame = tables.sort_rows(frame, kind)
     table = tables.to_table(frame, kind, meta)  # the same schema and checks as a file
+    if out is None:
+        print(readable(frame, kind))
+        return
     if out == "-":
         frame.to_csv(sys.stdout, index=False)
         return
@@ -674,42 +685,69 @@ def _write(frame: pd.DataFrame, kind: str, meta: dict, out: str) -> None:
     print(f"wrote {len(frame)} rows to {out}")
 
 
-FRONTIER_DEFAULT_SAMPLES = "256"
+# the columns a reader looks at first, per table kind (the file has all of them)
+READABLE_COLUMNS = {
+    "curve": ["t", "steps", "eg", "eg_sem", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal", "flag"],
+    "frontier": ["compute", "n_features", "n_samples", "weight_decay", "t", "eg", "flag"],
+}
 
 
-def _size_range(flag: str, text: str) -> tuple[float, float]:
-    """MIN:MAX of searched sizes: 1 <= MIN < MAX <= the frontier's size bound (one message)."""
-    allowed = f"MIN:MAX with {FRONTIER_SIZE.low:g} <= MIN < MAX <= {FRONTIER_SIZE.high:.0e}".replace("e+", "e")
-    low, high = _split_range(flag, text, allowed, False)
-    if not (FRONTIER_SIZE.contains(low) and FRONTIER_SIZE.contains(high) and low < high):
-        raise InputError(flag, text, allowed)
-    return low, high
+def readable(frame: pd.DataFrame, kind: str) -> str:
+    """A table for a terminal: the point in one line, then the columns that carry information
+    (4 significant digits). The file formats (--out) hold every column."""
+    first = frame.iloc[0]
+    spectrum = (
+        f"alpha = {first['alpha']:g}, beta = {first['beta']:g}, M = {float(first['n_modes']):g}"
+        if first["spectrum"] == "powerlaw"
+        else f"spectrum {first['spectrum']} (M = {first['n_modes']})"
+    )
+    sizes = [] if kind == "frontier" else [f"N = {first['n_features']:g}", f"P = {first['n_samples']:g}"]
+    parts = [spectrum, *sizes, f"regime {first['regime']}"]
+    for key, symbol in (("weight_decay", "gamma"), ("temperature", "T"), ("noise", "sigma"), ("init_std", "sigma0")):
+        if first[key] != 0 and not (kind == "frontier" and key == "weight_decay"):
+            parts.append(f"{symbol} = {first[key]:g}")
+    if first["optimizer"] != "gf":
+        parts.append(f"{first['optimizer']}: eta = {first['learning_rate']:g}")
+        parts += [f"mu = {first['momentum']:g}"] if first["momentum"] else []
+        parts += [f"B = {first['batch_size']:g}"] if math.isfinite(first["batch_size"]) else []
+    header = ("theory" if first.get("method") == "dmft" else "simulation" if "method" in frame else "frontier") + ": "
+    columns = [c for c in READABLE_COLUMNS[kind] if c in frame and not frame[c].isna().all()]
+    for column in ("eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal"):
+        # a component equal to the total, or zero throughout, says nothing the other columns do not
+        if column in columns and ((frame[column] == 0).all() or frame[column].equals(frame["eg"])):
+            columns.remove(column)
+    for column in ("n_samples", "weight_decay"):  # the frontier's: shown where chosen per budget
+        if kind == "frontier" and frame[column].nunique() == 1:
+            columns.remove(column)
+            parts.append(f"{'P' if column == 'n_samples' else 'gamma'} = {first[column]:g}")
+    if "flag" in columns and (frame["flag"] == "").all():
+        columns.remove("flag")
+    body = frame[columns].to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
+    return header + ", ".join(parts) + "\n" + body
 
 
 def _run_frontier(args: argparse.Namespace) -> int:
     """`frontier`: the compute-optimal envelope of one spectrum and regime (scaling_dmft.frontier)."""
     import numpy as np
 
-    from . import tables
-    from .frontier import point_frontier
+    from .api import _provenance, check_frontier_point
+    from .frontier import frontier_fits, point_frontier
 
     _check_threads(args)
     check_output(args.out, inputs=[args.spectrum_file])
     start, stop, count = _log_range("--compute", args.compute, 0.0, COMPUTE_MAX, with_count=True)
-    n_min, n_max = _size_range("--features-range", args.features_range)
-    p_min, p_max = _size_range("--samples-range", args.samples_range)
-    if args.compute_model == "NPT" and args.samples is not None:
-        raise InputError("--samples", args.samples, "absent with --compute-model NPT (P is chosen in --samples-range)")
-    if args.samples is None:
-        args.samples = FRONTIER_DEFAULT_SAMPLES
-    if args.regime == "bayes":
-        trained = " | ".join(k for k in REGIME_KINDS if k != "bayes")
-        raise InputError("--regime", "bayes", f"{trained} (a frontier is over training time)")
-    _, point = query_from_args(args)
-    if args.tune_weight_decay and point["weight_decay"] != 0:
-        raise InputError("--weight-decay", args.weight_decay, "0 with --tune-weight-decay (gamma is chosen per budget)")
-    if args.tune_weight_decay and args.init_std == "prior":
-        raise InputError("--init-std", "prior", "a number with --tune-weight-decay (the prior needs a fixed gamma)")
+    n_min, n_max = _size_range("features_range", args.features_range, args)
+    p_min, p_max = _size_range("samples_range", args.samples_range, args)
+    if args.compute_model == "NPT" and args.n_samples is not None:
+        flag = args._spelled["n_samples"]
+        raise InputError(flag, args.n_samples, "absent with --compute-model NPT (P is chosen in --n-samples-range)")
+    cfg, point = query_from_args(args)
+    try:
+        check_frontier_point(point, args.tune_weight_decay, args.init_std.strip().lower())
+    except InputError as err:
+        raise _flag_error(err, args) from None
+    if args.compute_model == "NPT":
+        point = replace(point, model=replace(point.model, n_samples=math.inf))
     budgets = np.logspace(math.log10(start), math.log10(stop), count)
     frame = point_frontier(
         point,
@@ -722,8 +760,8 @@ def _run_frontier(args: argparse.Namespace) -> int:
     failed = frame["flag"] == "failed"
     if failed.all():
         raise NumericalError("frontier: the DMFT failed at every budget; nothing written")
-    meta = tables.provenance(
-        point,
+    meta = _provenance(
+        cfg,
         features_range=f"{n_min:g}:{n_max:g}",
         compute_model=args.compute_model,
         samples_range=f"{p_min:g}:{p_max:g}" if args.compute_model == "NPT" else "",
@@ -731,17 +769,57 @@ def _run_frontier(args: argparse.Namespace) -> int:
         blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", ""),
     )
     _write(frame, "frontier", meta, args.out)
+    if args.out != "-":  # the fitted laws beside the derived ones (not into a CSV on standard output)
+        print(frontier_laws(frontier_fits(tables_sorted(frame))))
     if failed.any():
         sys.stderr.write(f"scaling-dmft: warning: {int(failed.sum())} of {len(frame)} budgets failed (flag column)\n")
     edge = int((frame["flag"] == "edge").sum())
     if edge:
         sys.stderr.write(
             f"scaling-dmft: warning: {edge} of {len(frame)} budgets have their optimum at an end of "
-            f"a searched range (flag edge): widen --features-range"
-            + (", --samples-range" if args.compute_model == "NPT" else "")
+            f"a searched range (flag edge): widen --n-features-range"
+            + (", --n-samples-range" if args.compute_model == "NPT" else "")
             + " (or, with noise or a floor, more N no longer helps)\n"
         )
     return 0
+
+
+def tables_sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    from . import tables
+
+    return tables.sort_rows(frame, "frontier")
+
+
+# the fitted frontier laws as a reader names them
+LAW_NAMES = {"frontier_error": "E*", "frontier_features": "N*", "frontier_samples": "P*", "frontier_time": "t*"}
+
+
+def frontier_laws(fits: pd.DataFrame) -> str:
+    """One line per fitted law: the exponent of E*, N*, (P*,) t* against C with its 95 % interval,
+    the derived exponent and the fit's window and flag."""
+    if fits.empty:
+        return "fitted laws: none (fewer than two budgets with a real optimum)"
+    lines = ["fitted laws against the compute C (exponent [95 % interval], derived):"]
+    for _, row in fits.iterrows():
+        derived = row["expected_exponent"]
+        derived_text = f"{derived:.3f}" if math.isfinite(derived) else "none"
+        flag = f", flag {row['flag']}" if row["flag"] else ""
+        lines.append(
+            f"  {LAW_NAMES.get(row['law'], row['law'])} ~ C^{row['exponent']:.3f} "
+            f"[{row['exponent_lo']:.3f}, {row['exponent_hi']:.3f}], derived {derived_text} "
+            f"(C = {row['x_min']:.3g}..{row['x_max']:.3g}{flag})"
+        )
+    return "\n".join(lines)
+
+
+def _size_range(dest: str, text: str, args: argparse.Namespace) -> tuple[float, float]:
+    """MIN:MAX of searched sizes (api.size_range's bounds), named as the user spelled the flag."""
+    flag = getattr(args, "_spelled", {}).get(dest) or "--n-" + dest.replace("_", "-")
+    try:
+        low, high = _split_range(flag, text, "MIN:MAX", False)
+        return size_range(flag, (low, high))
+    except InputError as err:
+        raise InputError(flag, text, err.allowed.replace("[min, max]", "MIN:MAX")) from None
 
 
 PROGRESS_EVERY = 5.0  # seconds between progress lines on stderr

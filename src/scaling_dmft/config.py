@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from .about import REPOSITORY_ROOT
 from .errors import InputError
 from .schema import config_schema
-from .spectrum import read_spectrum_file
+from .spectra import read_spectrum_file
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -32,7 +33,6 @@ SWEEP_DEFAULT_KEYS = ("n_modes", "teacher", "times")
 # The workflow's reserved run names: results/<name>/ belongs to the `paper` / `validate` target and
 # its config file config/<name>.yaml; no other config may take the name (it would overwrite them).
 RESERVED_RUN_NAMES = ("paper", "validate")
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 
 
 # online SGD is simulated mode by mode: a bound on M keeps a seed's cost at B M per step
@@ -187,8 +187,12 @@ def _allowed(error: ValidationError) -> str:
 
 def _schema_error(error: ValidationError) -> InputError:
     """Turn the most specific jsonschema error into one line."""
-    if error.context:  # anyOf/oneOf: report the best sub-error but keep the outer description
-        best = min(error.context, key=lambda e: len(list(e.absolute_path)))
+    if error.context:  # anyOf/oneOf: report the best sub-error
+        # an alternative of another type (a mapping where a list may stand) says nothing: the others do
+        typed = [e for e in error.context if not (e.validator == "type" and not list(e.relative_path))]
+        best = min(typed or error.context, key=lambda e: len(list(e.absolute_path)))
+        if list(best.relative_path) or best.validator in ("additionalProperties", "required"):
+            return _schema_error(best)  # inside the alternative the value has: that one's key and range
         parts = list(error.absolute_path) + list(best.relative_path)
         return InputError(_path(parts), best.instance, _allowed(error))
     parts = list(error.absolute_path)
@@ -442,7 +446,9 @@ def _check_regimes(regimes: list[dict]) -> None:
             )
 
 
-def _check_times(key: str, times: dict) -> None:
+def _check_times(key: str, times: dict | list) -> None:
+    if isinstance(times, list):  # an explicit list: the schema bounds each time; the grid sorts them
+        return
     if times["stop"] < times["start"]:
         raise InputError(f"{key}.stop", times["stop"], f"stop >= start = {times['start']}")
     if times["stop"] == times["start"] and times["count"] != 1:
@@ -513,12 +519,13 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
             for i, v in enumerate(sweep[axis]):
                 if not math.isinf(v) and v > 20000:
                     raise InputError(f"{key}.{axis}[{i}]", v, "<= 20000 when simulate: true (one eigh per seed)")
+        from .grid import time_grid
         from .simulate import MAX_SPECTRAL_CONDITION, memory_estimate_bytes
 
         budget = cfg["simulation"]["max_memory_gb"]
         need = max(
             memory_estimate_bytes(
-                sweep["n_modes"], n, p, sweep["seeds"], len(sweep["regimes"]), sweep["times"]["count"] + 1
+                sweep["n_modes"], n, p, sweep["seeds"], len(sweep["regimes"]), time_grid(sweep["times"]).size
             )
             for n in sweep["n_features"]
             for p in sweep["n_samples"]

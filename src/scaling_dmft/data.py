@@ -382,7 +382,7 @@ def theory_vs_data(
     import pandas as pd
 
     from . import dmft
-    from .spectrum import spectrum_from_arrays
+    from .spectra import spectrum_from_arrays
 
     spec = empirical_spectrum(gram, y)
     frame = pd.DataFrame({"eigenvalue": spec.eigenvalues, "target_power": spec.target_power})
@@ -570,62 +570,48 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
 
     from . import tables
     from .evaluate import run_dmft_points, seed_rows
-    from .grid import disorder_key, regime_columns, seed_sequences, time_grid
+    from .grid import seed_sequences, time_grid
+    from .points import Model, SpectrumSpec, build_point, group_by
     from .simulate import simulate
-    from .spectrum import read_spectrum_file
 
     x, y = entry_inputs(entry)
     gram = kernel_matrix(x, entry["kernel"])
-    spectrum = read_spectrum_file(spectrum_path)
+    spec = SpectrumSpec.file(spectrum_path)
+    spectrum = spec.build()
     # the unlearnable power was computed with the spectrum (rule empirical_spectrum): read, not a second eigh
     unlearnable = float(tables.read_table(spectrum_path, "spectrum").attrs["unlearnable"])
     by_name = {r["name"]: r for r in regimes}
     grid_times = time_grid(entry["times"])
     points = [
-        {
-            "sweep": name,
-            "spectrum": "file",
-            "path": str(spectrum_path),
-            "alpha": None,
-            "beta": None,
-            "n_modes": spectrum.n_modes,
-            "teacher": "file",
-            "n_features": float(width),
-            "n_samples": float(p),
-            "noise": float(noise),
-            **regime_columns(by_name[regime], p, grid_times),
-        }
+        build_point(Model(spec, float(width), float(p)), by_name[regime], noise=noise, times=grid_times, sweep=name)
         for width, p, noise, regime in itertools.product(
             entry["n_features"], entry["n_samples"], entry["noise"], entry["regimes"]
         )
     ]
-    times = points[0]["times"]  # gradient-flow regimes only (config check): one time grid
+    times = points[0].time_array  # gradient-flow regimes only (config check): one time grid
     frames = [run_dmft_points(points)]
     kernel_draw = kernel_features(gram)
-    groups: dict[tuple, list[dict]] = {}
-    for point in points:
-        groups.setdefault((point["n_features"], point["n_samples"]), []).append(point)
-    for (width, p), members in groups.items():
-        gammas = sorted({m["weight_decay"] for m in members})
-        disorder = disorder_key(members[0])
+    for model, members in group_by(points, lambda point: point.model).items():
+        gammas = sorted({m.regime.weight_decay for m in members})
+        width, p = model.n_features, int(model.n_samples)
         n_features = width if math.isinf(width) else int(width)
         sim = simulate(
             spectrum,
             n_features=n_features,
-            n_samples=int(p),
+            n_samples=p,
             weight_decays=gammas,
             times=times,
-            seeds=seed_sequences(base_seed, {**disorder, "method": "sim"}, entry["sim_seeds"]),
+            seeds=seed_sequences(base_seed, model, entry["sim_seeds"], method="sim"),
         )
         frames.append(seed_rows(members, sim, "sim"))
         draw = kernel_draw if math.isinf(width) else relu_features(x, n_features)
         whole, held = training_components(
             draw,
             y,
-            n_samples=int(p),
+            n_samples=p,
             weight_decays=gammas,
             times=times,
-            seeds=seed_sequences(base_seed, {**disorder, "method": "data"}, entry["subsets"]),
+            seeds=seed_sequences(base_seed, model, entry["subsets"], method="data"),
             replace=entry.get("replacement", False),
         )
         frames += [seed_rows(members, whole, "data"), seed_rows(members, held, "data_heldout")]

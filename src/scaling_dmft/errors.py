@@ -25,3 +25,28 @@ class InputError(ValueError):
 
 class NumericalError(ArithmeticError):
     """A solver failed (no convergence, overflow, loss of accuracy); message says where."""
+
+
+def real_number(value: object, key: str, allowed: str) -> float:
+    """`value` as a float when it is a real number (int or float, numpy's included; not a bool, whose
+    arithmetic would silently make True a 1); else InputError naming `key`. NaN passes: bounds are
+    the caller's (every comparison with NaN is false, so a bound check refuses it)."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(key, value, allowed)
+    return float(value)
+
+
+def whole_number(value: object, key: str, allowed: str) -> int:
+    """`value` as an int when it is an integer (int, numpy integer, or a float with no fractional
+    part; not a bool); else InputError naming `key`."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(key, value, allowed)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if not (float(value) == float(value) and abs(float(value)) != float("inf") and float(value).is_integer()):
+        raise InputError(key, value, allowed)
+    return int(value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Callable
 
@@ -20,38 +19,16 @@ import pandas as pd
 
 from .components import combine, scaled
 from .errors import NumericalError
-from .grid import SOLVE_KEYS, SPECTRUM_KEYS, build_spectrum, seed_sequences, spectrum_name
+from .grid import SimGroup, seed_sequences
+from .points import Point, group_by, solve_key
 from .simulate import SimComponents
 from .tables import ROUNDOFF_REL, empty_frame
 
 log = logging.getLogger("scaling_dmft")
 
 
-def point_columns(point: dict) -> dict:
-    """The point columns of a table row (tables.POINT_COLUMNS) for a parameter point."""
-    return {
-        "sweep": point.get("sweep", "cli"),
-        "spectrum": spectrum_name(point),
-        "alpha": point.get("alpha"),
-        "beta": point.get("beta"),
-        "teacher": point["teacher"],
-        "n_modes": int(point["n_modes"]),
-        "n_features": float(point["n_features"]),
-        "n_samples": float(point["n_samples"]),
-        "noise": float(point["noise"]),
-        "regime": point["regime"],
-        "weight_decay": float(point["weight_decay"]),
-        "temperature": float(point["temperature"]),
-        "init_std": float(point["init_std"]),
-        "optimizer": point.get("optimizer", "gf"),
-        "learning_rate": float(point.get("learning_rate", 0.0)),
-        "momentum": float(point.get("momentum", 0.0)),
-        "batch_size": float(point.get("batch_size", math.inf)),
-    }
-
-
 def curve_rows(
-    point: dict,
+    point: Point,
     method: str,
     t: npt.ArrayLike,
     signal: npt.ArrayLike,
@@ -70,13 +47,13 @@ def curve_rows(
     curve's largest error they are set to 0; further below, the row is flagged `negative`.
     """
     t = np.asarray(t, dtype=np.float64)
-    init_var, temp = point["init_std"] ** 2, point["temperature"]
+    regime, eta = point.regime, point.optimizer.learning_rate
     flags = np.broadcast_to(np.asarray(flag, dtype=object), t.shape).copy()
     components = {
         "eg_signal": np.array(signal, dtype=np.float64),
-        "eg_noise": scaled(point["noise"] ** 2, noise_coef),
-        "eg_init": scaled(init_var, init_coef),
-        "eg_thermal": scaled(temp, thermal_coef),
+        "eg_noise": scaled(regime.noise**2, noise_coef),
+        "eg_init": scaled(regime.init_var, init_coef),
+        "eg_thermal": scaled(regime.temperature, thermal_coef),
     }
     _clip_roundoff(components, flags)
     # the components are already scaled: combine them with unit multipliers
@@ -84,10 +61,10 @@ def curve_rows(
     not_applicable = np.full_like(t, np.nan)  # theory: no sampling, so no standard error
     frame = pd.DataFrame(
         {
-            **{k: [v] * len(t) for k, v in point_columns(point).items()},
+            **{k: [v] * len(t) for k, v in point.columns().items()},
             "method": method,
             "t": t,
-            "steps": t / point["learning_rate"] if point.get("learning_rate", 0.0) > 0 else np.full_like(t, np.nan),
+            "steps": t / eta if eta > 0 else np.full_like(t, np.nan),
             "eg": eg,
             "eg_mean": eg_mean,
             **components,
@@ -100,7 +77,7 @@ def curve_rows(
     values = frame[["eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal"]].to_numpy()
     unflagged = frame["flag"].to_numpy() == ""
     if (np.isnan(values).any(axis=1) & unflagged).any():
-        raise NumericalError(f"NaN in the {method} curve of point {json.dumps(point_columns(point), default=str)}")
+        raise NumericalError(f"NaN in the {method} curve of point {json.dumps(point.columns(), default=str)}")
     infinite = np.isinf(values).any(axis=1) & unflagged
     # e.g. the ridgeless interpolation threshold N = P at t = inf, or null-space diffusion
     frame.loc[infinite, "flag"] = "infinite"
@@ -120,65 +97,20 @@ def _clip_roundoff(components: dict, flags: np.ndarray) -> None:
         flags[below & (flags == "")] = "negative"
 
 
-def _group_key(point: dict) -> str:
-    return json.dumps([point.get(k) for k in SOLVE_KEYS] + [list(point["times"])], default=repr)
-
-
-def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.DataFrame:
-    """Theory curves (method 'dmft') for a list of points; one solve per shared (spectrum, N, P, gamma, times)."""
+def run_dmft_points(points: list[Point], progress_every: float = 10.0) -> pd.DataFrame:
+    """Theory curves (method 'dmft') for a list of points; one solve per shared (model, gamma, optimizer,
+    times) (points.solve_key), one preparation of the mode sums per spectrum."""
     from . import dmft
 
-    groups: dict[str, list[dict]] = {}
-    for point in points:
-        groups.setdefault(_group_key(point), []).append(point)
     frames, done, started, last = [], 0, time.monotonic(), time.monotonic()
-    modes, prepared = {}, {}  # per spectrum of the chunk: its modes and the solver's compressed mode sums
-    for members in groups.values():
+    prepared: dict = {}  # per spectrum of the chunk: the solver's compressed mode sums
+    for members in group_by(points, solve_key).values():
         first = members[0]
-        key = json.dumps([first.get(k) for k in SPECTRUM_KEYS], default=repr)
-        if key not in modes:
-            modes[key] = build_spectrum(first, first["n_modes"], first["teacher"]).modes()
-        if key not in prepared:
-            prepared[key] = dmft.prepare(modes[key])
-        times = np.asarray(first["times"], dtype=np.float64)
-        parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
-        if first.get("optimizer") == "sgd":  # online SGD: the exact second-moment recursion (sgd.py)
-            from .sgd import online_theory
-
-            spectrum = build_spectrum(first, first["n_modes"], first["teacher"])
-            parts[:], diverged = online_theory(
-                spectrum,
-                batch_size=int(first["batch_size"]),
-                learning_rate=first["learning_rate"],
-                weight_decay=first["weight_decay"],
-                times=times,
-            )
-            flags[diverged] = "diverged: online SGD (learning rate too large for the batch size)"
-            frames += [curve_rows(point, "dmft", point["times"], *parts, flag=flags) for point in members]
-            done += len(members)
-            continue
-        # finite times and the t = inf closed forms are solved apart, so a failure of one flags only its rows
-        for rows in (np.isfinite(times), np.isinf(times)):
-            if not rows.any():
-                continue
-            try:
-                comps = dmft.solve(
-                    prepared[key],
-                    n_features=first["n_features"],
-                    n_samples=first["n_samples"],
-                    weight_decay=first["weight_decay"],
-                    times=times[rows],
-                    learning_rate=first.get("learning_rate", 0.0),
-                    momentum=first.get("momentum", 0.0),
-                )
-                parts[:, rows] = comps.signal, comps.noise, comps.init, comps.thermal
-                if comps.flags is not None:  # discrete time: diverged / no_theory rows
-                    flags[np.flatnonzero(rows)] = comps.flags
-            except (NumericalError, ArithmeticError) as exc:
-                log.error("DMFT failed for %s: %s", _group_key(first), exc)
-                flags[rows] = f"failed: {str(exc).splitlines()[0][:200] or type(exc).__name__}"
-        for point in members:
-            frames.append(curve_rows(point, "dmft", point["times"], *parts, flag=flags))
+        spec = first.model.spectrum
+        if spec not in prepared:
+            prepared[spec] = dmft.prepare(spec.build().modes())
+        parts, flags = _dmft_components(first, prepared[spec])
+        frames += [curve_rows(point, "dmft", point.times, *parts, flag=flags) for point in members]
         done += len(members)
         if time.monotonic() - last > progress_every or done == len(points):
             log.info("dmft: %d/%d points done, %.1f s elapsed", done, len(points), time.monotonic() - started)
@@ -186,47 +118,44 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
     return pd.concat(frames, ignore_index=True) if frames else empty_frame("curve")
 
 
-def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """Seed-averaged exact simulation (method 'sim') of one disorder group."""
-    from .simulate import simulate
+def _dmft_components(point: Point, sums: object) -> tuple[np.ndarray, np.ndarray]:
+    """(components (4, T), flags (T,)) of one theory solve: finite times and the t = inf closed forms
+    are solved apart, so a failure of one flags only its rows."""
+    from . import dmft
 
-    disorder, points = group["disorder"], group["points"]
-    spectrum = build_spectrum(points[0], disorder["n_modes"], disorder["teacher"])
-    seeds = seed_sequences(base_seed, disorder, int(group["seeds"]))
-    n_features = disorder["n_features"]
-    # one simulation per optimizer, all on the same draws (the seeds are the disorder point's)
-    by_optimizer: dict[tuple, list[dict]] = {}
-    for point in points:
-        key = (point.get("learning_rate", 0.0), point.get("momentum", 0.0), point.get("batch_size", math.inf))
-        by_optimizer.setdefault(key, []).append(point)
-    frames = []
-    for (eta, mu, batch), members in by_optimizer.items():
-        times = np.unique(np.concatenate([np.asarray(p["times"], dtype=np.float64) for p in members]))
-        if math.isfinite(batch):  # online SGD (sgd.py): one run per weight decay
-            from .sgd import online_simulate
-
-            for gamma in sorted({p["weight_decay"] for p in members}):
-                comps = online_simulate(
-                    spectrum, batch_size=int(batch), learning_rate=eta, weight_decay=gamma, times=times, seeds=seeds
-                )
-                frames.append(seed_rows([p for p in members if p["weight_decay"] == gamma], comps, "sim"))
+    times = point.time_array
+    parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
+    for rows in (np.isfinite(times), np.isinf(times)):
+        if not rows.any():
             continue
-        comps = simulate(
-            spectrum,
-            n_features=n_features if math.isinf(n_features) else int(n_features),
-            n_samples=int(disorder["n_samples"]),
-            weight_decays=np.unique([p["weight_decay"] for p in members]),
-            times=times,
-            seeds=seeds,
-            progress=progress,
-            learning_rate=eta,
-            momentum=mu,
-        )
-        frames.append(seed_rows(members, comps, "sim"))
+        try:
+            comps = dmft.solve_point(point, sums, times=times[rows])
+            parts[:, rows] = comps.signal, comps.noise, comps.init, comps.thermal
+            if comps.flags is not None:  # discrete time: diverged / no_theory rows
+                flags[np.flatnonzero(rows)] = comps.flags
+        except (NumericalError, ArithmeticError) as exc:
+            log.error("DMFT failed for %s: %s", json.dumps(point.columns(), default=str), exc)
+            flags[rows] = f"failed: {str(exc).splitlines()[0][:200] or type(exc).__name__}"
+    return parts, flags
+
+
+def run_sim_group(group: SimGroup, base_seed: int, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Seed-averaged exact simulation (method 'sim') of one disorder group: one simulation per
+    optimizer (and, for online SGD, per weight decay), all on the disorder point's draws."""
+    from .simulate import simulate_points
+
+    seeds = seed_sequences(base_seed, group.model, group.seeds)
+    frames = []
+    for members in group_by(group.points, lambda p: p.optimizer).values():
+        if members[0].optimizer.kind == "sgd":  # online SGD: fresh samples per step, one run per gamma
+            for same_gamma in group_by(members, lambda p: p.regime.weight_decay).values():
+                frames.append(seed_rows(same_gamma, simulate_points(same_gamma, seeds), "sim"))
+            continue
+        frames.append(seed_rows(members, simulate_points(members, seeds, progress=progress), "sim"))
     return pd.concat(frames, ignore_index=True)
 
 
-def seed_rows(points: list[dict], comps: SimComponents, method: str) -> pd.DataFrame:
+def seed_rows(points: list[Point], comps: SimComponents, method: str) -> pd.DataFrame:
     """Curve rows (seed mean and standard error) of per-seed components for the points that share
     them: the exact simulation ('sim') and training on a data set ('data', 'data_heldout')."""
     from .simulate import seed_mean_sem
@@ -235,10 +164,11 @@ def seed_rows(points: list[dict], comps: SimComponents, method: str) -> pd.DataF
     n_seeds = comps.signal.shape[0]
     frames = []
     for point in points:
-        gi = int(np.searchsorted(gammas, point["weight_decay"]))
-        ti = np.searchsorted(times, np.asarray(point["times"], dtype=np.float64))
+        regime = point.regime
+        gi = int(np.searchsorted(gammas, regime.weight_decay))
+        ti = np.searchsorted(times, point.time_array)
         e_mean, e_g = comps.errors(
-            noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"], gamma_index=gi
+            noise=regime.noise, init_var=regime.init_var, temperature=regime.temperature, gamma_index=gi
         )
         # inf - inf inside the s.e. of a divergent component: the row is flagged below
         with np.errstate(invalid="ignore"):
@@ -254,9 +184,7 @@ def seed_rows(points: list[dict], comps: SimComponents, method: str) -> pd.DataF
                 )
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
-        frame = curve_rows(
-            point, method, point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds
-        )
+        frame = curve_rows(point, method, point.times, *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -274,11 +202,11 @@ def _seed_progress(done_before: int, total: int, started: float) -> Callable[[in
     return progress
 
 
-def run_sim_groups(groups: list[dict], base_seed: int) -> pd.DataFrame:
+def run_sim_groups(groups: list[SimGroup], base_seed: int) -> pd.DataFrame:
     frames, started = [], time.monotonic()
-    total = sum(int(g["seeds"]) for g in groups)
+    total = sum(g.seeds for g in groups)
     done = 0
     for group in groups:
         frames.append(run_sim_group(group, base_seed, progress=_seed_progress(done, total, started)))
-        done += int(group["seeds"])
+        done += group.seeds
     return pd.concat(frames, ignore_index=True) if frames else empty_frame("curve")

@@ -419,7 +419,7 @@ def law_flag(res: PowerLawFit, law: str, alpha: float | None, beta: float | None
 
 
 def fit_row(
-    point: dict,
+    columns: dict,
     method: str,
     law: str,
     quantity: str,
@@ -432,7 +432,8 @@ def fit_row(
     compute_model: str = "NT",
 ) -> dict | None:
     """One FIT_SCHEMA row: the fit of y against x (None with < 2 distinct x), its flags and the
-    expected exponent of `point` (compute_model: for the frontier laws)."""
+    expected exponent of the curve's point `columns` (a table row's point columns; compute_model:
+    for the frontier laws)."""
     x = np.asarray(x, dtype=np.float64)
     if len(np.unique(x[np.isfinite(x)])) < 2:
         return None
@@ -440,18 +441,18 @@ def fit_row(
     res = fit_power_law(x, y, y_sem=use_sem, tolerance=tolerance, min_points=min_points, rng_seed=seed)
     exp = expected_exponent(
         law,
-        point["alpha"],
-        point["beta"],
-        n_features=point["n_features"],
-        n_samples=point["n_samples"],
-        noise=point["noise"],
-        weight_decay=point["weight_decay"],
-        temperature=point["temperature"],
-        init_std=point["init_std"],
+        columns["alpha"],
+        columns["beta"],
+        n_features=columns["n_features"],
+        n_samples=columns["n_samples"],
+        noise=columns["noise"],
+        weight_decay=columns["weight_decay"],
+        temperature=columns["temperature"],
+        init_std=columns["init_std"],
         compute_model=compute_model,
     )
-    flag = law_flag(res, law, point["alpha"], point["beta"], exp)
-    row = dict(point)
+    flag = law_flag(res, law, columns["alpha"], columns["beta"], exp)
+    row = dict(columns)
     row.update(
         method=method,
         law=law,
@@ -510,9 +511,9 @@ def fit_table(
     # time law
     finite_t = curves[np.isfinite(curves["t"].to_numpy(dtype=np.float64))]
     for key, group in finite_t.groupby(keys, dropna=False, sort=True):
-        point = dict(zip(POINT_COLUMNS, key[:-1], strict=True))
+        columns = dict(zip(POINT_COLUMNS, key[:-1], strict=True))
         method = key[-1]
-        for q, qsem in _quantities(point["temperature"]):
+        for q, qsem in _quantities(columns["temperature"]):
             g = group[_valid(group, q)].sort_values("t")
             if len(g) < 2:
                 continue
@@ -521,7 +522,7 @@ def fit_table(
             seed += 1
             add(
                 fit_row(
-                    point, method, "time", q, x[mask], y[mask], g[qsem].to_numpy()[mask], tolerance, min_points, seed
+                    columns, method, "time", q, x[mask], y[mask], g[qsem].to_numpy()[mask], tolerance, min_points, seed
                 )
             )
 
@@ -531,15 +532,15 @@ def fit_table(
         part = at_inf[np.isfinite(at_inf[axis].to_numpy(dtype=np.float64))]
         gkeys = [c for c in POINT_COLUMNS if c != axis] + ["method"]
         for key, group in part.groupby(gkeys, dropna=False, sort=True):
-            point = dict(zip(gkeys[:-1], key[:-1], strict=True))
-            point[axis] = math.inf
-            point = {c: point[c] for c in POINT_COLUMNS}
-            for q, qsem in _quantities(point["temperature"]):
+            columns = dict(zip(gkeys[:-1], key[:-1], strict=True))
+            columns[axis] = math.inf
+            columns = {c: columns[c] for c in POINT_COLUMNS}
+            for q, qsem in _quantities(columns["temperature"]):
                 g = group[_valid(group, q)].sort_values(axis)
                 seed += 1
                 add(
                     fit_row(
-                        point,
+                        columns,
                         key[-1],
                         law,
                         q,
@@ -556,15 +557,15 @@ def fit_table(
         gkeys = [c for c in POINT_COLUMNS if c != "n_samples"] + ["method"]
         part = early[np.isfinite(early["n_samples"].to_numpy(dtype=np.float64))]
         for key, group in part.groupby(gkeys, dropna=False, sort=True):
-            point = dict(zip(gkeys[:-1], key[:-1], strict=True))
-            point["n_samples"] = math.inf
-            point = {c: point[c] for c in POINT_COLUMNS}
+            columns = dict(zip(gkeys[:-1], key[:-1], strict=True))
+            columns["n_samples"] = math.inf
+            columns = {c: columns[c] for c in POINT_COLUMNS}
             g = group.sort_values("n_samples")
             inner = g[(g["flag"] == "") & (g["t_star"] > 0)]
             seed += 1
             add(
                 fit_row(
-                    point,
+                    columns,
                     key[-1],
                     "t_star",
                     "t_star",
@@ -580,7 +581,7 @@ def fit_table(
             seed += 1
             add(
                 fit_row(
-                    point,
+                    columns,
                     key[-1],
                     "e_star",
                     "e_star",

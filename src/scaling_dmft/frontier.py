@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -36,9 +36,8 @@ import pandas as pd
 
 from . import dmft
 from .errors import InputError, NumericalError
-from .evaluate import point_columns
-from .simulate import check_optimizer
-from .spectrum import Modes
+from .points import Optimizer, Point, Regime
+from .spectra import Modes
 
 # grid density of N (points per decade); the parabola refinement makes the optimum grid-free
 POINTS_PER_DECADE = 8
@@ -106,18 +105,33 @@ class _Search:
     t_per_decade: int = T_PER_DECADE
 
 
-def _errors(sums: dmft.ModeSums, n: float, point: dict, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(E_mean, E_g) of the DMFT at model size n and the P, gamma, sigma, sigma0, T (and optimizer) of
-    `point`; with discrete steps the times must be whole steps (`_on_steps`)."""
+@dataclass(frozen=True)
+class _Fixed:
+    """What a frontier holds fixed while it chooses N and t: P, the regime (gamma, T, sigma, sigma0)
+    and the optimizer (the outer searches vary P or gamma through dataclasses.replace)."""
+
+    n_samples: float
+    regime: Regime
+    optimizer: Optimizer
+
+    @property
+    def eta(self) -> float:
+        return self.optimizer.learning_rate
+
+
+def _errors(sums: dmft.ModeSums, n: float, fixed: _Fixed, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(E_mean, E_g) of the DMFT at model size n and the P, regime and optimizer of `fixed`; with
+    discrete steps the times must be whole steps (`_on_steps`)."""
+    regime = fixed.regime
     return dmft.solve(
         sums,
         n_features=n,
-        n_samples=point["n_samples"],
-        weight_decay=point["weight_decay"],
+        n_samples=fixed.n_samples,
+        weight_decay=regime.weight_decay,
         times=times,
-        learning_rate=point["learning_rate"],
-        momentum=point["momentum"],
-    ).errors(noise=point["noise"], init_var=point["init_std"] ** 2, temperature=point["temperature"])
+        learning_rate=fixed.optimizer.learning_rate,
+        momentum=fixed.optimizer.momentum,
+    ).errors(noise=regime.noise, init_var=regime.init_var, temperature=regime.temperature)
 
 
 def _on_steps(times: np.ndarray, eta: float) -> np.ndarray:
@@ -129,7 +143,7 @@ def _on_steps(times: np.ndarray, eta: float) -> np.ndarray:
 
 
 def _best_within(
-    sums: dmft.ModeSums, n: float, budgets: np.ndarray, point: dict, search: _Search
+    sums: dmft.ModeSums, n: float, budgets: np.ndarray, fixed: _Fixed, search: _Search
 ) -> tuple[np.ndarray, ...]:
     """(E_g, E_mean, t) of the best stopping time t <= C/N for each budget C, at model size N.
 
@@ -139,7 +153,7 @@ def _best_within(
     and on a log grid of `t_per_decade` points per decade from the search's floor up to them, and
     the running minimum is taken. With t_per_decade = 0 only the budget times are solved: right
     where E_g(t) is known to decrease (gradient flow at P = inf)."""
-    eta = point["learning_rate"]
+    eta = fixed.eta
     times = _on_steps(budgets / n, eta)
     affordable = times > 0  # with discrete steps: at least one step at this N
     out = tuple(np.full(budgets.size, np.inf) for _ in range(3))
@@ -157,7 +171,7 @@ def _best_within(
         grid = grid[grid > 0]
     else:
         grid = np.unique(times_ok)
-    e_mean, e_g = _errors(sums, n, point, grid)
+    e_mean, e_g = _errors(sums, n, fixed, grid)
     if not (np.all(np.isfinite(e_g)) and np.all(np.isfinite(e_mean))):
         raise NumericalError(f"frontier: non-finite error at N = {n:g}")
     best = np.zeros(grid.size, dtype=np.int64)  # index of the running minimum of E_g up to each time
@@ -169,21 +183,21 @@ def _best_within(
     return out
 
 
-def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndarray, search: _Search) -> Frontier:
-    """The C = N t envelope at the fixed P and gamma of `point` (module docstring)."""
-    eta = point["learning_rate"]
+def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, fixed: _Fixed, grid: np.ndarray, search: _Search) -> Frontier:
+    """The C = N t envelope at the fixed P and gamma of `fixed` (module docstring)."""
+    eta = fixed.eta
     e_grid = np.full((grid.size, budgets.size), np.inf)
     found = {}  # grid index -> (E_g, E_mean, t) of every budget
     for i, n in enumerate(grid):
         try:
-            found[i] = _best_within(sums, n, budgets, point, search)
+            found[i] = _best_within(sums, n, budgets, fixed, search)
         except (NumericalError, ArithmeticError):
             continue  # this N is left out (inf); budgets whose optimum borders it are flagged
         e_grid[i] = found[i][0]
     entries = []
     for j, c in enumerate(budgets):
         entry = dict(
-            compute=c, n_features=np.nan, n_samples=point["n_samples"], weight_decay=point["weight_decay"],
+            compute=c, n_features=np.nan, n_samples=fixed.n_samples, weight_decay=fixed.regime.weight_decay,
             t=np.nan, eg=np.nan, eg_mean=np.nan, flag="",
         )  # fmt: skip
         entries.append(entry)
@@ -202,14 +216,14 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndar
         else:  # refine N between the grid neighbours; keep the grid point unless this is lower
             n_try = _parabola_minimum(np.log(grid[i - 1 : i + 2]), np.log(column[i - 1 : i + 2]))
             try:
-                trial = [v[0] for v in _best_within(sums, n_try, np.array([c]), point, search)]
+                trial = [v[0] for v in _best_within(sums, n_try, np.array([c]), fixed, search)]
             except (NumericalError, ArithmeticError):
                 trial = [np.inf]
             if trial[0] < e_g:
                 n_star, (e_g, e_mean, t_stop) = n_try, trial
         spend = _on_steps(np.array([c / n_star]), eta)[0]  # the whole budget (in whole steps)
         if t_stop < spend * (1.0 - 1e-12) and search.t_per_decade > 0:
-            refined = _refine_stop(sums, n_star, t_stop, c / n_star, point, search)
+            refined = _refine_stop(sums, n_star, t_stop, c / n_star, fixed, search)
             if refined is not None and refined[0] < e_g:
                 e_g, e_mean, t_stop = refined
         if not entry["flag"] and search.t_per_decade > 0 and t_stop <= search.t_floor * (1.0 + 1e-12) < c / n_star:
@@ -221,24 +235,24 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, point: dict, grid: np.ndar
 
 
 def _refine_stop(
-    sums: dmft.ModeSums, n: float, t_stop: float, t_max: float, point: dict, search: _Search
+    sums: dmft.ModeSums, n: float, t_stop: float, t_max: float, fixed: _Fixed, search: _Search
 ) -> tuple[float, float, float] | None:
     """An early-stopping time off the t grid: the vertex of the parabola in (ln t, ln E) through
     the grid minimum and its grid neighbours (the later one capped at the budget's C/N), and one
     solve there. (E, E_mean, t) at the vertex, or None where the three points are not a minimum."""
     step = 10.0 ** (1.0 / search.t_per_decade)
-    eta = point["learning_rate"]
+    eta = fixed.eta
     times = _on_steps(np.array([t_stop / step, t_stop, min(t_stop * step, t_max)]), eta)
     if not (times[2] > times[1] > times[0] > 0):
         return None
     try:
-        _, e_g = _errors(sums, n, point, times)
+        _, e_g = _errors(sums, n, fixed, times)
         if not (e_g[1] <= e_g[0] and e_g[1] <= e_g[2]):
             return None
         t_try = _parabola_minimum(np.log(times), np.log(e_g))
         if eta > 0.0:  # the nearest whole step (inside [times[0], times[2]], so within the budget)
             t_try = eta * round(t_try / eta)
-        e_mean_try, e_g_try = _errors(sums, n, point, np.array([t_try]))
+        e_mean_try, e_g_try = _errors(sums, n, fixed, np.array([t_try]))
     except (NumericalError, ArithmeticError):
         return None
     if not (np.isfinite(e_g_try[0]) and np.isfinite(e_mean_try[0])):
@@ -318,17 +332,16 @@ def compute_optimal(
     # below ~1e-2 / lambda_max nothing is learned yet (E_g(t) = E_g(0) + O(t lambda_max)): the floor
     # of every stopping-time search
     search = _Search(t_floor=T_FLOOR / float(np.max(modes.eigenvalues)), t_per_decade=t_per_decade)
-    opt = check_optimizer(learning_rate, momentum)
-    fixed = dict(
-        temperature=temperature, noise=noise, init_std=init_std, learning_rate=opt.learning_rate, momentum=opt.momentum
-    )
+    regime = Regime(weight_decay=weight_decay, temperature=temperature, noise=noise, init_std=init_std)
+    fixed = _Fixed(n_samples, regime, Optimizer(learning_rate, momentum))
 
     def at_p(c: np.ndarray, gamma: float) -> Frontier:
+        with_gamma = replace(fixed, regime=replace(regime, weight_decay=gamma))
         if compute_model == "NT":
-            return _over_n(sums, c, dict(fixed, n_samples=n_samples, weight_decay=gamma), grid, search)
+            return _over_n(sums, c, with_gamma, grid, search)
 
         def envelope(c_npt: np.ndarray, p: float) -> Frontier:
-            front = _over_n(sums, c_npt / p, dict(fixed, n_samples=p, weight_decay=gamma), grid, search)
+            front = _over_n(sums, c_npt / p, replace(with_gamma, n_samples=p), grid, search)
             return Frontier(**{**{k: getattr(front, k) for k in FIELDS}, "compute": c_npt})
 
         return _over(c, n_grid(p_min, p_max, OUTER_PER_DECADE, "n_samples range"), envelope)
@@ -351,11 +364,11 @@ def _parabola_minimum(x: np.ndarray, y: np.ndarray) -> float:
     return float(math.exp(min(max(-b / (2 * a), x0), x2)))
 
 
-def frontier_rows(point: dict, front: Frontier, compute_model: str = "NT", tuned: str = "") -> pd.DataFrame:
+def frontier_rows(point: Point, front: Frontier, compute_model: str = "NT", tuned: str = "") -> pd.DataFrame:
     """The frontier table (tables.FRONTIER_SCHEMA): one row per budget, the point's columns with
     n_features = N*, n_samples = P (or P*) and weight_decay = gamma (or gamma*) of each budget."""
     n = front.compute.size
-    frame = pd.DataFrame({k: [v] * n for k, v in point_columns(point).items()})
+    frame = pd.DataFrame({k: [v] * n for k, v in point.columns().items()})
     for name in ("n_features", "n_samples", "weight_decay"):
         frame[name] = getattr(front, name).astype(np.float64)
     frame["compute_model"] = compute_model
@@ -369,7 +382,7 @@ def frontier_rows(point: dict, front: Frontier, compute_model: str = "NT", tuned
 
 
 def point_frontier(
-    point: dict,
+    point: Point,
     budgets: np.ndarray,
     *,
     compute_model: str = "NT",
@@ -377,27 +390,25 @@ def point_frontier(
     n_range: tuple[float, float] = DEFAULT_N_RANGE,
     p_range: tuple[float, float] = DEFAULT_P_RANGE,
 ) -> pd.DataFrame:
-    """The frontier table of a parameter point (its spectrum, P, gamma, T, sigma, sigma0; N and t
-    are chosen): the one call behind the `frontier` command and the workflow's frontiers."""
-    from .grid import build_spectrum
-
-    spectrum = build_spectrum(point, point["n_modes"], point["teacher"])
+    """The frontier table of a parameter point (its spectrum, P, regime and optimizer; N and t are
+    chosen): the one call behind the `frontier` command, the API and the workflow's frontiers."""
+    regime, opt = point.regime, point.optimizer
     front = compute_optimal(
-        spectrum.modes(),
+        point.model.spectrum.build().modes(),
         budgets,
-        n_samples=point["n_samples"],
+        n_samples=point.model.n_samples,
         compute_model=compute_model,
-        weight_decay=point["weight_decay"],
+        weight_decay=regime.weight_decay,
         tune_weight_decay=tune_weight_decay,
-        temperature=point["temperature"],
-        noise=point["noise"],
-        init_std=point["init_std"],
+        temperature=regime.temperature,
+        noise=regime.noise,
+        init_std=regime.init_std,
         n_min=n_range[0],
         n_max=n_range[1],
         p_min=p_range[0],
         p_max=p_range[1],
-        learning_rate=point.get("learning_rate", 0.0),
-        momentum=point.get("momentum", 0.0),
+        learning_rate=opt.learning_rate,
+        momentum=opt.momentum,
     )
     tuned = "weight_decay" if tune_weight_decay else ""
     return frontier_rows(point, front, compute_model=compute_model, tuned=tuned)
@@ -426,17 +437,17 @@ def frontier_fits(frame: pd.DataFrame) -> pd.DataFrame:
     for key, group in frame.groupby(keys, dropna=False, sort=True):
         first = dict(zip(keys, key, strict=True))
         model, tuned = first.pop("compute_model"), first.pop("tuned")
-        point = {c: first.get(c) for c in POINT_COLUMNS}
-        point["n_features"] = math.inf  # varied (chosen per budget)
-        point["n_samples"] = math.inf if model == "NPT" else float(group["n_samples"].iloc[0])
-        point["weight_decay"] = math.inf if tuned == "weight_decay" else float(group["weight_decay"].iloc[0])
+        columns = {c: first.get(c) for c in POINT_COLUMNS}  # the fit row's point columns
+        columns["n_features"] = math.inf  # varied (chosen per budget)
+        columns["n_samples"] = math.inf if model == "NPT" else float(group["n_samples"].iloc[0])
+        columns["weight_decay"] = math.inf if tuned == "weight_decay" else float(group["weight_decay"].iloc[0])
         real = group[group["flag"].isin(["", "stopped_early"])].sort_values("compute")
         floor = None  # the window of an E* fit on a floor: N*, P*, t* there are optima of a flat E
         for law, column in FRONTIER_QUANTITY.items():
             if law == "frontier_samples" and model != "NPT":
                 continue
             row = fit_row(
-                point,
+                columns,
                 "dmft",
                 law,
                 column,

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from . import tables
-from .grid import SEED_RULE, build_spectrum, spectrum_name, spectrum_specs
+from .grid import SEED_RULE, SimGroup, spectrum_specs
+from .points import Point
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -24,15 +25,15 @@ log = logging.getLogger("scaling_dmft")
 def spectrum_table(sweep: dict, out: str) -> pd.DataFrame:
     frames = []
     for spec in spectrum_specs(sweep):
-        spectrum = build_spectrum(spec, sweep["n_modes"], sweep["teacher"])
+        spectrum = spec.build()
         modes = spectrum.modes()
-        k = modes.eigenvalues ** (-1.0 / spec["alpha"]) if spec["alpha"] else range(1, len(modes.weights) + 1)
+        k = modes.eigenvalues ** (-1.0 / spec.alpha) if spec.alpha else range(1, len(modes.weights) + 1)
         frames.append(
             pd.DataFrame(
                 {
-                    "spectrum": spectrum_name(spec),
-                    "alpha": spec["alpha"],
-                    "beta": spec["beta"],
+                    "spectrum": spec.name,
+                    "alpha": spec.alpha,
+                    "beta": spec.beta,
                     "teacher": spectrum.teacher,
                     "n_modes": int(spectrum.n_modes),
                     "k": pd.Series(k, dtype="float64"),
@@ -49,21 +50,22 @@ def spectrum_table(sweep: dict, out: str) -> pd.DataFrame:
 
 
 def dmft_chunk(points: list[dict], out: str) -> pd.DataFrame:
+    """Rule `dmft`: `points` in their plain form (points.Point.to_dict, as the workflow passes them)."""
     from .evaluate import run_dmft_points
 
-    points = [dict(p) for p in points]
-    frame = tables.sort_rows(run_dmft_points(points), "curve")
-    tables.write_table(frame, out, "curve", tables.provenance(points))
+    frame = tables.sort_rows(run_dmft_points([Point.from_dict(p) for p in points]), "curve")
+    tables.write_table(frame, out, "curve", tables.provenance([dict(p) for p in points]))
     return frame
 
 
 def sim_chunk(groups: list[dict], base_seed: int, out: str) -> pd.DataFrame:
+    """Rule `simulate`: disorder groups in their plain form (grid.SimGroup.to_dict)."""
     from .evaluate import run_sim_groups
 
-    groups = [dict(g) for g in groups]
-    frame = tables.sort_rows(run_sim_groups(groups, int(base_seed)), "curve")
+    frame = tables.sort_rows(run_sim_groups([SimGroup.from_dict(g) for g in groups], int(base_seed)), "curve")
     seeds = f"{SEED_RULE}; base_seed={int(base_seed)}"
-    tables.write_table(frame, out, "curve", tables.provenance({"groups": groups, "base_seed": base_seed}, seeds=seeds))
+    plain = [dict(g) for g in groups]
+    tables.write_table(frame, out, "curve", tables.provenance({"groups": plain, "base_seed": base_seed}, seeds=seeds))
     return frame
 
 

@@ -20,6 +20,19 @@ def limit_threads(threads: int) -> None:
         os.environ[var] = str(max(1, int(threads)))
 
 
+@contextmanager
+def blas_threads(threads: int | None) -> Iterator[None]:
+    """BLAS threads limited to `threads` while the block runs (threadpoolctl: it works after numpy is
+    imported, unlike the environment variables); None leaves them as they are."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=max(1, int(threads)), user_api="blas"):
+        yield
+
+
 def threads_from_argv(argv: Sequence[str]) -> int:
     """The value of `--threads N` / `--threads=N` in a command line (1 when absent or not a
     positive integer: the CLI's parser then reports the bad value)."""

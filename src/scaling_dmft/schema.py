@@ -59,7 +59,7 @@ def _number(x: float) -> str:
 
 def number_range(definition: str, name: str) -> Range:
     """The range of `$defs/<definition>` (of its items, for a list definition); `definition` may
-    be a path inside `$defs`, e.g. 'times/properties/stop'."""
+    be a path inside `$defs`, e.g. 'time_range/properties/stop'."""
     node = _parsed()["$defs"]
     for part in definition.split("/"):
         node = node[part]

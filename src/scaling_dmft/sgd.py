@@ -10,9 +10,9 @@ Lambda tr(Lambda S)) / B), so per mode, with a = 1 - eta (lambda + gamma), m = E
     S' = a^2 S + (eta^2 / B) (lambda^2 S + lambda sum_j lambda_j S_j + sigma^2 lambda)
          - 2 eta gamma w* a m + (eta gamma w*)^2 + 2 eta T,
 
-and E_g = sum_k lambda_k S_k exactly (no large-size limit). `online_theory` iterates this for the
+and E_g = sum_k lambda_k S_k exactly (no large-size limit). `dmft.online.online_theory` iterates this for the
 four components of the error (signal: S_0 = w*^2, m_0 = -w*; label noise per sigma^2; initialisation
-per sigma0^2: S_0 = 1; thermal per T), each a linear recursion. `online_simulate` runs SGD itself:
+per sigma0^2: S_0 = 1; thermal per T), each a linear recursion (the theory, dmft.online). `online_simulate` runs SGD itself:
 per seed, four linear trajectories driven by the same batches (the error of the signal part, of unit
 label noise, of a unit-variance initialisation and of unit Langevin noise); their squared Lambda
 norms estimate the components without bias (the cross terms have mean zero).
@@ -26,73 +26,10 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from .dmft.online import check_sgd
 from .errors import InputError
 from .simulate import SimComponents, seed_generator
-from .spectrum import Spectrum
-
-# the theory's iteration stops as diverged once the error exceeds this multiple of its start
-DIVERGED = 1e12
-
-
-def _check(batch_size: object, learning_rate: object, weight_decay: object, times: npt.ArrayLike) -> tuple:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InputError("batch_size", batch_size, "an integer B >= 1")
-    for key, value in (("learning_rate", learning_rate), ("weight_decay", weight_decay)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value >= 0:
-            raise InputError(key, value, "a number >= 0")
-    if not learning_rate > 0:
-        raise InputError("learning_rate", learning_rate, "eta > 0 (SGD takes steps)")
-    t = np.atleast_1d(np.asarray(times, dtype=np.float64))
-    steps = t / learning_rate
-    if (
-        t.ndim != 1
-        or np.any(~np.isfinite(t))
-        or np.any(t < 0)
-        or np.any(np.abs(steps - np.round(steps)) > 1e-9 * np.maximum(steps, 1))
-    ):
-        raise InputError("times", times, "finite times t = eta k at whole steps k >= 0")
-    return int(batch_size), float(learning_rate), float(weight_decay), t, np.round(steps).astype(np.int64)
-
-
-def online_theory(
-    spectrum: Spectrum, *, batch_size: int, learning_rate: float, weight_decay: float, times: npt.ArrayLike
-) -> tuple[np.ndarray, np.ndarray]:
-    """(components (4, T): signal, noise per sigma^2, init per sigma0^2, thermal per T; diverged mask (T,)).
-
-    Iterates the closed second-moment recursion of the module docstring over the spectrum's modes
-    (its compressed quadrature: modes of one node share lambda, so their sums carry the node's weight)."""
-    b, eta, gamma, t, steps = _check(batch_size, learning_rate, weight_decay, times)
-    modes = spectrum.modes()
-    lam, c, omega = modes.eigenvalues, modes.target_power, modes.weights
-    a = 1.0 - eta * (lam + gamma)
-    w2 = c / lam  # w*^2 per mode
-    # S per mode for the four components, and the signal's mean in units of w*: m / w*
-    s = np.stack([w2, np.zeros_like(lam), np.ones_like(lam), np.zeros_like(lam)])
-    mean = -np.ones_like(lam)
-    source = np.stack([np.zeros_like(lam), (eta * eta / b) * lam, np.zeros_like(lam), np.full_like(lam, 2.0 * eta)])
-    out = np.full((4, t.size), np.nan)
-    diverged = np.zeros(t.size, dtype=bool)
-    order = np.argsort(steps)
-    start = float((omega * lam) @ s[0]) + 1.0
-
-    def blown() -> bool:  # the signal error left every bound: the recursion diverges
-        return not np.isfinite(s).all() or float((omega * lam) @ s[0]) > DIVERGED * start
-
-    k = 0
-    for rank, i in enumerate(order):
-        while k < steps[i] and not blown():
-            coupling = (s * (omega * lam)).sum(axis=1)  # sum_j lambda_j S_j per component
-            new = a * a * s + (eta * eta / b) * (lam * lam * s + lam * coupling[:, None]) + source
-            new[0] += -2.0 * eta * gamma * a * w2 * mean + (eta * gamma) ** 2 * w2
-            mean = a * mean - eta * gamma
-            s = new
-            k += 1
-        if blown():  # this step and every later one
-            diverged[order[rank:]] = True
-            out[:, diverged] = np.inf
-            break
-        out[:, i] = s @ (omega * lam)
-    return out, diverged
+from .spectra import Spectrum
 
 
 def online_simulate(
@@ -105,7 +42,7 @@ def online_simulate(
     seeds: Sequence[np.random.SeedSequence],
 ) -> SimComponents:
     """Per-seed components of online SGD with fresh Gaussian batches (module docstring); exact modes."""
-    b, eta, gamma, t, steps = _check(batch_size, learning_rate, weight_decay, times)
+    b, eta, gamma, t, steps = check_sgd(batch_size, learning_rate, weight_decay, times)
     lam = np.asarray(spectrum.eigenvalues, dtype=np.float64)
     root = np.sqrt(lam)
     m = lam.size
@@ -152,7 +89,7 @@ def multipass_simulate(
     every epoch a fresh random order, then P // B batches of B points (a remainder is left out of
     that epoch); labels psi . w* + sigma eps fixed with the data; w_0 = 0, no Langevin noise. With B = P
     this is full-batch gradient descent (docs/theory/discrete.md, section 6)."""
-    b, eta, gamma, t, steps = _check(batch_size, learning_rate, weight_decay, times)
+    b, eta, gamma, t, steps = check_sgd(batch_size, learning_rate, weight_decay, times)
     p = int(n_samples)
     if not 1 <= b <= p:
         raise InputError("batch_size", batch_size, f"1 <= B <= P = {p}")

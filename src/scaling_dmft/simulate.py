@@ -67,8 +67,10 @@ import scipy.linalg as sla
 from scipy.linalg.blas import dsyrk
 
 from .components import combine
-from .errors import InputError, NumericalError
-from .spectrum import Spectrum
+from .errors import InputError, NumericalError, real_number, whole_number
+from .points import Optimizer, Point
+from .runlog import blas_threads
+from .spectra import Spectrum
 
 # eigenvalues below this fraction of the largest are treated as exact zeros (null space)
 NULL_THRESHOLD = 1e-11
@@ -118,15 +120,14 @@ class SimComponents:
 
 
 def _check_sizes(n_features: object, n_samples: object) -> float | int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+    if whole_number(n_samples, "n_samples", "a positive integer") < 1:
         raise InputError("n_samples", n_samples, "a positive integer")
-    if isinstance(n_features, (float, np.floating)) and math.isinf(n_features) and n_features > 0:
+    if real_number(n_features, "n_features", "a positive integer or inf") == math.inf:
         return math.inf
-    if isinstance(n_features, (float, np.floating)) and float(n_features).is_integer():
-        n_features = int(n_features)
-    if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
+    n = whole_number(n_features, "n_features", "a positive integer or inf")
+    if n < 1:
         raise InputError("n_features", n_features, "a positive integer or inf")
-    return int(n_features)
+    return n
 
 
 def _check_times_gammas(weight_decays: npt.ArrayLike, times: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -236,39 +237,6 @@ def _decay(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         xt = np.where(x == 0.0, 0.0, x * t[None, :])
     return np.exp(-xt)
-
-
-@dataclass(frozen=True)
-class Optimizer:
-    """How the weights move: gradient flow (learning_rate 0, the continuous-time limit), or discrete
-    steps w_{k+1} = w_k - eta grad + mu (w_k - w_{k-1}) (+ sqrt(2 eta T) xi_k for Langevin), with
-    w_{-1} = w_0; t = eta k (docs/theory/discrete.md)."""
-
-    learning_rate: float = 0.0
-    momentum: float = 0.0
-
-    @property
-    def discrete(self) -> bool:
-        return self.learning_rate > 0.0
-
-    def steps(self, times: np.ndarray) -> np.ndarray:
-        """The step counts k = t / eta of `times` (inf stays inf); they must be integers."""
-        k = np.asarray(times, dtype=np.float64) / self.learning_rate
-        finite = np.isfinite(k)
-        if np.any(np.abs(k[finite] - np.round(k[finite])) > 1e-9 * np.maximum(1.0, k[finite])):
-            raise InputError("times", times, "integer multiples of the learning rate (t = eta * steps)")
-        return np.where(finite, np.round(k), k)
-
-
-def check_optimizer(learning_rate: object, momentum: object) -> Optimizer:
-    for key, value, top in (("learning_rate", learning_rate, math.inf), ("momentum", momentum, 1.0)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise InputError(key, value, "a number")
-        if not (0.0 <= float(value) < top):
-            raise InputError(key, value, "0 <= learning_rate < inf" if key == "learning_rate" else "0 <= momentum < 1")
-    if float(momentum) > 0.0 and float(learning_rate) == 0.0:
-        raise InputError("momentum", momentum, "0 with gradient flow (momentum needs a learning rate > 0)")
-    return Optimizer(float(learning_rate), float(momentum))
 
 
 def _matrix_powers(mats: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -566,14 +534,35 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     learning_rate: float = 0.0,
     momentum: float = 0.0,
+    threads: int | None = 1,
 ) -> SimComponents:
     """Exact per-seed error components; one realisation of (Psi, F, w*) per SeedSequence. With a
     learning rate eta > 0 the training is discrete: full-batch gradient descent (heavy-ball momentum
-    mu; Langevin noise sqrt(2 eta T) per step) at times t = eta k, k integer steps."""
+    mu; Langevin noise sqrt(2 eta T) per step) at times t = eta k, k integer steps.
+
+    `threads`: BLAS threads while it runs (default 1: at these sizes more threads cost more than they
+    gain, 15x at N = 512 on 2 cores, docs/performance.md); None leaves the process's setting."""
+    with blas_threads(threads):
+        return _simulate(
+            spectrum, n_features, n_samples, weight_decays, times, seeds, progress, learning_rate, momentum
+        )
+
+
+def _simulate(
+    spectrum: Spectrum,
+    n_features: float,
+    n_samples: int,
+    weight_decays: npt.ArrayLike,
+    times: npt.ArrayLike,
+    seeds: Sequence[np.random.SeedSequence],
+    progress: Callable[[int, int], None] | None,
+    learning_rate: float,
+    momentum: float,
+) -> SimComponents:
     n = _check_sizes(n_features, n_samples)
     p = int(n_samples)
     gammas, ts = _check_times_gammas(weight_decays, times)
-    opt = check_optimizer(learning_rate, momentum)
+    opt = Optimizer(learning_rate, momentum)
     if opt.discrete:
         opt.steps(ts)  # integer steps, checked before any draw
     seeds = list(seeds)
@@ -590,6 +579,50 @@ def simulate(
         if progress is not None:
             progress(s + 1, len(seeds))
     return SimComponents(ts, gammas, out[0], out[1], out[2], out[3])
+
+
+def simulate_points(
+    points: Sequence[Point],
+    seeds: Sequence[np.random.SeedSequence],
+    progress: Callable[[int, int], None] | None = None,
+    threads: int | None = 1,
+) -> SimComponents:
+    """Per-seed components of the points of one model and one optimizer (points.Point), on the draws
+    of `seeds`, at the union of their times and every weight decay among them; online SGD (a finite
+    batch size) by SGD on fresh samples (sgd.online_simulate; one weight decay)."""
+    first = points[0]
+    model, opt = first.model, first.optimizer
+    if any(p.model != model or p.optimizer != opt for p in points):
+        raise ValueError("simulate_points: the points must share their model and optimizer")
+    times = np.unique(np.concatenate([p.time_array for p in points]))
+    gammas = np.unique([p.regime.weight_decay for p in points])
+    spectrum = model.spectrum.build()
+    if opt.kind == "sgd":
+        from .sgd import online_simulate
+
+        if gammas.size != 1:
+            raise ValueError("simulate_points: online SGD runs one weight decay at a time")
+        with blas_threads(threads):
+            return online_simulate(
+                spectrum,
+                batch_size=int(opt.batch_size),
+                learning_rate=opt.learning_rate,
+                weight_decay=float(gammas[0]),
+                times=times,
+                seeds=seeds,
+            )
+    return simulate(
+        spectrum,
+        n_features=model.n_features if math.isinf(model.n_features) else int(model.n_features),
+        n_samples=int(model.n_samples),
+        weight_decays=gammas,
+        times=times,
+        seeds=seeds,
+        progress=progress,
+        learning_rate=opt.learning_rate,
+        momentum=opt.momentum,
+        threads=threads,
+    )
 
 
 def seed_mean_sem(per_seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
+from .about import REPOSITORY_ROOT, VERSION
 
 # theory, seed-averaged exact simulation, and (data sets only, docs/theory/data.md) training on the
 # data tested on the whole set and on the points not trained on
@@ -300,7 +300,7 @@ def config_hash(config: dict | list) -> str:
 @lru_cache(maxsize=1)
 def git_revision() -> str:
     """Git revision of the source tree ('<sha>[-dirty]'), or 'unknown' outside a checkout."""
-    root = Path(__file__).resolve().parents[2]
+    root = REPOSITORY_ROOT
     try:
         sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if sha.returncode != 0:
@@ -336,7 +336,7 @@ def provenance(config: dict | list | None = None, seeds: str = "", **extra) -> d
     """Schema metadata for a table. No timestamps: the same config gives the same file."""
     meta = {
         "config_hash": config_hash(config if config is not None else {}),
-        "package_version": __version__,
+        "package_version": VERSION,
         "git_revision": git_revision(),
         "seeds": seeds,
     }

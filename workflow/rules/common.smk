@@ -252,11 +252,13 @@ def spectrum_params(wildcards):
 
 
 def dmft_points(wildcards):
-    return dmft_chunks(wildcards.run)[wildcards.chunk]
+    """The chunk's points in their plain form (points.Point.to_dict): JSON-able params."""
+    return [point.to_dict() for point in dmft_chunks(wildcards.run)[wildcards.chunk]]
 
 
 def sim_groups(wildcards):
-    return sim_chunks(wildcards.run)[wildcards.chunk]
+    """The chunk's disorder groups in their plain form (grid.SimGroup.to_dict)."""
+    return [group.to_dict() for group in sim_chunks(wildcards.run)[wildcards.chunk]]
 
 
 def base_seed(wildcards):

@@ -54,7 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..components import combine
-from ..errors import InputError, NumericalError
+from ..errors import InputError, NumericalError, real_number
 from . import contour
 from .curves import dynamic_curves
 from .kappa import ModeSums
@@ -62,9 +62,10 @@ from .kappa import kappa_static as _kappa_static
 from .static import static_values
 
 if TYPE_CHECKING:
-    from ..spectrum import Modes
+    from ..points import Point
+    from ..spectra import Modes
 
-__all__ = ["DMFTComponents", "kappa_static", "prepare", "solve", "static"]
+__all__ = ["DMFTComponents", "kappa_static", "prepare", "solve", "solve_point", "static"]
 
 
 @dataclass
@@ -86,23 +87,17 @@ class DMFTComponents:
 
 
 def _inverse_size(value: object, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(key, value, "a positive number or inf")
-    value = float(value)
+    value = real_number(value, key, "a positive number or inf")
     if math.isnan(value) or value <= 0:
         raise InputError(key, value, "a positive number or inf")
     return 0.0 if math.isinf(value) else 1.0 / value
 
 
 def _gamma(value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer, np.floating))
-        or not math.isfinite(value)
-        or value < 0
-    ):
+    gamma = real_number(value, "weight_decay", "a finite number >= 0")
+    if not (math.isfinite(gamma) and gamma >= 0):
         raise InputError("weight_decay", value, "a finite number >= 0")
-    return float(value)
+    return gamma
 
 
 def _times(times: npt.ArrayLike) -> np.ndarray:
@@ -178,6 +173,35 @@ def solve(
     return DMFTComponents(t, out[0].copy(), out[1].copy(), out[2].copy(), out[3].copy(), diag)
 
 
+def solve_point(point: Point, sums: ModeSums | None = None, *, times: npt.ArrayLike | None = None) -> DMFTComponents:
+    """The theory of a parameter point (points.Point) at its times (or at `times`): `solve` with the
+    point's N, P, gamma and optimizer; online SGD (a finite batch size) by the exact second-moment
+    recursion (dmft.online). `sums`: `prepare(...)` of the point's spectrum, to reuse it."""
+    model, opt = point.model, point.optimizer
+    t = point.time_array if times is None else _times(times)
+    if opt.kind == "sgd":
+        from .online import online_theory
+
+        parts, diverged = online_theory(
+            model.spectrum.build(),
+            batch_size=int(opt.batch_size),
+            learning_rate=opt.learning_rate,
+            weight_decay=point.regime.weight_decay,
+            times=t,
+        )
+        flags = np.where(diverged, "diverged: online SGD (learning rate too large for the batch size)", "")
+        return DMFTComponents(t, *(row.copy() for row in parts), {}, flags.astype(str))
+    return solve(
+        sums if sums is not None else prepare(model.spectrum.build().modes()),
+        n_features=model.n_features,
+        n_samples=model.n_samples,
+        weight_decay=point.regime.weight_decay,
+        times=t,
+        learning_rate=opt.learning_rate,
+        momentum=opt.momentum,
+    )
+
+
 def static(modes: Modes | ModeSums, *, n_features: float, n_samples: float, weight_decay: float) -> DMFTComponents:
     """t = inf closed forms only (times = [inf])."""
     return solve(modes, n_features=n_features, n_samples=n_samples, weight_decay=weight_decay, times=[math.inf])
@@ -198,7 +222,7 @@ def _solve_discrete(
 ) -> DMFTComponents:
     """Heavy-ball steps (discrete.py): the Talbot route from the step talbot_from on, the circle route
     before it, the closed forms at k = inf; a flag where it diverges or the circle would be too large."""
-    from ..simulate import check_optimizer
+    from ..points import Optimizer
     from .curves import SHIFT_FROM
     from .discrete import (
         CIRCLE_MAX_STEPS,
@@ -210,7 +234,7 @@ def _solve_discrete(
         talbot_from,
     )
 
-    opt = check_optimizer(eta, mu)
+    opt = Optimizer(eta, mu)
     steps = opt.steps(t)
     out = np.full((4, t.size), np.nan)
     flags = np.full(t.size, "", dtype=object)

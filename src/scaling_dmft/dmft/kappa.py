@@ -29,7 +29,7 @@ from ..errors import NumericalError
 from .compress import compress as _compress
 
 if TYPE_CHECKING:
-    from ..spectrum import Modes
+    from ..spectra import Modes
 
 NEWTON_TOL = 1e-13  # relative Newton step at which a root is accepted (the error is then ~ tol^2)
 NEWTON_FAIL = 1e-9  # last relative step above which a node counts as not converged

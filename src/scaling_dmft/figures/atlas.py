@@ -35,11 +35,12 @@ REAL = ("", "stopped_early")  # budgets with a real optimum (the others are draw
 def _iso_compute(ax: Axes, rows: pd.DataFrame) -> None:
     """E_g(N, C/N) against N for a few budgets of one NT frontier, and its optimum points."""
     from .. import dmft
-    from ..grid import build_spectrum
+    from ..spectra import powerlaw
 
     first = rows.iloc[0]
-    spec = {"alpha": float(first["alpha"]), "beta": float(first["beta"]), "spectrum": "powerlaw"}
-    sums = dmft.prepare(build_spectrum(spec, int(first["n_modes"]), str(first["teacher"])).modes())
+    sums = dmft.prepare(
+        powerlaw(float(first["alpha"]), float(first["beta"]), int(first["n_modes"]), str(first["teacher"])).modes()
+    )
     rows = rows.sort_values("compute")
     pick = rows.iloc[np.unique(np.linspace(0, len(rows) - 1, ISO_BUDGETS).round().astype(int))]
     real = pick[pick["flag"].isin(REAL)]

@@ -31,11 +31,11 @@ LABELS = {
 
 
 def _panel(ax: Axes, rows: pd.DataFrame, early: pd.DataFrame, colors: list[ColorType], sweep_cfg: dict) -> None:
-    point = rows[POINT_COLUMNS].iloc[0].to_dict()
-    curve = style.match(rows, point)
+    columns = rows[POINT_COLUMNS].iloc[0].to_dict()  # the curve's point columns (a table row)
+    curve = style.match(rows, columns)
     finite = curve[np.isfinite(curve["t"].to_numpy(dtype=float))]
     paper = sweep_cfg.get("time_units") == "paper"
-    p = float(point["n_samples"])
+    p = float(columns["n_samples"])
     if paper:  # the paper's time axis: t_paper = t / P (units.to_paper)
         finite = finite.assign(t=to_paper(n_samples=p, t=finite["t"].to_numpy(dtype=float))["t_paper"])
     style.loglog(ax)
@@ -48,7 +48,7 @@ def _panel(ax: Axes, rows: pd.DataFrame, early: pd.DataFrame, colors: list[Color
     at_inf = at_inf[at_inf["method"] == style.THEORY]
     if len(at_inf):
         ax.axhline(float(at_inf["eg"].iloc[0]), color="0.5", linestyle=":", linewidth=1.0, label="$E_g(t=\\infty)$")
-    stop = style.match(early[early["method"] == style.THEORY], point)
+    stop = style.match(early[early["method"] == style.THEORY], columns)
     if len(stop) and stop["flag"].iloc[0] == "":
         t_star = float(stop["t_star"].iloc[0]) / (p if paper else 1.0)
         ax.axvline(t_star, color="0.2", linestyle="--", linewidth=0.9, label=f"$t^*$ = {t_star:.3g}")
@@ -59,7 +59,7 @@ def _panel(ax: Axes, rows: pd.DataFrame, early: pd.DataFrame, colors: list[Color
     style.method_legend(ax)
     setting = common.describe(curve)
     if paper:
-        theirs = to_paper(n_samples=p, temperature=point["temperature"], weight_decay=point["weight_decay"])
+        theirs = to_paper(n_samples=p, temperature=columns["temperature"], weight_decay=columns["weight_decay"])
         title = f"the paper's setting: $\\beta$={1 / theirs['beta_inv']:.3g}, g$\\beta$={theirs['g'] / theirs['beta_inv']:.3g}\n{setting}"
         ax.secondary_xaxis("top", functions=(lambda x: x * p, lambda x: x / p)).set_xlabel(
             "our t = P $t_{paper}$", fontsize=7

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, real_number, whole_number
 from .schema import enum, number_range
 
 if TYPE_CHECKING:
@@ -59,6 +59,12 @@ class Spectrum:
     `teacher` is 'powerlaw' (deterministic w*), 'prior' (w*_k ~ N(0, c_k / lambda_k)) or
     'file' (deterministic w*_k = sqrt(c_k / lambda_k)).
     Arrays are materialised lazily for power laws, so huge M (1e12) is fine for the theory.
+
+    Example:
+        >>> import scaling_dmft as sd
+        >>> s = sd.spectrum(alpha=2.0, beta=3.0, n_modes=10**12)
+        >>> s.n_modes, s.modes().eigenvalues.size < 2000
+        (1000000000000, True)
     """
 
     n_modes: int
@@ -138,20 +144,14 @@ def check_powerlaw(alpha: float, beta: float, n_modes: int, teacher: str, prefix
         raise InputError(prefix + "alpha", alpha, ALPHA.text + " (the kernel trace diverges for alpha <= 1)")
     if not BETA.contains(beta):
         raise InputError(prefix + "beta", beta, BETA.text + " (the target variance diverges with M for beta <= 1)")
-    if isinstance(n_modes, bool) or not (
-        isinstance(n_modes, (int, np.integer)) or (isinstance(n_modes, float) and n_modes.is_integer())
-    ):
-        raise InputError(prefix + "n_modes", n_modes, "an integer " + N_MODES.text)
-    if not N_MODES.contains(n_modes):
+    if not N_MODES.contains(whole_number(n_modes, prefix + "n_modes", "an integer " + N_MODES.text)):
         raise InputError(prefix + "n_modes", n_modes, "an integer " + N_MODES.text)
     if teacher not in TEACHERS:
         raise InputError(prefix + "teacher", teacher, " | ".join(TEACHERS))
 
 
 def _finite_number(value: object, key: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(key, value, "a finite number")
-    if not np.isfinite(value):
+    if not np.isfinite(real_number(value, key, "a finite number")):
         raise InputError(key, value, "a finite number")
 
 
