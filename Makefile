@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: setup run test test-fast lint dryrun paper validate bench clean
+.PHONY: setup run test test-fast lint docs dryrun paper validate bench clean
 
 setup: $(STAMP)
 
@@ -20,10 +20,9 @@ $(STAMP): pyproject.toml requirements.lock
 run: setup
 	$(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default
 
-# The Python lint and format check first (seconds), then the suite.
-test: setup
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+# What CI runs (.ci/run): the lint and format checks of the code and the workflow, the API
+# reference (no warning allowed), then the suite.
+test: setup lint docs
 	$(BIN)/python -m pytest
 
 test-fast: setup
@@ -34,6 +33,12 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+# The API reference from the docstrings (pdoc) into build/api/; Python warnings are errors.
+DOC_MODULES := scaling_dmft scaling_dmft.points scaling_dmft.dmft scaling_dmft.simulate scaling_dmft.tables
+docs: setup
+	rm -rf build/api
+	$(BIN)/python -W error -m pdoc --docformat google --output-directory build/api $(DOC_MODULES)
 
 dryrun: setup
 	$(BIN)/snakemake -n --cores $(CORES)
@@ -50,4 +55,4 @@ bench: setup
 	$(BIN)/python bench/bench_dryrun.py
 
 clean:
-	rm -rf results/default results/paper results/validate logs benchmarks .snakemake
+	rm -rf results/default results/paper results/validate logs benchmarks .snakemake build

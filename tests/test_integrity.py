@@ -71,10 +71,10 @@ def test_same_point_in_two_sweeps_is_kept_per_sweep(tmp_path):
     paths = []
     for name, points in grid.dmft_chunks(cfg).items():
         paths.append(tmp_path / f"dmft-{name}.parquet")
-        rules.dmft_chunk(points, paths[-1])
+        rules.dmft_chunk([p.to_dict() for p in points], paths[-1])
     for name, groups in grid.sim_chunks(cfg).items():
         paths.append(tmp_path / f"sim-{name}.parquet")
-        rules.sim_chunk(groups, 0, paths[-1])
+        rules.sim_chunk([g.to_dict() for g in groups], 0, paths[-1])
     curves = rules.aggregate([str(p) for p in paths], str(tmp_path / "curves.parquet"), "curve")
     sim = curves[curves["method"] == "sim"]
     seeds = sim.groupby("sweep")["n_seeds"].unique().to_dict()
@@ -105,7 +105,7 @@ def test_aggregate_refuses_rows_that_share_their_key(tmp_path):
     cfg = _two_sweeps_config()
     points = grid.dmft_chunks(cfg)["few_seeds-0000"]
     a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
-    rules.dmft_chunk(points, a)
+    rules.dmft_chunk([p.to_dict() for p in points], a)
     frame = tables.read_table(a, "curve")
     frame.loc[:, "eg_signal"] *= 1.5  # same keys, other values: which one is right is unknowable
     frame["eg"] = frame["eg_signal"] + frame["eg_noise"] + frame["eg_init"] + frame["eg_thermal"]
@@ -125,7 +125,7 @@ def test_aggregate_refuses_rows_that_share_their_key(tmp_path):
 def _chunk(tmp_path) -> Path:
     cfg = _two_sweeps_config()
     path = tmp_path / "chunk.parquet"
-    rules.dmft_chunk(grid.dmft_chunks(cfg)["few_seeds-0000"], path)
+    rules.dmft_chunk([p.to_dict() for p in grid.dmft_chunks(cfg)["few_seeds-0000"]], path)
     return path
 
 
@@ -287,7 +287,22 @@ def test_p_above_m_gives_no_negative_error_and_no_optimum(tmp_path):
     from scaling_dmft.fit import early_stopping
 
     out = _cli(
-        ["dmft", "--modes", "300", "--samples", "inf", "--times", "0.1:1e15:30", "--include-inf", "--out", "o.parquet"],
+        [
+            "dmft",
+            "--alpha",
+            "2",
+            "--beta",
+            "3",
+            "--modes",
+            "300",
+            "--samples",
+            "inf",
+            "--times",
+            "0.1:1e15:30",
+            "--include-inf",
+            "--out",
+            "o.parquet",
+        ],
         tmp_path,
     )
     assert out.returncode == 0, out.stderr
@@ -327,7 +342,7 @@ def test_failed_closed_form_flags_only_its_row(tmp_path):
 
 
 def test_every_row_failed_exits_3_and_writes_nothing(tmp_path):
-    out = _cli(["dmft", "--times", "1e-300:1e3:5", "--out", "o.parquet"], tmp_path)
+    out = _cli(["dmft", "--alpha", "2", "--beta", "3", "--times", "1e-300:1e3:5", "--out", "o.parquet"], tmp_path)
     assert out.returncode == 3, out.stderr
     assert "numerical failure" in out.stderr.splitlines()[-1]
     assert not (tmp_path / "o.parquet").exists()
@@ -337,6 +352,10 @@ def test_overflow_is_a_numerical_failure_not_a_traceback(tmp_path):
     out = _cli(
         [
             "simulate",
+            "--alpha",
+            "2",
+            "--beta",
+            "3",
             "--init-std",
             "prior",
             "--temperature",
@@ -375,7 +394,9 @@ def test_limit_threads_overrides_the_environment(monkeypatch):
 @pytest.mark.parametrize("flag, expected", [([], "1"), (["--threads", "2"], "2")])
 def test_cli_pins_its_thread_count_whatever_the_environment_says(flag, expected, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "7", "OPENBLAS_NUM_THREADS": "7", "MKL_NUM_THREADS": "7"}
-    out = run_cli_process(["dmft", "--times", "1:10:2", *flag, "--out", "o.parquet"], tmp_path, env=env)
+    out = run_cli_process(
+        ["dmft", "--alpha", "2", "--beta", "3", "--times", "1:10:2", *flag, "--out", "o.parquet"], tmp_path, env=env
+    )
     assert out.returncode == 0, out.stderr
     assert tables.read_table(tmp_path / "o.parquet").attrs["blas_threads"] == expected
 
@@ -406,7 +427,24 @@ def test_chunk_ids_past_9999_match_the_workflow_wildcard():
 
 def test_negative_zero_is_stored_as_zero(tmp_path):
     """`--noise -0` is the value 0: stored as +0.0, so it groups with every other sigma = 0 row."""
-    out = _cli(["dmft", "--noise", "-0", "--weight-decay", "-0.0", "--times", "1:10:2", "--out", "o.parquet"], tmp_path)
+    out = _cli(
+        [
+            "dmft",
+            "--alpha",
+            "2",
+            "--beta",
+            "3",
+            "--noise",
+            "-0",
+            "--weight-decay",
+            "-0.0",
+            "--times",
+            "1:10:2",
+            "--out",
+            "o.parquet",
+        ],
+        tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     frame = tables.read_table(tmp_path / "o.parquet", "curve")
     assert not np.signbit(frame["noise"].to_numpy()).any() and not np.signbit(frame["weight_decay"].to_numpy()).any()
@@ -420,7 +458,7 @@ def test_run_tables_carry_the_resolved_config_and_its_true_hash(tmp_path):
 
     cfg = _two_sweeps_config()
     path = tmp_path / "chunk.parquet"
-    rules.dmft_chunk(grid.dmft_chunks(cfg)["few_seeds-0000"], path)
+    rules.dmft_chunk([p.to_dict() for p in grid.dmft_chunks(cfg)["few_seeds-0000"]], path)
     rules.aggregate([str(path)], str(tmp_path / "curves.parquet"), "curve", cfg)
     attrs = tables.read_table(tmp_path / "curves.parquet", "curve").attrs
     assert attrs["config_hash"] == tables.config_hash(cfg)
@@ -443,7 +481,8 @@ def test_not_applicable_is_null_not_zero(tmp_path):
     a simulation row's are finite and positive."""
     for command, extra in (("dmft", []), ("simulate", ["--seeds", "4"])):
         out = _cli(
-            [command, "--times", "1:10:3", "--samples", "32", "--modes", "300", *extra, "--out", f"{command}.parquet"],
+            [command, "--alpha", "2", "--beta", "3", "--times", "1:10:3", "--samples", "32", "--modes", "300", *extra]
+            + ["--out", f"{command}.parquet"],
             tmp_path,
         )
         assert out.returncode == 0, out.stderr

@@ -38,6 +38,8 @@ SPECTRUM_KEYWORDS = ("alpha", "beta", "n_modes", "teacher")
 SIZE_KEYWORDS = ("n_features", "n_samples")
 REGIME_KEYWORDS = ("weight_decay", "temperature", "init_std", "learning_rate", "momentum", "batch_size")
 QUERY_KEYWORDS = (*SPECTRUM_KEYWORDS, *SIZE_KEYWORDS, "noise", *REGIME_KEYWORDS, "regime", "times", "spectrum")
+# a simulation's seeds: a fixed count, or a target precision with its cap (scaling_dmft.precision)
+SEED_KEYWORDS = ("seeds", "target_rel_sem", "max_seeds")
 # a placeholder power law for the validation of a query on an in-memory spectrum (replaced after it)
 _PLACEHOLDER = {"alpha": [2.0], "beta": [2.0]}
 
@@ -58,7 +60,7 @@ def query_config(sweep: str, values: Mapping[str, Any], *, simulate: bool = Fals
     `seeds`, `base_seed` for a simulation; None or absent = the config's default). The command line
     builds its queries here too."""
     given = {k: v for k, v in values.items() if v is not None}
-    unknown = sorted(set(given) - set(QUERY_KEYWORDS) - {"seeds", "base_seed"})
+    unknown = sorted(set(given) - set(QUERY_KEYWORDS) - {*SEED_KEYWORDS, "base_seed"})
     if unknown:
         raise InputError(unknown[0], given[unknown[0]], "one of " + ", ".join(QUERY_KEYWORDS), "unknown keyword")
     gamma, temperature = given.get("weight_decay", 0.0), given.get("temperature", 0.0)
@@ -96,7 +98,8 @@ def query_config(sweep: str, values: Mapping[str, Any], *, simulate: bool = Fals
                 sweep_entry[key] = given[key]
     cfg: dict[str, Any] = {"run_name": sweep, "regimes": [regime], "sweeps": {sweep: sweep_entry}}
     if simulate:
-        cfg["simulation"] = {k: given[k] for k in ("seeds", "base_seed") if k in given}
+        sweep_entry.update({k: given[k] for k in SEED_KEYWORDS if k in given})
+        cfg["simulation"] = {k: given[k] for k in ("base_seed",) if k in given}
     return cfg
 
 
@@ -223,16 +226,20 @@ def simulate_curve(
     batch_size: int | None = None,
     regime: str | None = None,
     seeds: int | None = None,
+    target_rel_sem: float | None = None,
+    max_seeds: int | None = None,
     base_seed: int | None = None,
     threads: int | None = 1,
 ) -> pd.DataFrame:
     """The seed-averaged exact simulation of one parameter point: the curve table's rows (method
     'sim', with standard errors `eg_sem`, `eg_mean_sem` over `seeds` draws of data and features).
 
-    The same keywords as `learning_curve`, plus `seeds` (draws; default simulation.seeds) and
-    `base_seed` (default simulation.base_seed): seed s of the point is derived from base_seed, the
-    point's spectrum, N and P and s only (docs/reliability.md), so the same call gives the same rows.
-    P must be finite, except for online SGD (a finite `batch_size`).
+    The same keywords as `learning_curve`, plus `seeds` (draws; default simulation.seeds), or
+    `target_rel_sem` (draw as many seeds as a pilot says the point needs for this relative standard
+    error of E_g, at most `max_seeds`; rows that end above it are flagged `imprecise`;
+    scaling_dmft.precision), and `base_seed` (default simulation.base_seed): seed s of the point is
+    derived from base_seed, the point's spectrum, N and P and s only (docs/reliability.md), so the
+    same call gives the same rows. P must be finite, except for online SGD (a finite `batch_size`).
 
     Example:
         >>> import scaling_dmft as sd
@@ -241,12 +248,12 @@ def simulate_curve(
         >>> int(sim["n_seeds"].iloc[0]), bool(sim["eg_sem"].iloc[0] > 0)
         (8, True)
     """
-    values = {k: v for k, v in locals().items() if k in (*QUERY_KEYWORDS, "seeds", "base_seed")}
+    values = {k: v for k, v in locals().items() if k in (*QUERY_KEYWORDS, *SEED_KEYWORDS, "base_seed")}
     from .evaluate import run_sim_group
-    from .grid import SEED_RULE, SimGroup
+    from .grid import SEED_RULE, SimGroup, seed_settings
 
     cfg, point = query_point("api", values, simulate=True)
-    group = SimGroup(point.model, (point,), int(cfg["sweeps"]["api"]["seeds"]))
+    group = SimGroup(point.model, (point,), **seed_settings(cfg, "api"))
     base = int(cfg["simulation"]["base_seed"])
     with blas_threads(threads):
         frame = run_sim_group(group, base)

@@ -87,6 +87,9 @@ MAX_MODES = _SIMULATION["max_modes"]["default"]
 # the workflow's defaults, as flag values (the one place they are written is the schema)
 DEFAULT_SEEDS = str(_SIMULATION["seeds"]["default"])
 DEFAULT_BASE_SEED = str(_SIMULATION["base_seed"]["default"])
+DEFAULT_PILOT = _SIMULATION["pilot_seeds"]["default"]
+DEFAULT_MAX_SEEDS = _SIMULATION["max_seeds"]["default"]
+TARGET = number_range("target_rel_sem", "target")
 DEFAULT_TIMES = "{start:g}:{stop:g}:{count}".format(**_PROPERTIES["times"]["default"]).replace("e+0", "e")
 DEFAULT_MODES = str(DEFAULT_N_MODES)
 DEFAULT_SAMPLES = f"{DEFAULT_N_SAMPLES:g}"
@@ -289,8 +292,21 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "simulate":
             add(
                 "--seeds",
-                default=DEFAULT_SEEDS,
-                help=f"number of independent draws of data and features; integer {SEEDS.text} (default {DEFAULT_SEEDS})",
+                default=None,
+                help=f"number of independent draws of data and features; integer {SEEDS.text} (default {DEFAULT_SEEDS}); "
+                "not with --target-rel-sem",
+            )
+            add(
+                "--target-rel-sem",
+                default=None,
+                help=f"draw as many seeds as a pilot of {DEFAULT_PILOT} says the point needs for this relative "
+                f"standard error of E_g (its largest over the times), {TARGET.text}; rows that end above it are "
+                "flagged imprecise (docs/reliability.md)",
+            )
+            add(
+                "--max-seeds",
+                default=None,
+                help=f"with --target-rel-sem: the most seeds drawn, integer 2..1e6 (default {DEFAULT_MAX_SEEDS})",
             )
             add(
                 "--base-seed",
@@ -433,7 +449,12 @@ def query_values(args: argparse.Namespace) -> dict:
         values["n_modes"] = _integer("--n-modes", args.n_modes, "an integer " + MODES.text)
         values["teacher"] = args.teacher
     if args.command == "simulate":
-        values["seeds"] = _integer("--seeds", args.seeds, "an integer " + SEEDS.text)
+        if args.seeds is not None:
+            values["seeds"] = _integer("--seeds", args.seeds, "an integer " + SEEDS.text)
+        if args.target_rel_sem is not None:
+            values["target_rel_sem"] = _parse_number("--target-rel-sem", args.target_rel_sem, "a number " + TARGET.text)
+        if args.max_seeds is not None:
+            values["max_seeds"] = _integer("--max-seeds", args.max_seeds, "an integer 2..1e6")
         values["base_seed"] = _integer("--base-seed", args.base_seed, "an integer " + BASE_SEED.text)
     return values
 
@@ -635,7 +656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_point(args: argparse.Namespace) -> int:
     from .api import _provenance
     from .evaluate import run_dmft_points, run_sim_group
-    from .grid import SEED_RULE, SimGroup
+    from .grid import SEED_RULE, SimGroup, seed_settings
 
     _check_threads(args)
     check_output(args.out, inputs=[args.spectrum_file])
@@ -645,7 +666,7 @@ def _run_point(args: argparse.Namespace) -> int:
         frame = run_dmft_points([point])
         meta = _provenance(cfg, blas_threads=threads)
     else:
-        group = SimGroup(point.model, (point,), int(cfg["sweeps"]["cli"]["seeds"]))
+        group = SimGroup(point.model, (point,), **seed_settings(cfg, "cli"))
         base = int(cfg["simulation"]["base_seed"])
         frame = run_sim_group(group, base, progress=_progress_printer(group.seeds))
         meta = _provenance(cfg, seeds=f"{SEED_RULE}; base_seed={base}", blas_threads=threads)

@@ -272,13 +272,32 @@ def validate_config(raw: dict, base_dir: str | Path | None = None, files: Iterab
         # inherited, not constant, defaults (the schema's descriptions say so)
         for key in SWEEP_DEFAULT_KEYS:
             sweep.setdefault(key, copy.deepcopy(cfg[key]))
-        sweep.setdefault("seeds", cfg["simulation"]["seeds"])
+        _seed_keys(name, sweep, cfg["simulation"])
         _check_sweep(name, sweep, names, cfg, base)
     _check_figures(cfg)
     _check_atlas(cfg)
     _check_data(cfg, base)
     _check_grid_size(cfg)
     return cfg
+
+
+def _seed_keys(name: str, sweep: dict, simulation: dict) -> None:
+    """A sweep's seed count, or its target precision and cap (docs: scaling_dmft.precision): a fixed
+    `seeds` and a `target_rel_sem` exclude each other."""
+    if "seeds" in sweep and "target_rel_sem" in sweep:
+        raise InputError(f"sweeps.{name}.seeds", sweep["seeds"], "absent with target_rel_sem (the count is chosen)")
+    if "target_rel_sem" not in sweep and "seeds" not in sweep and "target_rel_sem" in simulation:
+        sweep["target_rel_sem"] = simulation["target_rel_sem"]
+    if "target_rel_sem" in sweep:
+        sweep.setdefault("max_seeds", simulation["max_seeds"])
+        if sweep["max_seeds"] < simulation["pilot_seeds"]:
+            raise InputError(
+                f"sweeps.{name}.max_seeds",
+                sweep["max_seeds"],
+                f">= simulation.pilot_seeds = {simulation['pilot_seeds']}",
+            )
+    else:
+        sweep.setdefault("seeds", simulation["seeds"])
 
 
 def _check_atlas(cfg: dict) -> None:
@@ -525,7 +544,12 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
         budget = cfg["simulation"]["max_memory_gb"]
         need = max(
             memory_estimate_bytes(
-                sweep["n_modes"], n, p, sweep["seeds"], len(sweep["regimes"]), time_grid(sweep["times"]).size
+                sweep["n_modes"],
+                n,
+                p,
+                sweep.get("max_seeds", sweep.get("seeds")),
+                len(sweep["regimes"]),
+                time_grid(sweep["times"]).size,
             )
             for n in sweep["n_features"]
             for p in sweep["n_samples"]

@@ -21,7 +21,7 @@ from .components import combine, scaled
 from .errors import NumericalError
 from .grid import SimGroup, seed_sequences
 from .points import Point, group_by, solve_key
-from .simulate import SimComponents
+from .simulate import SimComponents, concat_seeds
 from .tables import ROUNDOFF_REL, empty_frame
 
 log = logging.getLogger("scaling_dmft")
@@ -141,23 +141,65 @@ def _dmft_components(point: Point, sums: object) -> tuple[np.ndarray, np.ndarray
 
 def run_sim_group(group: SimGroup, base_seed: int, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Seed-averaged exact simulation (method 'sim') of one disorder group: one simulation per
-    optimizer (and, for online SGD, per weight decay), all on the disorder point's draws."""
-    from .simulate import simulate_points
-
+    optimizer (and, for online SGD, per weight decay), all on the disorder point's draws; a fixed
+    count of seeds, or as many as the group's target precision asks for (precision.py)."""
     seeds = seed_sequences(base_seed, group.model, group.seeds)
-    frames = []
-    for members in group_by(group.points, lambda p: p.optimizer).values():
-        if members[0].optimizer.kind == "sgd":  # online SGD: fresh samples per step, one run per gamma
-            for same_gamma in group_by(members, lambda p: p.regime.weight_decay).values():
-                frames.append(seed_rows(same_gamma, simulate_points(same_gamma, seeds), "sim"))
-            continue
-        frames.append(seed_rows(members, simulate_points(members, seeds, progress=progress), "sim"))
+    if group.target_rel_sem is None:
+        parts = _simulate_group(group, seeds, progress)
+    else:
+        from .precision import draw_to_precision
+
+        def draw(start: int, stop: int) -> tuple[list, np.ndarray]:
+            batch = _simulate_group(group, seeds[start:stop], progress)
+            return batch, np.hstack([_per_seed_gibbs(members, comps) for members, comps in batch])
+
+        batches, _ = draw_to_precision(draw, target=group.target_rel_sem, pilot=group.pilot, cap=group.seeds)
+        parts = [
+            (members, concat_seeds([batch[i][1] for batch in batches])) for i, (members, _) in enumerate(batches[0])
+        ]
+    frames = [
+        seed_rows(members, comps, "sim", target=group.target_rel_sem, cap=group.seeds) for members, comps in parts
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
-def seed_rows(points: list[Point], comps: SimComponents, method: str) -> pd.DataFrame:
+def _simulate_group(
+    group: SimGroup, seeds: list, progress: Callable[[int, int], None] | None
+) -> list[tuple[list[Point], SimComponents]]:
+    """(points, their per-seed components) per simulation of the group on `seeds`."""
+    from .simulate import simulate_points
+
+    out = []
+    # threads=None: the caller has set the BLAS threads (workflow job, CLI --threads, API `threads`)
+    for members in group_by(group.points, lambda p: p.optimizer).values():
+        if members[0].optimizer.kind == "sgd":  # online SGD: fresh samples per step, one run per gamma
+            for same_gamma in group_by(members, lambda p: p.regime.weight_decay).values():
+                out.append((same_gamma, simulate_points(same_gamma, seeds, threads=None)))
+            continue
+        out.append((members, simulate_points(members, seeds, progress=progress, threads=None)))
+    return out
+
+
+def _per_seed_gibbs(points: list[Point], comps: SimComponents) -> np.ndarray:
+    """Per-seed E_g of every point at its times, side by side: (seeds, rows)."""
+    columns = []
+    for point in points:
+        regime = point.regime
+        gi = int(np.searchsorted(comps.weight_decays, regime.weight_decay))
+        ti = np.searchsorted(comps.times, point.time_array)
+        _, e_g = comps.errors(
+            noise=regime.noise, init_var=regime.init_var, temperature=regime.temperature, gamma_index=gi
+        )
+        columns.append(e_g[:, ti])
+    return np.hstack(columns)
+
+
+def seed_rows(
+    points: list[Point], comps: SimComponents, method: str, target: float | None = None, cap: int = 0
+) -> pd.DataFrame:
     """Curve rows (seed mean and standard error) of per-seed components for the points that share
-    them: the exact simulation ('sim') and training on a data set ('data', 'data_heldout')."""
+    them: the exact simulation ('sim') and training on a data set ('data', 'data_heldout'). With a
+    target relative standard error, a row whose E_g ended above it is flagged `imprecise`."""
     from .simulate import seed_mean_sem
 
     gammas, times = comps.weight_decays, comps.times
@@ -184,7 +226,17 @@ def seed_rows(points: list[Point], comps: SimComponents, method: str) -> pd.Data
                 )
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
-        frame = curve_rows(point, method, point.times, *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds)
+        flags = np.full(len(point.times), "", dtype=object)
+        if target is not None:
+            from .precision import imprecise_flag
+
+            with np.errstate(invalid="ignore", divide="ignore"):
+                relative = eg_sem / eg
+            for i in np.flatnonzero(np.isfinite(relative) & (relative > target)):
+                flags[i] = imprecise_flag(float(relative[i]), target, n_seeds, cap)
+        frame = curve_rows(
+            point, method, point.times, *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds, flag=flags
+        )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

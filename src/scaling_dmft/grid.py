@@ -89,19 +89,26 @@ def seed_sequences(base_seed: int, model: Model, n_seeds: int, **salt: str) -> l
 
 @dataclass(frozen=True)
 class SimGroup:
-    """One disorder point of a simulated sweep (its model) with the points that share its draws."""
+    """One disorder point of a simulated sweep (its model) with the points that share its draws:
+    `seeds` draws, or, with a `target_rel_sem`, as many as a pilot of `pilot` seeds asks for, up to
+    `seeds` (precision.py)."""
 
     model: Model
     points: tuple[Point, ...]
     seeds: int
+    target_rel_sem: float | None = None
+    pilot: int = 0
 
     def to_dict(self) -> dict:
-        return {"points": [p.to_dict() for p in self.points], "seeds": self.seeds}
+        plain = {"points": [p.to_dict() for p in self.points], "seeds": self.seeds}
+        if self.target_rel_sem is not None:
+            plain.update(target_rel_sem=self.target_rel_sem, pilot=self.pilot)
+        return plain
 
     @classmethod
     def from_dict(cls, data: dict) -> SimGroup:
         points = tuple(Point.from_dict(p) for p in data["points"])
-        return cls(points[0].model, points, int(data["seeds"]))
+        return cls(points[0].model, points, int(data["seeds"]), data.get("target_rel_sem"), int(data.get("pilot", 0)))
 
 
 def sim_groups(cfg: dict, sweep_name: str) -> list[SimGroup]:
@@ -110,7 +117,20 @@ def sim_groups(cfg: dict, sweep_name: str) -> list[SimGroup]:
     if not sweep["simulate"]:
         return []
     by_model = group_by(sweep_points(cfg, sweep_name), lambda p: p.model)
-    return [SimGroup(model, tuple(members), int(sweep["seeds"])) for model, members in by_model.items()]
+    return [SimGroup(model, tuple(members), **seed_settings(cfg, sweep_name)) for model, members in by_model.items()]
+
+
+def seed_settings(cfg: dict, sweep_name: str) -> dict:
+    """A simulated sweep's seed keywords of SimGroup: a fixed count, or its target precision with the
+    cap (max_seeds) and the pilot (simulation.pilot_seeds)."""
+    sweep = cfg["sweeps"][sweep_name]
+    if sweep.get("target_rel_sem") is None:
+        return {"seeds": int(sweep["seeds"])}
+    return {
+        "seeds": int(sweep["max_seeds"]),
+        "target_rel_sem": float(sweep["target_rel_sem"]),
+        "pilot": int(cfg["simulation"]["pilot_seeds"]),
+    }
 
 
 # A chunk id is '<sweep>-<index>', the index with 4 digits or more (the workflow's wildcard

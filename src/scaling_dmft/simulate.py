@@ -542,23 +542,6 @@ def simulate(
 
     `threads`: BLAS threads while it runs (default 1: at these sizes more threads cost more than they
     gain, 15x at N = 512 on 2 cores, docs/performance.md); None leaves the process's setting."""
-    with blas_threads(threads):
-        return _simulate(
-            spectrum, n_features, n_samples, weight_decays, times, seeds, progress, learning_rate, momentum
-        )
-
-
-def _simulate(
-    spectrum: Spectrum,
-    n_features: float,
-    n_samples: int,
-    weight_decays: npt.ArrayLike,
-    times: npt.ArrayLike,
-    seeds: Sequence[np.random.SeedSequence],
-    progress: Callable[[int, int], None] | None,
-    learning_rate: float,
-    momentum: float,
-) -> SimComponents:
     n = _check_sizes(n_features, n_samples)
     p = int(n_samples)
     gammas, ts = _check_times_gammas(weight_decays, times)
@@ -571,14 +554,15 @@ def _simulate(
     lam = np.asarray(spectrum.eigenvalues, dtype=np.float64)
     check_conditioning(lam, n, p)
     root_lam = np.sqrt(lam)
-    out = np.empty((4, len(seeds), gammas.size, ts.size))
-    for s, seed in enumerate(seeds):
-        rng = seed_generator(seed)
-        spec, c2 = _seed_spectral(spectrum, n, p, rng, lam, root_lam)
-        out[:, s] = _components(spec, c2, p, gammas, ts, opt)
-        if progress is not None:
-            progress(s + 1, len(seeds))
-    return SimComponents(ts, gammas, out[0], out[1], out[2], out[3])
+    with blas_threads(threads):
+        out = np.empty((4, len(seeds), gammas.size, ts.size))
+        for s, seed in enumerate(seeds):
+            rng = seed_generator(seed)
+            spec, c2 = _seed_spectral(spectrum, n, p, rng, lam, root_lam)
+            out[:, s] = _components(spec, c2, p, gammas, ts, opt)
+            if progress is not None:
+                progress(s + 1, len(seeds))
+        return SimComponents(ts, gammas, out[0], out[1], out[2], out[3])
 
 
 def simulate_points(
@@ -623,6 +607,13 @@ def simulate_points(
         momentum=opt.momentum,
         threads=threads,
     )
+
+
+def concat_seeds(parts: Sequence[SimComponents]) -> SimComponents:
+    """Per-seed components of consecutive seed ranges of one simulation, joined along the seeds."""
+    first = parts[0]
+    joined = [np.concatenate([getattr(p, name) for p in parts]) for name in ("signal", "noise", "init", "thermal")]
+    return SimComponents(first.times, first.weight_decays, *joined)
 
 
 def seed_mean_sem(per_seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
