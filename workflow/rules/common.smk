@@ -6,6 +6,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from snakemake.logging import logger
 from snakemake.utils import update_config
 
 from scaling_dmft import grid
@@ -19,7 +20,7 @@ from scaling_dmft.config import (
 )
 from scaling_dmft.errors import InputError
 from scaling_dmft.figures import FIGURES
-from scaling_dmft.tables import METHODS
+from scaling_dmft.tables import METHODS, config_hash
 from scaling_dmft.runlog import job_logging
 from scaling_dmft.rules import ATLAS_FIGURES, HTML_VIEWS, verify_chunk
 from scaling_dmft.atlas import phase_jobs
@@ -53,6 +54,22 @@ def _active_config():
 
 CFG = _active_config()
 ACTIVE_RUN = CFG["run_name"]
+
+
+def _announce_run():
+    """Where this invocation writes (a --configfile without run_name runs under its file's stem:
+    config.file_run_name), and the hash of the resolved config its tables record."""
+    files = [str(f) for f in workflow.config_settings.configfiles] or [
+        "config/config.yaml"
+    ]
+    logger.info(
+        f"scaling-dmft: run {ACTIVE_RUN!r} (config {', '.join(files)}; config hash {config_hash(CFG)}): "
+        f"results in results/{ACTIVE_RUN}/, logs in logs/{ACTIVE_RUN}/, benchmarks in benchmarks/{ACTIVE_RUN}/"
+    )
+
+
+onstart:
+    _announce_run()
 
 
 @lru_cache(maxsize=None)
