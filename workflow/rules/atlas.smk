@@ -109,7 +109,10 @@ rule atlas_figure:
         png=report(
             "results/{run}/figures/{atlas_figure}.png",
             caption="../report/figure.rst",
-            category="Figures",
+            category=ATLAS_CATEGORY,
+            labels=lambda wildcards: {
+                "figure": wildcards.atlas_figure.replace("_", " ")
+            },
         ),
     log:
         "logs/{run}/figures/{atlas_figure}.log",
