@@ -212,6 +212,12 @@ VIEWS = {
         "E*, N*, P*, t* fitted against the compute C, with the derived exponent where the theory states one",
         ("law", "quantity", "exponent", "exponent_lo", "exponent_hi", "expected_exponent", "flag", "sweep", "regime", "compute_model", "tuned"),
     ),
+    "iso_compute": View(
+        "iso_compute",
+        "Iso-compute curves (atlas)",
+        "E_g at model size N and time C / N for a few budgets C of one frontier (the frontier figure's left panel)",
+        ("sweep", "regime", "compute", "n_features", "t", "eg", "flag"),
+    ),
     "phase_diagram": View(
         "phase_diagram",
         "Phase diagram (atlas)",
@@ -232,7 +238,7 @@ VIEWS = {
     ),
 }  # fmt: skip
 RUN_VIEWS = ("fits", "early_stopping", "curves", "spectra")
-ATLAS_VIEWS = {"frontier": ("frontier", "frontier_fits"), "phase_diagram": ("phase_diagram",)}
+ATLAS_VIEWS = {"frontier": ("frontier", "frontier_fits", "iso_compute"), "phase_diagram": ("phase_diagram",)}
 DATA_VIEWS = ("data_curves", "data_spectra")
 
 

@@ -290,6 +290,17 @@ def frontier_fit_table(frontier_path: str, out: str) -> pd.DataFrame:
     return fits
 
 
+def iso_compute_job(frontier_path: str, out: str) -> pd.DataFrame:
+    """Rule `iso_compute`: the iso-compute curves of the atlas's frontier figure (atlas.iso_compute_frame)."""
+    from .atlas import iso_compute_frame
+
+    frontier = tables.read_table(frontier_path, "frontier")
+    frame = tables.sort_rows(iso_compute_frame(frontier), "iso_compute")
+    tables.write_table(frame, out, "iso_compute", tables.inherited_provenance(frontier.attrs))
+    log.info("iso-compute: %d points, %d flagged", len(frame), int((frame["flag"] != "").sum()))
+    return frame
+
+
 ATLAS_FIGURES = ("frontier", "phase_diagram")
 
 
@@ -304,7 +315,9 @@ def draw_atlas_figure(name: str, inputs: dict[str, str], pdf: str, png: str) -> 
 
     if name == "frontier":
         fig = atlas.draw_frontier(
-            tables.read_table(inputs["frontier"], "frontier"), tables.read_table(inputs["fits"], "frontier_fit")
+            tables.read_table(inputs["frontier"], "frontier"),
+            tables.read_table(inputs["fits"], "frontier_fit"),
+            tables.read_table(inputs["iso"], "iso_compute"),
         )
     else:
         fig = atlas.draw_phase_diagram(tables.read_table(inputs["phase"], "phase_diagram"))

@@ -263,6 +263,7 @@ def atlas_targets(run):
         out += [
             f"{base}/tables/frontier.parquet",
             f"{base}/tables/frontier_fits.parquet",
+            f"{base}/tables/iso_compute.parquet",
         ]
         out += [f"{base}/figures/frontier.{ext}" for ext in ("pdf", "png")]
         out += [f"{base}/report/{view}.html" for view in ATLAS_VIEWS["frontier"]]
@@ -304,6 +305,7 @@ def atlas_figure_inputs(wildcards):
         return {
             "frontier": f"{base}/frontier.parquet",
             "fits": f"{base}/frontier_fits.parquet",
+            "iso": f"{base}/iso_compute.parquet",
         }
     return {"phase": f"{base}/phase_diagram.parquet"}
 
