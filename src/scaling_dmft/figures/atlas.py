@@ -49,7 +49,7 @@ def _iso_compute(ax: Axes, iso: pd.DataFrame, optimum: pd.DataFrame) -> None:
 
 def _frontier_label(rows: pd.DataFrame) -> str:
     first = rows.iloc[0]
-    label = f"{first['sweep']} ({first['regime']}"
+    label = f"{first['sweep']} ({common.regime_words(first)}"
     if first["compute_model"] == "NPT":
         label += ", C = NPt"
     else:

@@ -171,6 +171,8 @@ def describe(frame: pd.DataFrame, skip: Collection[str] = (), width: int = 44) -
         values = frame[col].dropna().unique()
         if len(values) == 1:
             parts.append(f"{SHORT.get(col, col)}={fmt_value(col, values[0])}")
+            if col == "init_std" and _is_prior(frame):
+                parts[-1] += " (prior: σ0²=T/γ)"
     lines, line = [], ""
     for part in parts:
         if line and len(line) + len(part) + 2 > width:
@@ -181,14 +183,32 @@ def describe(frame: pd.DataFrame, skip: Collection[str] = (), width: int = 44) -
     return "\n".join(lines + [line] if line else lines)
 
 
-def label(key: dict) -> str:
+def _is_prior(frame: pd.DataFrame) -> bool:
+    """sigma0^2 = T / gamma in every row (init_std: prior), so a title can say where sigma0 comes from."""
+    s0, t, g = (frame[c].to_numpy(dtype=float) for c in ("init_std", "temperature", "weight_decay"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return bool(len(s0) and (g > 0).all() and (t > 0).all() and np.allclose(s0**2, t / g, rtol=1e-9))
+
+
+def label(key: dict, values: Mapping | None = None, kinds: Mapping | None = None) -> str:
+    """A series' legend label: its regime in words (regime_words, from `values`, a row of the series,
+    and `kinds`, regime name -> config kind) and the other varying parameters, e.g. 'P=64'."""
     parts = []
     for col, v in key.items():
         if col == "regime":
-            parts.append(str(v))
+            parts.append(
+                regime_words(values if values is not None else {}, (kinds or {}).get(v))
+                if values is not None
+                else str(v)
+            )
         else:
             parts.append(f"{SHORT.get(col, col)}={fmt_value(col, v)}")
     return ", ".join(parts)
+
+
+def regime_kinds(spec: Mapping) -> dict:
+    """regime name -> config kind, from a figure spec's regimes_defined."""
+    return {name: r.get("kind") for name, r in (spec.get("regimes_defined") or {}).items()}
 
 
 def _positive(values: Mapping, key: str) -> float:
