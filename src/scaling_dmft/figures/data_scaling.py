@@ -14,6 +14,7 @@ import pandas as pd
 from . import common, style
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 NAME = "data_scaling"
@@ -92,7 +93,9 @@ def _modes(frame: pd.DataFrame) -> list[int]:
     return sorted(int(m) for m in frame["n_modes"].unique())
 
 
-def _by_sweep(ax, frame, y, yerr, fit_rows, color_of, kinds) -> set[str]:
+def _by_sweep(
+    ax: Axes, frame: pd.DataFrame, y: str, yerr: str | None, fit_rows: pd.DataFrame, color_of: dict, kinds: dict
+) -> set[str]:
     """Each sweep (its M) as its own set of series, in the regime colours: the largest M wide and
     faint underneath, the others normal on top (where the M do not matter the lines coincide and
     both stay visible)."""
@@ -105,7 +108,7 @@ def _by_sweep(ax, frame, y, yerr, fit_rows, color_of, kinds) -> set[str]:
             style.iter_series(part, exclude=("n_samples", "n_modes", "sweep"), color_of=color_of, kinds=kinds)
         )
         for group in style.identical_groups(series, "n_samples", y):
-            key, rows, color, _ = group[0]
+            _, rows, color, _ = group[0]
             color = group[-1][2]
             label = " = ".join(item[3] for item in group)
             methods |= style.theory_sim(
