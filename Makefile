@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: setup run test test-fast lint docs dryrun paper validate bench clean
+.PHONY: setup run test test-fast lint docs dryrun paper validate bench clean browser
 
 setup: $(STAMP)
 
@@ -16,6 +16,19 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Headless Chromium for the report test (tests/test_report_browser.py): Debian's chromium and
+# chromium-driver. Installs them where they are missing and root with apt-get can; elsewhere it says
+# why and the test skips with that reason (under CI, where root and apt are there, the test runs).
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+	  echo "browser: $$(/usr/bin/chromium --version 2>/dev/null | head -1) present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null && \
+	  echo "browser: installed $$(/usr/bin/chromium --version 2>/dev/null | head -1)"; \
+	else \
+	  echo "browser: chromium is not installed and cannot be here (needs root and apt-get): the report test will skip"; \
+	fi
 
 run: setup
 	$(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default

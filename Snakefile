@@ -12,6 +12,10 @@ if not workflow.config_settings.configfiles:
     configfile: f"{workflow.basedir}/config/config.yaml"
 
 
+# the report's landing page (`snakemake --report report.html`)
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/spectrum.smk"
 include: "workflow/rules/dmft.smk"
@@ -22,6 +26,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/atlas.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -12,7 +12,6 @@ from scaling_dmft.runlog import job_logging
 with job_logging(snakemake.log[0], f"figure {snakemake.wildcards.figure}"):
     draw_figure(
         snakemake.wildcards.figure,
-        snakemake.params.spec,
         snakemake.input.curves,
         snakemake.input.fits,
         snakemake.input.early,

@@ -157,3 +157,79 @@ def phase_jobs(cfg: dict) -> dict[str, list[tuple[float, float]]]:
         for i, idx in enumerate(parts)
         if len(idx)
     }
+
+
+# ---------------------------------------------------------------- iso-compute curves (frontier figure)
+
+ISO_BUDGETS = 5  # budgets per iso-compute set, spread over the frontier's budgets
+ISO_SIZES = 40  # model sizes per curve, log-spaced
+ISO_SPAN = 30.0  # the N range: the optimum points' N* / 30 .. N* x 30
+REAL_OPTIMUM = ("", "stopped_early")  # frontier budgets with a real optimum
+
+
+def iso_frontier(frontier: pd.DataFrame) -> str | None:
+    """The frontier whose iso-compute curves the atlas draws: the first (by name) with C = N t at
+    P = inf and a fixed gamma, else the first NT one; None without an NT frontier (t = C / N is then
+    not the budget's time)."""
+    nt = frontier[frontier["compute_model"] == "NT"]
+    if nt.empty:
+        return None
+    canonical = nt[np.isinf(nt["n_samples"].to_numpy(dtype=float)) & (nt["tuned"] == "")]
+    return str(sorted((canonical if len(canonical) else nt)["sweep"])[0])
+
+
+def iso_compute_frame(frontier: pd.DataFrame) -> pd.DataFrame:
+    """E_g(N, t = C/N) (tables.ISO_COMPUTE_SCHEMA) of the iso_frontier for ISO_BUDGETS of its
+    budgets, at ISO_SIZES model sizes around its optimum points, by the DMFT with the regime's own
+    optimizer: gradient descent and momentum train for whole steps, t = eta floor(C / (N eta))
+    (frontier._on_steps), never as gradient flow. Empty where the atlas has no NT frontier."""
+    from . import dmft
+    from .frontier import _on_steps
+    from .tables import ISO_COMPUTE_SCHEMA, POINT_COLUMNS
+
+    name = iso_frontier(frontier)
+    if name is None:
+        return pd.DataFrame(columns=ISO_COMPUTE_SCHEMA.names)
+    rows = frontier[frontier["sweep"] == name].sort_values("compute")
+    first = rows.iloc[0]
+    spec = SpectrumSpec(float(first["alpha"]), float(first["beta"]), int(first["n_modes"]), str(first["teacher"]))
+    sums = dmft.prepare(spec.build().modes())
+    pick = rows.iloc[np.unique(np.linspace(0, len(rows) - 1, ISO_BUDGETS).round().astype(int))]
+    real = pick[pick["flag"].isin(REAL_OPTIMUM)]
+    n_lo = max(1.0, float(real["n_features"].min()) / ISO_SPAN) if len(real) else 1.0
+    n_hi = float(real["n_features"].max()) * ISO_SPAN if len(real) else 1e6
+    sizes = np.geomspace(n_lo, n_hi, ISO_SIZES)
+    eta, mu = float(first["learning_rate"]), float(first["momentum"])
+    out = []
+    for _, row in pick.iterrows():
+        budget = float(row["compute"])
+        for n in sizes:
+            t = float(_on_steps(np.array([budget / n]), eta)[0])
+            values = {c: row[c] for c in POINT_COLUMNS}
+            values.update(n_features=float(n), compute_model="NT", compute=budget, t=t)
+            if t <= 0.0:
+                out.append({**values, "eg": np.nan, "eg_mean": np.nan, "flag": "no_step"})
+                continue
+            try:
+                e_mean, e_g = dmft.solve(
+                    sums,
+                    n_features=float(n),
+                    n_samples=float(row["n_samples"]),
+                    weight_decay=float(row["weight_decay"]),
+                    times=[t],
+                    learning_rate=eta,
+                    momentum=mu,
+                ).errors(
+                    noise=float(row["noise"]),
+                    init_var=float(row["init_std"]) ** 2,
+                    temperature=float(row["temperature"]),
+                )
+                e_g, e_mean = float(e_g[0]), float(e_mean[0])
+                if np.isfinite(e_g):
+                    out.append({**values, "eg": e_g, "eg_mean": e_mean, "flag": ""})
+                else:  # discrete steps past the stability edge (inf) or out of the theory's reach (null)
+                    flag = "diverged" if np.isinf(e_g) else "no_theory"
+                    out.append({**values, "eg": e_g, "eg_mean": e_mean, "flag": flag})
+            except ArithmeticError as err:
+                out.append({**values, "eg": np.nan, "eg_mean": np.nan, "flag": f"failed: {err}"[:200]})
+    return pd.DataFrame(out)[ISO_COMPUTE_SCHEMA.names]

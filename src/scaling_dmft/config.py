@@ -44,6 +44,30 @@ def reserved_run_file(name: str) -> Path:
     return REPOSITORY_ROOT / "config" / f"{name}.yaml"
 
 
+# The shipped default config: it sets no run_name and runs as the schema's `default`.
+DEFAULT_CONFIG_FILE = REPOSITORY_ROOT / "config" / "config.yaml"
+
+
+def file_run_name(files: Iterable[str | Path]) -> str | None:
+    """The run name of a config read from `files` that sets no `run_name`: the last file's stem
+    (`--configfile my.yaml` runs as `my`, in results/my/), so that a copy of a config never writes
+    into the results of another; None for the shipped config/config.yaml (the schema's `default`)
+    and when there is no file (a command-line query). Raises InputError when the stem cannot be a
+    run name."""
+    files = [Path(f).resolve() for f in files]
+    if not files or files[-1] == DEFAULT_CONFIG_FILE:
+        return None
+    stem = files[-1].stem
+    if not RUN_NAME_PATTERN.fullmatch(stem) or (stem in RESERVED_RUN_NAMES and files != [reserved_run_file(stem)]):
+        raise InputError(
+            "run_name",
+            stem,
+            "set in the config (letters, digits, _ and -; not " + " or ".join(RESERVED_RUN_NAMES) + ")",
+            f"the config sets no run_name and its file name {files[-1].name!r} cannot be one",
+        )
+    return stem
+
+
 # Names that become file names, wildcards and table values: the whole string must match.
 # (the schema's patterns without their anchors; the workflow's wildcard constraints use these too)
 RUN_NAME_PATTERN = re.compile(config_schema()["properties"]["run_name"]["pattern"].strip("^$"))
@@ -262,6 +286,8 @@ def validate_config(raw: dict, base_dir: str | Path | None = None, files: Iterab
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(list(e.absolute_path)), str(list(e.absolute_path))))
     if errors:
         raise _schema_error(errors[0])
+    if "run_name" not in cfg and (from_file := file_run_name(files)) is not None:
+        cfg["run_name"] = from_file
     _fill_defaults(cfg, sch, sch)
     _check_names(cfg, [Path(f).resolve() for f in files])
     _check_regimes(cfg["regimes"])

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import tables
+from . import report, tables
+from .about import VERSION
 from .grid import SEED_RULE, SimGroup, spectrum_specs
 from .points import Point
 
@@ -128,86 +129,36 @@ def fit_tables(curves_path: str, fits_out: str, early_out: str) -> None:
     log.info("fit: %d fits, %d early-stopping rows", len(fits), len(early))
 
 
-# What the HTML view of each table shows in `snakemake --report` (the Parquet file has everything).
-HTML_VIEWS = ("fits", "early_stopping", "curves", "spectra")
+# The report's view of each table (scaling_dmft.report.VIEWS: interactive, offline).
+HTML_VIEWS = report.RUN_VIEWS
 
 
 def table_html(path: str, view: str, out: str) -> None:
-    """An HTML table for the report: fits and early-stopping rows in full (flags included), curves
-    and spectra as a summary per sweep (their full content is the Parquet file)."""
-    kind = {"fits": "fit", "early_stopping": "early_stopping", "curves": "curve", "spectra": "spectrum"}[view]
-    frame = tables.read_table(path, kind)
-    if view == "fits":
-        cols = [
-            "sweep",
-            "regime",
-            "method",
-            "law",
-            "quantity",
-            "varied",
-            "alpha",
-            "beta",
-            "n_features",
-            "n_samples",
-            "noise",
-            "x_min",
-            "x_max",
-            "exponent",
-            "exponent_lo",
-            "exponent_hi",
-            "expected_exponent",
-            "flag",
-        ]
-        shown = frame[cols]
-    elif view == "early_stopping":
-        shown = frame[
-            [
-                "sweep",
-                "regime",
-                "method",
-                "alpha",
-                "beta",
-                "n_features",
-                "n_samples",
-                "noise",
-                "t_star",
-                "e_star",
-                "e_star_sem",
-                "e_final",
-                "flag",
-            ]
-        ]
-    elif view == "curves":
-        shown = (
-            frame.groupby(["sweep", "method", "regime"], sort=True)
-            .agg(
-                rows=("t", "size"),
-                points=("n_samples", "nunique"),
-                t_min=("t", "min"),
-                eg_min=("eg", "min"),
-                eg_max=("eg", "max"),
-                seeds=("n_seeds", "max"),
-                flagged=("flag", lambda f: int((f != "").sum())),
-            )
-            .reset_index()
-        )
-    else:
-        shown = (
-            frame.groupby(tables.SPECTRUM_COLUMNS, dropna=False, sort=True)
-            .agg(
-                rows=("k", "size"),
-                eigenvalue_max=("eigenvalue", "max"),
-                eigenvalue_min=("eigenvalue", "min"),
-                target_power_sum=("target_power", "sum"),
-            )
-            .reset_index()
-        )
-    html = (
-        f"<p>{len(frame)} rows in {Path(path).name}; config hash {frame.attrs.get('config_hash', '')}, "
-        f"package {frame.attrs.get('package_version', '')}, git {frame.attrs.get('git_revision', '')}.</p>\n"
-        + shown.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0)
-    )
-    _write_text_atomic(html, out)
+    """Rule `table_html`: the report page of one run table (report.view_page): the fit, early-stopping
+    and atlas tables in full, the long curve and spectrum tables as a summary (their rows are in Parquet)."""
+    frame = tables.read_table(path, report.VIEWS[view].kind)
+    _write_text_atomic(report.view_page(frame, view, path), out)
+
+
+def figure_spec(config: dict, figure: str) -> dict:
+    """What a figure's draw() gets: its entry of the config's `figures:` section, `sweeps` (sweep
+    name -> that sweep's resolved config, with its name) and `regimes_defined` (regime name -> its
+    config)."""
+    spec = dict(config["figures"].get(figure, {}))
+    names = spec.get("sweeps", [spec["sweep"]] if "sweep" in spec else [])
+    spec["sweeps"] = {name: {**config["sweeps"][name], "name": name} for name in names}
+    spec["regimes_defined"] = {r["name"]: r for r in config["regimes"]}
+    return spec
+
+
+def table_config(frame: pd.DataFrame) -> dict:
+    """The resolved run config a table records (metadata config_yaml, written by `aggregate`)."""
+    import yaml
+
+    text = frame.attrs.get("config_yaml")
+    if not text:
+        raise ValueError("the table records no config (metadata config_yaml): aggregate it with the run's config")
+    return yaml.safe_load(text)
 
 
 def _write_text_atomic(text: str, path: str) -> None:
@@ -215,42 +166,94 @@ def _write_text_atomic(text: str, path: str) -> None:
         Path(tmp).write_text(text)
 
 
-def draw_figure(name: str, spec: dict, curves_path: str, fits_path: str, early_path: str, pdf: str, png: str) -> None:
+def draw_figure(name: str, curves_path: str, fits_path: str, early_path: str, pdf: str, png: str) -> None:
+    """Rule `figure`: one paper figure from the three tables; its spec (figure_spec) comes from the
+    run config the curve table records, so a changed config reaches the figure with the table."""
     import importlib
 
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     module = importlib.import_module(f"scaling_dmft.figures.{name}")
     curves = tables.read_table(curves_path, "curve")
     fits = tables.read_table(fits_path, "fit")
     early = tables.read_table(early_path, "early_stopping")
-    fig = module.draw(curves, fits, early, dict(spec))
-    for path in (pdf, png):
-        _save_atomic(fig, path)
-    import matplotlib.pyplot as plt
-
+    fig = module.draw(curves, fits, early, figure_spec(table_config(curves), name))
+    _save_figure(fig, curves.attrs, pdf, png)
     plt.close(fig)
 
 
-def _save_atomic(fig: Figure, path: str) -> None:
+def _save_figure(fig: Figure, attrs: dict, pdf: str, png: str) -> None:
+    """PDF and PNG of a figure; both record the config hash of the tables they were drawn from."""
+    for path in (pdf, png):
+        _save_atomic(fig, path, attrs.get("config_hash", ""))
+
+
+def _save_atomic(fig: Figure, path: str, config_hash: str = "") -> None:
+    text = f"scaling-dmft {VERSION}, config hash {config_hash}"
+    key = "Subject" if path.endswith(".pdf") else "Description"  # PDF allows only its standard keys
     with tables.atomic_output(
         path, suffix=f".tmp{Path(path).suffix}"
     ) as tmp:  # matplotlib reads the format off the name
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
+        fig.savefig(tmp, dpi=150, bbox_inches="tight", metadata={key: text})
 
 
 def validation_summary(
     curves_path: str, tolerance: dict, summary_out: str, html_out: str, markdown_out: str, figure_out: str
 ) -> None:
-    from .validation import draw_worst, summarize, write_markdown
+    """Rule `validation_summary`: the comparison (validation.compare / summarize), its table, its
+    Markdown and report pages (report) and the worst-case figure (figures.validation)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .figures.validation import draw_worst
+    from .validation import compare, summarize
 
     curves = tables.read_table(curves_path, "curve")
     summary = summarize(curves, rel_tol=tolerance["rel_tol"], z_tol=tolerance["z_tol"])
-    tables.write_table(summary, summary_out, "validation", tables.inherited_provenance(curves.attrs))
-    write_markdown(summary, curves, markdown_out, tolerance)
-    _write_text_atomic(summary.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0), html_out)
-    draw_worst(curves, summary, figure_out)
+    meta = tables.inherited_provenance(curves.attrs)
+    tables.write_table(summary, summary_out, "validation", meta)
+    summary.attrs.update(meta)
+    _write_text_atomic(report.validation_markdown(summary, curves, tolerance), markdown_out)
+    _write_text_atomic(report.validation_page(summary, tolerance), html_out)
+    fig = draw_worst(compare(curves, rel_tol=tolerance["rel_tol"], z_tol=tolerance["z_tol"]), tolerance)
+    _save_atomic(fig, figure_out, meta["config_hash"])
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- the run's report pages
+
+
+def provenance_job(run: str, table_paths: list[str], out: str) -> None:
+    """Rule `provenance`: the run's config hash, versions and resolved config, shown once
+    (report.provenance_page), with a check that every table records the same config hash."""
+    attrs = {}
+    for path in table_paths:
+        attrs[Path(path).name] = tables.read_table(path).attrs
+    _write_text_atomic(report.provenance_page(run, attrs), out)
+
+
+def runtimes_job(run: str, folder: str, html_out: str, png_out: str) -> None:
+    """Rule `runtimes`: every benchmark file of the run as an interactive table and a figure
+    (report.runtime_table; figures.runtimes)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .figures.runtimes import draw as draw_runtimes
+
+    frame = report.runtime_table(folder)
+    if frame.empty:
+        raise ValueError(f"runtimes: no benchmark file under {folder}")
+    _write_text_atomic(report.runtime_page(run, frame), html_out)
+    fig = draw_runtimes(frame, report.runtime_summary(frame), run)
+    _save_atomic(fig, png_out)
+    plt.close(fig)
 
 
 # ---------------------------------------------------------------- the scaling-law atlas
@@ -290,6 +293,17 @@ def frontier_fit_table(frontier_path: str, out: str) -> pd.DataFrame:
     return fits
 
 
+def iso_compute_job(frontier_path: str, out: str) -> pd.DataFrame:
+    """Rule `iso_compute`: the iso-compute curves of the atlas's frontier figure (atlas.iso_compute_frame)."""
+    from .atlas import iso_compute_frame
+
+    frontier = tables.read_table(frontier_path, "frontier")
+    frame = tables.sort_rows(iso_compute_frame(frontier), "iso_compute")
+    tables.write_table(frame, out, "iso_compute", tables.inherited_provenance(frontier.attrs))
+    log.info("iso-compute: %d points, %d flagged", len(frame), int((frame["flag"] != "").sum()))
+    return frame
+
+
 ATLAS_FIGURES = ("frontier", "phase_diagram")
 
 
@@ -304,12 +318,14 @@ def draw_atlas_figure(name: str, inputs: dict[str, str], pdf: str, png: str) -> 
 
     if name == "frontier":
         fig = atlas.draw_frontier(
-            tables.read_table(inputs["frontier"], "frontier"), tables.read_table(inputs["fits"], "frontier_fit")
+            tables.read_table(inputs["frontier"], "frontier"),
+            tables.read_table(inputs["fits"], "frontier_fit"),
+            tables.read_table(inputs["iso"], "iso_compute"),
         )
     else:
         fig = atlas.draw_phase_diagram(tables.read_table(inputs["phase"], "phase_diagram"))
-    for path in (pdf, png):
-        _save_atomic(fig, path)
+    attrs = tables.read_table(next(iter(inputs.values()))).attrs
+    _save_figure(fig, attrs, pdf, png)
     plt.close(fig)
 
 
@@ -366,7 +382,7 @@ def draw_data_figure(curves_path: str, pdf: str, png: str) -> None:
 
     from .figures import data_sets as data_figure
 
-    fig = data_figure.draw(tables.read_table(curves_path, "curve"))
-    for path in (pdf, png):
-        _save_atomic(fig, path)
+    curves = tables.read_table(curves_path, "curve")
+    fig = data_figure.draw(curves)
+    _save_figure(fig, curves.attrs, pdf, png)
     plt.close(fig)

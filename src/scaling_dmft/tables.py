@@ -247,6 +247,35 @@ FRONTIER_FIT_SCHEMA = pa.schema(
     + [f for f in FIT_SCHEMA if f.name not in ("compute_model", "tuned")]
 )
 
+# iso-compute curves of one frontier (scaling_dmft.atlas.iso_compute_frame): E_g at model size N
+# and time C / N for a few budgets C, drawn by the frontier figure around its optimum points
+ISO_COMPUTE_SCHEMA = pa.schema(
+    [
+        _field("n_features", _F64, "N, the model size of this point of the iso-compute curve")
+        if f.name == "n_features"
+        else f
+        for f in POINT_FIELDS
+    ]
+    + [
+        _field("compute_model", _STR, "NT: C = N t (the iso-compute curves are drawn for NT frontiers)"),
+        _field("compute", _F64, "the budget C = N t", "N x " + TIME_UNIT),
+        _field(
+            "t",
+            _F64,
+            "C / N, rounded down to whole steps t = eta k for a discrete optimizer (docs/theory/discrete.md)",
+            TIME_UNIT,
+        ),
+        _field("eg", _F64, "E_g(N, t) of the DMFT with the regime's own optimizer", ERROR_UNIT),
+        _field("eg_mean", _F64, "E_mean(N, t)", ERROR_UNIT),
+        _field(
+            "flag",
+            _STR,
+            "'' | no_step (the budget affords no whole step at this N) | diverged (steps past the stability "
+            "edge: inf) | no_theory (steps out of the discrete theory's reach: null) | failed: <reason>",
+        ),
+    ]
+)
+
 # the laws of the (alpha, beta) phase diagram (scaling_dmft.atlas), one row per point and law
 PHASE_DIAGRAM_SCHEMA = pa.schema(
     [
@@ -286,6 +315,7 @@ SCHEMAS = {
     "frontier": FRONTIER_SCHEMA,
     "frontier_fit": FRONTIER_FIT_SCHEMA,
     "phase_diagram": PHASE_DIAGRAM_SCHEMA,
+    "iso_compute": ISO_COMPUTE_SCHEMA,
 }
 
 META_PREFIX = "scaling_dmft."
@@ -527,6 +557,7 @@ ROW_KEYS = {
     + ["compute_model", "tuned", "compute"],
     "frontier_fit": POINT_COLUMNS + ["compute_model", "tuned", "law", "quantity"],
     "phase_diagram": ["alpha", "beta", "law"],
+    "iso_compute": POINT_COLUMNS + ["compute"],
 }
 
 

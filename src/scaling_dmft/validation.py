@@ -1,4 +1,5 @@
 """Theory vs seed-averaged simulation: the comparison behind `snakemake validate` and the tests.
+Computes summaries only: the report pages are scaling_dmft.report, the figure figures.validation.
 
 The one pass rule (`within_tolerance`), for every theory-vs-simulation comparison of the project:
 
@@ -90,84 +91,3 @@ def summarize(curves: pd.DataFrame, rel_tol: float = REL_TOL, z_tol: float = Z_T
             }
         )
     return pd.DataFrame(rows)
-
-
-def write_markdown(summary: pd.DataFrame, curves: pd.DataFrame, path: str, tolerance: dict) -> None:
-    disorder = ["alpha", "beta", "n_features", "n_samples"]
-    lines = [
-        "# Validation: DMFT theory vs seed-averaged exact simulation",
-        "",
-        f"Tolerance per (point, time): |theory - sim| <= {tolerance['rel_tol']:.0%} of sim (finite-size budget) + "
-        f"{tolerance['z_tol']:g} seed standard errors (Monte Carlo budget); `scaling_dmft.validation.within_tolerance`. "
-        "Rows flagged by either method (infinite limits) are excluded.",
-        "",
-        f"Configurations (point x quantity): {len(summary)}; passed: {int(summary['passed'].sum())}; "
-        f"(point, t) comparisons failing: {int(summary['n_failed'].sum())} of {int(summary['n_times'].sum())}.",
-        f"Seeds per disorder point: {int(curves.loc[curves['method'] == 'sim', 'n_seeds'].max())}.",
-        "",
-        "## Worst case per disorder setting (over all regimes, noise levels and times)",
-        "",
-        "| alpha | beta | N | P | quantity | configs | worst rel | z there | worst z | median rel | failing points |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for key, group in summary.groupby(disorder + ["quantity"], sort=True):
-        a, b, n, p, q = key
-        lines.append(
-            f"| {a:g} | {b:g} | {n:g} | {p:g} | {q} | {len(group)} | {group['worst_rel'].max():.2%} | "
-            f"{group.loc[group['worst_rel'].idxmax(), 'z_at_worst_rel']:.1f} | {group['worst_z'].max():.1f} | "
-            f"{group['median_rel'].median():.2%} | {int(group['n_failed'].sum())} |"
-        )
-    lines += [
-        "",
-        "## Worst case per optimizer (over all disorder settings, regimes, noise levels and times)",
-        "",
-        "| optimizer | learning rate | momentum | quantity | configs | worst rel | z there | worst z | failing points |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for (opt, eta, mu, q), group in summary.groupby(["optimizer", "learning_rate", "momentum", "quantity"], sort=True):
-        lines.append(
-            f"| {opt} | {eta:g} | {mu:g} | {q} | {len(group)} | {group['worst_rel'].max():.2%} | "
-            f"{group.loc[group['worst_rel'].idxmax(), 'z_at_worst_rel']:.1f} | {group['worst_z'].max():.1f} | "
-            f"{int(group['n_failed'].sum())} |"
-        )
-    lines += [
-        "",
-        "## Every configuration",
-        "",
-        "| alpha | beta | N | P | regime | gamma | T | sigma0 | sigma | quantity | worst rel | t | z there | worst z | pass |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for _, r in summary.iterrows():
-        lines.append(
-            f"| {r.alpha:g} | {r.beta:g} | {r.n_features:g} | {r.n_samples:g} | {r.regime} | {r.weight_decay:g} | {r.temperature:g} | "
-            f"{r.init_std:.3g} | {r.noise:g} | {r.quantity} | {r.worst_rel:.2%} | {r.t_worst_rel:.3g} | {r.z_at_worst_rel:.1f} | {r.worst_z:.1f} | {'yes' if r.passed else 'NO'} |"
-        )
-    with open(path, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
-
-
-def draw_worst(curves: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cmp = compare(curves)
-    cmp = cmp[cmp["compared"] & (cmp["quantity"] == "eg")]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    finite_t = np.isfinite(cmp["t"])
-    ax.scatter(
-        cmp.loc[finite_t, "t"], cmp.loc[finite_t, "rel"], s=4, alpha=0.4, color="C0", label="E_g, every configuration"
-    )
-    ax.axhline(
-        REL_TOL, color="C3", lw=1, ls="--", label=f"{REL_TOL:.0%}: the finite-size budget (+ {Z_TOL:g} s.e. per point)"
-    )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("t")
-    ax.set_ylabel("|theory - sim| / sim")
-    ax.set_title("DMFT vs simulation, validation grid")
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)

@@ -100,6 +100,27 @@ rule frontier_fit:
         "../../scripts/frontier_fit.py"
 
 
+rule iso_compute:
+    """E_g(N, t = C/N) of one frontier for a few budgets, with the regime's own optimizer (drawn by the
+    frontier figure)."""
+    input:
+        "results/{run}/tables/frontier.parquet",
+    output:
+        "results/{run}/tables/iso_compute.parquet",
+    log:
+        "logs/{run}/atlas/iso_compute.log",
+    benchmark:
+        "benchmarks/{run}/atlas/iso_compute.tsv"
+    conda:
+        "../envs/scaling-dmft.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_dmft,
+        runtime=runtime_dmft,
+    script:
+        "../../scripts/iso_compute.py"
+
+
 rule atlas_figure:
     """The frontier figure or the phase-diagram figure (PDF and PNG)."""
     input:
@@ -109,7 +130,10 @@ rule atlas_figure:
         png=report(
             "results/{run}/figures/{atlas_figure}.png",
             caption="../report/figure.rst",
-            category="Figures",
+            category=ATLAS_CATEGORY,
+            labels=lambda wildcards: {
+                "figure": wildcards.atlas_figure.replace("_", " ")
+            },
         ),
     log:
         "logs/{run}/figures/{atlas_figure}.log",

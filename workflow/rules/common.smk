@@ -6,6 +6,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from snakemake.logging import logger
 from snakemake.utils import update_config
 
 from scaling_dmft import grid
@@ -18,10 +19,20 @@ from scaling_dmft.config import (
     validate_config,
 )
 from scaling_dmft.errors import InputError
-from scaling_dmft.figures import FIGURES
-from scaling_dmft.tables import METHODS
+from scaling_dmft.figures import (
+    ATLAS_CATEGORY,
+    DATA_CATEGORY,
+    FIGURES,
+    RUN_CATEGORY,
+    TABLES_CATEGORY,
+    TITLES,
+    VALIDATION_CATEGORY,
+)
+from scaling_dmft.figures.common import regime_words
+from scaling_dmft.report import ATLAS_VIEWS, DATA_VIEWS, VIEWS
+from scaling_dmft.tables import METHODS, config_hash
 from scaling_dmft.runlog import job_logging
-from scaling_dmft.rules import ATLAS_FIGURES, HTML_VIEWS, verify_chunk
+from scaling_dmft.rules import ATLAS_FIGURES, HTML_VIEWS, figure_spec, verify_chunk
 from scaling_dmft.atlas import phase_jobs
 
 WORKFLOW_ROOT = Path(workflow.basedir)
@@ -53,6 +64,22 @@ def _active_config():
 
 CFG = _active_config()
 ACTIVE_RUN = CFG["run_name"]
+
+
+def _announce_run():
+    """Where this invocation writes (a --configfile without run_name runs under its file's stem:
+    config.file_run_name), and the hash of the resolved config its tables record."""
+    files = [str(f) for f in workflow.config_settings.configfiles] or [
+        "config/config.yaml"
+    ]
+    logger.info(
+        f"scaling-dmft: run {ACTIVE_RUN!r} (config {', '.join(files)}; config hash {config_hash(CFG)}): "
+        f"results in results/{ACTIVE_RUN}/, logs in logs/{ACTIVE_RUN}/, benchmarks in benchmarks/{ACTIVE_RUN}/"
+    )
+
+
+onstart:
+    _announce_run()
 
 
 @lru_cache(maxsize=None)
@@ -135,13 +162,59 @@ def run_tables(run):
     ]
 
 
-def run_targets(run):
+def run_outputs(run):
+    """Every target of a run but its runtime pages: tables, their report pages, figures, atlas, data."""
     base = f"results/{run}"
     tables = run_tables(run) + [f"{base}/report/{view}.html" for view in HTML_VIEWS]
     # the figures the config lists (in the fixed order of FIGURES)
     drawn = [fig for fig in FIGURES if fig in run_config(run)["figures"]]
     figures = [f"{base}/figures/{fig}.{ext}" for fig in drawn for ext in ("pdf", "png")]
-    return tables + figures + atlas_targets(run) + data_targets(run)
+    pages = [f"{base}/report/provenance.html"]
+    return tables + figures + atlas_targets(run) + data_targets(run) + pages
+
+
+def run_targets(run):
+    """A run's targets: its outputs, then the runtime pages (which read every job's benchmark)."""
+    base = f"results/{run}/report"
+    return run_outputs(run) + [f"{base}/runtimes.html", f"{base}/runtimes.png"]
+
+
+def runtime_inputs(wildcards):
+    return run_outputs(wildcards.run)
+
+
+def provenance_tables(wildcards):
+    """Every Parquet table of the run (each records the config hash it was made with)."""
+    run = wildcards.run
+    names = run_tables(run) + atlas_targets(run) + data_targets(run)
+    return [t for t in names if t.endswith(".parquet")]
+
+
+# ---- the report: categories and labels of its entries --------------------------
+
+
+def figure_category(wildcards):
+    return TITLES[wildcards.figure]
+
+
+def figure_labels(wildcards):
+    """figure, sweeps and regimes (in words) of a paper figure, for the report's result table."""
+    spec = figure_spec(run_config(wildcards.run), wildcards.figure)
+    names = list(spec.get("regimes", [])) or sorted(
+        {r for sw in spec["sweeps"].values() for r in sw["regimes"]}
+    )
+    defined = spec["regimes_defined"]
+    return {
+        "figure": TITLES[wildcards.figure],
+        "sweeps": ", ".join(spec["sweeps"]),
+        "regimes": "; ".join(
+            regime_words(defined[r], defined[r]["kind"]) for r in names
+        ),
+    }
+
+
+def table_labels(wildcards):
+    return {"table": VIEWS[wildcards.view].title}
 
 
 def data_targets(run):
@@ -153,7 +226,8 @@ def data_targets(run):
         f"{base}/tables/data_spectra.parquet",
         f"{base}/tables/data_curves.parquet",
     ]
-    return tables + [f"{base}/figures/data.{ext}" for ext in ("pdf", "png")]
+    pages = [f"{base}/report/{view}.html" for view in DATA_VIEWS]
+    return tables + pages + [f"{base}/figures/data.{ext}" for ext in ("pdf", "png")]
 
 
 def data_entry(wildcards):
@@ -189,11 +263,14 @@ def atlas_targets(run):
         out += [
             f"{base}/tables/frontier.parquet",
             f"{base}/tables/frontier_fits.parquet",
+            f"{base}/tables/iso_compute.parquet",
         ]
         out += [f"{base}/figures/frontier.{ext}" for ext in ("pdf", "png")]
+        out += [f"{base}/report/{view}.html" for view in ATLAS_VIEWS["frontier"]]
     if "phase_diagram" in atlas:
         out += [f"{base}/tables/phase_diagram.parquet"]
         out += [f"{base}/figures/phase_diagram.{ext}" for ext in ("pdf", "png")]
+        out += [f"{base}/report/{view}.html" for view in ATLAS_VIEWS["phase_diagram"]]
     return out
 
 
@@ -228,6 +305,7 @@ def atlas_figure_inputs(wildcards):
         return {
             "frontier": f"{base}/frontier.parquet",
             "fits": f"{base}/frontier_fits.parquet",
+            "iso": f"{base}/iso_compute.parquet",
         }
     return {"phase": f"{base}/phase_diagram.parquet"}
 
@@ -265,15 +343,6 @@ def base_seed(wildcards):
     return run_config(wildcards.run)["simulation"]["base_seed"]
 
 
-def figure_spec(wildcards):
-    cfg = run_config(wildcards.run)
-    spec = dict(cfg["figures"].get(wildcards.figure, {}))
-    names = spec.get("sweeps", [spec["sweep"]] if "sweep" in spec else [])
-    spec["sweeps"] = {name: {**cfg["sweeps"][name], "name": name} for name in names}
-    spec["regimes_defined"] = {r["name"]: r for r in cfg["regimes"]}
-    return spec
-
-
 def validation_params(wildcards):
     return run_config("validate")["validation"]
 
@@ -309,3 +378,6 @@ wildcard_constraints:
     frontier=IDENTIFIER_PATTERN.pattern,
     dataset=IDENTIFIER_PATTERN.pattern,
     part=r"part\d+",
+
+
+TABLE_VIEWS = tuple(VIEWS)

@@ -97,7 +97,8 @@ rule data_figure:
         png=report(
             "results/{run}/figures/data.png",
             caption="../report/figure.rst",
-            category="Figures",
+            category=DATA_CATEGORY,
+            labels={"figure": "data sets"},
         ),
     log:
         "logs/{run}/figures/data.log",

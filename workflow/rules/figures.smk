@@ -1,5 +1,6 @@
 rule figure:
-    """One paper figure (PDF and PNG) from the aggregated tables."""
+    """One paper figure (PDF and PNG) from the aggregated tables; its spec comes from the run config
+    the curve table records (rules.figure_spec)."""
     input:
         curves="results/{run}/tables/curves.parquet",
         fits="results/{run}/tables/fits.parquet",
@@ -9,7 +10,8 @@ rule figure:
         png=report(
             "results/{run}/figures/{figure}.png",
             caption="../report/figure.rst",
-            category="Figures",
+            category=figure_category,
+            labels=figure_labels,
         ),
     log:
         "logs/{run}/figures/{figure}.log",
@@ -26,7 +28,5 @@ rule figure:
     threads: 1
     resources:
         mem_mb=mem_small,
-    params:
-        spec=figure_spec,
     script:
         "../../scripts/figure.py"

@@ -16,27 +16,3 @@ rule fit:
         mem_mb=mem_dmft,
     script:
         "../../scripts/fit.py"
-
-
-rule table_html:
-    """An HTML view of a run table for `snakemake --report` (Parquet has no report mimetype)."""
-    input:
-        "results/{run}/tables/{view}.parquet",
-    output:
-        report(
-            "results/{run}/report/{view}.html",
-            caption="../report/table.rst",
-            category="Tables",
-        ),
-    log:
-        "logs/{run}/table_html/{view}.log",
-    benchmark:
-        "benchmarks/{run}/table_html/{view}.tsv"
-    wildcard_constraints:
-        view="|".join(HTML_VIEWS),
-    localrule: True
-    conda:
-        "../envs/scaling-dmft.yaml"
-    threads: 1
-    script:
-        "../../scripts/table_html.py"

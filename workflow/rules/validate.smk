@@ -7,10 +7,16 @@ rule validation_summary:
         html=report(
             "results/validate/validation/summary.html",
             caption="../report/table_validation.rst",
-            category="Validation",
+            category=VALIDATION_CATEGORY,
+            labels={"table": "validation summary"},
         ),
         markdown="results/validate/validation/validation.md",
-        figure="results/validate/validation/worst.png",
+        figure=report(
+            "results/validate/validation/worst.png",
+            caption="../report/table_validation.rst",
+            category=VALIDATION_CATEGORY,
+            labels={"table": "relative error against t (figure)"},
+        ),
     log:
         "logs/validate/validation.log",
     benchmark:

@@ -1,7 +1,7 @@
 """The scaling-law atlas figures (not part of F1-F7; drawn when a config has an `atlas:` section).
 
-frontier       left: iso-compute curves E_g(N, C/N) against N for five budgets of the first
-               frontier (DMFT lines, evaluated here), its compute-optimal points (N*, E*) as filled
+frontier       left: iso-compute curves E_g(N, C/N) against N for five budgets of one frontier
+               (the atlas's iso_compute table: DMFT with the regime's optimizer), its compute-optimal points (N*, E*) as filled
                markers joined by the envelope; middle: E* against C for every frontier (theory
                lines with markers; budgets flagged edge or failed are hollow and not fitted), the
                fitted law dashed over its window with its slope and the derived one; right: N*
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..atlas import BETA_LOW, beta_high
+from ..atlas import BETA_LOW, REAL_OPTIMUM, beta_high
 from . import common, style
 
 if TYPE_CHECKING:
@@ -28,53 +28,28 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-ISO_BUDGETS = 5
-REAL = ("", "stopped_early")  # budgets with a real optimum (the others are drawn hollow)
+REAL = REAL_OPTIMUM  # budgets with a real optimum (the others are drawn hollow)
 
 
-def _iso_compute(ax: Axes, rows: pd.DataFrame) -> None:
-    """E_g(N, C/N) against N for a few budgets of one NT frontier, and its optimum points."""
-    from .. import dmft
-    from ..spectra import powerlaw
-
-    first = rows.iloc[0]
-    sums = dmft.prepare(
-        powerlaw(float(first["alpha"]), float(first["beta"]), int(first["n_modes"]), str(first["teacher"])).modes()
-    )
-    rows = rows.sort_values("compute")
-    pick = rows.iloc[np.unique(np.linspace(0, len(rows) - 1, ISO_BUDGETS).round().astype(int))]
-    real = pick[pick["flag"].isin(REAL)]
-    n_lo = max(1.0, float(real["n_features"].min()) / 30) if len(real) else 1.0
-    n_hi = float(real["n_features"].max()) * 30 if len(real) else 1e6
-    sizes = np.geomspace(n_lo, n_hi, 40)
-    for color, (_, row) in zip(style.colors(len(pick)), pick.iterrows(), strict=True):
-        c = float(row["compute"])
-        values = []
-        for n in sizes:
-            try:
-                _, e_g = dmft.solve(
-                    sums,
-                    n_features=n,
-                    n_samples=float(row["n_samples"]),
-                    weight_decay=float(row["weight_decay"]),
-                    times=[c / n],
-                ).errors(
-                    noise=float(row["noise"]),
-                    init_var=float(row["init_std"]) ** 2,
-                    temperature=float(row["temperature"]),
-                )
-                values.append(e_g[0])
-            except ArithmeticError:
-                values.append(np.nan)
-        ax.plot(sizes, values, color=color, linewidth=1.2, label=f"$C = {common.fmt_value('', c)}$")
-        if row["flag"] in REAL:
-            ax.plot([row["n_features"]], [row["eg"]], "o", color=color, ms=4, zorder=5)
+def _iso_compute(ax: Axes, iso: pd.DataFrame, optimum: pd.DataFrame) -> None:
+    """The iso-compute curves E_g(N, C/N) (the atlas's iso_compute table, one per budget) and the
+    frontier's optimum point of each budget."""
+    budgets = sorted(iso["compute"].unique())
+    for color, budget in zip(style.colors(len(budgets)), budgets, strict=True):
+        curve = iso[(iso["compute"] == budget) & (iso["flag"] == "")].sort_values("n_features")
+        ax.plot(
+            curve["n_features"], curve["eg"], color=color, linewidth=1.2, label=f"$C = {common.fmt_value('', budget)}$"
+        )
+        best = optimum[np.isclose(optimum["compute"], budget, rtol=1e-12) & optimum["flag"].isin(REAL)]
+        if len(best):
+            ax.plot(best["n_features"], best["eg"], "o", color=color, ms=4, zorder=5)
+    real = optimum[optimum["flag"].isin(REAL)].sort_values("compute")
     ax.plot(real["n_features"], real["eg"], color="0.2", linewidth=0.8, linestyle=":", label="envelope $(N^*, E^*)$")
 
 
 def _frontier_label(rows: pd.DataFrame) -> str:
     first = rows.iloc[0]
-    label = f"{first['sweep']} ({first['regime']}"
+    label = f"{first['sweep']} ({common.regime_words(first)}"
     if first["compute_model"] == "NPT":
         label += ", C = NPt"
     else:
@@ -86,13 +61,11 @@ def _frontier_label(rows: pd.DataFrame) -> str:
     return label + ")"
 
 
-def draw_frontier(frontier: pd.DataFrame, fits: pd.DataFrame) -> Figure:
+def draw_frontier(frontier: pd.DataFrame, fits: pd.DataFrame, iso: pd.DataFrame) -> Figure:
+    """`iso`: the atlas's iso_compute table (atlas.iso_compute_frame): the curves of one frontier."""
     common.require(frontier, "frontier", "the atlas's frontiers")
     names = list(dict.fromkeys(frontier["sweep"]))
-    # the iso-compute panel draws t = C/N: an NT frontier, at P = inf and a fixed gamma if there is one
-    nt = frontier[frontier["compute_model"] == "NT"]
-    canonical = nt[np.isinf(nt["n_samples"].to_numpy(dtype=float)) & (nt["tuned"] == "")]
-    iso_name = (canonical if len(canonical) else nt)["sweep"].iloc[0] if len(nt) else None
+    iso_name = str(iso["sweep"].iloc[0]) if len(iso) else None
     with style.context():
         fig, axes = style.subplots(1, 3, figsize=(style.PANEL_SIZE[0] * 3 + 2.5, style.PANEL_SIZE[1] + 0.4))
         style.loglog(axes[0])
@@ -100,10 +73,10 @@ def draw_frontier(frontier: pd.DataFrame, fits: pd.DataFrame) -> Figure:
             style.note(axes[0], "no frontier with C = N t (NT) to draw iso-compute curves of")
             title = "iso-compute"
         else:
-            iso = frontier[frontier["sweep"] == iso_name]
-            _iso_compute(axes[0], iso)
-            skip = ("n_features", "weight_decay") if iso["tuned"].iloc[0] else ("n_features",)
-            title = f"iso-compute, {iso_name}:\n{common.describe(iso, skip=skip)}"
+            optimum = frontier[frontier["sweep"] == iso_name]
+            _iso_compute(axes[0], iso, optimum)
+            skip = ("n_features", "weight_decay") if optimum["tuned"].iloc[0] else ("n_features",)
+            title = f"iso-compute, {iso_name}:\n{common.describe(optimum, skip=skip)}"
         style.finish(axes[0], title=title, xlabel="number of features N", ylabel="$E_g(N, t = C/N)$")
         for ax in axes[1:]:
             style.loglog(ax)

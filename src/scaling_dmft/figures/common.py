@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -171,6 +171,8 @@ def describe(frame: pd.DataFrame, skip: Collection[str] = (), width: int = 44) -
         values = frame[col].dropna().unique()
         if len(values) == 1:
             parts.append(f"{SHORT.get(col, col)}={fmt_value(col, values[0])}")
+            if col == "init_std" and _is_prior(frame):
+                parts[-1] += " (prior: σ0²=T/γ)"
     lines, line = [], ""
     for part in parts:
         if line and len(line) + len(part) + 2 > width:
@@ -181,11 +183,69 @@ def describe(frame: pd.DataFrame, skip: Collection[str] = (), width: int = 44) -
     return "\n".join(lines + [line] if line else lines)
 
 
-def label(key: dict) -> str:
+def _is_prior(frame: pd.DataFrame) -> bool:
+    """sigma0^2 = T / gamma in every row (init_std: prior), so a title can say where sigma0 comes from."""
+    s0, t, g = (frame[c].to_numpy(dtype=float) for c in ("init_std", "temperature", "weight_decay"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return bool(len(s0) and (g > 0).all() and (t > 0).all() and np.allclose(s0**2, t / g, rtol=1e-9))
+
+
+def label(key: dict, values: Mapping | None = None, kinds: Mapping | None = None) -> str:
+    """A series' legend label: its regime in words (regime_words, from `values`, a row of the series,
+    and `kinds`, regime name -> config kind) and the other varying parameters, e.g. 'P=64'."""
     parts = []
     for col, v in key.items():
         if col == "regime":
-            parts.append(str(v))
+            parts.append(
+                regime_words(values if values is not None else {}, (kinds or {}).get(v))
+                if values is not None
+                else str(v)
+            )
         else:
             parts.append(f"{SHORT.get(col, col)}={fmt_value(col, v)}")
     return ", ".join(parts)
+
+
+def regime_kinds(spec: Mapping) -> dict:
+    """regime name -> config kind, from a figure spec's regimes_defined."""
+    return {name: r.get("kind") for name, r in (spec.get("regimes_defined") or {}).items()}
+
+
+def _positive(values: Mapping, key: str) -> float:
+    v = values.get(key, 0.0)
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return 0.0
+    return v if np.isfinite(v) and v > 0 else 0.0
+
+
+def regime_words(values: Mapping, kind: str | None = None) -> str:
+    """A training regime named in words, with the parameters that set it apart: 'gradient flow',
+    'gradient flow + weight decay γ=0.01', 'Langevin γ=0.01, T=0.001', 'Bayes posterior γ=0.01,
+    T=0.001', 'gradient descent η=0.5 + weight decay γ=0.01', 'momentum μ=0.5, η=0.1', 'online SGD
+    B=8, η=0.2'. `values`: a regime's config or a table row (weight_decay, temperature,
+    learning_rate, momentum, batch_size); `kind`: the config's kind where known (bayes is a kind, not
+    a value)."""
+    gamma, temp = _positive(values, "weight_decay"), _positive(values, "temperature")
+    eta, mu = _positive(values, "learning_rate"), _positive(values, "momentum")
+    batch = values.get("batch_size")
+    batch = float(batch) if batch is not None and np.isfinite(float(batch)) else None
+    if values.get("units") == "paper":  # a config regime in the paper's units: g and 1/beta
+        return f"Langevin, paper units g={fmt_value('', gamma)}, inverse temperature {fmt_value('', 1 / temp)}"
+    if kind == "bayes":
+        return f"Bayes posterior γ={fmt_value('', gamma)}, T={fmt_value('', temp)}"
+    if batch is not None:
+        base = f"online SGD B={fmt_value('', batch)}, η={fmt_value('', eta)}"
+    elif mu > 0:
+        base = f"momentum μ={fmt_value('', mu)}, η={fmt_value('', eta)}"
+    elif eta > 0:
+        base = f"gradient descent η={fmt_value('', eta)}"
+    else:
+        base = ""
+    if temp > 0:
+        noise = f"Langevin γ={fmt_value('', gamma)}, T={fmt_value('', temp)}"
+        return f"{base}, {noise}" if base else noise
+    if gamma > 0:
+        return f"{base or 'gradient flow'} + weight decay γ={fmt_value('', gamma)}"
+    return base or "gradient flow"

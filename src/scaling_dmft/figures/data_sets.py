@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import style
+from . import common, style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -43,10 +43,13 @@ def _data_points(ax: Axes, frame: pd.DataFrame, x: str, color: object) -> None:
         )
 
 
-def _legend(ax: Axes) -> None:
-    style.method_legend(ax)
-    for marker, _, label in DATA_MARKERS.values():
-        ax.errorbar([], [], yerr=[], fmt=marker, ms=3.0, color="0.3", label=label)
+def _legend_keys() -> list[tuple]:
+    from matplotlib.lines import Line2D
+
+    return [
+        (Line2D([], [], marker=m, linestyle="none", color=style.KEY_COLOR), label)
+        for m, _, label in DATA_MARKERS.values()
+    ]
 
 
 def _first(frame: pd.DataFrame, column: str, prefer: float | None = None) -> pd.DataFrame:
@@ -69,10 +72,8 @@ def draw(curves: pd.DataFrame) -> Figure:
             frame = _first(_first(frame[frame["regime"] == frame["regime"].iloc[0]], "noise"), "n_features", np.inf)
             spectrum = frame["spectrum"].iloc[0].rsplit(".", 1)[0]
             width = frame["n_features"].iloc[0]
-            what = (
-                f"{spectrum}: {frame['regime'].iloc[0]}, $\\gamma$ = {frame['weight_decay'].iloc[0]:g}, "
-                f"T = {frame['temperature'].iloc[0]:g}, $\\sigma$ = {frame['noise'].iloc[0]:g}, "
-                + ("N = $\\infty$" if np.isinf(width) else f"N = {width:g}")
+            what = f"{spectrum}: {common.regime_words(frame.iloc[0])}, $\\sigma$ = {frame['noise'].iloc[0]:g}, " + (
+                "N = $\\infty$" if np.isinf(width) else f"N = {width:g}"
             )
             left, right = axes[row]
             samples = sorted(frame["n_samples"].unique())
@@ -87,7 +88,7 @@ def draw(curves: pd.DataFrame) -> Figure:
             for ax in (left, right):
                 style.loglog(ax)
             style.data_ticks(right, samples if len(samples) <= 5 else samples[::2])  # every other P: no overlap
-            _legend(right)
             style.finish(left, title=what, xlabel="training time t", ylabel="$E$ (whole set)")
             style.finish(right, title=f"{spectrum}: $t = \\infty$", xlabel="training set size P", ylabel="$E$")
+        style.figure_legend(fig, set(curves["method"]) & {style.THEORY, style.SIMULATION}, extra=_legend_keys())
     return fig

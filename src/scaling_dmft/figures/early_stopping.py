@@ -27,6 +27,9 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
     all_e = common.valid(stop, "e_star")
     f_t = common.select_fits(fits, sw, "t_star", quantity="t_star")
     f_e = common.select_fits(fits, sw, "e_star", quantity="e_star")
+    kinds = common.regime_kinds(spec)
+    color_of = {lab: col for _, _, col, lab in style.iter_series(stop, exclude=("n_samples",), kinds=kinds)}
+    methods: set[str] = set()
     with style.context():
         fig, axes = style.subplots(1, 2)
         for ax, frame, y, yerr, fit_rows, ylabel in (
@@ -36,10 +39,30 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
             style.loglog(ax)
             if frame.empty:
                 style.note(ax, "no early-stopping optimum (monotone curves or minima at the grid edge)")
-            style.series_with_fits(ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",))
-            style.data_ticks(ax, frame["n_samples"])
-            style.method_legend(ax)
-            style.finish(
-                ax, title=common.describe(stop, skip=("n_samples",)), xlabel="training set size P", ylabel=ylabel
+            methods |= style.series_with_fits(
+                ax, frame, "n_samples", y, yerr, fit_rows, ("n_samples",), color_of=color_of, kinds=kinds
             )
+            style.data_ticks(ax, frame["n_samples"])
+            style.finish(
+                ax,
+                title=common.describe(stop, skip=("n_samples", "weight_decay", "temperature"), width=40),
+                xlabel="training set size P",
+                ylabel=ylabel,
+            )
+        notes = _missing_laws(stop, f_t, f_e, kinds)
+        if notes:
+            fig.text(0.01, -0.02, notes, fontsize=6, color="0.3", va="top", wrap=True)
+        style.figure_legend(fig, methods)
     return fig
+
+
+def _missing_laws(stop: pd.DataFrame, f_t: pd.DataFrame, f_e: pd.DataFrame, kinds: dict) -> str:
+    """Which series have a stated law that is not drawn, and why (the fit row's flag), so that a
+    missing dashed line is explained on the page."""
+    parts = []
+    for law, rows in (("t*", f_t), ("E*", f_e)):
+        stated = rows[np.isfinite(rows["expected_exponent"].to_numpy(dtype=float)) & (rows["flag"] != "")]
+        for _, r in stated.drop_duplicates(["regime", "noise", "method", "flag"]).iterrows():
+            who = common.regime_words(r, kinds.get(r["regime"]))
+            parts.append(f"{law} {who}, σ={common.fmt_value('noise', r['noise'])} ({r['method']}): fit {r['flag']}")
+    return ("laws not drawn: " + "; ".join(parts)) if parts else ""

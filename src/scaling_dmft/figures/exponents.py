@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from . import common, style
 
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
 NAME = "exponents"
 DODGE = 0.04  # horizontal offset between alphas (in exponent units), stated in the caption
+MARKERS = ("o", "s", "^", "v", "D", "P", "X")
 LAWS = (
     ("time", "E vs t  ($N = P = \\infty$)"),
     ("samples", "E vs P  ($t = \\infty$)"),
@@ -44,6 +44,8 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
         fig, axes = style.subplots(1, 3)
         alphas = sorted({a for *_, rows in panels for a in rows["alpha"].dropna().unique()})
         palette = dict(zip(alphas, style.colors(len(alphas)), strict=True))
+        betas = sorted({b for *_, rows in panels for b in rows["beta"].dropna().unique()})
+        markers = dict(zip(betas, [MARKERS[i % len(MARKERS)] for i in range(len(betas))], strict=True))
         dodge = {a: DODGE * (i - (len(alphas) - 1) / 2) for i, a in enumerate(alphas)}
         for ax, (law, title, name, rows) in zip(axes, panels, strict=True):
             if rows.empty:
@@ -74,19 +76,17 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
                     elinewidth=0.8,
                     zorder=2,
                 )
-                if method == style.THEORY:
-                    sns.scatterplot(
-                        data=part,
-                        x="expected_exponent",
-                        y="exponent",
-                        hue="alpha",
-                        style="beta",
-                        palette=palette,
-                        ax=ax,
-                        s=28,
-                        alpha=0.75,
-                        zorder=3,
-                    )
+                if method == style.THEORY:  # colour: alpha, marker: beta (keys in the figure legend)
+                    for (a, b), pts in part.groupby(["alpha", "beta"], sort=True):
+                        ax.scatter(
+                            pts["expected_exponent"],
+                            pts["exponent"],
+                            marker=markers[b],
+                            color=palette[a],
+                            s=22,
+                            alpha=0.8,
+                            zorder=3,
+                        )
                 else:  # simulation: hollow squares in the alpha colour
                     edge = [palette.get(a, "0.3") for a in part["alpha"]]
                     ax.scatter(
@@ -126,4 +126,18 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
             ax.set_ylim(lo, hi)
             ax.set_aspect("equal", adjustable="box")
             style.finish(ax, title=title, xlabel="expected exponent", ylabel="fitted exponent")
+        from matplotlib.lines import Line2D
+
+        keys = [
+            (Line2D([], [], marker="o", linestyle="none", color=palette[a]), f"α={common.fmt_value('alpha', a)}")
+            for a in alphas
+        ]
+        keys += [
+            (
+                Line2D([], [], marker=markers[b], linestyle="none", color=style.KEY_COLOR),
+                f"β={common.fmt_value('beta', b)}",
+            )
+            for b in betas
+        ]
+        style.figure_legend(fig, (), extra=keys)
     return fig

@@ -33,6 +33,9 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
         common.valid(rows, "eg"), NAME, f"sweep {name!r}, regime {lang!r}, noise {spec.get('noise', 'any')}, finite t"
     )
     post = post[(post["method"] == style.THEORY) & np.isinf(post["t"].to_numpy(dtype=float))]
+    kinds = common.regime_kinds(spec)
+    methods: set[str] = set()
+    posterior_drawn = False
     with style.context():
         fig, axes = style.subplots(1, 2, sharey=True)
         for ax, col, sem, title in (
@@ -41,24 +44,26 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
         ):
             style.loglog(ax)
             good = common.valid(rows, col)
-            first = True
             for _key, series, color, label in style.iter_series(good, exclude=("regime",), always=("n_samples",)):
-                style.theory_sim(ax, series, "t", col, yerr=sem, color=color, label=label)
+                methods |= style.theory_sim(ax, series, "t", col, yerr=sem, color=color, label=label)
                 ref = common.valid(style.match(post, {c: series[c].iloc[0] for c in DISORDER}), col)
                 if len(ref):
-                    ax.axhline(
-                        float(ref[col].iloc[0]),
-                        color=color,
-                        linestyle="--",
-                        linewidth=1.0,
-                        label=f"posterior ({bayes})" if first else None,
-                    )
-                    first = False
+                    ax.axhline(float(ref[col].iloc[0]), color=color, linestyle="--", linewidth=1.0)
+                    posterior_drawn = True
             if post.empty:
-                style.note(ax, f"no '{bayes}' rows: posterior value not shown")
-            style.method_legend(ax)
+                style.note(ax, "no Bayes-posterior rows: posterior value not shown")
             style.finish(ax, title=title, xlabel="training time t", ylabel="error")
+        words = common.regime_words(rows.iloc[0], kinds.get(lang))
         fig.suptitle(
-            f"{lang} vs the {bayes} posterior: {common.describe(rows, skip=('n_samples',), width=120)}", fontsize=8
+            f"{words} against the Bayes posterior\n{common.describe(rows, skip=('n_samples', 'weight_decay', 'temperature'), width=90)}",
+            fontsize=8,
+        )
+        from matplotlib.lines import Line2D
+
+        key = Line2D([], [], color=style.KEY_COLOR, linestyle="--", linewidth=1.0)
+        style.figure_legend(
+            fig,
+            methods,
+            extra=[(key, "Bayes posterior (t = ∞), dashed in the colour of its P")] if posterior_drawn else [],
         )
     return fig

@@ -83,11 +83,12 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
             if not finite_n.any():
                 style.note(ax, "only the kernel limit N = inf in this selection")
             style.data_ticks(ax, part["n_features"])
-            style.method_legend(ax)
             style.finish(
                 ax,
-                title=f"{regime}: {common.describe(part, skip=('n_features',))}",
+                title=f"{common.regime_words(part.iloc[0], common.regime_kinds(spec).get(regime))}\n"
+                f"{common.describe(part, skip=('n_features', 'weight_decay', 'temperature'), width=40)}",
                 xlabel="number of features N",
                 ylabel="$E_g(t=\\infty)$",
             )
+        style.figure_legend(fig, set(rows["method"]) & {style.THEORY, style.SIMULATION})
     return fig

@@ -46,7 +46,8 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
     f_time = _noise(common.select_fits(fits, sw, "time"), spec)
     f_e = _noise(common.select_fits(fits, sw, "e_star", quantity="e_star"), spec)
     f_t = _noise(common.select_fits(fits, sw, "t_star", quantity="t_star"), spec)
-    color_of = {lab: col for _, _, col, lab in style.iter_series(rows, exclude=("n_samples",))}
+    kinds = common.regime_kinds(spec)
+    color_of = {lab: col for _, _, col, lab in style.iter_series(rows, exclude=("n_samples",), kinds=kinds)}
     flow = sorted(set(in_time.loc[in_time["optimizer"] == "gf", "regime"]))
     with style.context():
         fig, axes = style.subplots(1, 3 + bool(flow) + (online is not None))
@@ -59,38 +60,38 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
             style.loglog(ax)
             if frame.empty:
                 style.note(ax, "no real optimum (monotone curves or minima at the grid edge)")
-            style.series_with_fits(ax, frame, x, y, yerr, fit_rows, ("n_samples",), color_of=color_of)
+            style.series_with_fits(ax, frame, x, y, yerr, fit_rows, ("n_samples",), color_of=color_of, kinds=kinds)
             if x == "n_samples":
                 style.data_ticks(ax, frame["n_samples"])
-            style.method_legend(ax)
             style.finish(
                 ax, title=f"{title}\n{common.describe(rows, skip=('n_samples',))}", xlabel=xlabel, ylabel=ylabel
             )
         if flow:
-            _relative_panel(axes[3], in_time, flow[0], color_of, p_max)
+            _relative_panel(axes[3], in_time, flow[0], color_of, p_max, kinds)
         if online is not None:
             ax = axes[-1]
             style.loglog(ax)
             f_online = _noise(common.select_fits(fits, o_sw, "time"), spec)
-            style.series_with_fits(ax, online, "t", "eg", "eg_sem", f_online, (), always=("regime",))
-            style.method_legend(ax)
+            style.series_with_fits(ax, online, "t", "eg", "eg_sem", f_online, (), always=("regime",), kinds=kinds)
             style.finish(
                 ax,
                 title=f"online SGD, fresh batches\n{common.describe(online)}",
                 xlabel="training time t = η k",
                 ylabel="$E_g$",
             )
+        drawn = set(rows["method"]) | (set(online["method"]) if online is not None else set())
+        style.figure_legend(fig, drawn & {style.THEORY, style.SIMULATION})
     return fig
 
 
-def _relative_panel(ax: Axes, frame: pd.DataFrame, flow: str, color_of: dict, p_max: float) -> None:
+def _relative_panel(ax: Axes, frame: pd.DataFrame, flow: str, color_of: dict, p_max: float, kinds: dict) -> None:
     """E / E_gf - 1 against t for every regime but the gradient-flow one `flow`: theory (lines) and
     simulation (points, error bar = the regime's s.e. / E_gf), the gradient-flow curve of the same
     method interpolated in log t - log E to the regime's times (a discrete optimizer's times are
     whole steps, so its grid differs from the flow's)."""
     ax.set_xscale("log")
-    ax.axhline(0.0, color="0.6", linewidth=0.8)
-    for key, series, color, label in style.iter_series(frame, exclude=("n_samples",), color_of=color_of):
+    ax.axhline(0.0, color="0.6", linewidth=0.8, label="gradient flow (0)")
+    for key, series, color, label in style.iter_series(frame, exclude=("n_samples",), color_of=color_of, kinds=kinds):
         if key.get("regime") == flow:
             continue
         for method, marker in (("dmft", None), ("sim", "o")):
@@ -106,11 +107,10 @@ def _relative_panel(ax: Axes, frame: pd.DataFrame, flow: str, color_of: dict, p_
                 ax.plot(t[inside], rel, color=color, label=label)
             else:
                 err = mine["eg_sem"].to_numpy()[inside] / np.exp(log_ref)
-                ax.errorbar(t[inside], rel, yerr=err, fmt="o", ms=3.5, mfc="white", color=color, elinewidth=0.8)
-    style.method_legend(ax)
+                ax.errorbar(t[inside], rel, yerr=err, fmt="o", ms=3.5, mfc="none", color=color, elinewidth=0.8)
     style.finish(
         ax,
-        title=f"relative to gradient flow ({flow}) at P = {p_max:g}",
+        title=f"relative to gradient flow at P = {p_max:g}",
         xlabel="training time t = η k",
         ylabel="$E_g / E_g^{gf} - 1$",
     )

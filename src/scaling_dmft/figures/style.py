@@ -74,7 +74,9 @@ def loglog(ax: Axes, x: bool = True, y: bool = True) -> None:
         ax.set_yscale("log")
 
 
-def finish(ax: Axes, title: str = "", xlabel: str = "", ylabel: str = "", legend: bool = True) -> None:
+def finish(ax: Axes, title: str = "", xlabel: str = "", ylabel: str = "", legend: bool = False) -> None:
+    """Title, axis labels, despine. The legend is the figure's (figure_legend), one for all panels;
+    `legend=True` gives this panel its own, for a panel whose series no other panel shares."""
     if title:
         ax.set_title(title)
     if xlabel:
@@ -84,6 +86,38 @@ def finish(ax: Axes, title: str = "", xlabel: str = "", ylabel: str = "", legend
     if legend and ax.get_legend_handles_labels()[0]:
         outside_legend(ax)
     sns.despine(ax=ax)
+
+
+KEY_COLOR = "0.35"  # the neutral colour of style keys (theory line, simulation points, ...)
+FIT_COLOR = "k"  # fitted laws: black dashed over the coloured data, so that they show on it
+METHOD_KEYS = {
+    THEORY: ("theory (DMFT), line", {"color": KEY_COLOR, "linestyle": "-"}),
+    SIMULATION: ("simulation ± s.e., points", {"color": KEY_COLOR, "marker": "o", "mfc": "none", "linestyle": "none"}),
+}
+
+
+def figure_legend(fig: Figure, methods: Collection[str] = (), extra: Iterable[tuple] = ()) -> None:
+    """One legend for the whole figure, right of all panels (constrained layout keeps it off the
+    data): every labelled artist of every panel once (by label, first seen), then the style keys of
+    the methods actually drawn (`methods`: THEORY / SIMULATION), then `extra` (handle, label) pairs."""
+    from matplotlib.lines import Line2D
+
+    handles, labels = [], []
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    for method in (THEORY, SIMULATION):
+        if method in methods:
+            text, kw = METHOD_KEYS[method]
+            handles.append(Line2D([], [], **kw))
+            labels.append(text)
+    for handle, label in extra:
+        handles.append(handle)
+        labels.append(label)
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper")
 
 
 def outside_legend(ax: Axes, **kw) -> None:
@@ -114,27 +148,30 @@ def theory_sim(
     label: str | None = None,
     marker: str = "o",
     linestyle: str = "-",
-) -> bool:
+    linewidth: float | None = None,
+    alpha: float = 1.0,
+    zorder: float = 2.0,
+) -> set[str]:
     """Theory rows (method dmft) as a line, simulation rows (sim) as points with error bars
     (`yerr`: the seed s.e. column). Non-positive / non-finite points are skipped (log axes).
-    The label goes on the line, or on the points when there is no theory. True if drawn."""
+    The label goes on the line, or on the points when there is no theory. Returns the methods
+    drawn (for figure_legend's style keys)."""
     frame = _positive(frame, x, y)
     theory = frame[frame["method"] == THEORY]
     sim = frame[frame["method"] == SIMULATION]
-    drawn = False
+    drawn: set[str] = set()
     if len(theory):
-        sns.lineplot(
-            x=theory[x].to_numpy(),
-            y=theory[y].to_numpy(),
-            ax=ax,
+        ax.plot(
+            theory[x].to_numpy(),
+            theory[y].to_numpy(),
             color=color,
             label=label,
-            estimator=None,
-            sort=True,
             linestyle=linestyle,
-            legend=bool(label),
+            linewidth=linewidth,
+            alpha=alpha,
+            zorder=zorder,
         )
-        drawn = True
+        drawn.add(THEORY)
     if len(sim):
         err = None if yerr is None else sim[yerr].to_numpy(dtype=np.float64)
         ax.errorbar(
@@ -143,21 +180,15 @@ def theory_sim(
             yerr=err,
             fmt=marker,
             ms=3.5,
-            mfc="white",
+            mfc="none",  # hollow: the lines under the points stay visible
             mew=1.0,
             color=color,
             elinewidth=0.8,
             label=None if drawn else label,
             zorder=3,
         )
-        drawn = True
+        drawn.add(SIMULATION)
     return drawn
-
-
-def method_legend(ax: Axes) -> None:
-    """Add 'theory' (line) and 'simulation' (points) proxies to the panel's legend."""
-    ax.plot([], [], color="0.3", label="theory (DMFT)")
-    ax.errorbar([], [], yerr=[], fmt="o", ms=3.5, mfc="white", color="0.3", label="simulation ± s.e.")
 
 
 def slope_label(exponent: float, expected: float | None) -> str:
@@ -167,17 +198,18 @@ def slope_label(exponent: float, expected: float | None) -> str:
     return f"slope {exponent:.2f} (expected {expected:.2f})"
 
 
-def power_law(ax: Axes, fit: pd.Series, color: ColorType = "0.2", label: bool = True) -> None:
+def power_law(ax: Axes, fit: pd.Series, series: str = "", color: ColorType = FIT_COLOR, label: bool = True) -> None:
     """Draw a fitted power law (a fit-table row: exponent, prefactor, x_min, x_max,
-    expected_exponent) as a dashed line over its window, on the data (no offset)."""
+    expected_exponent) as a black dashed line over its window, on the data (no offset), above the
+    coloured series so that it shows on it; labelled 'fit <series>: slope a (expected b)'."""
     x = np.geomspace(float(fit["x_min"]), float(fit["x_max"]), 32)
     y = float(fit["prefactor"]) * x ** float(fit["exponent"])
     text = slope_label(float(fit["exponent"]), fit["expected_exponent"]) if label else None
+    if text and series:
+        text = f"fit {series}: {text}"
     # the data alone set the axis range (fixing limits here would freeze autoscaling and hide
     # series drawn later)
-    ax.plot(
-        x, y, linestyle="--", color=color, linewidth=1.0, alpha=0.9, label=text, zorder=4, scalex=False, scaley=False
-    )
+    ax.plot(x, y, linestyle=(0, (4, 2)), color=color, linewidth=1.0, label=text, zorder=5, scalex=False, scaley=False)
 
 
 def data_ticks(ax: Axes, values: Iterable[float], axis: str = "x", max_ticks: int = 5) -> None:
@@ -194,11 +226,16 @@ def data_ticks(ax: Axes, values: Iterable[float], axis: str = "x", max_ticks: in
 
 
 def iter_series(
-    frame: pd.DataFrame, exclude: Collection[str] = (), always: Iterable[str] = (), color_of: dict | None = None
+    frame: pd.DataFrame,
+    exclude: Collection[str] = (),
+    always: Iterable[str] = (),
+    color_of: dict | None = None,
+    kinds: dict | None = None,
 ) -> Iterator[tuple[dict, pd.DataFrame, ColorType, str]]:
     """Yield (key dict, rows, colour, label) for each series: the point columns that vary in
     `frame` (except `exclude`, plus the columns in `always`) define the series; colours from the
-    palette in sorted order, or from `color_of` (label -> colour) to keep panels consistent."""
+    palette in sorted order, or from `color_of` (label -> colour) to keep panels consistent. A
+    regime is named in words (common.regime_words; `kinds`: regime name -> its config kind)."""
     keys = common.series_keys(frame, exclude=exclude)
     keys = [c for c in always if c not in keys and c in frame.columns] + keys
     if not keys:
@@ -209,7 +246,7 @@ def iter_series(
     for (vals, rows), col in zip(groups, palette, strict=True):
         vals = vals if isinstance(vals, tuple) else (vals,)
         key = dict(zip(keys, vals, strict=True))
-        label = common.label(key)
+        label = common.label(key, rows.iloc[0], kinds)
         yield key, rows, (color_of or {}).get(label, col), label
 
 
@@ -248,15 +285,53 @@ def series_with_fits(
     fit_rows: pd.DataFrame,
     exclude: Collection[str],
     color_of: dict | None = None,
-    dotted: Collection[str] = (),
     always: Iterable[str] = (),
-) -> None:
-    """Theory lines and simulation points per series, each with its fitted power law. Series of
-    the regimes in `dotted` are drawn dotted and thicker (e.g. `bayes`, which coincides with
-    `langevin` at t = inf and would be hidden under it)."""
-    for key, series, color, label in iter_series(frame, exclude=exclude, always=always, color_of=color_of):
-        style = ":" if key.get("regime") in dotted else "-"
-        theory_sim(ax, series, x, y, yerr=yerr, color=color, label=label, linestyle=style)
-        fit = fit_for(fit_rows, key)
-        if fit is not None:
-            power_law(ax, fit, color=color)
+    kinds: dict | None = None,
+) -> set[str]:
+    """Theory lines and simulation points per series, each with its fitted power law. Series whose
+    theory values are identical (e.g. Langevin and the Bayes posterior at t = inf, which are the same
+    number) are drawn once, under both names, so that neither hides the other. Returns the methods
+    drawn."""
+    drawn: set[str] = set()
+    series = list(iter_series(frame, exclude=exclude, always=always, color_of=color_of, kinds=kinds))
+    for group in identical_groups(series, x, y):
+        key, rows, color, _ = group[0]
+        color = group[-1][2]  # e.g. Langevin's colour for Bayes = Langevin (the same in other panels)
+        label = " = ".join(item[3] for item in group)
+        drawn |= theory_sim(ax, rows, x, y, yerr=yerr, color=color, label=label)
+        for key, _, _, name in group:
+            fit = fit_for(fit_rows, key)
+            if fit is not None:
+                power_law(ax, fit, series=name)
+    return drawn
+
+
+def identical_groups(series: list[tuple], x: str, y: str) -> list[list[tuple]]:
+    """The series (iter_series tuples) grouped where they draw the same marks: equal (method, x, y)
+    within 1e-12 relative (e.g. Langevin and the Bayes posterior at t = inf, which are one number):
+    such series are one line on the page, named by both."""
+
+    def marks(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+        good = _positive(rows, x, y).sort_values(["method", x], kind="mergesort")
+        if good.empty:
+            return None
+        return good["method"].to_numpy(), good[[x, y]].to_numpy(dtype=float)
+
+    groups: list[list[tuple]] = []
+    keys: list = []
+    for item in series:
+        p = marks(item[1])
+        for i, q in enumerate(keys):
+            if (
+                p is not None
+                and q is not None
+                and p[1].shape == q[1].shape
+                and (p[0] == q[0]).all()
+                and np.allclose(p[1], q[1], rtol=1e-12, atol=0)
+            ):
+                groups[i].append(item)
+                break
+        else:
+            groups.append([item])
+            keys.append(p)
+    return groups

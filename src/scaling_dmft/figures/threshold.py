@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-    from matplotlib.typing import ColorType
 
 NAME = "threshold"
+# one fixed colour per component, told apart also in colour-vision deficiency (total: black, drawn
+# wide underneath the components, so that the signal line on top of it leaves it visible)
+COLORS = {"eg": "k", "eg_signal": "#0173b2", "eg_noise": "#de8f05", "eg_init": "#029e73", "eg_thermal": "#cc78bc"}
+TOTAL_WIDTH = 4.0
 LABELS = {
     "eg": "total $E_g$",
     "eg_signal": "signal",
@@ -30,7 +33,7 @@ LABELS = {
 }
 
 
-def _panel(ax: Axes, rows: pd.DataFrame, early: pd.DataFrame, colors: list[ColorType], sweep_cfg: dict) -> None:
+def _panel(ax: Axes, rows: pd.DataFrame, early: pd.DataFrame, sweep_cfg: dict) -> set[str]:
     columns = rows[POINT_COLUMNS].iloc[0].to_dict()  # the curve's point columns (a table row)
     curve = style.match(rows, columns)
     finite = curve[np.isfinite(curve["t"].to_numpy(dtype=float))]
@@ -39,11 +42,19 @@ def _panel(ax: Axes, rows: pd.DataFrame, early: pd.DataFrame, colors: list[Color
     if paper:  # the paper's time axis: t_paper = t / P (units.to_paper)
         finite = finite.assign(t=to_paper(n_samples=p, t=finite["t"].to_numpy(dtype=float))["t_paper"])
     style.loglog(ax)
-    for col, color in zip(["eg"] + COMPONENT_COLUMNS, colors, strict=True):
+    methods: set[str] = set()
+    for col in ["eg"] + COMPONENT_COLUMNS:
         good = common.valid(finite, col)
         if good.empty:
             continue  # identically zero component (e.g. no label noise): nothing on a log axis
-        style.theory_sim(ax, good, "t", col, yerr="eg_sem" if col == "eg" else None, color=color, label=LABELS[col])
+        # simulation points for the total only: the components' points would sit on the total's
+        good = good if col == "eg" else good[good["method"] == style.THEORY]
+        # the total wide and faint underneath; the components above the points, so that the signal
+        # line shows where it carries the whole error
+        wide = {"linewidth": TOTAL_WIDTH, "alpha": 0.45} if col == "eg" else {"zorder": 4.0}
+        methods |= style.theory_sim(
+            ax, good, "t", col, yerr="eg_sem" if col == "eg" else None, color=COLORS[col], label=LABELS[col], **wide
+        )
     at_inf = common.valid(curve[np.isinf(curve["t"].to_numpy(dtype=float))], "eg")
     at_inf = at_inf[at_inf["method"] == style.THEORY]
     if len(at_inf):
@@ -56,18 +67,21 @@ def _panel(ax: Axes, rows: pd.DataFrame, early: pd.DataFrame, colors: list[Color
     # stretch the log axis over hundreds of decades: show four decades below the total error
     top = float(finite["eg"].max())
     ax.set_ylim(1e-4 * top, 2.0 * top)
-    style.method_legend(ax)
-    setting = common.describe(curve)
+    setting = common.describe(curve, width=40)
     if paper:
         theirs = to_paper(n_samples=p, temperature=columns["temperature"], weight_decay=columns["weight_decay"])
-        title = f"the paper's setting: $\\beta$={1 / theirs['beta_inv']:.3g}, g$\\beta$={theirs['g'] / theirs['beta_inv']:.3g}\n{setting}"
+        title = (
+            f"the paper's setting, in its units: inverse temperature {1 / theirs['beta_inv']:.3g}, "
+            f"g = {theirs['g']:.3g}\n{setting}"
+        )
         ax.secondary_xaxis("top", functions=(lambda x: x * p, lambda x: x / p)).set_xlabel(
             "our t = P $t_{paper}$", fontsize=7
         )
         xlabel = "training time $t_{paper}$ (summed loss)"
     else:
-        title, xlabel = f"our extension: {setting}", "training time t"
+        title, xlabel = f"our extension\n{setting}", "training time t"
     style.finish(ax, title=title, xlabel=xlabel, ylabel="error")
+    return methods
 
 
 def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: dict) -> Figure:
@@ -77,9 +91,10 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
         rows = common.valid(common.select(curves, sw), "eg")
         common.require(rows, NAME, f"sweep {name!r} (panel {i + 1}), regimes {sw.get('regimes')}")
         selections.append((rows, common.select(early, sw), sw))
+    methods: set[str] = set()
     with style.context():
         fig, axes = style.subplots(1, 2)
-        colors = ["0.1"] + style.colors(len(COMPONENT_COLUMNS))
         for ax, (rows, stop, sw) in zip(axes, selections, strict=True):
-            _panel(ax, rows, stop, colors, sw)
+            methods |= _panel(ax, rows, stop, sw)
+        style.figure_legend(fig, methods)
     return fig
