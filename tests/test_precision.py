@@ -103,3 +103,18 @@ def test_seeds_and_a_target_exclude_each_other():
         sd.simulate_curve(alpha=2, beta=3, times=[1.0], seeds=8, target_rel_sem=0.01)
     with pytest.raises(InputError, match=r"^target_rel_sem"):
         sd.simulate_curve(alpha=2, beta=3, times=[1.0], target_rel_sem=0.0)
+
+
+def test_imprecise_rows_enter_fits_and_the_early_stopping_optimum():
+    """The soft flag keeps a row usable: its value is a valid seed mean (tables.usable)."""
+    from scaling_dmft.fit import early_stopping
+    from scaling_dmft.tables import usable
+
+    flags = pd.Series(["", "imprecise: relative s.e. 0.02 > target 0.01 with 40 seeds (the cap max_seeds)", "infinite"])
+    assert usable(flags).tolist() == [True, True, False]
+    sim = sd.simulate_curve(
+        alpha=1.5, beta=2, n_samples=32, n_modes=300, noise=0.5, times={"start": 0.1, "stop": 1e4, "count": 12},
+        target_rel_sem=0.001, max_seeds=40,
+    )  # fmt: skip
+    assert sim["flag"].str.startswith("imprecise").all()
+    assert len(early_stopping(sim)) == 1

@@ -39,7 +39,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from .tables import EARLY_STOPPING_SCHEMA, FIT_SCHEMA, POINT_COLUMNS, ROUNDOFF_REL
+from .tables import EARLY_STOPPING_SCHEMA, FIT_SCHEMA, POINT_COLUMNS, ROUNDOFF_REL, usable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -313,7 +313,7 @@ def near_log_edge(law: str, alpha: float | None, beta: float | None) -> bool:
 
 def _valid(frame: pd.DataFrame, column: str) -> pd.Series:
     v = frame[column].to_numpy(dtype=np.float64)
-    return (frame["flag"].astype(str) == "") & np.isfinite(v) & (v > 0)
+    return usable(frame["flag"]) & np.isfinite(v) & (v > 0)
 
 
 def _refine_minimum(lt: np.ndarray, le: np.ndarray, i: int) -> tuple[float, float]:

@@ -30,13 +30,12 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from .tables import IMPRECISE  # the soft flag of a row above its target (its value is a valid seed mean)
+
 T = TypeVar("T")
 
 # the count from the pilot is multiplied by this (the pilot's variance estimate is itself uncertain)
 SAFETY = 1.25
-# the flag of a row whose relative standard error ended above the target (its value is a valid seed
-# mean: fits and figures keep it, drawn with its error bar)
-IMPRECISE = "imprecise"
 
 
 def relative_sem(per_seed: npt.ArrayLike) -> np.ndarray:

@@ -503,6 +503,17 @@ def read_table(path: str | os.PathLike, kind: str | None = None) -> pd.DataFrame
 ROUNDOFF_REL = 1e-9
 
 
+# A soft flag: the row's value is valid and usable (fits, figures, invariants), only less precise than
+# asked for (scaling_dmft.precision: a simulation that ended above its target relative s.e.).
+IMPRECISE = "imprecise"
+
+
+def usable(flags: pd.Series) -> np.ndarray:
+    """Rows whose values mean what they say: no flag, or only the soft flag IMPRECISE."""
+    text = flags.astype(str)
+    return ((text == "") | text.str.startswith(IMPRECISE + ":")).to_numpy()
+
+
 def check_curve_table(frame: pd.DataFrame, name: str) -> None:
     """Invariants of a curve table (one chunk or the aggregate), raising CorruptTableError:
     known methods and flags, finite values in unflagged rows, and per unflagged row
@@ -512,7 +523,7 @@ def check_curve_table(frame: pd.DataFrame, name: str) -> None:
     bad_method = ~frame["method"].isin(METHODS)
     if bad_method.any():
         raise CorruptTableError(f"{name}: unknown method {frame['method'][bad_method].iloc[0]!r}")
-    ok = frame["flag"].astype(str) == ""
+    ok = usable(frame["flag"])
     values = frame.loc[ok, ["eg", "eg_mean", *COMPONENT_COLUMNS]].to_numpy(dtype=np.float64)
     sem = frame.loc[ok, ["eg_sem", "eg_mean_sem"]].to_numpy(dtype=np.float64)
     theory = (frame.loc[ok, "method"] == "dmft").to_numpy()[:, None]

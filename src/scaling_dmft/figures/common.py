@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..fit import LAW_AXIS
+from ..tables import usable
 
 
 def _isin(values: pd.Series, allowed: Iterable[float]) -> np.ndarray:
@@ -63,9 +64,10 @@ def select_fits(
 
 
 def valid(frame: pd.DataFrame, column: str = "eg") -> pd.DataFrame:
-    """Unflagged rows with a finite positive value in `column` (plottable on a log axis)."""
+    """Usable rows (unflagged, or only `imprecise`: tables.usable) with a finite positive value in
+    `column` (plottable on a log axis)."""
     v = frame[column].to_numpy(dtype=np.float64)
-    return frame[(frame["flag"].astype(str) == "").to_numpy() & np.isfinite(v) & (v > 0)]
+    return frame[usable(frame["flag"]) & np.isfinite(v) & (v > 0)]
 
 
 def require(frame: pd.DataFrame, figure: str, what: str) -> pd.DataFrame:
