@@ -123,6 +123,10 @@ def _write_files(root: Path) -> None:
     )
     pd.DataFrame({**columns, "y": pd.date_range("2026-01-01", periods=N)}).to_parquet(root / "ydate.parquet")
     pd.DataFrame({"y": y}).to_csv(root / "ylabels.csv", index=False)
+    pd.DataFrame({**columns, "y": y}).to_csv(root / "index.csv")  # the row index saved: 'Unnamed: 0'
+    pd.DataFrame({**columns, "y": pd.array([1, None] * (N // 2), dtype="Int64")}).to_parquet(root / "yna.parquet")
+    pd.DataFrame({**columns, "y": pd.array(y, dtype="Int64")}).to_parquet(root / "yint64.parquet")
+    save("Xzero_row.npy", np.vstack([np.zeros((1, 5)), x[1:]]))
     (root / "header.csv").write_text("a,b,y\n")
     (root / "semicolon.csv").write_text("a;b;y\n" + "".join(f"{i};{i};{i % 2}\n" for i in range(N)))
     os.mkfifo(root / "fifo.npy")
@@ -238,6 +242,20 @@ SPECTRUM_CASES = [
     ("adv_data_and_gram", ["--data", "X.npy", "--gram", "K.npy", "--labels", "y.npy"], "--gram"),
     ("adv_no_input", [], "spectrum"),
     ("adv_file_name_with_newline", ["--data", "x\nnewline.npy", "--labels", "y.npy"], "--data"),
+    ("adv_out_standard_output", ["--data", "d.npz", "--out", "-"], "--out"),
+    ("adv_csv_with_saved_row_index", ["--data", "index.csv"], "--data"),
+    ("adv_parquet_labels_with_na", ["--data", "yna.parquet"], "--data"),
+    (
+        "adv_sphere_zero_input",
+        ["--data", "Xzero_row.npy", "--labels", "y.npy", "--no-standardise", "--sphere"],
+        "--sphere",
+    ),
+    ("adv_labels_are_the_inputs", ["--data", "X.npy", "--labels", "X.npy"], "--labels"),
+    ("adv_data_tilde_not_expanded", ["--data", "~/nope.npy", "--labels", "y.npy"], "--data"),
+    ("adv_modes_zero", ["--data", "X.npy", "--labels", "y.npy", "--modes", "0"], "--modes"),
+    ("adv_dataset_modes_at_n", ["--dataset", "breast_cancer", "--modes", "569"], "--modes"),
+    ("adv_max_memory_above_max", ["--data", "d.npz", "--max-memory-gb", "1e5"], "--max-memory-gb"),
+    ("adv_max_memory_inf", ["--data", "d.npz", "--max-memory-gb", "inf"], "--max-memory-gb"),
     ("adv_max_memory_0", ["--data", "d.npz", "--max-memory-gb", "0"], "--max-memory-gb"),
     ("adv_max_memory_nan", ["--data", "d.npz", "--max-memory-gb", "nan"], "--max-memory-gb"),
     ("adv_max_memory_too_small", ["--data", "d.npz", "--max-memory-gb", "0.01"], "--data"),
@@ -327,6 +345,12 @@ def test_integer_string_and_bool_labels_are_classes(files, tmp_path, labels, cla
     add up to 1."""
     power, meta = _spectrum_of(files, tmp_path, ["--data", "X.npy", "--labels", labels])
     assert meta["n_targets"] == str(classes if classes > 2 else 1)
+    assert power.sum() + float(meta["unlearnable"]) == pytest.approx(1.0, rel=1e-10)
+
+
+def test_nullable_integer_labels_of_a_table_are_classes(files, tmp_path):
+    power, meta = _spectrum_of(files, tmp_path, ["--data", "yint64.parquet"])
+    assert meta["n_targets"] == "3"
     assert power.sum() + float(meta["unlearnable"]) == pytest.approx(1.0, rel=1e-10)
 
 

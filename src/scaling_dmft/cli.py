@@ -623,6 +623,8 @@ def _spectrum(args: argparse.Namespace) -> int:
     for flag, path in files.items():  # regular, readable files of their kind, before anything opens them
         if path is not None:
             check_input_file(path, flag, INPUT_SUFFIXES[flag])
+    if args.out == "-":
+        raise InputError("--out", "-", "a .parquet or .csv path (spectrum writes a file, not standard output)")
     check_output(args.out, inputs=files)
     _spectrum_size(args, source, budget)  # before anything is loaded
     tolerance = None

@@ -229,23 +229,52 @@ def _real_array(a: np.ndarray, flag: str, what: str) -> np.ndarray:
 
 
 def _load_table(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Inputs (every column but y, numeric) and labels (column y) of a Parquet / CSV table. A column
+    without a name (pandas' 'Unnamed: 0', a row index saved with the table) is refused: it would
+    silently be an input feature."""
     import pandas as pd
 
     frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
     if len(frame) < 2:
         raise InputError("--data", str(path), "a table of n >= 2 rows", f"a table of {len(frame)} row(s)")
-    y = frame.pop("y").to_numpy() if "y" in frame.columns else None
+    y = _label_column(frame.pop("y"), path) if "y" in frame.columns else None
     for name, dtype in frame.dtypes.items():
-        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+        label = _one_line(name)
+        if label.startswith("Unnamed:"):
             raise InputError(
                 "--data",
                 str(path),
-                "numeric input columns (and a label column y)",
-                f"column {_one_line(name)!r} is not numeric",
+                "named input columns (save the table without its row index)",
+                f"column {label!r} has no name (a saved row index?)",
+            )
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise InputError(
+                "--data", str(path), "numeric input columns (and a label column y)", f"column {label!r} is not numeric"
             )
         if pd.api.types.is_complex_dtype(dtype):
-            raise InputError("--data", str(path), "real input columns", f"column {_one_line(name)!r} is complex")
-    return frame.to_numpy(dtype=np.float64), y
+            raise InputError("--data", str(path), "real input columns", f"column {label!r} is complex")
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan), y
+
+
+def _label_column(column: pd.Series, path: Path) -> np.ndarray:
+    """A table's label column as a plain array (nullable integer, bool and string columns included);
+    a missing value is refused with its row."""
+    import pandas as pd
+
+    missing = column.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise InputError(
+            "--data", str(path), "a label column y without missing values", f"label y missing in row {row}"
+        )
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return column.to_numpy(dtype=bool)
+    if pd.api.types.is_integer_dtype(dtype):
+        return column.to_numpy(dtype=np.int64)
+    if pd.api.types.is_float_dtype(dtype):
+        return column.to_numpy(dtype=np.float64)
+    return column.to_numpy()
 
 
 def _load_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
