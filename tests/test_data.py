@@ -315,7 +315,7 @@ def _data_config(tmp_path, **entry):
         ({"kernel": "poly"}, "data.mine.kernel", "relu_nngp | linear | rbf"),
         ({"dataset": "mnist"}, "data.mine.dataset", "digits | breast_cancer"),
         ({"file": "x.npz"}, "data.mine.dataset", "exactly one of dataset and file"),
-        ({"dataset": None, "file": "absent.npz"}, "data.mine.file", "an existing .npz"),
+        ({"dataset": None, "file": "absent.npz"}, "data.mine.file", "a regular, readable .npz"),
     ],
 )
 def test_bad_data_entries_are_refused_with_the_key_and_the_allowed_range(tmp_path, entry, key, allowed):
@@ -334,8 +334,10 @@ def test_a_data_file_entry_is_read_relative_to_the_config_and_its_size_bounds_p(
 
 
 def test_the_bundled_data_set_sizes_are_those_scikit_learn_ships():
-    for name, (_, n) in data.DATASETS.items():
-        assert data.load_dataset(name)[0].shape[0] == n
+    for name, known in data.DATASETS.items():
+        x, y = data.load_dataset(name)
+        assert x.shape == (known.n, known.d)
+        assert np.unique(y).size == known.classes or (known.classes == 0 and y.dtype.kind == "f")
 
 
 def test_compare_gives_all_four_methods_and_a_valid_curve_table(tmp_path):

@@ -13,7 +13,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ from .about import VERSION
 from .api import COMPUTE_MAX, size_range
 from .errors import InputError, NumericalError
 from .points import DEFAULT_N_FEATURES, DEFAULT_N_MODES, DEFAULT_N_SAMPLES, OPTIMIZERS, Optimizer, Point
-from .schema import config_schema, enum, number_range
+from .schema import Range, config_schema, enum, number_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,6 +83,13 @@ REGIME_KINDS = enum("regime_kind")
 BASE_SEED = number_range("base_seed", "base_seed")
 _PROPERTIES = config_schema()["properties"]
 _SIMULATION = _PROPERTIES["simulation"]["properties"]
+MAX_MEMORY_GB = Range(
+    "GB",
+    float(_SIMULATION["max_memory_gb"]["exclusiveMinimum"]),
+    True,
+    float(_SIMULATION["max_memory_gb"]["maximum"]),
+    False,
+)
 MAX_MODES = _SIMULATION["max_modes"]["default"]
 # the workflow's defaults, as flag values (the one place they are written is the schema)
 DEFAULT_SEEDS = str(_SIMULATION["seeds"]["default"])
@@ -470,9 +477,10 @@ def query_from_args(args: argparse.Namespace) -> tuple[dict, Point]:
         raise _flag_error(err, args) from None
 
 
-def check_output(out: str | None, inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
-    """Refuse an --out that cannot be written, or that is one of the inputs, before any compute:
-    the same temporary file the atomic writer uses is created and removed in its folder."""
+def check_output(out: str | None, inputs: Mapping[str, str | os.PathLike[str] | None] | None = None) -> None:
+    """Refuse an --out that cannot be written, or that is one of the inputs (flag -> path; the message
+    names the flag), before any compute: the same temporary file the atomic writer uses is created
+    and removed in its folder."""
     from .tables import check_writable
 
     if out is None or out == "-":
@@ -480,9 +488,9 @@ def check_output(out: str | None, inputs: Iterable[str | os.PathLike[str] | None
     path = Path(out)
     if path.suffix not in (".parquet", ".csv"):
         raise InputError("--out", out, "a path ending in .parquet or .csv, or - for CSV on standard output")
-    for source in inputs:
-        if source and path.resolve() == Path(source).resolve():
-            raise InputError("--out", out, "a file other than the input --spectrum-file (it would be overwritten)")
+    for flag, source in (inputs or {}).items():
+        if source and os.path.realpath(path) == os.path.realpath(source):  # realpath: a link loop is no error
+            raise InputError("--out", out, f"a file other than the input {flag} (it would be overwritten)")
     if len(os.fsencode(path.name)) > 200:  # the atomic writer's temporary name adds ~20 bytes to it
         raise InputError("--out", out[:60] + "...", "a file name of at most 200 bytes")
     if path.is_dir():
@@ -496,6 +504,12 @@ def check_output(out: str | None, inputs: Iterable[str | os.PathLike[str] | None
         raise InputError("--out", out, "a writable path", f"cannot write in {parent}: {exc.strerror or exc}") from None
 
 
+LABEL_SEMANTICS = (
+    "float labels are real targets, used as given; integer, bool and string labels are classes "
+    "(one +-1 target per class, one for two classes); complex labels are refused"
+)
+
+
 def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
     from .data import DATASETS, KERNELS
 
@@ -503,7 +517,10 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "spectrum",
         help=text,
-        description=text + "; writes a spectrum file for --spectrum-file and prints fitted alpha, beta.",
+        description=text
+        + "; writes a spectrum file for --spectrum-file and prints fitted alpha, beta. Labels: "
+        + LABEL_SEMANTICS
+        + ". The memory a run needs is estimated and checked before any file is loaded.",
         epilog="example:\n  python -m scaling_dmft spectrum --data digits.npz --kernel relu_nngp --out digits.parquet\n"
         "  python -m scaling_dmft spectrum --gram K.npy --labels y.npy --out mine.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -515,9 +532,13 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
         "--dataset",
         default=None,
         choices=tuple(DATASETS),
-        help="an example data set bundled with scikit-learn, instead of --data",
+        help="an example data set bundled with an installed package, instead of --data (it has its labels)",
     )
-    add("--labels", default=None, help="labels (.npy of n values), where the data file has none; needed with --gram")
+    add(
+        "--labels",
+        default=None,
+        help="labels (.npy of n values), where the data file has none; needed with --gram. " + LABEL_SEMANTICS,
+    )
     add("--kernel", default="relu_nngp", choices=KERNELS, help="kernel of --data (default relu_nngp)")
     p.add_argument(
         "--no-standardise",
@@ -536,48 +557,124 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
         help="compute only the top MODES of K/n, by a randomised solver, plus a power-law tail "
         "(for n beyond ~1e4; default: all modes, one dense eigh)",
     )
+    add(
+        "--max-memory-gb",
+        default=f"{_SIMULATION['max_memory_gb']['default']:g}",
+        help=f"the memory this run may use, {MAX_MEMORY_GB.text} (default: the config's simulation.max_memory_gb "
+        f"default, {_SIMULATION['max_memory_gb']['default']:g}); checked before any file is loaded",
+    )
     add("--out", required=True, help="output spectrum file (.parquet or .csv)")
 
 
+def _spectrum_size(args: argparse.Namespace, source: str, budget: float) -> None:
+    """The run's memory against --max-memory-gb from the sizes alone (a file's header; nothing loaded)."""
+    from .data import DATASETS, check_memory, data_shape, dense_spectrum_cost, gram_size, top_spectrum_cost
+
+    if args.gram is not None:
+        n, d = gram_size(args.gram), 0
+    elif args.dataset is not None:
+        n, d = DATASETS[args.dataset].n, DATASETS[args.dataset].d
+    else:
+        n, d = data_shape(args.data)
+    if args.modes is not None:
+        cost, what = top_spectrum_cost(n, d, 1, args.modes), f"the top {args.modes} modes of n = {n} points"
+        hint = "--max-memory-gb; fewer --modes"
+    else:
+        cost, what = dense_spectrum_cost(n, d, 1), f"the dense spectrum of n = {n} points"
+        hint = "--max-memory-gb; the dense spectrum holds two n x n arrays" + (
+            "" if args.gram is not None else "; --modes R computes the top R modes in O(n R)"
+        )
+    check_memory(cost, budget, source, n, what, hint)
+
+
 def _run_spectrum(args: argparse.Namespace) -> int:
+    """`spectrum`: checks (sources, flags that would mean nothing, files, memory) before loading;
+    every message names a flag that was given."""
+    try:
+        return _spectrum(args)
+    except InputError as err:
+        # the inputs of a bundled data set were not given as --data: name the flag that was
+        if err.key == "--data" and args.dataset is not None:
+            raise InputError("--dataset", args.dataset, err.allowed, err.problem) from None
+        raise
+    except MemoryError:
+        raise InputError(
+            "--max-memory-gb", args.max_memory_gb, "a budget this machine has", "ran out of memory"
+        ) from None
+
+
+def _spectrum(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
     from . import tables
     from .data import (
+        INPUT_SUFFIXES,
         EmpiricalSpectrum,
+        check_input_file,
         empirical_spectrum,
         fitted_exponents,
-        kernel_matrix,
+        gram_matrix,
         load_data,
         load_dataset,
-        standardise,
-        to_sphere,
+        load_gram,
+        load_labels,
+        n_targets,
+        prepare_inputs,
         top_spectrum,
     )
+    from .spectra import spectrum_from_arrays
 
-    if sum(v is not None for v in (args.data, args.gram, args.dataset)) != 1:
-        raise InputError("--data", args.data, "exactly one of --data FILE, --gram K.npy and --dataset NAME")
-    if args.modes is not None and args.gram is not None:
-        raise InputError("--modes", args.modes, "absent with --gram (the Gram matrix is given whole)")
-    check_output(args.out, inputs=[args.data, args.gram, args.labels])
+    given = getattr(args, "_given", set()) | {f for f in ("no_standardise", "sphere") if getattr(args, f)}
+    sources = [f for f in ("data", "gram", "dataset") if getattr(args, f) is not None]
+    one_of = "exactly one of --data FILE, --gram K.npy and --dataset NAME"
+    if not sources:
+        raise InputError("spectrum", None, one_of, "no input given")
+    if len(sources) > 1:
+        raise InputError(
+            f"--{sources[1]}", getattr(args, sources[1]), one_of, f"--{sources[0]} and --{sources[1]} both given"
+        )
+    source = f"--{sources[0]}"
+    if args.dataset is not None and args.labels is not None:
+        raise InputError("--labels", args.labels, "absent with --dataset (a bundled data set has its labels)")
     if args.gram is not None:
         if args.labels is None:
-            raise InputError("--labels", None, "a .npy of n labels (needed with --gram)")
-        try:
-            gram, y = np.load(args.gram, allow_pickle=False), np.load(args.labels, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise InputError(
-                "--gram", args.gram, "readable .npy files for --gram and --labels", str(exc).splitlines()[0]
-            ) from None
+            raise InputError("--labels", None, "a .npy of n labels (needed with --gram)", "no labels given")
+        for dest, flag, why in (
+            ("kernel", "--kernel", "the Gram matrix is its kernel"),
+            ("no_standardise", "--no-standardise", "there are no inputs to keep as they are"),
+            ("sphere", "--sphere", "there are no inputs to rescale"),
+            ("modes", "--modes", "the Gram matrix is given whole"),
+        ):
+            if dest in given:
+                raise InputError(flag, getattr(args, dest), f"absent with --gram ({why})")
+    budget = _parse_number("--max-memory-gb", args.max_memory_gb, "a number " + MAX_MEMORY_GB.text)
+    if not MAX_MEMORY_GB.contains(budget):
+        raise InputError("--max-memory-gb", args.max_memory_gb, MAX_MEMORY_GB.text)
+    files = {"--data": args.data, "--gram": args.gram, "--labels": args.labels}
+    for flag, path in files.items():  # regular, readable files of their kind, before anything opens them
+        if path is not None:
+            check_input_file(path, flag, INPUT_SUFFIXES[flag])
+    if args.out == "-":
+        raise InputError("--out", "-", "a .parquet or .csv path (spectrum writes a file, not standard output)")
+    check_output(args.out, inputs=files)
+    _spectrum_size(args, source, budget)  # before anything is loaded
+    tolerance = None
+    if args.gram is not None:
+        gram, tolerance = load_gram(args.gram)
+        y = load_labels(args.labels, gram.shape[0])
     else:
         x, y = load_dataset(args.dataset) if args.dataset else load_data(args.data, args.labels)
-        x = x if args.no_standardise else standardise(x)
-        x = to_sphere(x) if args.sphere else x
+        x = prepare_inputs(x, standardise_inputs=not args.no_standardise, sphere=args.sphere)
+    if n_targets(y) > 1:  # many classes: the targets (n x classes) may change the estimate
+        _spectrum_size_targets(args, source, budget, y)
     if args.modes is not None:
         spec, computed = top_spectrum(x, y, args.kernel, args.modes)
+    elif args.gram is not None:
+        spec = empirical_spectrum(gram, y, flag="--gram", psd_tolerance=tolerance, overwrite=True)
+        computed = spec.eigenvalues.size
     else:
-        spec = empirical_spectrum(gram if args.gram is not None else kernel_matrix(x, args.kernel), y)
+        spec = empirical_spectrum(gram_matrix(x, args.kernel), y, flag=source, overwrite=True)
         computed = spec.eigenvalues.size
     # the exponents are fitted on the computed modes only (the tail is itself a power law)
     fits = fitted_exponents(
@@ -590,8 +687,18 @@ def _run_spectrum(args: argparse.Namespace) -> int:
             "target_power": spec.target_power,
         }
     )
+    # what is written must be a spectrum file the theory reads (spectrum.read_spectrum_file)
+    try:
+        spectrum_from_arrays(frame, key=source)
+    except InputError as err:
+        raise InputError(
+            source,
+            err.value,
+            err.allowed,
+            f"its spectrum would not be a valid spectrum file: {err.problem or err.value}",
+        ) from None
     meta = {
-        "source": str(args.gram or args.data or f"scikit-learn {args.dataset}"),
+        "source": str(args.gram or args.data or f"bundled {args.dataset}"),
         "kernel": "gram" if args.gram else args.kernel,
         "standardised": str(not args.no_standardise and not args.gram),
         "sphere": str(args.sphere and not args.gram),
@@ -619,11 +726,34 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         print(f"the top {computed} modes computed (randomised solver); modes {computed + 1}.. are a power-law tail")
     for name, v in fits.items():
         law = "lambda_k ~ k^-alpha" if name == "alpha" else "sum_{j>=k} c_j ~ k^-(beta-1)"
+        if not math.isfinite(v["value"]):
+            print(f"{name}: not fitted ({law}; {v['flag']})")
+            continue
         flag = f", flag {v['flag']}" if v["flag"] else ""
         print(
             f"{name} = {v['value']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}] ({law}, k = {v['k_min']:g}..{v['k_max']:g}{flag})"
         )
     return 0
+
+
+def _spectrum_size_targets(args: argparse.Namespace, source: str, budget: float, y: Any) -> None:
+    from .data import check_memory, dense_spectrum_cost, n_targets, top_spectrum_cost
+
+    n = y.shape[0]
+    d = 0
+    cost = (
+        top_spectrum_cost(n, d, n_targets(y), args.modes)
+        if args.modes is not None
+        else dense_spectrum_cost(n, d, n_targets(y))
+    )
+    check_memory(
+        cost,
+        budget,
+        "--labels",
+        f"{n_targets(y)} classes",
+        f"the spectrum of n = {n} points with {n_targets(y)} one-vs-rest targets",
+        "--max-memory-gb",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -641,6 +771,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{args.configfile}: valid; {n_dmft} points, {len(dmft_chunks(cfg))} DMFT jobs, "
                 f"{len(sim_chunks(cfg))} simulation jobs ({count_jobs(cfg)} in all)"
             )
+            if cfg.get("data"):
+                from .data import data_jobs_summary
+
+                print(data_jobs_summary(cfg))
             return 0
         if args.command == "frontier":
             return _run_frontier(args)
@@ -659,7 +793,7 @@ def _run_point(args: argparse.Namespace) -> int:
     from .grid import SEED_RULE, SimGroup, seed_settings
 
     _check_threads(args)
-    check_output(args.out, inputs=[args.spectrum_file])
+    check_output(args.out, inputs={"--spectrum-file": args.spectrum_file})
     cfg, point = query_from_args(args)
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "")
     if args.command == "dmft":
@@ -755,7 +889,7 @@ def _run_frontier(args: argparse.Namespace) -> int:
     from .frontier import frontier_fits, point_frontier
 
     _check_threads(args)
-    check_output(args.out, inputs=[args.spectrum_file])
+    check_output(args.out, inputs={"--spectrum-file": args.spectrum_file})
     start, stop, count = _log_range("--compute", args.compute, 0.0, COMPUTE_MAX, with_count=True)
     n_min, n_max = _size_range("features_range", args.features_range, args)
     p_min, p_max = _size_range("samples_range", args.samples_range, args)

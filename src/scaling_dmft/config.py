@@ -362,9 +362,12 @@ def _check_atlas(cfg: dict) -> None:
 
 
 def _check_data(cfg: dict, base: Path) -> None:
-    """The `data:` entries (docs/theory/data.md): one source, known kernel, P < n, ReLU features only
-    with the relu_nngp kernel, regimes that train (gf, gf_wd, langevin) in our units."""
-    from .data import DATASETS, KERNELS, count_points
+    """The `data:` entries (docs/theory/data.md): a full-matched name, one source, known kernel, the
+    source's files and contents (data.load_data, data.prepare_inputs: the checks `spectrum` makes),
+    both jobs' memory within simulation.max_memory_gb (data.entry_cost, from the file's header before
+    it is loaded), P < n, ReLU features only with the relu_nngp kernel, regimes that train (gf,
+    gf_wd, langevin) in our units."""
+    from . import data
 
     regimes = {r["name"]: r for r in cfg["regimes"]}
     trained = sorted(
@@ -372,13 +375,17 @@ def _check_data(cfg: dict, base: Path) -> None:
         for n, r in regimes.items()
         if r["kind"] != "bayes" and r.get("units") != "paper" and not r.get("learning_rate", 0.0) > 0
     )
+    budget = cfg["simulation"]["max_memory_gb"]
     for name, entry in cfg.get("data", {}).items():
         key = f"data.{name}"
+        if not IDENTIFIER_PATTERN.fullmatch(str(name)):
+            key = "data." + repr(str(name))[1:-1]  # one line, whatever the name holds
+            raise InputError(key, name, "a data set name: a letter, then letters, digits and _")
         if ("dataset" in entry) == ("file" in entry):
             raise InputError(f"{key}.dataset", entry.get("dataset"), "exactly one of dataset and file")
         if "dataset" in entry:
-            if entry["dataset"] not in DATASETS:
-                raise InputError(f"{key}.dataset", entry["dataset"], " | ".join(DATASETS))
+            if entry["dataset"] not in data.DATASETS:
+                raise InputError(f"{key}.dataset", entry["dataset"], " | ".join(data.DATASETS))
             try:
                 import sklearn  # noqa: F401
             except ImportError:
@@ -391,14 +398,27 @@ def _check_data(cfg: dict, base: Path) -> None:
             for which in ("file", "labels"):
                 if which in entry and not Path(entry[which]).is_absolute():
                     entry[which] = str((base / entry[which]).resolve())
-        if entry["kernel"] not in KERNELS:
-            raise InputError(f"{key}.kernel", entry["kernel"], " | ".join(KERNELS))
+        if entry["kernel"] not in data.KERNELS:
+            raise InputError(f"{key}.kernel", entry["kernel"], " | ".join(data.KERNELS))
+        entry.setdefault("times", copy.deepcopy(cfg["times"]))
+        _check_times(f"{key}.times", entry["times"])
+        source = f"{key}.dataset" if "dataset" in entry else f"{key}.file"
         try:
-            n = count_points(entry)
+            n, d = data.entry_shape(entry)
+            _check_data_memory(entry, key, source, n, d, 1, budget)  # before loading: the file's header
+            if "dataset" in entry:  # a bundled set: known good, not loaded on every workflow start
+                classes = data.DATASETS[entry["dataset"]].classes
+                n_targets = classes if classes > 2 else 1
+            else:  # the file's contents: the checks the job would make, before it starts
+                x, y = data.entry_inputs(entry)
+                n, d, n_targets = x.shape[0], x.shape[1], data.n_targets(y)
+                _check_data_memory(entry, key, source, n, d, n_targets, budget)
         except InputError as err:
-            raise InputError(
-                f"{key}.{'labels' if err.key == '--labels' else 'file'}", err.value, err.allowed, err.problem
-            ) from None
+            where = data.DATA_ENTRY_KEYS.get(err.key)
+            if where is None:
+                raise
+            renamed = source if where == "file" else f"{key}.{where}"
+            raise InputError(renamed, err.value, err.allowed, err.problem) from None
         too_big = [p for p in entry["n_samples"] if p >= n]
         if too_big:
             raise InputError(f"{key}.n_samples", too_big[0], f"P < n = {n} (the held-out set must not be empty)")
@@ -414,8 +434,58 @@ def _check_data(cfg: dict, base: Path) -> None:
                     regime,
                     "one of " + ", ".join(trained) + " (gradient flow, not bayes, our units)",
                 )
-        entry.setdefault("times", copy.deepcopy(cfg["times"]))
-        _check_times(f"{key}.times", entry["times"])
+
+
+def _check_data_memory(entry: dict, key: str, source: str, n: int, d: int, n_targets: int, budget: float) -> None:
+    """Both jobs of a `data:` entry within simulation.max_memory_gb: the spectrum's (set by n: the
+    source is named) and the curves' (set by n, or by the largest N of n_features)."""
+    from .data import check_memory, curves_cost, dense_spectrum_cost, entry_cost
+
+    hint = "simulation.max_memory_gb; the dense spectrum holds two n x n arrays"
+    check_memory(dense_spectrum_cost(n, d, n_targets), budget, source, n, f"the spectrum of n = {n} points", hint)
+    cost = entry_cost(entry, n, d, n_targets)["curves"]
+    if cost.bytes <= budget * 1e9:
+        return
+    widths = [w for w in entry["n_features"] if not math.isinf(w)]
+    if widths:  # the widest N alone over the budget: name it
+        times = entry["times"]["count"] + 1
+        widest = curves_cost(
+            n,
+            d,
+            n_targets,
+            n_features=[max(widths)],
+            n_samples=entry["n_samples"],
+            subsets=entry["subsets"],
+            sim_seeds=entry["sim_seeds"],
+            n_times=times,
+        )
+        alone = curves_cost(
+            n,
+            d,
+            n_targets,
+            n_features=[math.inf],
+            n_samples=entry["n_samples"],
+            subsets=entry["subsets"],
+            sim_seeds=entry["sim_seeds"],
+            n_times=times,
+        )
+        if widest.bytes > alone.bytes:
+            check_memory(
+                widest,
+                budget,
+                f"{key}.n_features",
+                max(widths),
+                f"training {int(max(widths))} ReLU features of n = {n} points",
+                "simulation.max_memory_gb",
+            )
+    check_memory(
+        cost,
+        budget,
+        f"{key}.n_samples",
+        max(entry["n_samples"]),
+        f"the comparison on n = {n} points",
+        "simulation.max_memory_gb",
+    )
 
 
 def _check_names(cfg: dict, files: list[Path]) -> None:

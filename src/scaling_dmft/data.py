@@ -23,10 +23,12 @@ E(t) = mean_i (f(x_i) - y_i)^2, is the data's counterpart of E_g.
 from __future__ import annotations
 
 import math
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -38,47 +40,467 @@ from .simulate import SimComponents, _check_times_gammas, _components, _decay, _
 if TYPE_CHECKING:
     import pandas as pd
 
+T = TypeVar("T")
+
 KERNELS = ("relu_nngp", "linear", "rbf")
-# example data sets shipped inside scikit-learn (no download): name -> (its loader in
-# sklearn.datasets, its number of points n)
-DATASETS = {"digits": ("load_digits", 1797), "breast_cancer": ("load_breast_cancer", 569)}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An example data set that ships inside an installed package (no download): its size, its
+    number of classes (0: real labels) and the scikit-learn loader that reads it."""
+
+    n: int
+    d: int
+    classes: int
+    loader: str  # a function of sklearn.datasets
+
+
+DATASETS = {
+    "digits": Dataset(1797, 64, 10, "load_digits"),
+    "breast_cancer": Dataset(569, 30, 2, "load_breast_cancer"),
+}
 # eigenvalues of K / n below this fraction of the largest are outside the numerical range of K
 RANGE_CUTOFF = 1e-12
+# a float64 Gram matrix's eigenvalues below -PSD_TOLERANCE lambda_1 are not roundoff: it is not a
+# kernel's (a lower-precision Gram file gets 100 of its own machine epsilons: psd_tolerance)
+PSD_TOLERANCE = 1e-8
+# blocks of rows of K formed at a time (gram_matrix, top_spectrum; memory: ROW_BLOCK x n floats)
+ROW_BLOCK = 512
 
 
-def load_data(path: str | Path, labels: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y) from a .npz (arrays X and y), a .npy (X; labels from `labels`) or a Parquet / CSV table
-    (label column `y`, every other column a feature; or labels from `labels`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("--data", str(path), "an existing .npz, .npy, .parquet or .csv file")
+# ---------------------------------------------------------------- input files and their contents
+#
+# Every file is checked before anything reads it (`check_input_file`: a regular, readable, non-empty
+# file whose name and first bytes are of the expected kind; a FIFO or a device is never opened for
+# reading), its size is read from its header (`data_shape`, `gram_size`) so that the memory a job
+# needs is checked before the data are loaded, and every reader's failure is one InputError line.
+# Keys are the `spectrum` command's flags (--data, --labels, --gram, --sphere, --no-standardise);
+# scaling_dmft.config names its own keys instead (DATA_ENTRY_KEYS).
+
+# suffix -> (what the file is, the bytes it starts with: the format's signature; None for text)
+FILE_KINDS = {
+    ".npy": ("NumPy .npy array", b"\x93NUMPY"),
+    ".npz": ("NumPy .npz archive", b"PK"),
+    ".parquet": ("Parquet table", b"PAR1"),
+    ".csv": ("CSV table", None),
+}
+DATA_SUFFIXES = (".npz", ".npy", ".parquet", ".csv")
+LABEL_SUFFIXES = (".npy",)
+GRAM_SUFFIXES = (".npy",)
+INPUT_SUFFIXES = {"--data": DATA_SUFFIXES, "--labels": LABEL_SUFFIXES, "--gram": GRAM_SUFFIXES}
+# a `data:` entry's key for each flag of an input error (scaling_dmft.config translates with it)
+DATA_ENTRY_KEYS = {
+    "--data": "file",
+    "--labels": "labels",
+    "--dataset": "dataset",
+    "--kernel": "kernel",
+    "--sphere": "sphere",
+    "--no-standardise": "standardise",
+}
+# Inputs and Gram matrices are accepted when their mean kernel diagonal tr(K)/n (for inputs: the mean
+# of |x|^2/d) lies in this range. The eigenvalues of K/n are at most tr(K)/n and those kept are above
+# RANGE_CUTOFF lambda_1 >= RANGE_CUTOFF tr(K)/n^2, so with n <= 1e8 every written eigenvalue stays in
+# the range a spectrum file accepts (spectrum.MIN_FILE_EIGENVALUE .. MAX_FILE_VALUE) and every
+# product the kernels form stays a normal float64.
+KERNEL_SCALE = (1e-80, 1e100)
+# Real labels with |y| above this would give target powers above spectrum.MAX_FILE_VALUE = 1e100.
+MAX_LABEL = 1e50
+
+
+def _e(value: float) -> str:
+    """1e+100 as 1e100 (the way the schema's ranges print)."""
+    return f"{value:.0e}".replace("e+", "e")
+
+
+def _one_line(text: object) -> str:
+    """A value or a reader's message as one line (a file name may hold a newline)."""
+    lines = str(text).strip().splitlines()
+    return (lines[0] if lines else "").replace("\r", " ")[:200]
+
+
+def check_input_file(path: str | os.PathLike[str], flag: str, suffixes: tuple[str, ...]) -> Path:
+    """`path` as a regular, readable, non-empty file whose suffix is one of `suffixes` and whose first
+    bytes are that format's signature. Nothing but `os.stat` touches a path before it passes: a
+    FIFO (reading it would block), a device (/dev/zero never ends), a directory or a dangling link
+    is refused with one line."""
+    text = repr(str(path))
+    kinds = " or ".join(suffixes) if len(suffixes) < 3 else ", ".join(suffixes[:-1]) + " or " + suffixes[-1]
+    allowed = f"a regular, readable {kinds} file"
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise InputError(flag, str(path), allowed, f"{text} is not a {kinds} file (unsupported suffix)")
+    try:
+        info = os.stat(p)  # follows links: a link to a device is a device
+    except FileNotFoundError:
+        raise InputError(flag, str(path), allowed, f"{text}: file not found") from None
+    except OSError as exc:
+        raise InputError(flag, str(path), allowed, f"{text}: {_one_line(exc.strerror or exc)}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(flag, str(path), allowed, f"{text} is not a regular file (a directory, FIFO or device)")
+    if info.st_size == 0:
+        raise InputError(flag, str(path), allowed, f"{text} is empty")
+    what, magic = FILE_KINDS[p.suffix.lower()]
+    try:
+        with open(p, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise InputError(flag, str(path), allowed, f"{text} cannot be read: {_one_line(exc.strerror or exc)}") from None
+    if magic is not None and not head.startswith(magic):
+        raise InputError(flag, str(path), allowed, f"{text} is not a {what} (its first bytes are not the format's)")
+    return p
+
+
+def _read(path: Path, flag: str, reader: Callable[[Path], T]) -> T:
+    """reader(path), any failure of the reader as one InputError line."""
+    try:
+        return reader(path)
+    except InputError:
+        raise
+    except MemoryError:
+        raise InputError(
+            flag, str(path), "a file that fits in memory", f"{str(path)!r} does not fit in memory"
+        ) from None
+    except Exception as exc:  # a reader's parse error: one line, the reader's own words
+        what = FILE_KINDS[path.suffix.lower()][0]
+        raise InputError(
+            flag, str(path), f"a readable {what}", f"cannot read {str(path)!r}: {_one_line(exc) or type(exc).__name__}"
+        ) from None
+
+
+def _npy_shape(handle: BinaryIO) -> tuple[int, ...]:
+    """The shape in a .npy header (the data are not read)."""
+    version = np.lib.format.read_magic(handle)
+    reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return tuple(reader(handle)[0])
+
+
+def _header_shape(path: Path) -> tuple[int, ...]:
     suffix = path.suffix.lower()
-    y = None
+    if suffix == ".npy":
+        with open(path, "rb") as handle:
+            return _npy_shape(handle)
+    if suffix == ".npz":
+        import zipfile
+
+        with zipfile.ZipFile(path) as archive:
+            if "X.npy" not in archive.namelist():
+                raise InputError("--data", str(path), "a .npz with arrays X (n x d) and y (n)", "no array X in it")
+            with archive.open("X.npy") as handle:
+                return _npy_shape(handle)
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.read_metadata(path)
+        names = set(meta.schema.names)
+        return (meta.num_rows, meta.num_columns - ("y" in names))
+    with open(path, "rb") as handle:  # csv: the header's fields and the line count
+        header = handle.readline().decode("utf-8", "replace").strip().split(",")
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return (lines, len(header) - ("y" in header))
+
+
+def data_shape(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(n, d) of a data file from its header alone (CSV: its line count), for the memory check that
+    comes before loading; the loader checks the contents."""
+    p = check_input_file(path, "--data", DATA_SUFFIXES)
+    shape = _read(p, "--data", _header_shape)
+    if len(shape) != 2:
+        raise InputError("--data", str(path), "an n x d array of inputs", f"inputs of shape {shape}")
+    return int(shape[0]), int(shape[1])
+
+
+def gram_size(path: str | os.PathLike[str]) -> int:
+    """n of a Gram matrix file from its header (its data are not read)."""
+    p = check_input_file(path, "--gram", GRAM_SUFFIXES)
+    shape = _read(p, "--gram", _header_shape)
+    if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 2:
+        raise InputError("--gram", str(path), "a square n x n Gram matrix, n >= 2", f"an array of shape {shape}")
+    return int(shape[0])
+
+
+def _real_array(a: np.ndarray, flag: str, what: str) -> np.ndarray:
+    """`a` as float64, refusing what is not a real number (complex, strings, objects, dates)."""
+    if a.dtype.kind == "c":
+        raise InputError(flag, what, "real numbers", f"{what} are complex (the imaginary part would be lost)")
+    if a.dtype.kind not in "biuf":
+        raise InputError(flag, what, "real numbers", f"{what} are not numbers (dtype {a.dtype})")
+    return np.asarray(a, dtype=np.float64)
+
+
+def _load_table(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Inputs (every column but y, numeric) and labels (column y) of a Parquet / CSV table. A column
+    without a name (pandas' 'Unnamed: 0', a row index saved with the table) is refused: it would
+    silently be an input feature."""
+    import pandas as pd
+
+    frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    if len(frame) < 2:
+        raise InputError("--data", str(path), "a table of n >= 2 rows", f"a table of {len(frame)} row(s)")
+    y = _label_column(frame.pop("y"), path) if "y" in frame.columns else None
+    for name, dtype in frame.dtypes.items():
+        label = _one_line(name)
+        if label.startswith("Unnamed:"):
+            raise InputError(
+                "--data",
+                str(path),
+                "named input columns (save the table without its row index)",
+                f"column {label!r} has no name (a saved row index?)",
+            )
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise InputError(
+                "--data", str(path), "numeric input columns (and a label column y)", f"column {label!r} is not numeric"
+            )
+        if pd.api.types.is_complex_dtype(dtype):
+            raise InputError("--data", str(path), "real input columns", f"column {label!r} is complex")
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan), y
+
+
+def _label_column(column: pd.Series, path: Path) -> np.ndarray:
+    """A table's label column as a plain array (nullable integer, bool and string columns included);
+    a missing value is refused with its row."""
+    import pandas as pd
+
+    missing = column.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise InputError(
+            "--data", str(path), "a label column y without missing values", f"label y missing in row {row}"
+        )
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return column.to_numpy(dtype=bool)
+    if pd.api.types.is_integer_dtype(dtype):
+        return column.to_numpy(dtype=np.int64)
+    if pd.api.types.is_float_dtype(dtype):
+        return column.to_numpy(dtype=np.float64)
+    return column.to_numpy()
+
+
+def _load_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False), None
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
-            if "X" not in archive:
-                raise InputError("--data", str(path), "a .npz with arrays X (n x d) and y (n)")
-            x = archive["X"]
-            y = archive["y"] if "y" in archive.files else None
-    elif suffix == ".npy":
-        x = np.load(path, allow_pickle=False)
-    elif suffix in (".parquet", ".csv"):
-        import pandas as pd
+            if "X" not in archive.files:
+                raise InputError("--data", str(path), "a .npz with arrays X (n x d) and y (n)", "no array X in it")
+            return archive["X"], (archive["y"] if "y" in archive.files else None)
+    return _load_table(path)
 
-        frame = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
-        if "y" in frame.columns:
-            y = frame.pop("y").to_numpy()
-        x = frame.to_numpy(dtype=np.float64)
-    else:
-        raise InputError("--data", str(path), "a .npz, .npy, .parquet or .csv file")
+
+def load_data(
+    path: str | os.PathLike[str], labels: str | os.PathLike[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) from a .npz (arrays X and y), a .npy (X; labels from `labels`) or a Parquet / CSV table
+    (label column `y`, every other column a numeric feature; or labels from `labels`). Labels come
+    from exactly one place: a file that has them refuses `labels`."""
+    p = check_input_file(path, "--data", DATA_SUFFIXES)
+    x, y = _read(p, "--data", _load_arrays)
+    if labels is not None and y is not None:
+        raise InputError("--labels", str(labels), "absent: the data file has its labels (y)", "labels given twice")
+    x = _real_array(np.asarray(x), "--data", "the inputs")
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
+        raise InputError(
+            "--data", str(path), "an n x d array of inputs with n >= 2, d >= 1", f"inputs of shape {x.shape}"
+        )
+    if not np.all(np.isfinite(x)):
+        row = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])
+        raise InputError("--data", str(path), "finite inputs", f"a non-finite input in row {row}")
     if labels is not None:
-        y = np.load(labels, allow_pickle=False)
+        return x, load_labels(labels, x.shape[0])
     if y is None:
-        raise InputError("--labels", None, "a .npy of n labels (the data file has none)")
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] < 2 or not np.all(np.isfinite(x)):
-        raise InputError("--data", str(path), "a finite n x d array of inputs with n >= 2")
-    return x, check_labels(y, x.shape[0])
+        raise InputError(
+            "--data",
+            str(path),
+            "a data file with labels (array y of a .npz, column y of a table), or a labels file",
+            f"{str(path)!r} has no labels",
+        )
+    try:
+        return x, check_labels(y, x.shape[0])
+    except InputError as err:  # the labels are the data file's: name it
+        raise InputError("--data", err.value, err.allowed, "its labels y: " + (err.problem or f"{err.value}")) from None
+
+
+def load_labels(path: str | os.PathLike[str], n: int) -> np.ndarray:
+    """The labels of a .npy file, checked (check_labels)."""
+    p = check_input_file(path, "--labels", LABEL_SUFFIXES)
+    return check_labels(_read(p, "--labels", lambda q: np.load(q, allow_pickle=False)), n)
+
+
+def load_gram(path: str | os.PathLike[str]) -> tuple[np.ndarray, float]:
+    """A Gram matrix from a .npy file (real, finite, square, symmetric, of a scale inside
+    KERNEL_SCALE) as float64, and the tolerance of its positive semi-definiteness check: PSD_TOLERANCE,
+    or 100 machine epsilons of a lower-precision file (float32 rounding alone makes eigenvalues of
+    about -1e-7 lambda_1)."""
+    p = check_input_file(path, "--gram", GRAM_SUFFIXES)
+    raw = _read(p, "--gram", lambda q: np.load(q, allow_pickle=False))
+    gram = _real_array(raw, "--gram", "the Gram entries")
+    n = gram.shape[0] if gram.ndim else 0
+    if gram.ndim != 2 or gram.shape != (n, n) or n < 2:
+        raise InputError("--gram", str(path), "a square n x n Gram matrix, n >= 2", f"an array of shape {gram.shape}")
+    check_gram(gram)
+    tolerance = max(PSD_TOLERANCE, 100.0 * float(np.finfo(raw.dtype).eps)) if raw.dtype.kind == "f" else PSD_TOLERANCE
+    return gram, tolerance
+
+
+def check_gram(gram: np.ndarray, flag: str = "--gram") -> None:
+    """Finite, symmetric, with a mean diagonal inside KERNEL_SCALE (one line otherwise). Checked
+    ROW_BLOCK rows at a time: no n x n temporary."""
+    n = gram.shape[0]
+    biggest = 0.0
+    for start in range(0, n, ROW_BLOCK):
+        block = gram[start : start + ROW_BLOCK]
+        if not np.all(np.isfinite(block)):
+            raise InputError(flag, "non-finite entries", "a finite Gram matrix")
+        biggest = max(biggest, float(np.abs(block).max()))
+    scale = float(np.mean(np.diag(gram)))
+    low, high = KERNEL_SCALE
+    if not low <= scale <= high:
+        problem = "a Gram matrix of zeros" if biggest == 0 else f"mean diagonal tr(K)/n = {scale:.3g}"
+        raise InputError(
+            flag,
+            scale,
+            f"a Gram matrix with {low:g} <= tr(K)/n <= {high:g} (rescale it; times and weight decays scale with it)",
+            problem,
+        )
+    for start in range(0, n, ROW_BLOCK):
+        rows = slice(start, start + ROW_BLOCK)
+        if not np.allclose(gram[rows], gram[:, rows].T, rtol=1e-10, atol=1e-12 * biggest):
+            raise InputError(flag, "not symmetric", "a symmetric positive semi-definite Gram matrix")
+
+
+def check_labels(y: npt.ArrayLike, n: int) -> np.ndarray:
+    """The labels as an array the targets can be built from (docs/theory/data.md, "Labels"):
+    real (float) labels are used as given (finite, |y| <= MAX_LABEL, not all zero); integer, bool
+    and string labels are classes (at most n/2 of them: more are ids or real values stored as
+    integers); complex, date and other labels are refused. A table's text column with a missing
+    value is refused; its strings are classes."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise InputError("--labels", f"shape {y.shape}", f"a 1-D array of {n} labels (one per data point)")
+    kind = y.dtype.kind
+    if kind == "O":  # a table's text column: strings, perhaps with a missing value
+        bad = [i for i, v in enumerate(y) if not isinstance(v, str)]
+        if bad:
+            what = (
+                "a missing value"
+                if y[bad[0]] is None or (isinstance(y[bad[0]], float) and math.isnan(y[bad[0]]))
+                else f"a {type(y[bad[0]]).__name__}"
+            )
+            raise InputError(
+                "--labels",
+                f"row {bad[0]}",
+                "labels that are all numbers or all strings",
+                f"{what} in row {bad[0]} of text labels",
+            )
+        y = y.astype(str)
+        kind = "U"
+    if kind == "c":
+        raise InputError(
+            "--labels", "complex labels", "real, integer, bool or string labels", "complex labels (a target is real)"
+        )
+    if kind not in "fiubUS":
+        raise InputError(
+            "--labels", f"dtype {y.dtype}", "real, integer, bool or string labels", f"labels of dtype {y.dtype}"
+        )
+    if kind == "f":
+        y = y.astype(np.float64)
+        if not np.all(np.isfinite(y)):
+            row = int(np.flatnonzero(~np.isfinite(y))[0])
+            raise InputError("--labels", "non-finite values", "finite labels", f"a non-finite label in row {row}")
+        if np.abs(y).max() > MAX_LABEL:
+            raise InputError(
+                "--labels", float(np.abs(y).max()), f"real labels with |y| <= {_e(MAX_LABEL)} (rescale them)"
+            )
+        if not np.any(y):
+            raise InputError("--labels", "all zero", "labels that are not all zero (there is nothing to learn)")
+        return y
+    classes = np.unique(y).size
+    if classes < 2:
+        raise InputError("--labels", f"{classes} class", "at least two classes (or real-valued float labels)")
+    if classes > max(2, n // 2):
+        raise InputError(
+            "--labels",
+            f"{classes} classes",
+            f"at most n/2 = {n // 2} classes (real-valued labels: store them as floats)",
+            f"{classes} distinct {y.dtype.name} labels for {n} points are not classes",
+        )
+    return y
+
+
+def targets(y: np.ndarray) -> np.ndarray:
+    """The regression targets (n x targets): float labels as given (one column); classes (integer,
+    bool or string labels) as one +-1 column for two classes, one-vs-rest +-1 columns for more."""
+    if y.dtype.kind == "f":
+        return y.astype(np.float64)[:, None]
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise InputError("--labels", f"{classes.size} class", "at least two classes (or real-valued float labels)")
+    if classes.size == 2:
+        return np.where(y == classes[1], 1.0, -1.0)[:, None]
+    return np.where(y[:, None] == classes[None, :], 1.0, -1.0)
+
+
+def n_targets(y: np.ndarray) -> int:
+    """Columns of `targets(y)`, without building them."""
+    if y.dtype.kind == "f":
+        return 1
+    classes = np.unique(y).size
+    return 1 if classes == 2 else classes
+
+
+def standardise(x: np.ndarray) -> np.ndarray:
+    """Zero mean and unit variance per input feature; constant features are dropped (at least one
+    must vary)."""
+    std = x.std(axis=0)
+    keep = std > 0
+    if not keep.any():
+        raise InputError(
+            "--data",
+            "constant inputs",
+            "inputs with at least one feature that varies",
+            "every input feature is constant",
+        )
+    return (x[:, keep] - x[:, keep].mean(axis=0)) / std[keep]
+
+
+def to_sphere(x: np.ndarray) -> np.ndarray:
+    """Every input rescaled to |x| = sqrt(d). A homogeneous kernel (relu_nngp, linear) multiplies all
+    eigen-features of a point by its norm; a spread of norms is a dependence between the features
+    that the Gaussian theory does not have (docs/theory/data.md, "Why standardised digits deviate")."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        row = int(np.flatnonzero(norms[:, 0] == 0)[0])
+        raise InputError(
+            "--sphere",
+            f"row {row}",
+            "inputs with non-zero norm (a zero input has no direction)",
+            f"input {row} is zero",
+        )
+    return x * (math.sqrt(x.shape[1]) / norms)
+
+
+def prepare_inputs(x: np.ndarray, *, standardise_inputs: bool = True, sphere: bool = False) -> np.ndarray:
+    """The inputs a kernel acts on: standardised (unless told not to), then on the sphere (if told),
+    refused when they would give a meaningless spectrum: all points the same, or a scale
+    (mean |x|^2/d) outside KERNEL_SCALE, where the kernel over- or underflows."""
+    x = standardise(x) if standardise_inputs else x
+    if not np.any(x[1:] != x[0]):
+        raise InputError(
+            "--data", "identical inputs", "at least two distinct inputs", f"all {x.shape[0]} inputs are the same point"
+        )
+    scale = float(np.mean(np.einsum("ij,ij->i", x, x))) / x.shape[1]
+    low, high = KERNEL_SCALE
+    if not low <= scale <= high:
+        flag = "--data" if standardise_inputs else "--no-standardise"
+        raise InputError(
+            flag,
+            scale,
+            f"inputs with {_e(low)} <= mean |x|^2/d <= {_e(high)} (rescale them)",
+            f"inputs of mean square {scale:.3g}",
+        )
+    return to_sphere(x) if sphere else x
 
 
 def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -93,54 +515,8 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(
             "--dataset", name, "scikit-learn installed (pip install '.[data]'; make setup installs it)"
         ) from None
-    bunch = getattr(sklearn.datasets, DATASETS[name][0])()
+    bunch = getattr(sklearn.datasets, DATASETS[name].loader)()
     return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target)
-
-
-def count_points(entry: dict) -> int:
-    """n, the number of points of a `data:` entry (its file is read: the label check comes with it)."""
-    if "dataset" in entry:
-        return DATASETS[entry["dataset"]][1]
-    return load_data(entry["file"], entry.get("labels"))[0].shape[0]
-
-
-def check_labels(y: npt.ArrayLike, n: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != n:
-        raise InputError("--labels", f"shape {y.shape}", f"a 1-D array of {n} labels (one per data point)")
-    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
-        raise InputError("--labels", "non-finite values", "finite labels")
-    return y
-
-
-def targets(y: np.ndarray) -> np.ndarray:
-    """The regression targets (n x classes): one-vs-rest +-1 for integer / string labels with more
-    than two classes, one +-1 column for two classes, the values themselves for float labels."""
-    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-        return y.astype(np.float64)[:, None]
-    classes = np.unique(y)
-    if classes.size < 2:
-        raise InputError("--labels", f"{classes.size} class", "at least two classes (or real-valued labels)")
-    if classes.size == 2:
-        return np.where(y == classes[1], 1.0, -1.0)[:, None]
-    return np.where(y[:, None] == classes[None, :], 1.0, -1.0)
-
-
-def standardise(x: np.ndarray) -> np.ndarray:
-    """Zero mean and unit variance per input feature; constant features are dropped."""
-    std = x.std(axis=0)
-    keep = std > 0
-    return (x[:, keep] - x[:, keep].mean(axis=0)) / std[keep]
-
-
-def to_sphere(x: np.ndarray) -> np.ndarray:
-    """Every input rescaled to |x| = sqrt(d). A homogeneous kernel (relu_nngp, linear) multiplies all
-    eigen-features of a point by its norm; a spread of norms is a dependence between the features
-    that the Gaussian theory does not have (docs/theory/data.md, "Why standardised digits deviate")."""
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    if np.any(norms == 0):
-        raise InputError("sphere", True, "inputs with non-zero norm (a zero input has no direction)")
-    return x * (math.sqrt(x.shape[1]) / norms)
 
 
 def kernel_matrix(x: np.ndarray, kernel: str, x2: np.ndarray | None = None) -> np.ndarray:
@@ -193,32 +569,52 @@ class EmpiricalSpectrum:
     n_targets: int
 
 
-def _operator_eigen(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _operator_eigen(gram: np.ndarray, overwrite: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eigenvalues (non-increasing) and unit eigenvectors of K / n, and the mask of the modes inside
-    the numerical range (lambda_k > RANGE_CUTOFF lambda_max)."""
-    lam, vec = sla.eigh(np.asarray(gram, dtype=np.float64) / gram.shape[0], check_finite=False)
+    the numerical range (lambda_k > RANGE_CUTOFF lambda_max). `overwrite`: K / n is formed in the
+    caller's array (peak memory two n x n arrays instead of three)."""
+    a = gram if overwrite and gram.dtype == np.float64 else np.array(gram, dtype=np.float64)
+    a /= a.shape[0]
+    # a.T: the same symmetric matrix in Fortran order, which LAPACK overwrites without a copy
+    lam, vec = sla.eigh(a.T, check_finite=False, overwrite_a=True)
     lam, vec = lam[::-1], vec[:, ::-1]
     return lam, vec, lam > RANGE_CUTOFF * lam[0]
 
 
-def empirical_spectrum(gram: np.ndarray, y: np.ndarray) -> EmpiricalSpectrum:
-    """lambda_k, c_k of the convention in the module docstring, from a Gram matrix and labels."""
+def gram_matrix(x: np.ndarray, kernel: str) -> np.ndarray:
+    """K = kernel_matrix(x, kernel), formed ROW_BLOCK rows at a time into one n x n array, so that
+    the kernel's temporaries take ROW_BLOCK x n floats, not several n x n arrays."""
+    n = x.shape[0]
+    gram = np.empty((n, n))
+    for start in range(0, n, ROW_BLOCK):
+        rows = slice(start, min(start + ROW_BLOCK, n))
+        gram[rows] = kernel_matrix(x[rows], kernel, x)
+    return gram
+
+
+def empirical_spectrum(
+    gram: np.ndarray,
+    y: np.ndarray,
+    *,
+    flag: str = "--gram",
+    psd_tolerance: float = PSD_TOLERANCE,
+    overwrite: bool = False,
+) -> EmpiricalSpectrum:
+    """lambda_k, c_k of the convention in the module docstring, from a Gram matrix and labels.
+    `flag` names where the Gram matrix came from in a message (--gram, or the inputs it was built
+    from); eigenvalues below -psd_tolerance lambda_1 mean a Gram that is not positive semi-definite;
+    `overwrite`: the Gram matrix's memory is reused (its contents are lost)."""
     gram = np.asarray(gram, dtype=np.float64)
-    n = gram.shape[0]
-    if gram.ndim != 2 or gram.shape != (n, n) or n < 2 or not np.all(np.isfinite(gram)):
-        raise InputError("--gram", f"shape {gram.shape}", "a finite square n x n Gram matrix, n >= 2")
-    if not np.allclose(gram, gram.T, rtol=1e-10, atol=1e-12 * np.abs(gram).max()):
-        raise InputError("--gram", "not symmetric", "a symmetric positive semi-definite Gram matrix")
+    n = gram.shape[0] if gram.ndim else 0
+    if gram.ndim != 2 or gram.shape != (n, n) or n < 2:
+        raise InputError(flag, f"shape {gram.shape}", "a square n x n Gram matrix, n >= 2")
+    check_gram(gram, flag)
     ys = targets(check_labels(y, n))
-    lam, vec, keep = _operator_eigen(gram)
-    if lam[-1] < -1e-8 * lam[0]:
-        raise InputError("--gram", f"eigenvalue {lam[-1]:.3g}", "a positive semi-definite Gram matrix")
+    lam, vec, keep = _operator_eigen(gram, overwrite=overwrite)
+    if lam[-1] < -psd_tolerance * lam[0]:
+        raise InputError(flag, f"eigenvalue {lam[-1]:.3g}", "a positive semi-definite Gram matrix")
     power = np.mean((vec.T @ ys) ** 2, axis=1) / n
     return EmpiricalSpectrum(lam[keep], power[keep], float(power[~keep].sum()), n, ys.shape[1])
-
-
-# blocks of rows of K formed at a time by `top_spectrum` (memory: ROW_BLOCK x n floats)
-ROW_BLOCK = 512
 
 
 def top_spectrum(
@@ -288,12 +684,15 @@ def _decreasing_root(f: Callable[[float], float]) -> float:
     return float(brentq(f, 0.0, high, xtol=1e-12)) if f(high) < 0 else high
 
 
-def feature_matrix(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def feature_matrix(gram: np.ndarray, overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(psi, lambda): the empirical eigen-features psi (n x r), psi_k(x_i) = sqrt(n) V_ik sqrt(lambda_k),
     so that psi psi^T = K (on the numerical range) and the mean of psi psi^T over the n points is
     diag(lambda): the data as the model of docs/theory/model.md with M = r modes."""
-    lam, vec, keep = _operator_eigen(gram)
-    return math.sqrt(gram.shape[0]) * vec[:, keep] * np.sqrt(lam[keep]), lam[keep]
+    n = gram.shape[0]
+    lam, vec, keep = _operator_eigen(gram, overwrite=overwrite)
+    psi = vec[:, keep]  # a copy (boolean index); vec is freed on return
+    psi *= math.sqrt(n) * np.sqrt(lam[keep])
+    return psi, lam[keep]
 
 
 def train_kernel(
@@ -348,7 +747,12 @@ def fitted_exponents(spec: EmpiricalSpectrum) -> dict[str, dict]:
     out = {}
     for name, y, sign, shift in (("alpha", spec.eigenvalues, -1.0, 0.0), ("beta", tail, -1.0, 1.0)):
         # a log-spaced subset of the modes, so that the window criterion weighs decades, not counts
-        pick = np.unique(np.round(np.geomspace(1, inside.sum(), 40)).astype(int)) - 1
+        pick = np.unique(np.round(np.geomspace(1, max(int(inside.sum()), 1), 40)).astype(int)) - 1
+        usable = np.isfinite(y[pick]) & (y[pick] > 0)
+        if usable.sum() < 2:  # one mode (or one with target power): no exponent to fit, say so
+            out[name] = {"value": math.nan, "lo": math.nan, "hi": math.nan, "k_min": math.nan, "k_max": math.nan}
+            out[name]["flag"] = f"not_fitted: {int(usable.sum())} usable mode(s)"
+            continue
         res = fit_power_law(k[pick], y[pick], min_points=6)
         out[name] = {
             "value": sign * res.exponent + shift,
@@ -431,10 +835,11 @@ def _train_one(
 FeatureDraw = Callable[[np.random.Generator], tuple[np.ndarray, tuple[str, np.ndarray]]]
 
 
-def kernel_features(gram: np.ndarray) -> FeatureDraw:
+def kernel_features(gram: np.ndarray, overwrite: bool = False) -> FeatureDraw:
     """The kernel limit as a linear model: the eigen-features psi of `feature_matrix` (n x r), with
-    the whole-set metric psi^T psi / n = diag(lambda) exactly."""
-    psi, lam = feature_matrix(gram)
+    the whole-set metric psi^T psi / n = diag(lambda) exactly (`overwrite`: the Gram matrix's memory
+    is reused)."""
+    psi, lam = feature_matrix(gram, overwrite=overwrite)
     return lambda rng: (psi, ("diag", lam))
 
 
@@ -513,15 +918,166 @@ def training_components(
     return SimComponents(ts, gammas, *whole), SimComponents(ts, gammas, *held)
 
 
+# ---------------------------------------------------------------- size before compute
+#
+# Peak memory and a nominal time of each data job, from n, d and the job's sizes alone, checked
+# against a budget (simulation.max_memory_gb; `spectrum --max-memory-gb`) before anything is loaded.
+# The coefficients are measured peaks (ru_maxrss; docs/performance.md, "Data sets"): a dense
+# spectrum holds K and its eigenvectors (2 n^2 floats, 3.2 n^2 measured at n = 6000 with the
+# allocator's slack), gram_matrix's row blocks 8 ROW_BLOCK n floats, the inputs and their
+# standardised copies 4 n d.
+
+FLOAT_BYTES = 8
+# the interpreter with numpy, scipy, pandas and pyarrow imported, and the allocator's slack
+BASE_BYTES = 0.3e9
+DENSE_N2 = 3.3
+# nominal rates for the time estimate (one core of the shared 2-core machine, measured: a dense
+# eigh of K/n takes 2.6e-10 n^3 s, a BLAS-3 product about 1e-10 s per multiply-add)
+EIGH_SECONDS_PER_N3 = 3e-10
+SECONDS_PER_FLOP = 1e-10
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A job's estimated peak memory (bytes) and time (seconds, nominal)."""
+
+    bytes: float
+    seconds: float
+
+    def __or__(self, other: Cost) -> Cost:  # two steps of one job: the larger peak, the sum of times
+        return Cost(max(self.bytes, other.bytes), self.seconds + other.seconds)
+
+
+def _inputs_floats(n: int, d: int, n_targets: int) -> float:
+    return 4.0 * n * d + 2.0 * n * n_targets
+
+
+def dense_spectrum_cost(n: int, d: int, n_targets: int) -> Cost:
+    """empirical_spectrum on gram_matrix: K, its eigenvectors, the kernel's row blocks."""
+    floats = DENSE_N2 * n * n + 8.0 * ROW_BLOCK * n + _inputs_floats(n, d, n_targets)
+    seconds = EIGH_SECONDS_PER_N3 * n**3 + SECONDS_PER_FLOP * (n * n * (d + 20.0) + n * n * n_targets)
+    return Cost(BASE_BYTES + FLOAT_BYTES * floats, seconds)
+
+
+def top_spectrum_cost(n: int, d: int, n_targets: int, modes: int, oversample: int = 40, iterations: int = 2) -> Cost:
+    """top_spectrum: the n x (modes + oversample) blocks of the range finder, K's row blocks."""
+    width = min(modes + oversample, n)
+    floats = 4.0 * n * width + 8.0 * ROW_BLOCK * n + _inputs_floats(n, d, n_targets)
+    seconds = SECONDS_PER_FLOP * (iterations + 2) * n * n * (width + d + 20.0)
+    return Cost(BASE_BYTES + FLOAT_BYTES * floats, seconds)
+
+
+def curves_cost(
+    n: int,
+    d: int,
+    n_targets: int,
+    *,
+    n_features: list[float],
+    n_samples: list[int],
+    subsets: int,
+    sim_seeds: int,
+    n_times: int,
+) -> Cost:
+    """data.compare on the dense route: the eigen-features psi (n x n; their eigendecomposition
+    peaks at the dense spectrum's memory), then per (N, P) the Gaussian simulation with M = n modes
+    (simulate.memory_estimate_bytes) and the training on the data (N random ReLU features: Phi
+    (n x N) and its metric (N x N) per subset; P x r rows and their P x P Gram)."""
+    from .simulate import memory_estimate_bytes
+
+    eigen = dense_spectrum_cost(n, d, n_targets)
+    peak, seconds = eigen.bytes, 2.0 * eigen.seconds
+    for width in n_features:
+        feats = 0.0 if math.isinf(width) else float(width)
+        for p in n_samples:
+            sim = memory_estimate_bytes(n, width, p, sim_seeds, 1, n_times)
+            dim = feats or n
+            train = FLOAT_BYTES * (
+                2.0 * n * feats + 3.0 * feats * feats + 4.0 * p * dim + 4.0 * p * p + 2.0 * n * n_targets
+            )
+            peak = max(peak, BASE_BYTES + FLOAT_BYTES * (n * n + _inputs_floats(n, d, n_targets)) + sim + train)
+            r = min(n, p, feats or n)
+            per_seed = p * n * (feats or 1.0) + p * p * dim + r**3 + p * n_times * r
+            per_subset = n * d * feats + n * feats * feats + p * p * dim + r**3 + p * n_times * r
+            seconds += SECONDS_PER_FLOP * (sim_seeds * per_seed + subsets * per_subset)
+    return Cost(peak, seconds)
+
+
+def check_memory(cost: Cost, budget_gb: float, key: str, value: object, what: str, hint: str) -> None:
+    """Refuse a job whose estimated peak memory is over the budget (one line: the key, the estimate,
+    the budget and what would fit)."""
+    if cost.bytes > budget_gb * 1e9:
+        raise InputError(
+            key,
+            value,
+            f"a job within the memory budget of {budget_gb:g} GB ({hint})",
+            f"{what} needs ~{cost.bytes / 1e9:.3g} GB",
+        )
+
+
 # ---------------------------------------------------------------- the workflow's data sets (config `data:`)
+
+
+def entry_shape(entry: dict) -> tuple[int, int]:
+    """(n, d) of one `data:` entry: a bundled data set's, or its file's header (nothing loaded)."""
+    if "dataset" in entry:
+        known = DATASETS[entry["dataset"]]
+        return known.n, known.d
+    return data_shape(entry["file"])
 
 
 def entry_inputs(entry: dict) -> tuple[np.ndarray, np.ndarray]:
     """(inputs, labels) of one `data:` entry: a bundled `dataset` or a `file` (+ `labels`),
-    standardised unless `standardise: false`, then projected onto the sphere with `sphere: true`."""
+    standardised unless `standardise: false`, then projected onto the sphere with `sphere: true`
+    (prepare_inputs: refused where the spectrum would mean nothing)."""
     x, y = load_dataset(entry["dataset"]) if "dataset" in entry else load_data(entry["file"], entry.get("labels"))
-    x = standardise(x) if entry.get("standardise", True) else x
-    return (to_sphere(x) if entry.get("sphere", False) else x), y
+    return prepare_inputs(x, standardise_inputs=entry.get("standardise", True), sphere=entry.get("sphere", False)), y
+
+
+def entry_cost(entry: dict, n: int, d: int, n_targets: int) -> dict[str, Cost]:
+    """The estimated cost of the two jobs of one validated `data:` entry: `spectrum` (rule
+    empirical_spectrum) and `curves` (rule data_curves)."""
+    times = entry["times"]["count"] + int(entry["times"].get("include_inf", False))
+    return {
+        "spectrum": dense_spectrum_cost(n, d, n_targets),
+        "curves": curves_cost(
+            n,
+            d,
+            n_targets,
+            n_features=entry["n_features"],
+            n_samples=entry["n_samples"],
+            subsets=entry["subsets"],
+            sim_seeds=entry["sim_seeds"],
+            n_times=times,
+        ),
+    }
+
+
+def entry_memory_mb(entry: dict, job: str) -> int:
+    """The memory one job of a validated `data:` entry is estimated to need (entry_cost), in MB: the
+    workflow's `mem_mb` resource of rules empirical_spectrum (job `spectrum`) and data_curves
+    (`curves`). A file's classes are not read here (one target assumed: the n x classes targets are
+    small beside the n x n arrays)."""
+    n, d = entry_shape(entry)
+    known = DATASETS.get(entry.get("dataset", ""))
+    classes = known.classes if known else 1
+    return math.ceil(entry_cost(entry, n, d, classes if classes > 2 else 1)[job].bytes / 1e6)
+
+
+def data_jobs_summary(cfg: dict) -> str:
+    """One line on the `data:` jobs of a validated config: their count, the largest estimated memory
+    and the summed nominal time (entry_cost; `check-config` prints it)."""
+    costs = []
+    for entry in cfg["data"].values():
+        n, d = entry_shape(entry)
+        known = DATASETS.get(entry.get("dataset", ""))
+        classes = known.classes if known else 1
+        costs += list(entry_cost(entry, n, d, classes if classes > 2 else 1).values())
+    peak = max(c.bytes for c in costs)
+    seconds = sum(c.seconds for c in costs)
+    return (
+        f"data: {len(cfg['data'])} data set(s), {len(costs)} jobs; largest ~{peak / 1e9:.2g} GB "
+        f"(simulation.max_memory_gb = {cfg['simulation']['max_memory_gb']:g}), ~{seconds:.2g} s in all (nominal, one core)"
+    )
 
 
 def spectrum_rows(spec: EmpiricalSpectrum, name: str) -> pd.DataFrame:
@@ -575,7 +1131,6 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
     from .simulate import simulate
 
     x, y = entry_inputs(entry)
-    gram = kernel_matrix(x, entry["kernel"])
     spec = SpectrumSpec.file(spectrum_path)
     spectrum = spec.build()
     # the unlearnable power was computed with the spectrum (rule empirical_spectrum): read, not a second eigh
@@ -590,7 +1145,7 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
     ]
     times = points[0].time_array  # gradient-flow regimes only (config check): one time grid
     frames = [run_dmft_points(points)]
-    kernel_draw = kernel_features(gram)
+    kernel_draw = kernel_features(gram_matrix(x, entry["kernel"]), overwrite=True)
     for model, members in group_by(points, lambda point: point.model).items():
         gammas = sorted({m.regime.weight_decay for m in members})
         width, p = model.n_features, int(model.n_samples)

@@ -335,10 +335,10 @@ def draw_atlas_figure(name: str, inputs: dict[str, str], pdf: str, png: str) -> 
 def empirical_spectrum_job(name: str, entry: dict, out: str) -> pd.DataFrame:
     """Rule `empirical_spectrum`: a data set's spectrum (data.empirical_spectrum) as a spectrum
     table that `read_spectrum_file` reads, with its source and fitted exponents in the metadata."""
-    from .data import empirical_spectrum, entry_inputs, fitted_exponents, kernel_matrix, spectrum_meta, spectrum_rows
+    from .data import empirical_spectrum, entry_inputs, fitted_exponents, gram_matrix, spectrum_meta, spectrum_rows
 
     x, y = entry_inputs(entry)
-    spec = empirical_spectrum(kernel_matrix(x, entry["kernel"]), y)
+    spec = empirical_spectrum(gram_matrix(x, entry["kernel"]), y, flag=f"data.{name}", overwrite=True)
     fits = fitted_exponents(spec)
     frame = spectrum_rows(spec, Path(out).name)
     source = entry.get("dataset") or Path(entry["file"]).name

@@ -362,6 +362,20 @@ def mem_sim(wildcards, attempt):
     return 4000 * attempt
 
 
+def mem_data_spectrum(wildcards, attempt):
+    """A data job's estimated memory (data.entry_memory_mb, checked against
+    simulation.max_memory_gb when the config is validated)."""
+    from scaling_dmft.data import entry_memory_mb
+
+    return entry_memory_mb(data_entry(wildcards), "spectrum") * attempt
+
+
+def mem_data_curves(wildcards, attempt):
+    from scaling_dmft.data import entry_memory_mb
+
+    return entry_memory_mb(data_entry(wildcards), "curves") * attempt
+
+
 def runtime_dmft(wildcards, attempt):
     return 30 * attempt
 

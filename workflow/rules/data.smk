@@ -1,5 +1,6 @@
 # Data sets (docs/theory/data.md): a data set's own spectrum, then theory, Gaussian simulation and
 # training on the data compared on it. Built when the run's config has a `data:` section.
+# Memory: each job's estimate (common.smk, mem_data_spectrum / mem_data_curves).
 
 
 rule empirical_spectrum:
@@ -16,7 +17,7 @@ rule empirical_spectrum:
         "../envs/scaling-dmft.yaml"
     threads: 1
     resources:
-        mem_mb=mem_dmft,
+        mem_mb=mem_data_spectrum,
     params:
         entry=data_entry,
     script:
@@ -38,7 +39,7 @@ rule data_curves:
         "../envs/scaling-dmft.yaml"
     threads: 1
     resources:
-        mem_mb=mem_sim,
+        mem_mb=mem_data_curves,
         runtime=runtime_sim,
     params:
         entry=data_entry,
