@@ -194,6 +194,8 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, fixed: _Fixed, grid: np.nd
         except (NumericalError, ArithmeticError):
             continue  # this N is left out (inf); budgets whose optimum borders it are flagged
         e_grid[i] = found[i][0]
+        if _past_every_minimum(e_grid[: i + 1]):
+            break  # the larger N cannot hold an optimum (left out: inf, like a failed solve, but never chosen)
     entries = []
     for j, c in enumerate(budgets):
         entry = dict(
@@ -232,6 +234,26 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, fixed: _Fixed, grid: np.nd
             entry["flag"] = "stopped_early"
         entry.update(n_features=n_star, t=t_stop, eg=e_g, eg_mean=e_mean)
     return _stack(entries)
+
+
+# the model-size scan stops once every budget's error has risen this many grid points past its minimum
+RISE_AFTER_MINIMUM = 6
+
+
+def _past_every_minimum(e_grid: np.ndarray) -> bool:
+    """Whether, for every budget (column), E_g(N, C/N) over the N scanned so far (rows) has a minimum
+    followed by RISE_AFTER_MINIMUM strictly rising values: E_g(N, C/N) falls with N while the model is
+    too small and rises once the budget's time C/N is too short, so beyond such a run no larger N can
+    beat the minimum. Saves the upper part of a wide N range (the atlas scans N up to 1e10 for every
+    (alpha, beta); in phase A the optimum lies below 1e5)."""
+    rows = e_grid.shape[0]
+    lowest = np.argmin(e_grid, axis=0)  # per budget (column), over the N scanned so far
+    if rows <= RISE_AFTER_MINIMUM or np.any(rows - 1 - lowest < RISE_AFTER_MINIMUM):
+        return False
+    after = np.arange(rows - 1)[:, None] >= lowest[None, :]  # the steps from the minimum on
+    steps = np.diff(e_grid, axis=0)
+    risen = e_grid[-1] > e_grid.min(axis=0)
+    return bool(np.all(risen) and np.all(np.where(after, (steps >= 0) & np.isfinite(e_grid[1:]), True)))
 
 
 def _refine_stop(
