@@ -8,16 +8,19 @@ the flag, the value and the allowed range, exits with status 2 and writes no fil
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import functools
+import io
 import math
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError, NumericalError
+from .errors import InputError, NumericalError, one_line
 from .grid import OPTIMIZERS, optimizer_name
 from .schema import config_schema, enum, number_range
 
@@ -26,6 +29,15 @@ if TYPE_CHECKING:
 
 EXIT_INPUT = 2
 EXIT_NUMERICAL = 3
+EXIT_OUTPUT = 4  # the result was computed but could not be written (disk full, broken pipe)
+
+
+class OutputError(Exception):
+    """The output could not be written after the compute: one line, exit status EXIT_OUTPUT."""
+
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        self.errno = code
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,6 +67,11 @@ class _Once(argparse.Action):
         seen.add(self.dest)
         namespace._given = seen
         setattr(namespace, self.dest, values)
+
+
+def _given(args: argparse.Namespace) -> set[str]:
+    """The destinations of the `_Once` flags given on the command line (not their defaults)."""
+    return getattr(args, "_given", set())
 
 
 # The flags' ranges and names, read from the config schema (a query is a one-point config).
@@ -144,6 +161,9 @@ def _log_range(flag: str, text: str, low_open: float, high: float, with_count: b
     count = values[2]
     if count < 1 or (stop > start and count < 2) or (stop == start and count != 1) or count > TIME_COUNT.high:
         raise InputError(flag, text, allowed + f", COUNT <= {TIME_COUNT.high:g}")
+    from .config import check_distinct_grid
+
+    check_distinct_grid(flag, start, stop, count)
     return start, stop, count
 
 
@@ -355,6 +375,7 @@ _FLAG_OF_KEY = {
     "seeds": "--seeds",
     "base_seed": "--seed",
     "max_modes": "--modes",
+    "compute": "--compute",  # the frontier's budgets (frontier.check_feasible)
 }
 
 
@@ -387,6 +408,10 @@ def config_from_args(args: argparse.Namespace) -> dict:
         regime["momentum"] = _parse_number("--momentum", args.momentum, "a number " + MOMENTUM.text)
         if getattr(args, "batch_size", None) is not None:  # frontier has no --batch-size
             regime["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
+            if args.include_inf:
+                raise InputError(
+                    "--include-inf", True, "absent with --batch-size (online SGD reports finite steps only)"
+                )
         implied = optimizer_name(regime["learning_rate"], regime["momentum"], regime.get("batch_size", math.inf))
         if args.optimizer is not None and args.optimizer != implied:
             needs = {
@@ -413,6 +438,11 @@ def config_from_args(args: argparse.Namespace) -> dict:
     }
     cfg = {"run_name": "cli", "regimes": [regime], "sweeps": {"cli": sweep}}
     if args.spectrum_file:
+        for dest in ("alpha", "beta", "modes", "teacher"):
+            if dest in _given(args):
+                raise InputError(
+                    f"--{dest}", getattr(args, dest), "absent with --spectrum-file (the file gives the spectrum)"
+                )
         sweep["spectrum_file"] = str(Path(args.spectrum_file).resolve())
     else:
         sweep["alpha"] = [_parse_number("--alpha", args.alpha, "a number " + ALPHA.text)]
@@ -569,16 +599,17 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         "unlearnable": repr(spec.unlearnable),
         **{f"fitted_{name}": repr(v["value"]) for name, v in fits.items()},
     }
-    if args.out.endswith(".csv"):
-        with tables.atomic_output(args.out) as tmp:
-            frame.to_csv(tmp, index=False)
-    else:
-        import pyarrow as pa
+    with output_errors(args.out):
+        if args.out.endswith(".csv"):
+            with tables.atomic_output(args.out) as tmp:
+                frame.to_csv(tmp, index=False)
+        else:
+            import pyarrow as pa
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        tables.write_arrow_atomic(
-            table.replace_schema_metadata({tables.META_PREFIX + k: v for k, v in meta.items()}), args.out
-        )
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            tables.write_arrow_atomic(
+                table.replace_schema_metadata({tables.META_PREFIX + k: v for k, v in meta.items()}), args.out
+            )
     print(
         f"wrote {len(frame)} modes to {args.out} (n = {spec.n_points}, {spec.n_targets} target(s); "
         f"target power outside the kernel's range: {spec.unlearnable:.3g})"
@@ -601,13 +632,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_spectrum(args)
         if args.command == "check-config":
             from .config import load_config
-            from .grid import count_jobs, dmft_chunks, sim_chunks
+            from .grid import dmft_chunks, job_counts
 
             cfg = load_config(args.configfile)
             n_dmft = sum(len(c) for c in dmft_chunks(cfg).values())
+            counts = job_counts(cfg)
             print(
-                f"{args.configfile}: valid; {n_dmft} points, {len(dmft_chunks(cfg))} DMFT jobs, "
-                f"{len(sim_chunks(cfg))} simulation jobs ({count_jobs(cfg)} in all)"
+                one_line(
+                    f"{args.configfile}: valid; {n_dmft} points, {counts.get('dmft', 0)} DMFT jobs, "
+                    f"{counts.get('simulate', 0)} simulation jobs, {sum(counts.values())} jobs in all ("
+                    + ", ".join(f"{rule} {n}" for rule, n in counts.items())
+                    + ")"
+                )
             )
             return 0
         if args.command == "frontier":
@@ -617,8 +653,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"scaling-dmft: error: {err}\n")
         return EXIT_INPUT
     except (NumericalError, ArithmeticError) as err:  # ArithmeticError: a float overflow numpy raised
-        sys.stderr.write(f"scaling-dmft: numerical failure: {err}\n")
+        sys.stderr.write(f"scaling-dmft: numerical failure: {one_line(str(err))}\n")
         return EXIT_NUMERICAL
+    except OutputError as err:
+        if err.errno == errno.EPIPE:
+            _silence_stdout()
+        sys.stderr.write(f"scaling-dmft: error: {one_line(str(err))}\n")
+        return EXIT_OUTPUT
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point standard output at /dev/null, so the interpreter's final flush
+    does not raise a second BrokenPipeError (Python's documented recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # standard output is not a file descriptor (a test's StringIO): nothing to flush later
 
 
 def _run_point(args: argparse.Namespace) -> int:
@@ -656,6 +707,21 @@ def _check_threads(args: argparse.Namespace) -> None:
         raise InputError("--threads", args.threads, "an integer 1..1024")
 
 
+@contextlib.contextmanager
+def output_errors(out: str) -> Iterator[None]:
+    """Writing `out` after the compute: an OSError (a full disk, a pipe closed by its reader) becomes
+    one line (OutputError, exit status EXIT_OUTPUT) instead of a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            message = f"--out {out}: standard output was closed before the table was written in full (broken pipe)"
+        else:
+            why = exc.strerror or str(exc)
+            message = f"--out {out}: cannot write the table ({why}); nothing written (no partial file is left)"
+        raise OutputError(message, exc.errno) from None
+
+
 def _write(frame: pd.DataFrame, kind: str, meta: dict, out: str) -> None:
     """The table to `out` (.parquet, .csv or - for CSV on standard output), atomically, after the
     same schema and checks in every format."""
@@ -663,14 +729,16 @@ def _write(frame: pd.DataFrame, kind: str, meta: dict, out: str) -> None:
 
     frame = tables.sort_rows(frame, kind)
     table = tables.to_table(frame, kind, meta)  # the same schema and checks as a file
-    if out == "-":
-        frame.to_csv(sys.stdout, index=False)
-        return
-    if out.endswith(".csv"):
-        with tables.atomic_output(out) as tmp:
-            frame.to_csv(tmp, index=False)
-    else:
-        tables.write_arrow_atomic(table, out)
+    with output_errors(out):
+        if out == "-":
+            frame.to_csv(sys.stdout, index=False)
+            sys.stdout.flush()
+            return
+        if out.endswith(".csv"):
+            with tables.atomic_output(out) as tmp:
+                frame.to_csv(tmp, index=False)
+        else:
+            tables.write_arrow_atomic(table, out)
     print(f"wrote {len(frame)} rows to {out}")
 
 
@@ -691,7 +759,7 @@ def _run_frontier(args: argparse.Namespace) -> int:
     import numpy as np
 
     from . import tables
-    from .frontier import point_frontier
+    from .frontier import FLAT_REL, point_frontier
 
     _check_threads(args)
     check_output(args.out, inputs=[args.spectrum_file])
@@ -700,6 +768,10 @@ def _run_frontier(args: argparse.Namespace) -> int:
     p_min, p_max = _size_range("--samples-range", args.samples_range)
     if args.compute_model == "NPT" and args.samples is not None:
         raise InputError("--samples", args.samples, "absent with --compute-model NPT (P is chosen in --samples-range)")
+    if args.compute_model != "NPT" and "samples_range" in _given(args):
+        raise InputError(
+            "--samples-range", args.samples_range, "absent with --compute-model NT (P is fixed by --samples)"
+        )
     if args.samples is None:
         args.samples = FRONTIER_DEFAULT_SAMPLES
     if args.regime == "bayes":
@@ -711,17 +783,27 @@ def _run_frontier(args: argparse.Namespace) -> int:
     if args.tune_weight_decay and args.init_std == "prior":
         raise InputError("--init-std", "prior", "a number with --tune-weight-decay (the prior needs a fixed gamma)")
     budgets = np.logspace(math.log10(start), math.log10(stop), count)
-    frame = point_frontier(
-        point,
-        budgets,
-        compute_model=args.compute_model,
-        tune_weight_decay=args.tune_weight_decay,
-        n_range=(n_min, n_max),
-        p_range=(p_min, p_max),
-    )
+    try:
+        frame = point_frontier(
+            point,
+            budgets,
+            compute_model=args.compute_model,
+            tune_weight_decay=args.tune_weight_decay,
+            n_range=(n_min, n_max),
+            p_range=(p_min, p_max),
+        )
+    except InputError as err:  # frontier.check_feasible: the budgets or the learning rate
+        raise _flag_error(err) from None
     failed = frame["flag"] == "failed"
     if failed.all():
-        raise NumericalError("frontier: the DMFT failed at every budget; nothing written")
+        raise NumericalError(f"frontier: the DMFT failed at every budget ({frame.attrs['failure']}); nothing written")
+    if (frame["flag"] == "unresolved").all():
+        raise InputError(
+            "--compute",
+            args.compute,
+            "budgets that train: E_g does not change with N beyond round-off at any budget "
+            f"(relative {FLAT_REL:g}), so no N* means anything; raise the budgets",
+        )
     meta = tables.provenance(
         point,
         features_range=f"{n_min:g}:{n_max:g}",
@@ -732,7 +814,16 @@ def _run_frontier(args: argparse.Namespace) -> int:
     )
     _write(frame, "frontier", meta, args.out)
     if failed.any():
-        sys.stderr.write(f"scaling-dmft: warning: {int(failed.sum())} of {len(frame)} budgets failed (flag column)\n")
+        sys.stderr.write(
+            f"scaling-dmft: warning: {int(failed.sum())} of {len(frame)} budgets failed (flag column; first: "
+            f"{frame.attrs['failure']})\n"
+        )
+    unresolved = int((frame["flag"] == "unresolved").sum())
+    if unresolved:
+        sys.stderr.write(
+            f"scaling-dmft: warning: {unresolved} of {len(frame)} budgets are flagged unresolved: E_g does not "
+            f"change with N beyond round-off there (budget too small to train), so their N* means nothing\n"
+        )
     edge = int((frame["flag"] == "edge").sum())
     if edge:
         sys.stderr.write(
