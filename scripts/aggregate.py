@@ -13,4 +13,11 @@ limit_threads(snakemake.threads)
 from scaling_dmft.rules import aggregate  # noqa: E402
 
 with job_logging(snakemake.log[0], f"aggregate {snakemake.output[0]}"):
-    aggregate(list(snakemake.input.chunks), snakemake.output[0], snakemake.params.kind, dict(snakemake.params.config))
+    aggregate(
+        list(snakemake.input.chunks),
+        snakemake.output[0],
+        snakemake.params.kind,
+        dict(snakemake.params.config),
+        # {path: (chunk id, digest)} where the rule gives them (chunk identity)
+        dict(getattr(snakemake.params, "identities", None) or {}),
+    )

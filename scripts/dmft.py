@@ -13,4 +13,4 @@ limit_threads(snakemake.threads)
 from scaling_dmft.rules import dmft_chunk  # noqa: E402
 
 with job_logging(snakemake.log[0], f"dmft {snakemake.wildcards.chunk}"):
-    dmft_chunk(snakemake.params.points, snakemake.output[0])
+    dmft_chunk(snakemake.params.points, snakemake.output[0], snakemake.wildcards.chunk)

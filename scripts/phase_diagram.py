@@ -13,4 +13,4 @@ limit_threads(snakemake.threads)
 from scaling_dmft.rules import phase_job  # noqa: E402
 
 with job_logging(snakemake.log[0], f"phase diagram {snakemake.wildcards.part}"):
-    phase_job(list(snakemake.params.points), snakemake.params.n_modes, snakemake.output[0])
+    phase_job(list(snakemake.params.points), snakemake.params.n_modes, snakemake.output[0], snakemake.wildcards.part)

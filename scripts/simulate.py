@@ -13,4 +13,4 @@ limit_threads(snakemake.threads)
 from scaling_dmft.rules import sim_chunk  # noqa: E402
 
 with job_logging(snakemake.log[0], f"simulate {snakemake.wildcards.chunk}"):
-    sim_chunk(snakemake.params.groups, snakemake.params.base_seed, snakemake.output[0])
+    sim_chunk(snakemake.params.groups, snakemake.params.base_seed, snakemake.output[0], snakemake.wildcards.chunk)

@@ -13,4 +13,4 @@ limit_threads(snakemake.threads)
 from scaling_dmft.rules import spectrum_table  # noqa: E402
 
 with job_logging(snakemake.log[0], f"spectrum {snakemake.wildcards.sweep}"):
-    spectrum_table(snakemake.params.sweep, snakemake.output[0])
+    spectrum_table(snakemake.params.sweep, snakemake.output[0], snakemake.wildcards.sweep)

@@ -114,9 +114,11 @@ def test_aggregate_refuses_rows_that_share_their_key(tmp_path):
     with pytest.raises(ValueError, match="share their key"):
         rules.aggregate([str(a), str(b)], str(tmp_path / "out.parquet"), "curve")
     assert not (tmp_path / "out.parquet").exists()
-    # identical rows (one spectrum used by two sweeps) are merged: no information is lost
-    again = rules.aggregate([str(a), str(a)], str(tmp_path / "out.parquet"), "curve")
-    assert len(again) == len(tables.read_table(a))
+    # identical curve rows are a chunk held twice (every curve row names its sweep): refused too
+    # (issue 25, A3: they were merged, which hid a copied chunk and the rows it replaced)
+    with pytest.raises(ValueError, match="share their key"):
+        rules.aggregate([str(a), str(a)], str(tmp_path / "out.parquet"), "curve")
+    assert not (tmp_path / "out.parquet").exists()
 
 
 # ---- D3: damaged chunks -------------------------------------------------------------------

@@ -41,6 +41,17 @@ FRONTIER_N_RANGE = (1.0, 1e10)
 FRONTIER_PER_DECADE = 4
 
 
+# Wall time of one (alpha, beta) point (four laws, the frontier's 17 budgets x 41 sizes the most):
+# measured 0.3-0.7 s on the shared 2-core machine (issue 25), taken as 1.5 s for the size check.
+PHASE_POINT_SECONDS = 1.5
+
+
+def largest_part(alpha_count: int, beta_count: int, jobs: int) -> int:
+    """Points of the largest part `phase_jobs` makes: the alphas split into min(jobs, alpha_count)
+    nearly equal parts, beta_count points per alpha."""
+    return math.ceil(alpha_count / min(jobs, alpha_count)) * beta_count
+
+
 def beta_high(alpha: float) -> float:
     return 2 * alpha + 2
 

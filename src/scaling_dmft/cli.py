@@ -8,19 +8,22 @@ the flag, the value and the allowed range, exits with status 2 and writes no fil
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import functools
+import io
 import math
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .about import VERSION
 from .api import COMPUTE_MAX, size_range
-from .errors import InputError, NumericalError
+from .errors import InputError, NumericalError, one_line
 from .points import DEFAULT_N_FEATURES, DEFAULT_N_MODES, DEFAULT_N_SAMPLES, OPTIMIZERS, Optimizer, Point
 from .schema import Range, config_schema, enum, number_range
 
@@ -29,6 +32,15 @@ if TYPE_CHECKING:
 
 EXIT_INPUT = 2
 EXIT_NUMERICAL = 3
+EXIT_OUTPUT = 4  # the result was computed but could not be written (disk full, broken pipe)
+
+
+class OutputError(Exception):
+    """The output could not be written after the compute: one line, exit status EXIT_OUTPUT."""
+
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        self.errno = code
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +74,11 @@ class _Once(argparse.Action):
         spelled[self.dest] = option_string
         namespace._spelled = spelled
         setattr(namespace, self.dest, values)
+
+
+def _given(args: argparse.Namespace) -> set[str]:
+    """The destinations of the `_Once` flags given on the command line (not their defaults)."""
+    return getattr(args, "_given", set())
 
 
 # The flags' ranges and names, read from the config schema (a query is a one-point config).
@@ -158,6 +175,9 @@ def _log_range(flag: str, text: str, low_open: float, high: float, with_count: b
     count = values[2]
     if count < 1 or (stop > start and count < 2) or (stop == start and count != 1) or count > TIME_COUNT.high:
         raise InputError(flag, text, allowed + f", COUNT <= {TIME_COUNT.high:g}")
+    from .config import check_distinct_grid
+
+    check_distinct_grid(flag, start, stop, count)
     return start, stop, count
 
 
@@ -387,7 +407,13 @@ def _add_frontier_flags(p: argparse.ArgumentParser, add: Callable[..., Any]) -> 
 
 
 # Config key (the API's keyword) -> the flag that sets it, where the two are not the same word.
-_FLAG_OF_KEY = {"regime": "--regime", "spectrum": "--spectrum-file", "times": "--times", "max_modes": "--n-modes"}
+_FLAG_OF_KEY = {
+    "regime": "--regime",
+    "spectrum": "--spectrum-file",
+    "times": "--times",
+    "max_modes": "--n-modes",
+    "compute": "--compute",  # the frontier's budgets (frontier.check_feasible)
+}
 
 
 def _flag_error(err: InputError, args: argparse.Namespace) -> InputError:
@@ -425,6 +451,8 @@ def query_values(args: argparse.Namespace) -> dict:
     )
     if getattr(args, "batch_size", None) is not None:  # frontier has no --batch-size
         values["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
+        if args.include_inf:
+            raise InputError("--include-inf", True, "absent with --batch-size (online SGD reports finite steps only)")
     implied = (
         Optimizer(values["learning_rate"], values["momentum"], values.get("batch_size", math.inf)).kind
         if values["learning_rate"] >= 0 and 0 <= values["momentum"] < 1
@@ -446,6 +474,13 @@ def query_values(args: argparse.Namespace) -> dict:
         )
     values["times"] = _times(args.times, bool(args.include_inf))
     if args.spectrum_file:
+        for dest in ("alpha", "beta", "n_modes", "teacher"):
+            if dest in _given(args):
+                raise InputError(
+                    args._spelled[dest],
+                    getattr(args, dest),
+                    "absent with --spectrum-file (the file gives the spectrum)",
+                )
         values["spectrum"] = str(Path(args.spectrum_file).resolve())
     else:
         for key, flag, number_range_ in (("alpha", "--alpha", ALPHA), ("beta", "--beta", BETA)):
@@ -708,16 +743,17 @@ def _spectrum(args: argparse.Namespace) -> int:
         "unlearnable": repr(spec.unlearnable),
         **{f"fitted_{name}": repr(v["value"]) for name, v in fits.items()},
     }
-    if args.out.endswith(".csv"):
-        with tables.atomic_output(args.out) as tmp:
-            frame.to_csv(tmp, index=False)
-    else:
-        import pyarrow as pa
+    with output_errors(args.out):
+        if args.out.endswith(".csv"):
+            with tables.atomic_output(args.out) as tmp:
+                frame.to_csv(tmp, index=False)
+        else:
+            import pyarrow as pa
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        tables.write_arrow_atomic(
-            table.replace_schema_metadata({tables.META_PREFIX + k: v for k, v in meta.items()}), args.out
-        )
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            tables.write_arrow_atomic(
+                table.replace_schema_metadata({tables.META_PREFIX + k: v for k, v in meta.items()}), args.out
+            )
     print(
         f"wrote {len(frame)} modes to {args.out} (n = {spec.n_points}, {spec.n_targets} target(s); "
         f"target power outside the kernel's range: {spec.unlearnable:.3g})"
@@ -763,13 +799,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_spectrum(args)
         if args.command == "check-config":
             from .config import load_config
-            from .grid import count_jobs, dmft_chunks, sim_chunks
+            from .grid import dmft_chunks, job_counts
 
             cfg = load_config(args.configfile)
             n_dmft = sum(len(c) for c in dmft_chunks(cfg).values())
+            counts = job_counts(cfg)
             print(
-                f"{args.configfile}: valid; {n_dmft} points, {len(dmft_chunks(cfg))} DMFT jobs, "
-                f"{len(sim_chunks(cfg))} simulation jobs ({count_jobs(cfg)} in all)"
+                one_line(
+                    f"{args.configfile}: valid; {n_dmft} points, {counts.get('dmft', 0)} DMFT jobs, "
+                    f"{counts.get('simulate', 0)} simulation jobs, {sum(counts.values())} jobs in all ("
+                    + ", ".join(f"{rule} {n}" for rule, n in counts.items())
+                    + ")"
+                )
             )
             if cfg.get("data"):
                 from .data import data_jobs_summary
@@ -783,8 +824,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"scaling-dmft: error: {err}\n")
         return EXIT_INPUT
     except (NumericalError, ArithmeticError) as err:  # ArithmeticError: a float overflow numpy raised
-        sys.stderr.write(f"scaling-dmft: numerical failure: {err}\n")
+        sys.stderr.write(f"scaling-dmft: numerical failure: {one_line(str(err))}\n")
         return EXIT_NUMERICAL
+    except OutputError as err:
+        if err.errno == errno.EPIPE:
+            _silence_stdout()
+        sys.stderr.write(f"scaling-dmft: error: {one_line(str(err))}\n")
+        return EXIT_OUTPUT
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point standard output at /dev/null, so the interpreter's final flush
+    does not raise a second BrokenPipeError (Python's documented recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # standard output is not a file descriptor (a test's StringIO): nothing to flush later
 
 
 def _run_point(args: argparse.Namespace) -> int:
@@ -819,6 +875,22 @@ def _check_threads(args: argparse.Namespace) -> None:
         raise InputError("--threads", args.threads, "an integer 1..1024")
 
 
+@contextlib.contextmanager
+def output_errors(out: str | None) -> Iterator[None]:
+    """Writing `out` after the compute: an OSError (a full disk, a pipe closed by its reader) becomes
+    one line (OutputError, exit status EXIT_OUTPUT) instead of a traceback."""
+    shown = "-" if out is None else out
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            message = f"--out {shown}: standard output was closed before the table was written in full (broken pipe)"
+        else:
+            why = exc.strerror or str(exc)
+            message = f"--out {shown}: cannot write the table ({why}); nothing written (no partial file is left)"
+        raise OutputError(message, exc.errno) from None
+
+
 def _write(frame: pd.DataFrame, kind: str, meta: dict, out: str | None) -> None:
     """The table to `out` (.parquet, .csv or - for CSV on standard output), atomically, after the
     same schema and checks in every format; without `out`, a readable summary on standard output."""
@@ -826,17 +898,20 @@ def _write(frame: pd.DataFrame, kind: str, meta: dict, out: str | None) -> None:
 
     frame = tables.sort_rows(frame, kind)
     table = tables.to_table(frame, kind, meta)  # the same schema and checks as a file
-    if out is None:
-        print(readable(frame, kind))
-        return
-    if out == "-":
-        frame.to_csv(sys.stdout, index=False)
-        return
-    if out.endswith(".csv"):
-        with tables.atomic_output(out) as tmp:
-            frame.to_csv(tmp, index=False)
-    else:
-        tables.write_arrow_atomic(table, out)
+    with output_errors(out):
+        if out is None:
+            print(readable(frame, kind))
+            sys.stdout.flush()
+            return
+        if out == "-":
+            frame.to_csv(sys.stdout, index=False)
+            sys.stdout.flush()
+            return
+        if out.endswith(".csv"):
+            with tables.atomic_output(out) as tmp:
+                frame.to_csv(tmp, index=False)
+        else:
+            tables.write_arrow_atomic(table, out)
     print(f"wrote {len(frame)} rows to {out}")
 
 
@@ -886,7 +961,7 @@ def _run_frontier(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .api import _provenance, check_frontier_point
-    from .frontier import frontier_fits, point_frontier
+    from .frontier import FLAT_REL, frontier_fits, point_frontier
 
     _check_threads(args)
     check_output(args.out, inputs={"--spectrum-file": args.spectrum_file})
@@ -896,6 +971,12 @@ def _run_frontier(args: argparse.Namespace) -> int:
     if args.compute_model == "NPT" and args.n_samples is not None:
         flag = args._spelled["n_samples"]
         raise InputError(flag, args.n_samples, "absent with --compute-model NPT (P is chosen in --n-samples-range)")
+    if args.compute_model != "NPT" and "samples_range" in _given(args):
+        raise InputError(
+            args._spelled["samples_range"],
+            args.samples_range,
+            "absent with --compute-model NT (P is fixed by --n-samples)",
+        )
     cfg, point = query_from_args(args)
     try:
         check_frontier_point(point, args.tune_weight_decay, args.init_std.strip().lower())
@@ -904,17 +985,27 @@ def _run_frontier(args: argparse.Namespace) -> int:
     if args.compute_model == "NPT":
         point = replace(point, model=replace(point.model, n_samples=math.inf))
     budgets = np.logspace(math.log10(start), math.log10(stop), count)
-    frame = point_frontier(
-        point,
-        budgets,
-        compute_model=args.compute_model,
-        tune_weight_decay=args.tune_weight_decay,
-        n_range=(n_min, n_max),
-        p_range=(p_min, p_max),
-    )
+    try:
+        frame = point_frontier(
+            point,
+            budgets,
+            compute_model=args.compute_model,
+            tune_weight_decay=args.tune_weight_decay,
+            n_range=(n_min, n_max),
+            p_range=(p_min, p_max),
+        )
+    except InputError as err:  # frontier.check_feasible: the budgets or the learning rate
+        raise _flag_error(err, args) from None
     failed = frame["flag"] == "failed"
     if failed.all():
-        raise NumericalError("frontier: the DMFT failed at every budget; nothing written")
+        raise NumericalError(f"frontier: the DMFT failed at every budget ({frame.attrs['failure']}); nothing written")
+    if (frame["flag"] == "unresolved").all():
+        raise InputError(
+            "--compute",
+            args.compute,
+            "budgets that train: E_g does not change with N beyond round-off at any budget "
+            f"(relative {FLAT_REL:g}), so no N* means anything; raise the budgets",
+        )
     meta = _provenance(
         cfg,
         features_range=f"{n_min:g}:{n_max:g}",
@@ -925,9 +1016,19 @@ def _run_frontier(args: argparse.Namespace) -> int:
     )
     _write(frame, "frontier", meta, args.out)
     if args.out != "-":  # the fitted laws beside the derived ones (not into a CSV on standard output)
-        print(frontier_laws(frontier_fits(tables_sorted(frame))))
+        with output_errors(args.out):
+            print(frontier_laws(frontier_fits(tables_sorted(frame))))
     if failed.any():
-        sys.stderr.write(f"scaling-dmft: warning: {int(failed.sum())} of {len(frame)} budgets failed (flag column)\n")
+        sys.stderr.write(
+            f"scaling-dmft: warning: {int(failed.sum())} of {len(frame)} budgets failed (flag column; first: "
+            f"{frame.attrs['failure']})\n"
+        )
+    unresolved = int((frame["flag"] == "unresolved").sum())
+    if unresolved:
+        sys.stderr.write(
+            f"scaling-dmft: warning: {unresolved} of {len(frame)} budgets are flagged unresolved: E_g does not "
+            f"change with N beyond round-off there (budget too small to train), so their N* means nothing\n"
+        )
     edge = int((frame["flag"] == "edge").sum())
     if edge:
         sys.stderr.write(

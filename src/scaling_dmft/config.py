@@ -75,8 +75,12 @@ IDENTIFIER_PATTERN = re.compile(config_schema()["$defs"]["identifier"]["pattern"
 # A config is a few hundred values; more nodes than this (after YAML alias expansion) is a mistake
 # or an alias bomb, refused before anything walks it.
 MAX_CONFIG_NODES = 100_000
-# Largest workflow DAG we accept: jobs (DMFT + simulation chunks) of one run.
-MAX_JOBS = 20_000
+# Largest workflow DAG we accept: every job of one run (grid.count_jobs). Each chunk brings its
+# verification job, so this keeps the earlier cap of 20 000 chunk jobs.
+MAX_JOBS = 40_000
+# The wall time a DMFT or atlas job is given at its first attempt (the workflow's `runtime` resource,
+# workflow/rules/common.smk; retries get a multiple): atlas jobs estimated longer are refused.
+JOB_MINUTES = 30
 YAML_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -185,7 +189,49 @@ def load_yaml(path: str | Path) -> dict:
 
 
 def load_config(path: str | Path) -> dict:
-    return validate_config(load_yaml(path), base_dir=Path(path).resolve().parent, files=[path])
+    return load_configs([path])
+
+
+# The config keys that name files: (section, key) of the named entries of a section (sweeps, data).
+PATH_KEYS = (("sweeps", "spectrum_file"), ("data", "file"), ("data", "labels"))
+
+
+def resolve_paths(raw: dict, base: Path) -> dict:
+    """`raw` (one config file's mapping, in place) with every relative file path (PATH_KEYS) made
+    absolute against `base`, the folder of the file that sets it: a path means the same file whatever
+    other config files are merged with it, or wherever Snakemake runs."""
+    for section, key in PATH_KEYS:
+        entries = raw.get(section)
+        if not isinstance(entries, dict):
+            continue
+        for entry in entries.values():
+            if isinstance(entry, dict) and isinstance(entry.get(key), str) and entry[key]:
+                path = Path(entry[key])
+                entry[key] = str(path if path.is_absolute() else (base / path).resolve())
+    return raw
+
+
+def merge_config(into: dict, update: dict) -> dict:
+    """Deep merge as Snakemake's `update_config` does (mappings merged key by key, anything else
+    replaced), `into` changed in place and returned."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge_config(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+    return into
+
+
+def load_configs(files: Iterable[str | Path], overrides: dict | None = None) -> dict:
+    """The validated config of several files merged in order, then `overrides` (Snakemake's --config):
+    the workflow's and `check-config`'s one way to read configs. Each file's relative paths are
+    resolved against its own folder before merging; those of `overrides` against the working folder."""
+    files = [Path(f) for f in files]
+    raw: dict = {}
+    for path in files:
+        merge_config(raw, resolve_paths(load_yaml(path), path.resolve().parent))
+    merge_config(raw, resolve_paths(copy.deepcopy(overrides or {}), Path.cwd()))
+    return validate_config(raw, base_dir=Path.cwd(), files=files)
 
 
 def _path(parts: Iterable[str | int]) -> str:
@@ -359,6 +405,80 @@ def _check_atlas(cfg: dict) -> None:
             )
         if front["compute_model"] == "NPT" and "n_samples" in front and not math.isinf(front["n_samples"]):
             raise InputError(f"{key}.n_samples", front["n_samples"], "absent with compute_model NPT (P is chosen)")
+        _check_frontier_size(key, front)
+        if regime.get("learning_rate", 0.0) > 0:
+            _check_frontier_feasible(key, front, regime)
+    spec = cfg.get("atlas", {}).get("phase_diagram")
+    if spec is not None:
+        from .atlas import PHASE_POINT_SECONDS, largest_part
+
+        def minutes(jobs: int) -> float:
+            return largest_part(spec["alpha_count"], spec["beta_count"], jobs) * PHASE_POINT_SECONDS / 60
+
+        if minutes(spec["jobs"]) > JOB_MINUTES:
+            need = next(j for j in range(1, spec["alpha_count"] + 1) if minutes(j) <= JOB_MINUTES)
+            raise InputError(
+                "atlas.phase_diagram.jobs",
+                spec["jobs"],
+                f"jobs >= {need}: a job gets {JOB_MINUTES} min, and its largest part here would take "
+                f"~{minutes(spec['jobs']):.0f} min ({largest_part(spec['alpha_count'], spec['beta_count'], spec['jobs'])} "
+                f"(alpha, beta) points at ~{PHASE_POINT_SECONDS:g} s each)",
+            )
+
+
+def _check_frontier_size(key: str, front: dict) -> None:
+    """A frontier is one job: its estimated DMFT solves (frontier.estimated_solves) must fit the
+    job's JOB_MINUTES. Its memory is small (the widest ranges allowed peaked at ~190 MB, under the
+    job's 2 GB), so only time is checked."""
+    from .frontier import SOLVE_SECONDS, estimated_solves
+
+    solves = estimated_solves(
+        front["compute"]["count"],
+        tuple(front["n_features_range"]),
+        tuple(front["n_samples_range"]),
+        front["compute_model"],
+        front["tune_weight_decay"],
+    )
+    if solves * SOLVE_SECONDS > JOB_MINUTES * 60:
+        raise InputError(
+            f"{key}.compute.count",
+            front["compute"]["count"],
+            f"a frontier one job computes in {JOB_MINUTES} min: this one needs ~{solves} DMFT solves, "
+            f"~{solves * SOLVE_SECONDS / 60:.0f} min at ~{SOLVE_SECONDS:g} s each; fewer budgets, narrower "
+            "n_features_range / n_samples_range, or no tune_weight_decay",
+        )
+
+
+def _check_frontier_feasible(key: str, front: dict, regime: dict) -> None:
+    """A frontier in discrete steps whose steps diverge at every N searched, or whose budgets buy no
+    (stable) whole step, is refused now (frontier.check_feasible), not after its job ran."""
+    from . import dmft
+    from .frontier import OUTER_PER_DECADE, POINTS_PER_DECADE, check_feasible, n_grid
+    from .grid import time_grid
+    from .spectra import powerlaw
+
+    sums = dmft.prepare(powerlaw(front["alpha"], front["beta"], front["n_modes"], front["teacher"]).modes())
+    npt = front["compute_model"] == "NPT"
+    try:
+        check_feasible(
+            sums,
+            time_grid({**front["compute"], "include_inf": False}),
+            n_values=n_grid(*front["n_features_range"], POINTS_PER_DECADE),
+            p_values=n_grid(*front["n_samples_range"], OUTER_PER_DECADE) if npt else [front["n_samples"]],
+            compute_model=front["compute_model"],
+            weight_decay=0.0 if front["tune_weight_decay"] else float(regime["weight_decay"]),
+            learning_rate=float(regime["learning_rate"]),
+            momentum=float(regime.get("momentum", 0.0)),
+        )
+    except InputError as err:
+        where = f"{key}.regime" if err.key == "learning_rate" else f"{key}.compute.stop"
+        value = front["regime"] if err.key == "learning_rate" else front["compute"]["stop"]
+        what = (
+            f"learning_rate {regime['learning_rate']:g} of regime {front['regime']!r}"
+            if err.key == "learning_rate"
+            else None
+        )
+        raise InputError(where, value, err.allowed, what and f"{what} cannot train this frontier") from None
 
 
 def _check_data(cfg: dict, base: Path) -> None:
@@ -570,6 +690,24 @@ def _check_times(key: str, times: dict | list) -> None:
         raise InputError(f"{key}.count", times["count"], "1 when start == stop")
     if times["stop"] > times["start"] and times["count"] < 2:
         raise InputError(f"{key}.count", times["count"], "count >= 2 when stop > start")
+    check_distinct_grid(f"{key}.count", times["start"], times["stop"], times["count"])
+
+
+def check_distinct_grid(key: str, start: float, stop: float, count: int) -> None:
+    """COUNT log-spaced values from START to STOP must be COUNT distinct float64 numbers: two equal
+    times (or budgets) would be two rows with one key, which the tables refuse after the compute."""
+    import numpy as np
+
+    from .grid import time_grid
+
+    grid = time_grid({"start": start, "stop": stop, "count": count, "include_inf": False})
+    if grid.size > 1 and not np.all(np.diff(grid) > 0):
+        raise InputError(
+            key,
+            count,
+            f"{count} distinct log-spaced values from {start!r} to {stop!r}: in float64 these repeat; fewer, "
+            "or a wider range",
+        )
 
 
 def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Path) -> None:
@@ -722,12 +860,15 @@ def _check_figures(cfg: dict) -> None:
 
 def _check_grid_size(cfg: dict) -> None:
     """Refuse grids whose DAG would be too large to schedule, before any job is planned."""
-    from .grid import count_jobs
+    from .grid import job_counts
 
-    jobs = count_jobs(cfg)
+    counts = job_counts(cfg)
+    jobs = sum(counts.values())
+    most = max(counts.items(), key=lambda item: item[1])
     if jobs > MAX_JOBS:
         raise InputError(
             "chunks.dmft_points",
             cfg["chunks"]["dmft_points"],
-            f"a grid of at most {MAX_JOBS} jobs (this config needs {jobs}; raise chunks.dmft_points / chunks.sim_groups or shrink the sweeps)",
+            f"a run of at most {MAX_JOBS} jobs (this config needs {jobs}, {most[0]} {most[1]} of them; raise "
+            "chunks.dmft_points / chunks.sim_groups or shrink the sweeps, the atlas or the data sets)",
         )

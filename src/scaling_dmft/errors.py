@@ -10,9 +10,24 @@ ill-conditioning, overflow); they never return NaN.
 
 from __future__ import annotations
 
+import unicodedata
+
+
+def one_line(text: str) -> str:
+    """`text` with every character that could break a line or the terminal (control characters,
+    line and paragraph separators: what str.splitlines splits on, and the rest of Unicode's C*
+    categories) written as its Python escape, so a message is one line whatever a name or value
+    in it holds (a sweep called "f\\n")."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch == " " or not unicodedata.category(ch).startswith(("C", "Z")) else ascii(ch)[1:-1] for ch in text
+    )
+
 
 class InputError(ValueError):
-    """Invalid user input. `str(err)` is one line: '<key>: <problem> (allowed: <range>)'."""
+    """Invalid user input. `str(err)` is one line: '<key>: <problem> (allowed: <range>)', whatever
+    characters the key, value or texts hold (`one_line`)."""
 
     def __init__(self, key: str, value: object, allowed: str, problem: str | None = None):
         self.key = key
@@ -20,7 +35,7 @@ class InputError(ValueError):
         self.allowed = allowed
         self.problem = problem
         what = problem or f"invalid value {value!r}"
-        super().__init__(f"{key}: {what} (allowed: {allowed})")
+        super().__init__(one_line(f"{key}: {what} (allowed: {allowed})"))
 
 
 class NumericalError(ArithmeticError):

@@ -21,7 +21,11 @@ than the grid point); a stopping time before C/N is refined the same way in ln t
 tuned gamma are searched the same way, one level out, on grids of OUTER_PER_DECADE per decade
 (gamma also at 0). An optimum at an end of a searched range is flagged `edge` (it may lie outside;
 gamma = 0 is a true bound, not an edge); a budget whose optimum borders a failed solve is flagged
-`failed`.
+`failed`. A budget at which E_g does not change with N (or P, gamma) beyond the DMFT's round-off
+(tables.ROUNDOFF_REL of E*: a budget too small to train anything) is flagged `unresolved`: its N*
+(P*, gamma*) is picked by round-off and means nothing. Inputs that cannot give a frontier at all (no
+budget affords one whole step, or the steps diverge at every N searched) are refused before any
+solve (`check_feasible`, InputError); a failed budget carries its cause (`Frontier.reason`).
 """
 
 from __future__ import annotations
@@ -35,9 +39,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from . import dmft
-from .errors import InputError, NumericalError
+from .errors import InputError, NumericalError, one_line
 from .points import Optimizer, Point, Regime
 from .spectra import Modes
+from .tables import ROUNDOFF_REL
 
 # grid density of N (points per decade); the parabola refinement makes the optimum grid-free
 POINTS_PER_DECADE = 8
@@ -54,6 +59,15 @@ OUTER_PER_DECADE = 4
 DEFAULT_P_RANGE = (1.0, 1e6)
 # a tuned gamma is searched over {0} and this log range
 DEFAULT_GAMMA_RANGE = (1e-8, 1.0)
+# Gradient-flow times are solved at t >= T_SOLVE_MIN / lambda_max. Below, E_g(t) = E_g(0) + O(t e_max)
+# with e_max the top of the trained kernel's spectrum (e_max / lambda_max: measured up to ~40 over N,
+# P >= 1 and alpha >= 1.1, far below the 1e44 that would matter), so the value at T_SOLVE_MIN /
+# lambda_max is the one at t to float64 precision; the Talbot inversion itself overflows below
+# t ~ 1e-150 (issue 25, C6).
+T_SOLVE_MIN = 1e-60
+# E_g over the searched N (or P, gamma) varying by less than FLAT_REL of E* is flat within the DMFT's
+# round-off bound: the minimiser is picked by round-off (flag `unresolved`).
+FLAT_REL = ROUNDOFF_REL
 
 
 @dataclass(frozen=True)
@@ -67,22 +81,39 @@ class Frontier:
     t: np.ndarray  # t*: C / (N* P*), or the earlier stopping time where E_g(t) has a minimum
     eg: np.ndarray  # E_g at the optimum
     eg_mean: np.ndarray  # E_mean at the optimum
-    flag: np.ndarray  # '' | stopped_early | edge | failed
+    flag: np.ndarray  # '' | stopped_early | edge | unresolved | failed
+    reason: np.ndarray  # '' or, for a failed budget, the failure behind it (one line)
 
     def entry(self, j: int) -> dict:
         return {name: getattr(self, name)[j] for name in FIELDS}
 
+    def failure(self) -> str:
+        """The causes of the failed budgets, distinct ones in budget order, at most three ('' when none)."""
+        causes = list(dict.fromkeys(str(r) for f, r in zip(self.flag, self.reason, strict=True) if f == "failed" and r))
+        return "; ".join(causes[:3]) + (f"; and {len(causes) - 3} more" if len(causes) > 3 else "")
 
-FIELDS = ("compute", "n_features", "n_samples", "weight_decay", "t", "eg", "eg_mean", "flag")
+
+FIELDS = ("compute", "n_features", "n_samples", "weight_decay", "t", "eg", "eg_mean", "flag", "reason")
+_TEXT_FIELDS = ("flag", "reason")
 
 
 def _stack(entries: list[dict]) -> Frontier:
     return Frontier(
         **{
-            name: np.array([e[name] for e in entries], dtype=object if name == "flag" else np.float64)
+            name: np.array(
+                [e.get(name, "") if name in _TEXT_FIELDS else e[name] for e in entries],
+                dtype=object if name in _TEXT_FIELDS else np.float64,
+            )
             for name in FIELDS
         }
     )
+
+
+def _flat(values: np.ndarray) -> bool:
+    """Whether the finite values (E_g over a searched range, two or more) agree within FLAT_REL of
+    their minimum: the minimiser is then round-off."""
+    finite = values[np.isfinite(values)]
+    return finite.size >= 2 and float(finite.max() - finite.min()) <= FLAT_REL * abs(float(finite.min()))
 
 
 def n_grid(
@@ -121,17 +152,26 @@ class _Fixed:
 
 def _errors(sums: dmft.ModeSums, n: float, fixed: _Fixed, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(E_mean, E_g) of the DMFT at model size n and the P, regime and optimizer of `fixed`; with
-    discrete steps the times must be whole steps (`_on_steps`)."""
-    regime = fixed.regime
-    return dmft.solve(
-        sums,
-        n_features=n,
-        n_samples=fixed.n_samples,
-        weight_decay=regime.weight_decay,
-        times=times,
-        learning_rate=fixed.optimizer.learning_rate,
-        momentum=fixed.optimizer.momentum,
-    ).errors(noise=regime.noise, init_var=regime.init_var, temperature=regime.temperature)
+    discrete steps the times must be whole steps (`_on_steps`). Gradient-flow times below
+    T_SOLVE_MIN / lambda_max are solved there (the same value in float64). A time the DMFT flags
+    (discrete steps: diverged, no_theory) raises NumericalError with the DMFT's reason; numpy's
+    warnings stay quiet (a failure is this error, or non-finite values the callers refuse)."""
+    regime, opt = fixed.regime, fixed.optimizer
+    if opt.learning_rate == 0.0:
+        times = np.maximum(times, T_SOLVE_MIN / sums.lam_max)
+    with np.errstate(all="ignore"):
+        comps = dmft.solve(
+            sums,
+            n_features=n,
+            n_samples=fixed.n_samples,
+            weight_decay=regime.weight_decay,
+            times=times,
+            learning_rate=opt.learning_rate,
+            momentum=opt.momentum,
+        )
+        if comps.flags is not None and any(comps.flags):
+            raise NumericalError(f"N = {n:g}: {next(f for f in comps.flags if f)}")
+        return comps.errors(noise=regime.noise, init_var=regime.init_var, temperature=regime.temperature)
 
 
 def _on_steps(times: np.ndarray, eta: float) -> np.ndarray:
@@ -188,10 +228,12 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, fixed: _Fixed, grid: np.nd
     eta = fixed.eta
     e_grid = np.full((grid.size, budgets.size), np.inf)
     found = {}  # grid index -> (E_g, E_mean, t) of every budget
+    failures = {}  # grid index -> why its solve failed (one line)
     for i, n in enumerate(grid):
         try:
             found[i] = _best_within(sums, n, budgets, fixed, search)
-        except (NumericalError, ArithmeticError):
+        except (NumericalError, ArithmeticError) as err:
+            failures[i] = one_line(str(err)) or type(err).__name__
             continue  # this N is left out (inf); budgets whose optimum borders it are flagged
         e_grid[i] = found[i][0]
         if _past_every_minimum(e_grid[: i + 1]):
@@ -200,21 +242,33 @@ def _over_n(sums: dmft.ModeSums, budgets: np.ndarray, fixed: _Fixed, grid: np.nd
     for j, c in enumerate(budgets):
         entry = dict(
             compute=c, n_features=np.nan, n_samples=fixed.n_samples, weight_decay=fixed.regime.weight_decay,
-            t=np.nan, eg=np.nan, eg_mean=np.nan, flag="",
+            t=np.nan, eg=np.nan, eg_mean=np.nan, flag="", reason="",
         )  # fmt: skip
         entries.append(entry)
         column = e_grid[:, j]
         i = int(np.argmin(column))
         if not np.isfinite(column[i]):
             entry["flag"] = "failed"
+            affords = eta == 0.0 or c / (grid[0] * eta) * (1.0 + 1e-12) >= 1.0
+            entry["reason"] = (
+                next(iter(failures.values()), "no finite error at any N")
+                if affords
+                else f"no whole step affordable: C / (N eta) < 1 at every N >= {grid[0]:g} (eta = {eta:g})"
+            )
             continue
         n_star, (e_g, e_mean, t_stop) = grid[i], (v[j] for v in found[i])
         # the largest N searched: the grid's, or with discrete steps the largest that affords one step
         last = grid.size - 1 if eta == 0.0 else int(np.searchsorted(grid, c / eta * (1.0 + 1e-12), side="right")) - 1
+        if _flat(column):  # E_g is the same at every N within round-off: N* means nothing
+            entry.update(n_features=n_star, t=t_stop, eg=e_g, eg_mean=e_mean, flag="unresolved")
+            continue
         if i == 0 or i >= last:
             entry["flag"] = "edge"
         elif not (np.isfinite(column[i - 1]) and np.isfinite(column[i + 1])):
             entry["flag"] = "failed"
+            entry["reason"] = "the optimum borders a failed solve: " + failures.get(
+                i - 1, failures.get(i + 1, "no step affordable beside it")
+            )
         else:  # refine N between the grid neighbours; keep the grid point unless this is lower
             n_try = _parabola_minimum(np.log(grid[i - 1 : i + 2]), np.log(column[i - 1 : i + 2]))
             try:
@@ -299,6 +353,10 @@ def _over(budgets: np.ndarray, values: np.ndarray, envelope: Callable[[np.ndarra
         entries.append(entry)
         if not np.isfinite(column[i]):
             entry["flag"] = "failed"
+            entry["reason"] = next((str(f.reason[j]) for f in inner if f.reason[j]), "no finite error")
+            continue
+        if entry["flag"] == "unresolved" or _flat(column):  # flat in the inner or this parameter
+            entry["flag"] = "unresolved"
             continue
         at_edge = i == values.size - 1 or (i == 0 and values[0] > 0)
         if at_edge:
@@ -354,8 +412,20 @@ def compute_optimal(
     # below ~1e-2 / lambda_max nothing is learned yet (E_g(t) = E_g(0) + O(t lambda_max)): the floor
     # of every stopping-time search
     search = _Search(t_floor=T_FLOOR / float(np.max(modes.eigenvalues)), t_per_decade=t_per_decade)
+    opt = Optimizer(learning_rate, momentum)
+    p_values = np.array([n_samples]) if compute_model == "NT" else n_grid(p_min, p_max, OUTER_PER_DECADE)
+    check_feasible(
+        sums,
+        budgets,
+        n_values=grid,
+        p_values=p_values,
+        compute_model=compute_model,
+        weight_decay=0.0 if tune_weight_decay else weight_decay,
+        learning_rate=opt.learning_rate,
+        momentum=opt.momentum,
+    )
     regime = Regime(weight_decay=weight_decay, temperature=temperature, noise=noise, init_std=init_std)
-    fixed = _Fixed(n_samples, regime, Optimizer(learning_rate, momentum))
+    fixed = _Fixed(n_samples, regime, opt)
 
     def at_p(c: np.ndarray, gamma: float) -> Frontier:
         with_gamma = replace(fixed, regime=replace(regime, weight_decay=gamma))
@@ -372,6 +442,103 @@ def compute_optimal(
         return at_p(budgets, weight_decay)
     gammas = np.concatenate([[0.0], n_grid(gamma_min, gamma_max, OUTER_PER_DECADE, "weight_decay range")])
     return _over(budgets, gammas, at_p)
+
+
+# Wall time of one DMFT solve of the frontier search (a curve of up to ~600 stopping times): measured
+# 13-40 ms on the shared 2-core machine (issue 25), taken as 50 ms for the size check before any job.
+SOLVE_SECONDS = 0.05
+
+
+def estimated_solves(
+    count: int,
+    n_range: tuple[float, float],
+    p_range: tuple[float, float],
+    compute_model: str = "NT",
+    tune_weight_decay: bool = False,
+) -> int:
+    """DMFT solves of a frontier of `count` budgets, an upper estimate: per inner envelope one solve per
+    N of the grid plus up to four per budget (the N parabola, the stopping-time parabola's two); NPT and
+    a tuned gamma run that envelope at every P (gamma) of their grid and once more per budget."""
+
+    def over_n(k: int) -> int:
+        return n_grid(*n_range).size + 4 * k
+
+    def at_p(k: int) -> int:
+        if compute_model == "NT":
+            return over_n(k)
+        return n_grid(*p_range, OUTER_PER_DECADE).size * over_n(k) + k * over_n(1)
+
+    if not tune_weight_decay:
+        return at_p(count)
+    gammas = 1 + n_grid(*DEFAULT_GAMMA_RANGE, OUTER_PER_DECADE).size
+    return gammas * at_p(count) + count * at_p(1)
+
+
+def check_feasible(
+    sums: dmft.ModeSums,
+    budgets: np.ndarray,
+    *,
+    n_values: np.ndarray,
+    p_values: np.ndarray,
+    compute_model: str,
+    weight_decay: float,
+    learning_rate: float,
+    momentum: float,
+) -> None:
+    """Refuse (InputError, before any solve) discrete-step inputs that cannot give a frontier. A budget
+    C buys floor(C / (N eta)) whole steps (NT; C / (N P eta) with NPT), and the steps diverge where
+    eta (e_max + gamma) >= 2 (1 + momentum), e_max the top of the trained kernel's spectrum at (N, P)
+    (docs/theory/discrete.md; `weight_decay`: the smallest gamma searched). Refused, with the cause
+    named: steps that diverge at every (N, P) searched (key `learning_rate`); budgets that buy no
+    whole step at any N (key `compute`); budgets whose affordable (N, P) all diverge (key `compute`).
+    Gradient flow (eta = 0) has neither problem."""
+    if learning_rate == 0.0:
+        return
+    from .dmft.discrete import spectral_edge
+
+    limit = 2.0 * (1.0 + momentum)
+    c_max = float(np.max(budgets)) * (1.0 + 1e-12)
+    per_p = [(p, 1.0 if compute_model == "NT" else p) for p in np.sort(p_values)[::-1]]  # (P, P's share of the cost)
+    cheapest = min(share for _, share in per_p) * float(n_values[0]) * learning_rate
+    inv = lambda x: 0.0 if math.isinf(x) else 1.0 / x  # noqa: E731
+    edges = {}
+
+    def top(n: float, p: float) -> float:  # eta (e_max + gamma) at (N, P)
+        if (n, p) not in edges:
+            edges[n, p] = learning_rate * (spectral_edge(sums, inv(n), inv(p)) + weight_decay)
+        return edges[n, p]
+
+    # the most stable point searched: e_max decreases with N and with P (measured; the pairs below
+    # are checked one by one all the same)
+    lowest = min(top(n, per_p[0][0]) for n in n_values)
+    if lowest >= limit:
+        raise InputError(
+            "learning_rate",
+            learning_rate,
+            f"eta (e_max + gamma) < 2 (1 + momentum) = {limit:g} somewhere in the searched range: here it is "
+            f">= {lowest:.4g} at every N (and P) searched, so the steps diverge at every budget "
+            f"(docs/theory/discrete.md); eta < {learning_rate * limit / lowest:.4g}",
+        )
+    if cheapest > c_max:
+        unit = "eta N_min" + (" P_min" if compute_model == "NPT" else "")
+        raise InputError(
+            "compute",
+            float(np.max(budgets)),
+            f"budgets that buy one whole step: C >= {unit} = {cheapest:g} (C buys floor(C / ({unit[4:]} eta)) "
+            "steps at the smallest size searched)",
+        )
+    for p, share in per_p:
+        for n in n_values:
+            if n * share * learning_rate > c_max:
+                break
+            if top(n, p) < limit:
+                return
+    raise InputError(
+        "compute",
+        float(np.max(budgets)),
+        f"budgets that buy a stable step: every N (and P) whose step the largest budget affords has eta (e_max "
+        f"+ gamma) >= 2 (1 + momentum) = {limit:g} and diverges; raise the budgets or lower the learning rate",
+    )
 
 
 def _parabola_minimum(x: np.ndarray, y: np.ndarray) -> float:
@@ -413,7 +580,8 @@ def point_frontier(
     p_range: tuple[float, float] = DEFAULT_P_RANGE,
 ) -> pd.DataFrame:
     """The frontier table of a parameter point (its spectrum, P, regime and optimizer; N and t are
-    chosen): the one call behind the `frontier` command, the API and the workflow's frontiers."""
+    chosen): the one call behind the `frontier` command, the API and the workflow's frontiers. Its
+    attrs['failure'] holds the first failed budget's cause ('' when none failed)."""
     regime, opt = point.regime, point.optimizer
     front = compute_optimal(
         point.model.spectrum.build().modes(),
@@ -433,7 +601,9 @@ def point_frontier(
         momentum=opt.momentum,
     )
     tuned = "weight_decay" if tune_weight_decay else ""
-    return frontier_rows(point, front, compute_model=compute_model, tuned=tuned)
+    frame = frontier_rows(point, front, compute_model=compute_model, tuned=tuned)
+    frame.attrs["failure"] = front.failure()  # the first failed budget's cause ('' when none failed)
+    return frame
 
 
 # the frontier's fitted laws: law -> the frontier-table column fitted against C

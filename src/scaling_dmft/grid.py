@@ -148,17 +148,49 @@ def _chunks(cfg: dict, items_of: Callable[[dict, str], list], size: int) -> dict
     }
 
 
-def count_jobs(cfg: dict) -> int:
-    """Number of DMFT + simulation jobs of a validated config, by arithmetic (no points built)."""
-    jobs = 0
+def job_counts(cfg: dict) -> dict[str, int]:
+    """The jobs of a validated config's run (target `all`, plus `validation_summary` for the run
+    named validate), per workflow rule, by arithmetic (no points built). Mirrors
+    workflow/rules/*.smk; tests/test_no_silent_loss.py checks it against `snakemake -n`."""
+    from .figures import FIGURES
+    from .report import ATLAS_VIEWS, DATA_VIEWS
+    from .rules import HTML_VIEWS
+
+    counts = dict.fromkeys(("spectrum", "dmft", "simulate"), 0)
     for sweep in cfg["sweeps"].values():
         n_spectra = 1 if "spectrum_file" in sweep else len(sweep["alpha"]) * len(sweep["beta"])
         n_disorder = n_spectra * len(sweep["n_features"]) * len(sweep["n_samples"])
         n_points = n_disorder * len(sweep["noise"]) * len(sweep["regimes"])
-        jobs += math.ceil(n_points / cfg["chunks"]["dmft_points"])
+        counts["spectrum"] += 1
+        counts["dmft"] += math.ceil(n_points / cfg["chunks"]["dmft_points"])
         if sweep["simulate"]:
-            jobs += math.ceil(n_disorder / cfg["chunks"]["sim_groups"])
-    return jobs
+            counts["simulate"] += math.ceil(n_disorder / cfg["chunks"]["sim_groups"])
+    counts["verify_chunk"] = counts["dmft"] + counts["simulate"]
+    counts.update(aggregate_curves=1, aggregate_spectra=1, fit=1, table_html=len(HTML_VIEWS))
+    counts.update(provenance=1, runtimes=1)  # the report's provenance and runtime pages
+    counts["figure"] = sum(fig in cfg["figures"] for fig in FIGURES)
+    atlas = cfg.get("atlas", {})
+    if atlas.get("frontiers"):
+        counts.update(frontier=len(atlas["frontiers"]), aggregate_frontier=1, frontier_fit=1, iso_compute=1)
+        counts["table_html"] += len(ATLAS_VIEWS["frontier"])
+    if "phase_diagram" in atlas:
+        spec = atlas["phase_diagram"]
+        counts.update(phase_diagram_part=min(spec["jobs"], spec["alpha_count"]), aggregate_phase_diagram=1)
+        counts["table_html"] += len(ATLAS_VIEWS["phase_diagram"])
+    counts["atlas_figure"] = int(bool(atlas.get("frontiers"))) + int("phase_diagram" in atlas)  # one figure each
+    if cfg.get("data"):
+        counts.update(empirical_spectrum=len(cfg["data"]), data_curves=len(cfg["data"]))
+        counts.update(aggregate_data_spectra=1, aggregate_data_curves=1, data_figure=1)
+        counts["table_html"] += len(DATA_VIEWS)
+    if cfg["run_name"] == "validate":  # the `validate` target's summary belongs to this run
+        counts["validation_summary"] = 1
+    return {rule: n for rule, n in counts.items() if n}
+
+
+def count_jobs(cfg: dict) -> int:
+    """Every job of a validated config's run (`job_counts`): chunks, their verification, spectra,
+    aggregates, fits, report views, figures, the atlas and the data sets."""
+    return sum(job_counts(cfg).values())
 
 
 def dmft_chunks(cfg: dict) -> dict[str, list[Point]]:

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("scaling_dmft")
 
 
-def spectrum_table(sweep: dict, out: str) -> pd.DataFrame:
+def spectrum_table(sweep: dict, out: str, chunk: str | None = None) -> pd.DataFrame:
+    """Rule `spectrum`: a sweep's spectra. `chunk`: the sweep's name, recorded with the digest of
+    `sweep` (tables.chunk_identity) so that `aggregate` refuses a spectrum table copied onto another's
+    name. A spectrum file's absolute path and content digest go into the metadata (provenance)."""
     frames = []
     for spec in spectrum_specs(sweep):
         spectrum = spec.build()
@@ -45,38 +48,62 @@ def spectrum_table(sweep: dict, out: str) -> pd.DataFrame:
             )
         )
     frame = tables.sort_rows(pd.concat(frames, ignore_index=True), "spectrum")
-    tables.write_table(frame, out, "spectrum", tables.provenance(sweep))
+    extra = tables.chunk_identity(chunk, dict(sweep)) if chunk else {}
+    if sweep.get("spectrum_file"):
+        extra.update(
+            spectrum_file=sweep["spectrum_file"], spectrum_file_sha256=tables.file_digest(sweep["spectrum_file"])
+        )
+    tables.write_table(frame, out, "spectrum", tables.provenance(sweep, **extra))
     log.info("spectrum: %d rows", len(frame))
     return frame
 
 
-def dmft_chunk(points: list[dict], out: str) -> pd.DataFrame:
-    """Rule `dmft`: `points` in their plain form (points.Point.to_dict, as the workflow passes them)."""
+def dmft_content(points: list[dict]) -> list[dict]:
+    """What a DMFT chunk is computed from (its identity's digest: tables.chunk_identity): its points
+    in their plain form (points.Point.to_dict, as the workflow passes them)."""
+    return [dict(p) for p in points]
+
+
+def sim_content(groups: list[dict], base_seed: int) -> dict:
+    """What a simulation chunk is computed from: its disorder groups (grid.SimGroup.to_dict) and the
+    base seed."""
+    return {"groups": [dict(g) for g in groups], "base_seed": int(base_seed)}
+
+
+def dmft_chunk(points: list[dict], out: str, chunk: str | None = None) -> pd.DataFrame:
+    """Rule `dmft`. `chunk`: the chunk id, recorded with the digest of the points (chunk identity)."""
     from .evaluate import run_dmft_points
 
+    points = dmft_content(points)
     frame = tables.sort_rows(run_dmft_points([Point.from_dict(p) for p in points]), "curve")
-    tables.write_table(frame, out, "curve", tables.provenance([dict(p) for p in points]))
+    extra = tables.chunk_identity(chunk, points) if chunk else {}
+    tables.write_table(frame, out, "curve", tables.provenance(points, **extra))
     return frame
 
 
-def sim_chunk(groups: list[dict], base_seed: int, out: str) -> pd.DataFrame:
-    """Rule `simulate`: disorder groups in their plain form (grid.SimGroup.to_dict)."""
+def sim_chunk(groups: list[dict], base_seed: int, out: str, chunk: str | None = None) -> pd.DataFrame:
+    """Rule `simulate`. `chunk`: the chunk id, recorded with the digest of groups and base seed."""
     from .evaluate import run_sim_groups
 
-    frame = tables.sort_rows(run_sim_groups([SimGroup.from_dict(g) for g in groups], int(base_seed)), "curve")
+    content = sim_content(groups, base_seed)
+    simulated = run_sim_groups([SimGroup.from_dict(g) for g in content["groups"]], content["base_seed"])
+    frame = tables.sort_rows(simulated, "curve")
     seeds = f"{SEED_RULE}; base_seed={int(base_seed)}"
-    plain = [dict(g) for g in groups]
-    tables.write_table(frame, out, "curve", tables.provenance({"groups": plain, "base_seed": base_seed}, seeds=seeds))
+    extra = tables.chunk_identity(chunk, content) if chunk else {}
+    tables.write_table(frame, out, "curve", tables.provenance(content, seeds=seeds, **extra))
     return frame
 
 
-def verify_chunk(chunk: str, marker: str) -> None:
+def verify_chunk(chunk: str, marker: str, identity: tuple[str, str] | None = None) -> None:
     """Rule `verify_chunk`: check one chunk table before it is aggregated (checksums, schema,
-    invariants: tables.check_curve_table). A damaged chunk is removed, so the next run rebuilds
-    it, and the job fails naming it; the finished tables of earlier runs are left untouched,
-    because the aggregate job never starts."""
+    invariants: tables.check_curve_table; with `identity` = (chunk id, digest of its points), that
+    it is that chunk: tables.check_identity). A damaged, copied or swapped chunk is removed, so the
+    next run rebuilds it, and the job fails naming it; the finished tables of earlier runs are left
+    untouched, because the aggregate job never starts."""
     try:
         frame = tables.read_table(chunk, "curve")
+        if identity is not None:
+            tables.check_identity(frame.attrs, chunk, *identity)
         tables.check_curve_table(frame, chunk)
     except tables.CorruptTableError as err:
         Path(chunk).unlink(missing_ok=True)
@@ -86,22 +113,38 @@ def verify_chunk(chunk: str, marker: str) -> None:
     Path(marker).write_text(f"{len(frame)} rows verified\n")
 
 
-def aggregate(paths: list[str], out: str, kind: str, config: dict | None = None) -> pd.DataFrame:
-    """Concatenate chunk tables of one kind ('curve' or 'spectrum'), checking each again.
-    Rows are never dropped: a repeated key (a bug upstream, e.g. overlapping chunks) is an error.
-    `config`: the run's resolved config; its hash and YAML go into the table's metadata."""
+def aggregate(
+    paths: list[str],
+    out: str,
+    kind: str,
+    config: dict | None = None,
+    identities: dict[str, tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """Concatenate chunk tables of one kind, checking each again. `identities`: {path: (chunk id,
+    digest)}; a table that is not the chunk its name says (copied, swapped, stale) is removed, so the
+    next run rebuilds it, and the job fails naming it. Rows are never dropped, except identical spectrum
+    rows (the one spectrum of two sweeps: the spectrum table has no sweep column); any other repeated
+    key (overlapping or duplicated chunks) is an error. `config`: the run's resolved config; its hash
+    and YAML go into the table's metadata."""
     if not paths:
         raise ValueError(f"aggregate {out}: no input tables")
     frames = []
     for path in paths:
         frame = tables.read_table(path, kind)
+        if identities and str(path) in identities:
+            try:
+                tables.check_identity(frame.attrs, path, *identities[str(path)])
+            except tables.CorruptTableError as err:
+                Path(path).unlink(missing_ok=True)
+                raise tables.CorruptTableError(f"{err}; removed: run the same command again to rebuild it") from None
         if kind == "curve":
             tables.check_curve_table(frame, path)
         frames.append(frame)
     hashes = sorted(f.attrs.get("config_hash", "") for f in frames)
     seeds = sorted({f.attrs.get("seeds", "") for f in frames} - {""})
-    # identical rows (the same spectrum used by two sweeps) carry no extra information
-    frame = pd.concat(frames, ignore_index=True).drop_duplicates(keep="first")
+    frame = pd.concat(frames, ignore_index=True)
+    if kind == "spectrum":  # the same spectrum in two sweeps: identical rows, one spectrum
+        frame = frame.drop_duplicates(keep="first")
     keys = tables.ROW_KEYS[kind]
     repeated = frame.duplicated(subset=keys, keep=False)
     if repeated.any():
@@ -259,25 +302,57 @@ def runtimes_job(run: str, folder: str, html_out: str, png_out: str) -> None:
 # ---------------------------------------------------------------- the scaling-law atlas
 
 
-def frontier_job(config: dict, name: str, out: str) -> pd.DataFrame:
-    """Rule `frontier`: one frontier of the config's atlas (scaling_dmft.atlas.frontier_frame)."""
-    from .atlas import frontier_frame
-
-    frame = tables.sort_rows(frontier_frame(config, name), "frontier")
+def frontier_content(config: dict, name: str) -> dict:
+    """What the frontier `name` is computed from: its spec and its regime (its identity's digest)."""
     spec = config["atlas"]["frontiers"][name]
-    tables.write_table(frame, out, "frontier", tables.provenance(spec, frontier=name))
-    flagged = frame["flag"].isin(["edge", "failed"])
-    log.info("frontier %s: %d budgets, %d flagged edge or failed", name, len(frame), int(flagged.sum()))
+    regime = next(r for r in config["regimes"] if r["name"] == spec["regime"])
+    return {"frontier": dict(spec), "regime": dict(regime)}
+
+
+def frontier_job(config: dict, name: str, out: str) -> pd.DataFrame:
+    """Rule `frontier`: one frontier of the config's atlas (scaling_dmft.atlas.frontier_frame). A
+    frontier whose every budget failed fails its job with the cause (as the CLI exits 3): no table."""
+    from .atlas import frontier_frame
+    from .errors import NumericalError
+
+    frame = frontier_frame(config, name)
+    failed = frame["flag"] == "failed"
+    if failed.all():
+        raise NumericalError(f"frontier {name}: the DMFT failed at every budget ({frame.attrs.get('failure', '')})")
+    if failed.any():
+        log.warning(
+            "frontier %s: %d of %d budgets failed: %s",
+            name,
+            int(failed.sum()),
+            len(frame),
+            frame.attrs.get("failure", ""),
+        )
+    frame = tables.sort_rows(frame, "frontier")
+    spec = config["atlas"]["frontiers"][name]
+    meta = tables.provenance(spec, frontier=name, **tables.chunk_identity(name, frontier_content(config, name)))
+    tables.write_table(frame, out, "frontier", meta)
+    flagged = frame["flag"].isin(["edge", "unresolved", "failed"])
+    log.info("frontier %s: %d budgets, %d flagged edge, unresolved or failed", name, len(frame), int(flagged.sum()))
     return frame
 
 
-def phase_job(points: list, n_modes: int, out: str) -> pd.DataFrame:
-    """Rule `phase_diagram_part`: the fitted exponents at some (alpha, beta) points."""
+def phase_content(points: list, n_modes: int) -> dict:
+    """What a phase-diagram part is computed from: its (alpha, beta) points and M."""
+    return {"points": [[float(a), float(b)] for a, b in points], "n_modes": int(n_modes)}
+
+
+def phase_job(points: list, n_modes: int, out: str, part: str | None = None) -> pd.DataFrame:
+    """Rule `phase_diagram_part`: the fitted exponents at some (alpha, beta) points. `part`: the part's
+    id, recorded with the digest of its points (chunk identity)."""
     from .atlas import phase_diagram
 
-    points = [(float(a), float(b)) for a, b in points]
-    frame = tables.sort_rows(phase_diagram(points, int(n_modes)), "phase_diagram")
-    tables.write_table(frame, out, "phase_diagram", tables.provenance({"points": points, "n_modes": int(n_modes)}))
+    content = phase_content(points, n_modes)
+    points = [(a, b) for a, b in content["points"]]
+    frame = tables.sort_rows(phase_diagram(points, content["n_modes"]), "phase_diagram")
+    extra = tables.chunk_identity(part, content) if part else {}
+    tables.write_table(
+        frame, out, "phase_diagram", tables.provenance({"points": points, "n_modes": int(n_modes)}, **extra)
+    )
     log.info("phase diagram: %d points, %d rows", len(points), len(frame))
     return frame
 

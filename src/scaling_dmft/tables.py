@@ -237,7 +237,9 @@ FRONTIER_SCHEMA = pa.schema(
             _STR,
             "'' | stopped_early (t* < C / N*, or C / (N* P*) with NPT: E_g(t) has a minimum before the budget is "
             "spent) | edge (the minimum sits at an end of a searched range of N, P or gamma, or at the earliest "
-            "stopping time searched: the optimum may lie outside it) | failed",
+            "stopping time searched: the optimum may lie outside it) | unresolved (E_g does not change over the "
+            "searched N, P or gamma beyond round-off, 1e-9 of E*: a budget too small to train, whose N*, P*, "
+            "gamma* and t* mean nothing; E* is E_g(0)) | failed",
         ),
     ]
 )
@@ -323,8 +325,45 @@ META_PREFIX = "scaling_dmft."
 
 def config_hash(config: dict | list) -> str:
     """Stable short hash of a (sub)config: JSON with sorted keys, SHA-256, 16 hex digits."""
-    text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return content_digest(config)[:16]
+
+
+def content_digest(content: object) -> str:
+    """SHA-256 (64 hex digits) of `content`'s canonical JSON (sorted keys, no spaces, inf as
+    Infinity): what a chunk was computed from (its points, groups, frontier or grid part)."""
+    text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """SHA-256 (64 hex digits) of a file's bytes: an input file counted by its content, not its mtime."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def chunk_identity(chunk_id: str, content: object) -> dict[str, str]:
+    """The metadata that names a chunk table: its id (the workflow wildcard: '<sweep>-0003', a frontier,
+    'part2', a sweep's spectrum) and the digest of what it was computed from (`content_digest`)."""
+    return {"chunk_id": chunk_id, "chunk_digest": content_digest(content)}
+
+
+def check_identity(attrs: dict, path: str | os.PathLike, chunk_id: str, digest: str) -> None:
+    """Raise CorruptTableError unless the table read from `path` (its `attrs`) is chunk `chunk_id`
+    computed from the content with `digest`: a chunk copied onto another's name, swapped, or left
+    from other points is refused, whatever its mtime."""
+    got_id, got_digest = attrs.get("chunk_id"), attrs.get("chunk_digest")
+    if got_id is None or got_digest is None:
+        raise CorruptTableError(f"{path}: no chunk identity in its metadata (written by another version?)")
+    if got_id != chunk_id:
+        raise CorruptTableError(f"{path}: holds chunk {got_id!r}, not {chunk_id!r} (copied or swapped)")
+    if got_digest != digest:
+        raise CorruptTableError(
+            f"{path}: computed from other points than chunk {chunk_id!r} now holds (digest "
+            f"{got_digest[:12]} != {digest[:12]})"
+        )
 
 
 @lru_cache(maxsize=1)

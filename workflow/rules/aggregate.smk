@@ -10,8 +10,11 @@ rule verify_chunk:
     benchmark:
         "benchmarks/{run}/verify/{method}/{chunk}.tsv"
     localrule: True
+    params:
+        # the chunk id and the digest of its points: a copied or swapped chunk is refused
+        identity=verify_identity,
     run:
-        verify_chunk_logged(input[0], output[0], log[0])
+        verify_chunk_logged(input[0], output[0], params.identity, log[0])
 
 
 rule aggregate_curves:
@@ -31,6 +34,7 @@ rule aggregate_curves:
     params:
         kind="curve",
         config=resolved_config,
+        identities=curve_identities,
     script:
         "../../scripts/aggregate.py"
 
@@ -51,5 +55,6 @@ rule aggregate_spectra:
     params:
         kind="spectrum",
         config=resolved_config,
+        identities=spectrum_identities,
     script:
         "../../scripts/aggregate.py"

@@ -59,6 +59,7 @@ rule aggregate_frontier:
     params:
         kind="frontier",
         config=resolved_config,
+        identities=frontier_identities,
     script:
         "../../scripts/aggregate.py"
 
@@ -79,6 +80,7 @@ rule aggregate_phase_diagram:
     params:
         kind="phase_diagram",
         config=resolved_config,
+        identities=phase_identities,
     script:
         "../../scripts/aggregate.py"
 

@@ -7,16 +7,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from snakemake.logging import logger
-from snakemake.utils import update_config
 
 from scaling_dmft import grid
 from scaling_dmft.config import (
     IDENTIFIER_PATTERN,
+    JOB_MINUTES,
     RESERVED_RUN_NAMES,
     RUN_NAME_PATTERN,
-    load_yaml,
+    load_configs,
     reserved_run_file,
-    validate_config,
 )
 from scaling_dmft.errors import InputError
 from scaling_dmft.figures import (
@@ -30,9 +29,18 @@ from scaling_dmft.figures import (
 )
 from scaling_dmft.figures.common import regime_words
 from scaling_dmft.report import ATLAS_VIEWS, DATA_VIEWS, VIEWS
-from scaling_dmft.tables import METHODS, config_hash
+from scaling_dmft.tables import METHODS, config_hash, content_digest, file_digest
 from scaling_dmft.runlog import job_logging
-from scaling_dmft.rules import ATLAS_FIGURES, HTML_VIEWS, figure_spec, verify_chunk
+from scaling_dmft.rules import (
+    ATLAS_FIGURES,
+    HTML_VIEWS,
+    dmft_content,
+    figure_spec,
+    frontier_content,
+    phase_content,
+    sim_content,
+    verify_chunk,
+)
 from scaling_dmft.atlas import phase_jobs
 
 WORKFLOW_ROOT = Path(workflow.basedir)
@@ -48,16 +56,13 @@ def _config_error(err):
 def _active_config():
     """The config of this invocation, parsed by our own loader (the one `check-config` uses), not
     Snakemake's: a --configfile REPLACES config/config.yaml (Snakemake would deep-merge the sweeps of
-    both), several --configfile are merged in order, then --config KEY=VALUE overrides apply.
+    both), several --configfile are merged in order, then --config KEY=VALUE overrides apply. A
+    relative file path in a config file means a path from that file's folder (config.load_configs).
     """
     cli_files = list(workflow.config_settings.configfiles)
     files = cli_files or [WORKFLOW_ROOT / "config" / "config.yaml"]
     try:
-        raw = {}
-        for path in files:
-            update_config(raw, load_yaml(path))
-        update_config(raw, copy.deepcopy(dict(workflow.config_settings.config)))
-        return validate_config(raw, base_dir=Path(files[-1]).parent, files=files)
+        return load_configs(files, copy.deepcopy(dict(workflow.config_settings.config)))
     except InputError as err:
         _config_error(err)
 
@@ -89,11 +94,7 @@ def run_config(run):
     if run not in RUN_FILES:
         raise ValueError(f"unknown run {run!r}")
     try:
-        return validate_config(
-            load_yaml(RUN_FILES[run]),
-            base_dir=RUN_FILES[run].parent,
-            files=[RUN_FILES[run]],
-        )
+        return load_configs([RUN_FILES[run]])
     except InputError as err:
         _config_error(f"{RUN_FILES[run].name}: {err}")
 
@@ -128,6 +129,27 @@ def spectrum_inputs(wildcards):
     return [sweep["spectrum_file"]] if "spectrum_file" in sweep else []
 
 
+@lru_cache(maxsize=None)
+def _file_digest(path):
+    return file_digest(path)
+
+
+def source_digests(paths):
+    """{path: SHA-256 of its bytes} of the input files of a job, passed among its params, so that a
+    file counts by its content: an edit that keeps (or rewinds) the mtime (`cp -p`, `rsync -a`,
+    `touch -d`) still reruns the job (Snakemake's params rerun trigger). A missing file gives ''
+    (Snakemake names it as a missing input)."""
+    return {p: (_file_digest(p) if Path(p).is_file() else "") for p in paths}
+
+
+def spectrum_digests(wildcards):
+    return source_digests(spectrum_inputs(wildcards))
+
+
+def data_digests(wildcards):
+    return source_digests(data_source_files(wildcards))
+
+
 def chunk_spectrum(wildcards):
     return f"results/{wildcards.run}/spectra/{sweep_of(wildcards.chunk)}.parquet"
 
@@ -150,9 +172,75 @@ def curve_chunk_markers(wildcards):
     ]
 
 
-def verify_chunk_logged(chunk, marker, log_path):
+# ---- chunk identity: (chunk id, digest of what it is computed from) ---------------
+
+
+@lru_cache(maxsize=None)
+def chunk_identity(run, method, chunk):
+    if method == "dmft":
+        content = dmft_content([p.to_dict() for p in dmft_chunks(run)[chunk]])
+    else:
+        base = run_config(run)["simulation"]["base_seed"]
+        content = sim_content([g.to_dict() for g in sim_chunks(run)[chunk]], base)
+    return [chunk, content_digest(content)]
+
+
+def verify_identity(wildcards):
+    return chunk_identity(wildcards.run, wildcards.method, wildcards.chunk)
+
+
+def curve_identities(wildcards):
+    run = wildcards.run
+    out = {}
+    for method, chunks in (("dmft", dmft_chunks(run)), ("sim", sim_chunks(run))):
+        for chunk in chunks:
+            out[f"results/{run}/chunks/{method}/{chunk}.parquet"] = chunk_identity(
+                run, method, chunk
+            )
+    return out
+
+
+def spectrum_identities(wildcards):
+    run = wildcards.run
+    return {
+        f"results/{run}/spectra/{sweep}.parquet": [
+            sweep,
+            content_digest(spectrum_params_of(run, sweep)),
+        ]
+        for sweep in run_config(run)["sweeps"]
+    }
+
+
+def frontier_identities(wildcards):
+    cfg = run_config(wildcards.run)
+    return {
+        f"results/{wildcards.run}/atlas/frontiers/{name}.parquet": [
+            name,
+            content_digest(frontier_content(cfg, name)),
+        ]
+        for name in cfg.get("atlas", {}).get("frontiers", {})
+    }
+
+
+def phase_identities(wildcards):
+    n_modes = (
+        run_config(wildcards.run)
+        .get("atlas", {})
+        .get("phase_diagram", {})
+        .get("n_modes")
+    )
+    return {
+        f"results/{wildcards.run}/atlas/phase/{part}.parquet": [
+            part,
+            content_digest(phase_content(points, n_modes)),
+        ]
+        for part, points in atlas_parts(wildcards.run).items()
+    }
+
+
+def verify_chunk_logged(chunk, marker, identity, log_path):
     with job_logging(log_path, f"verify {chunk}"):
-        verify_chunk(chunk, marker)
+        verify_chunk(chunk, marker, tuple(identity))
 
 
 def run_tables(run):
@@ -323,10 +411,14 @@ def validation_targets():
 # ---- params: each rule gets only the subtree it needs -------------------------
 
 
-def spectrum_params(wildcards):
-    sweep = run_config(wildcards.run)["sweeps"][wildcards.sweep]
+def spectrum_params_of(run, name):
+    sweep = run_config(run)["sweeps"][name]
     keys = ("alpha", "beta", "spectrum_file", "n_modes", "teacher")
     return {k: sweep[k] for k in keys if k in sweep}
+
+
+def spectrum_params(wildcards):
+    return spectrum_params_of(wildcards.run, wildcards.sweep)
 
 
 def dmft_points(wildcards):
@@ -377,7 +469,8 @@ def mem_data_curves(wildcards, attempt):
 
 
 def runtime_dmft(wildcards, attempt):
-    return 30 * attempt
+    # config.JOB_MINUTES: the atlas jobs' size check before any job uses the same minutes
+    return JOB_MINUTES * attempt
 
 
 def runtime_sim(wildcards, attempt):

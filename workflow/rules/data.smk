@@ -20,6 +20,7 @@ rule empirical_spectrum:
         mem_mb=mem_data_spectrum,
     params:
         entry=data_entry,
+        digests=data_digests,  # the input files' content: an edit reruns it whatever its mtime
     script:
         "../../scripts/empirical_spectrum.py"
 
@@ -45,6 +46,7 @@ rule data_curves:
         entry=data_entry,
         regimes=data_regimes,
         base_seed=base_seed,
+        digests=data_digests,  # the input files' content: an edit reruns it whatever its mtime
     script:
         "../../scripts/data_curves.py"
 
