@@ -478,13 +478,10 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
             for which in ("n_samples", "n_features"):
                 if any(not math.isinf(v) for v in sweep[which]):
                     raise InputError(f"{key}.{which}", sweep[which], f"[.inf] with the online SGD regime {regime!r}")
-            if sweep.get("simulate") and sweep["n_modes"] > SGD_SIMULATION_MODES:
-                raise InputError(
-                    f"{key}.n_modes",
-                    sweep["n_modes"],
-                    f"<= {SGD_SIMULATION_MODES} to simulate online SGD (every mode is stepped)",
-                )
+            if sweep.get("simulate"):
+                _check_online_simulation(key, sweep, cfg_regime(cfg, regime), cfg)
     _check_times(f"{key}.times", sweep["times"])
+    _check_step_range(key, sweep, cfg)
     paper_regimes = [r for r in sweep["regimes"] if cfg_regime(cfg, r).get("units") == "paper"]
     if sweep.get("time_units") == "paper" or paper_regimes:
         what = (
@@ -541,6 +538,57 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                         f"alpha <= {limit:.3g} when simulate: true with min(N, P, M) up to {r:g} "
                         f"(lambda_1/lambda_r <= {MAX_SPECTRAL_CONDITION:g} for float64)",
                     )
+
+
+def _check_online_simulation(key: str, sweep: dict, regime: dict, cfg: dict) -> None:
+    """Online SGD steps every mode of every seed: M bounded, the peak memory of a seed within
+    simulation.max_memory_gb, and the whole run within the step budget of sgd.check_online_budget."""
+    from .sgd import check_online_budget, online_memory_bytes
+
+    if sweep["n_modes"] > SGD_SIMULATION_MODES:
+        raise InputError(
+            f"{key}.n_modes",
+            sweep["n_modes"],
+            f"<= {SGD_SIMULATION_MODES} to simulate online SGD (every mode is stepped)",
+        )
+    batch, budget = int(regime["batch_size"]), cfg["simulation"]["max_memory_gb"]
+    need = max(online_memory_bytes(sweep["n_modes"], n, batch, sweep["times"]["count"]) for n in sweep["n_features"])
+    if need > budget * 1e9:
+        raise InputError(
+            f"regimes[{cfg['regimes'].index(regime)}].batch_size",
+            batch,
+            f"a batch whose simulation fits in simulation.max_memory_gb = {budget:g} GB (B = {batch} needs "
+            f"~{need / 1e9:.3g} GB with n_modes = {sweep['n_modes']})",
+        )
+    stop = sweep["times"]["stop"]
+    dims = [sweep["n_modes"] if math.isinf(n) else min(n, sweep["n_modes"]) for n in sweep["n_features"]]
+    try:
+        check_online_budget(sweep["seeds"], math.floor(stop / regime["learning_rate"]), batch, max(dims))
+    except InputError as err:
+        raise InputError(f"{key}.times.stop", stop, err.allowed) from None
+
+
+def _check_step_range(key: str, sweep: dict, cfg: dict) -> None:
+    """A discrete optimizer's rows are whole steps inside the sweep's time range (grid.step_times): the
+    range must hold one for every discrete regime and every P (paper time units scale it by P)."""
+    from .grid import step_range
+
+    times = sweep["times"]
+    scales = sweep["n_samples"] if sweep.get("time_units") == "paper" else [1.0]
+    for name in sweep["regimes"]:
+        eta = cfg_regime(cfg, name).get("learning_rate", 0.0)
+        for scale in scales:
+            if (
+                eta > 0
+                and step_range(scale * times["start"], scale * times["stop"], eta)[0]
+                > step_range(scale * times["start"], scale * times["stop"], eta)[1]
+            ):
+                raise InputError(
+                    f"{key}.times.stop",
+                    times["stop"],
+                    f"a time range [start, stop] that holds a whole step t = eta k of regime {name!r} "
+                    f"(eta = {eta:g}; here [{times['start']:g}, {times['stop']:g}]: stop >= {eta / scale:g})",
+                )
 
 
 def cfg_regime(cfg: dict, name: str) -> dict:

@@ -142,18 +142,17 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
             prepared[key] = dmft.prepare(modes[key])
         times = np.asarray(first["times"], dtype=np.float64)
         parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
-        if first.get("optimizer") == "sgd":  # online SGD: the exact second-moment recursion (sgd.py)
-            from .sgd import online_theory
+        if first.get("optimizer") == "sgd":  # online SGD (dmft/online.py): the closed second-moment recursion
+            from .dmft.online import online_theory
 
-            spectrum = build_spectrum(first, first["n_modes"], first["teacher"])
-            parts[:], diverged = online_theory(
-                spectrum,
+            parts[:], flags[:] = online_theory(
+                modes[key],
+                n_features=first["n_features"],
                 batch_size=int(first["batch_size"]),
                 learning_rate=first["learning_rate"],
                 weight_decay=first["weight_decay"],
                 times=times,
             )
-            flags[diverged] = "diverged: online SGD (learning rate too large for the batch size)"
             frames += [curve_rows(point, "dmft", point["times"], *parts, flag=flags) for point in members]
             done += len(members)
             continue
@@ -207,9 +206,17 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
 
             for gamma in sorted({p["weight_decay"] for p in members}):
                 comps = online_simulate(
-                    spectrum, batch_size=int(batch), learning_rate=eta, weight_decay=gamma, times=times, seeds=seeds
+                    spectrum,
+                    n_features=n_features,
+                    batch_size=int(batch),
+                    learning_rate=eta,
+                    weight_decay=gamma,
+                    times=times,
+                    seeds=seeds,
+                    progress=progress,
                 )
-                frames.append(seed_rows([p for p in members if p["weight_decay"] == gamma], comps, "sim"))
+                chosen = [p for p in members if p["weight_decay"] == gamma]
+                frames.append(seed_rows(chosen, comps, "sim", diverged=SIM_DIVERGED_SGD))
             continue
         comps = simulate(
             spectrum,
@@ -222,13 +229,20 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
             learning_rate=eta,
             momentum=mu,
         )
-        frames.append(seed_rows(members, comps, "sim"))
+        frames.append(seed_rows(members, comps, "sim", diverged=SIM_DIVERGED_STEPS if eta > 0 else ""))
     return pd.concat(frames, ignore_index=True)
 
 
-def seed_rows(points: list[dict], comps: SimComponents, method: str) -> pd.DataFrame:
+# the flags of simulated rows whose error is +inf because the training diverged (the signal, finite
+# otherwise, is +inf exactly then): the theory flags the same rows `diverged`
+SIM_DIVERGED_STEPS = "diverged: a direction of a draw's training Hessian has eta x >= 2 (1 + momentum)"
+SIM_DIVERGED_SGD = "diverged: the online-SGD error of a draw overflowed"
+
+
+def seed_rows(points: list[dict], comps: SimComponents, method: str, diverged: str = "") -> pd.DataFrame:
     """Curve rows (seed mean and standard error) of per-seed components for the points that share
-    them: the exact simulation ('sim') and training on a data set ('data', 'data_heldout')."""
+    them: the exact simulation ('sim') and training on a data set ('data', 'data_heldout'). With
+    `diverged`, rows whose signal is +inf (a diverged draw) carry that flag instead of `infinite`."""
     from .simulate import seed_mean_sem
 
     gammas, times = comps.weight_decays, comps.times
@@ -254,8 +268,9 @@ def seed_rows(points: list[dict], comps: SimComponents, method: str) -> pd.DataF
                 )
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
+        flag = np.where(np.isinf(means[0]), diverged, "") if diverged else ""
         frame = curve_rows(
-            point, method, point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds
+            point, method, point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds, flag=flag
         )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

@@ -77,13 +77,32 @@ def optimizer_name(learning_rate: float, momentum: float, batch_size: float = ma
     return "gf" if learning_rate == 0 else ("momentum" if momentum > 0 else "gd")
 
 
+def step_range(start: float, stop: float, learning_rate: float) -> tuple[float, float]:
+    """(k_lo, k_hi): the whole steps k >= 1 whose times t = eta k lie in [start, stop] (a relative 1e-9
+    of slack for the float division); k_lo > k_hi when the range holds no whole step."""
+    lo = max(1.0, math.ceil(start / learning_rate * (1.0 - 1e-9)))
+    return lo, float(math.floor(stop / learning_rate * (1.0 + 1e-9)))
+
+
 def step_times(times: np.ndarray, learning_rate: float) -> np.ndarray:
-    """A time grid for discrete steps: each t rounded to a whole number of steps k >= 1 (t = eta k),
-    repeats dropped; t = inf kept."""
-    finite = np.asarray(times, dtype=np.float64)
-    steps = np.unique(np.maximum(np.round(finite[np.isfinite(finite)] / learning_rate), 1.0))
-    out = learning_rate * steps
-    return np.append(out, np.inf) if np.isinf(finite).any() else out
+    """A time grid for discrete steps: each finite t rounded to the nearest whole step k inside the grid's
+    range, k_lo <= k <= k_hi (`step_range`: every row's t = eta k lies between the grid's first and last
+    time), repeats dropped; t = inf kept. A range without a whole step is refused (config checks it first)."""
+    from .errors import InputError
+
+    grid = np.asarray(times, dtype=np.float64)
+    finite = grid[np.isfinite(grid)]
+    out = np.empty(0)
+    if finite.size:
+        lo, hi = step_range(float(finite.min()), float(finite.max()), learning_rate)
+        if lo > hi:
+            raise InputError(
+                "times",
+                f"{finite.min():g}..{finite.max():g}",
+                f"a range that holds a whole step t = eta k, k >= 1 (eta = {learning_rate:g})",
+            )
+        out = learning_rate * np.unique(np.clip(np.round(finite / learning_rate), lo, hi))
+    return np.append(out, np.inf) if np.isinf(grid).any() else out
 
 
 def regime_columns(regime: dict, n_samples: float, times: np.ndarray) -> dict:

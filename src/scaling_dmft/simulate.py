@@ -438,7 +438,8 @@ def _components(spec: dict, c2: float, p: int, gammas: np.ndarray, ts: np.ndarra
         phi, decay, theta = _filters(x, ts, opt)  # (r, T) each
         if opt is not None and opt.discrete:
             # a direction past the stability edge diverges: the whole error is +inf at those steps
-            diverged[i] = ~np.isfinite(phi).all(axis=0) & np.isfinite(ts)
+            # (t = inf included: there is no stationary state to reach)
+            diverged[i] = ~np.isfinite(phi).all(axis=0)
             keep = ~diverged[i]
             phi, decay, theta = (np.where(keep, a, 0.0) for a in (phi, decay, theta))
         beta = phi * bt[:, None]

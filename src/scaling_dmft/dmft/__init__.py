@@ -203,6 +203,7 @@ def _solve_discrete(
     from .discrete import (
         CIRCLE_MAX_STEPS,
         CIRCLE_MAX_STEPS_ONE_POINT,
+        MIN_STEPS,
         circle_curves,
         spectral_edge,
         stationary_thermal,
@@ -216,7 +217,9 @@ def _solve_discrete(
     flags = np.full(t.size, "", dtype=object)
     edge = spectral_edge(sums, inv_n, inv_p)
     top = eta * (edge + gamma)
-    first_talbot = talbot_from(top, mu, n_nodes)
+    unstable = top >= 2.0 * (1.0 + mu)  # the edge itself included: a mode with |root| = 1 never converges
+    # (talbot_from needs the fast roots inside the unit circle: at the edge their modulus is 1)
+    first_talbot = MIN_STEPS if unstable else talbot_from(top, mu, n_nodes)
     diag: dict = {
         "n_nodes": n_nodes,
         "spectral_edge": edge,
@@ -228,7 +231,7 @@ def _solve_discrete(
     finite = np.isfinite(steps)
     late = finite & (steps >= first_talbot)
     early = finite & ~late
-    if top >= 2.0 * (1.0 + mu):
+    if unstable:
         out[:] = np.inf
         flags[:] = f"diverged: eta (e_max + gamma) = {top:.4g} >= 2 (1 + momentum)"
     else:
