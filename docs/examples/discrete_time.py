@@ -99,7 +99,7 @@ def online() -> None:
     print("|---|---|---|---|")
     for batch, eta, gamma in SGD_CASES:
         t = eta * sgd_steps
-        theory, _ = online_theory(small.modes(), batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t)
+        theory, _ = online_theory(small, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t)
         seeds = [np.random.SeedSequence([77, batch, i]) for i in range(300)]
         sim = sgd.online_simulate(small, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t, seeds=seeds)
         mean, sem = seed_mean_sem(sim.errors(**MIX, gamma_index=0)[1])

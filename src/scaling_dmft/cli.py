@@ -69,6 +69,10 @@ NOISE = number_range("noise_level", "sigma")
 INIT_STD = number_range("init_std", "sigma0")
 LEARNING_RATE = number_range("learning_rate", "eta")
 MOMENTUM = number_range("momentum", "mu")
+LR_FACTOR = number_range("lr_decay_factor", "F")
+LR_STEPS = number_range("lr_decay_steps", "S")
+LR_POWER = number_range("lr_decay_power", "P")
+SCHEDULES = enum("lr_schedule")
 SEEDS = number_range("seeds", "seeds")
 TIME_STOP = number_range("times/properties/stop", "START")
 TIME_COUNT = number_range("times/properties/count", "COUNT")
@@ -219,13 +223,27 @@ def build_parser() -> argparse.ArgumentParser:
             default="0",
             help=f"heavy-ball momentum {MOMENTUM.text} (needs --learning-rate; default 0)",
         )
-        if name != "frontier":  # online SGD is P = N = inf: no model size to choose
+        if name != "frontier":  # online SGD: the frontier chooses N at fixed B = full batch
             add(
                 "--batch-size",
                 default=None,
-                help="B: online mini-batch SGD with B fresh samples per step (needs --samples inf, --features inf, "
-                "--learning-rate; docs/theory/discrete.md section 5)",
+                help="B: online mini-batch SGD with B fresh samples per step (needs --samples inf, --learning-rate; "
+                "--features inf or N < --modes; docs/theory/discrete.md section 5)",
             )
+            add(
+                "--lr-schedule",
+                default=None,
+                choices=SCHEDULES,
+                help="online SGD's learning-rate schedule: constant (default) | step (--lr-decay-factor F every "
+                "--lr-decay-steps S steps) | power (eta (1 + k/S)^-P, --lr-decay-power P); t = eta k, eta the base rate",
+            )
+            add("--lr-decay-factor", default=None, help=f"step schedule: factor of each drop, {LR_FACTOR.text}")
+            add(
+                "--lr-decay-steps",
+                default=None,
+                help=f"step schedule: steps between drops; power: the scale K0; {LR_STEPS.text}",
+            )
+            add("--lr-decay-power", default=None, help=f"power schedule: the exponent, {LR_POWER.text}")
         add(
             "--optimizer",
             default=None,
@@ -347,6 +365,10 @@ _FLAG_OF_KEY = {
     "learning_rate": "--learning-rate",
     "momentum": "--momentum",
     "batch_size": "--batch-size",
+    "lr_schedule": "--lr-schedule",
+    "lr_decay_factor": "--lr-decay-factor",
+    "lr_decay_steps": "--lr-decay-steps",
+    "lr_decay_power": "--lr-decay-power",
     "kind": "--regime",
     "times": "--times",
     "start": "--times",
@@ -387,6 +409,15 @@ def config_from_args(args: argparse.Namespace) -> dict:
         regime["momentum"] = _parse_number("--momentum", args.momentum, "a number " + MOMENTUM.text)
         if getattr(args, "batch_size", None) is not None:  # frontier has no --batch-size
             regime["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
+        if getattr(args, "lr_schedule", None) is not None:
+            regime["lr_schedule"] = args.lr_schedule
+        for flag, key, text in (
+            ("--lr-decay-factor", "lr_decay_factor", LR_FACTOR.text),
+            ("--lr-decay-steps", "lr_decay_steps", LR_STEPS.text),
+            ("--lr-decay-power", "lr_decay_power", LR_POWER.text),
+        ):
+            if getattr(args, key, None) is not None:
+                regime[key] = _parse_number(flag, getattr(args, key), "a number " + text)
         implied = optimizer_name(regime["learning_rate"], regime["momentum"], regime.get("batch_size", math.inf))
         if args.optimizer is not None and args.optimizer != implied:
             needs = {

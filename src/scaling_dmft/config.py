@@ -426,6 +426,7 @@ def _check_regimes(regimes: list[dict]) -> None:
             )
         if "batch_size" in r and (not r.get("learning_rate", 0.0) > 0 or r.get("momentum", 0.0) > 0):
             raise InputError(f"{key}.batch_size", r["batch_size"], "online SGD needs learning_rate > 0 and momentum 0")
+        _check_schedule(key, r)
         if r.get("momentum", 0.0) > 0 and not r.get("learning_rate", 0.0) > 0:
             raise InputError(
                 f"{key}.momentum", r["momentum"], "0 with gradient flow (momentum needs learning_rate > 0)"
@@ -439,6 +440,33 @@ def _check_regimes(regimes: list[dict]) -> None:
         if kind == "bayes" and r.get("init_std", 0.0) not in (0.0, 0, "prior"):
             raise InputError(
                 f"{key}.init_std", r["init_std"], "bayes is the t = inf posterior; init_std is irrelevant, leave it out"
+            )
+
+
+# what each learning-rate schedule takes (schedules.SCHEDULE_PARAMETERS; docs/theory/discrete.md 5.3)
+_SCHEDULE_TAKES = {
+    "constant": "no parameters",
+    "step": "a drop factor and the steps between drops",
+    "power": "an exponent and a step scale",
+}
+
+
+def _check_schedule(key: str, regime: dict) -> None:
+    """A schedule other than constant is online SGD's (batch_size) and takes exactly its own parameters."""
+    from .schedules import SCHEDULE_PARAMETERS
+
+    kind = regime.get("lr_schedule", "constant")
+    if kind != "constant" and "batch_size" not in regime:
+        raise InputError(f"{key}.lr_schedule", kind, "constant unless online SGD (a batch size): schedules are SGD's")
+    for name in ("lr_decay_factor", "lr_decay_steps", "lr_decay_power"):
+        if name in regime and name not in SCHEDULE_PARAMETERS[kind]:
+            raise InputError(
+                f"{key}.{name}", regime[name], f"absent with a {kind} schedule (it takes {_SCHEDULE_TAKES[kind]})"
+            )
+    for name in SCHEDULE_PARAMETERS[kind]:
+        if name not in regime:
+            raise InputError(
+                f"{key}.{name}", None, f"a value with a {kind} schedule (it takes {_SCHEDULE_TAKES[kind]})"
             )
 
 
@@ -475,9 +503,18 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                 f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}"
             )
         if "batch_size" in cfg_regime(cfg, regime):
-            for which in ("n_samples", "n_features"):
-                if any(not math.isinf(v) for v in sweep[which]):
-                    raise InputError(f"{key}.{which}", sweep[which], f"[.inf] with the online SGD regime {regime!r}")
+            if any(not math.isinf(v) for v in sweep["n_samples"]):
+                raise InputError(
+                    f"{key}.n_samples", sweep["n_samples"], f"[.inf] with the online SGD regime {regime!r}"
+                )
+            for i, n in enumerate(sweep["n_features"]):
+                if not (math.isinf(n) or n < sweep["n_modes"]):
+                    raise InputError(
+                        f"{key}.n_features[{i}]",
+                        n,
+                        f".inf or N < n_modes = {sweep['n_modes']} with the online SGD regime {regime!r} (the theory's "
+                        "deterministic equivalent of the feature covariance)",
+                    )
             if sweep.get("simulate"):
                 _check_online_simulation(key, sweep, cfg_regime(cfg, regime), cfg)
     _check_times(f"{key}.times", sweep["times"])

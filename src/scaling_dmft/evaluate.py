@@ -21,6 +21,7 @@ import pandas as pd
 from .components import combine, scaled
 from .errors import NumericalError
 from .grid import SOLVE_KEYS, SPECTRUM_KEYS, build_spectrum, seed_sequences, spectrum_name
+from .schedules import Schedule
 from .simulate import SimComponents
 from .tables import ROUNDOFF_REL, empty_frame
 
@@ -47,6 +48,7 @@ def point_columns(point: dict) -> dict:
         "learning_rate": float(point.get("learning_rate", 0.0)),
         "momentum": float(point.get("momentum", 0.0)),
         "batch_size": float(point.get("batch_size", math.inf)),
+        "lr_schedule": Schedule.of(point).describe(),
     }
 
 
@@ -143,15 +145,20 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
         times = np.asarray(first["times"], dtype=np.float64)
         parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
         if first.get("optimizer") == "sgd":  # online SGD (dmft/online.py): the closed second-moment recursion
-            from .dmft.online import online_theory
+            from .dmft.online import online_nodes, online_theory
 
+            node_key = (key, first["n_features"])
+            if node_key not in prepared:
+                spectrum = build_spectrum(first, first["n_modes"], first["teacher"])
+                prepared[node_key] = online_nodes(spectrum, first["n_features"])
             parts[:], flags[:] = online_theory(
-                modes[key],
-                n_features=first["n_features"],
+                None,
+                nodes=prepared[node_key],
                 batch_size=int(first["batch_size"]),
                 learning_rate=first["learning_rate"],
                 weight_decay=first["weight_decay"],
                 times=times,
+                schedule=Schedule.of(first),
             )
             frames += [curve_rows(point, "dmft", point["times"], *parts, flag=flags) for point in members]
             done += len(members)
@@ -197,9 +204,9 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
     by_optimizer: dict[tuple, list[dict]] = {}
     for point in points:
         key = (point.get("learning_rate", 0.0), point.get("momentum", 0.0), point.get("batch_size", math.inf))
-        by_optimizer.setdefault(key, []).append(point)
+        by_optimizer.setdefault((*key, Schedule.of(point)), []).append(point)
     frames = []
-    for (eta, mu, batch), members in by_optimizer.items():
+    for (eta, mu, batch, schedule), members in by_optimizer.items():
         times = np.unique(np.concatenate([np.asarray(p["times"], dtype=np.float64) for p in members]))
         if math.isfinite(batch):  # online SGD (sgd.py): one run per weight decay
             from .sgd import online_simulate
@@ -213,6 +220,7 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
                     weight_decay=gamma,
                     times=times,
                     seeds=seeds,
+                    schedule=schedule,
                     progress=progress,
                 )
                 chosen = [p for p in members if p["weight_decay"] == gamma]

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .schedules import SCHEDULE_KEYS
 from .schema import config_schema
 from .spectrum import Spectrum, powerlaw, read_spectrum_file
 
@@ -105,6 +106,12 @@ def step_times(times: np.ndarray, learning_rate: float) -> np.ndarray:
     return np.append(out, np.inf) if np.isinf(grid).any() else out
 
 
+def schedule_columns(regime: dict) -> dict:
+    """The learning-rate schedule keys of a regime (online SGD; docs/theory/discrete.md section 5.3),
+    defaults filled (constant)."""
+    return {key: regime.get(key, default) for key, default in SCHEDULE_KEYS.items()}
+
+
 def regime_columns(regime: dict, n_samples: float, times: np.ndarray) -> dict:
     """The regime's part of a parameter point at sample size P, on the time grid `times`, in our
     units: a regime in the paper's units (`units: paper`) is converted with its P (units.from_paper);
@@ -133,6 +140,7 @@ def regime_columns(regime: dict, n_samples: float, times: np.ndarray) -> dict:
         "learning_rate": eta,
         "momentum": mu,
         "batch_size": batch,
+        **schedule_columns(regime),
         "times": [math.inf] if regime["kind"] == "bayes" else np.asarray(times).tolist(),
     }
 
@@ -173,7 +181,7 @@ SEED_RULE = "numpy SeedSequence([base_seed, sha256(disorder point JSON) words 0.
 # point: seeds derive from these); with gamma one solve, which serves every (sigma, sigma0, T).
 SPECTRUM_KEYS = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher")
 DISORDER_KEYS = (*SPECTRUM_KEYS, "n_features", "n_samples")
-SOLVE_KEYS = (*DISORDER_KEYS, "weight_decay", "learning_rate", "momentum", "batch_size")
+SOLVE_KEYS = (*DISORDER_KEYS, "weight_decay", "learning_rate", "momentum", "batch_size", *SCHEDULE_KEYS)
 
 
 def disorder_key(point: dict) -> dict:

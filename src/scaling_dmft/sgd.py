@@ -26,9 +26,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
+import scipy.linalg as sla
 
-from .dmft.online import CONSTANT, Schedule, online_steps
 from .errors import InputError
+from .schedules import CONSTANT, Schedule, online_steps
 from .simulate import SimComponents, _factor, _teacher, seed_generator
 from .spectrum import Spectrum
 
@@ -93,8 +94,9 @@ def _eigen_problem(spectrum: Spectrum, n_features: float, rng: np.random.Generat
     f *= np.sqrt(lam)
     if n < m:
         r, q, rho = _factor(f, c_tilde)
-        left, sv, _ = np.linalg.svd(r / math.sqrt(n))
-        return sv * sv, (left.T @ q) ** 2, rho * rho
+        # R R^T / N has the eigenvalues of G_F = R^T R / N and the left singular vectors of R as eigenvectors
+        g, left = sla.eigh(r @ r.T / n, driver="evd", check_finite=False)
+        return np.maximum(g, 0.0), (left.T @ q) ** 2, rho * rho
     # N >= M: the nonzero spectrum is that of F~^T F~ / N (M x M); every target direction is reachable
     g, vecs = np.linalg.eigh(f.T @ f / n)
     g = np.maximum(g, 0.0)
@@ -150,8 +152,11 @@ def online_simulate(
                 break
             # a chunk of steps up to the next requested step at most
             chunk = int(min(steps[order[j]] - k, max(1, DRAW_CHUNK_FLOATS // (n_seeds * per_step))))
-            draws = np.stack([rng.standard_normal((chunk, per_step)) for rng in gens], axis=1)  # (chunk, S, .)
-            for draw in draws:
+            draws = np.empty((n_seeds, chunk, per_step))
+            for s_i, rng in enumerate(gens):
+                rng.standard_normal(out=draws[s_i])
+            for c_i in range(chunk):
+                draw = draws[:, c_i]
                 rate = eta * schedule.factor_at(k)
                 phi = draw[:, :bd].reshape(n_seeds, b, d)
                 phi *= root_g[:, None, :]

@@ -5,7 +5,7 @@ its feature covariance: eigenvalues g_j, a teacher with target powers c^_j = g_j
 noise sigma^2 + E_res, where E_res is the part of the target no weight vector reaches. For N = inf
 the eigenbasis is the modes (g = lambda, c^ = c, E_res = 0); for N < M random features it is that of
 G_F = F Lambda F^T / N, whose spectral measures the deterministic equivalent gives (`feature_nodes`,
-section 5.3). With a_j = 1 - eta (g_j + gamma), d_j = a_j^2 + eta^2 g_j^2 / B, u_j = eta^2 g_j / B the
+section 5.5). With a_j = 1 - eta (g_j + gamma), d_j = a_j^2 + eta^2 g_j^2 / B, u_j = eta^2 g_j / B the
 second moments close on their diagonal:
 
     S_j' = d_j S_j + u_j (L + sigma^2 + E_res) - 2 eta gamma a_j a*_j m_j + (eta gamma a*_j)^2 + 2 eta T,
@@ -15,9 +15,10 @@ second moments close on their diagonal:
 target (each S starts at a*^2 and evolves without the coupling L), nu-nodes carry the count of
 eigenvalues (the part driven by L, and the initialisation and Langevin noise). The first steps are
 iterated one by one; after that the steps are taken in blocks of length ~ BLOCK_GROWTH k at one
-learning rate, each block in closed form per node with L interpolated quadratically inside the block
-(its three values: the previous block's start, this block's start, and its end, which is solved for
-because the update is linear in it). The cost is O(nodes (EXACT_STEPS + log(k) / BLOCK_GROWTH)), any
+learning rate, each block in closed form per node with L inside the block interpolated as rho^i times a
+quadratic (through the previous block's start, this block's start and its end, which is solved for
+because the update is linear in it; section 5.2). A learning-rate schedule (`Schedule`) sets the rate
+per step or block (section 5.3). The cost is O(nodes (EXACT_STEPS + log(k) / BLOCK_GROWTH)), any
 step count.
 """
 
@@ -31,9 +32,10 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
+from ..schedules import CONSTANT, Schedule, online_steps
 
 if TYPE_CHECKING:
-    from ..spectrum import Modes
+    from ..spectrum import Modes, Spectrum
 
 # steps iterated one by one before blocks (more where sign-flipping modes with weight decay decay slowly)
 EXACT_STEPS = 128
@@ -46,100 +48,10 @@ BLOCK_GROWTH_VARYING = 0.02
 FLIP_DECAYED = 1e-13
 # x = n (1 - d) below which the block sums use their Taylor series (cancellation in the closed forms)
 SERIES_BELOW = 1e-3
-# a schedule's rate below this fraction of eta no longer moves the weights in float64
-RATE_FLOOR = 1e-40
 # the smallest per-step decay factored out of the loss inside a block
 RHO_MIN = 0.5
 # an error this many times its start has diverged
 DIVERGED = 1e12
-SCHEDULES = ("constant", "step", "power")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """The learning rate of step k (k = 0, 1, ...) relative to its base rate eta:
-
-    constant: 1;  step: decay_factor^floor(k / decay_steps);  power: (1 + k / decay_steps)^-power."""
-
-    kind: str = "constant"
-    decay_factor: float = 1.0
-    decay_steps: float = math.inf
-    power: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.kind not in SCHEDULES:
-            raise InputError("lr_schedule", self.kind, " | ".join(SCHEDULES))
-        if self.kind == "step" and not (0.0 < self.decay_factor <= 1.0):
-            raise InputError("lr_decay_factor", self.decay_factor, "0 < factor <= 1")
-        if self.kind != "constant" and not (1.0 <= self.decay_steps < math.inf):
-            raise InputError("lr_decay_steps", self.decay_steps, "a finite number of steps >= 1")
-        if self.kind == "power" and not (0.0 < self.power <= 10.0):
-            raise InputError("lr_decay_power", self.power, "0 < power <= 10")
-
-    @property
-    def constant(self) -> bool:
-        return self.kind == "constant" or (self.kind == "step" and self.decay_factor == 1.0)
-
-    def factor(self, k: npt.ArrayLike) -> np.ndarray:
-        """eta_k / eta at the steps k (floats)."""
-        k = np.asarray(k, dtype=np.float64)
-        if self.constant:
-            return np.ones_like(k)
-        if self.kind == "step":
-            drops = np.floor(k / self.decay_steps)
-            with np.errstate(under="ignore"):
-                return np.where(drops > self.last_drop(), 0.0, self.decay_factor**drops)
-        return (1.0 + k / self.decay_steps) ** (-self.power)
-
-    def factor_at(self, k: float) -> float:
-        """eta_k / eta at one step (scalar, for the simulator's step loop)."""
-        if self.constant:
-            return 1.0
-        if self.kind == "step":
-            drops = math.floor(k / self.decay_steps)
-            return 0.0 if drops > self.last_drop() else self.decay_factor**drops
-        return (1.0 + k / self.decay_steps) ** (-self.power)
-
-    def last_drop(self) -> float:
-        """Step decay: the number of drops after which eta_k < RATE_FLOOR eta (taken as 0 after it)."""
-        if self.kind != "step" or self.decay_factor == 1.0:
-            return math.inf
-        return math.ceil(math.log(RATE_FLOOR) / math.log(self.decay_factor))
-
-    def breakpoints(self, k_max: float) -> np.ndarray:
-        """The steps where a step schedule drops, up to k_max (blocks must not straddle them)."""
-        if self.kind != "step" or self.constant:
-            return np.empty(0)
-        n = min(math.floor(k_max / self.decay_steps), self.last_drop() + 1)
-        return self.decay_steps * np.arange(1, n + 1, dtype=np.float64)
-
-    def block_factor(self, k: float, n: float) -> float:
-        """The mean of eta_i / eta over the steps k .. k + n - 1 (one block; exact unless power-law,
-        where Euler-Maclaurin with two corrections is used: error ~ p^3 / (k0 + k)^3)."""
-        if self.kind != "power":
-            return float(self.factor(k))
-        k0, p = self.decay_steps, self.power
-        x0, x1 = 1.0 + k / k0, 1.0 + (k + n) / k0
-
-        def f(x: float) -> float:
-            return x ** (-p)
-
-        def fp(x: float) -> float:
-            return -p / k0 * x ** (-p - 1.0)
-
-        integral = k0 * (math.log(x1 / x0) if p == 1.0 else (x1 ** (1.0 - p) - x0 ** (1.0 - p)) / (1.0 - p))
-        total = integral - 0.5 * (f(x1) - f(x0)) + (fp(x1) - fp(x0)) / 12.0
-        return total / n
-
-    def block_slope(self, k: float, n: float) -> float:
-        """d(eta_i / eta)/di at the middle of the block k .. k + n - 1 (0 unless power-law)."""
-        if self.kind != "power":
-            return 0.0
-        k0, p = self.decay_steps, self.power
-        return -p / k0 * (1.0 + (k + 0.5 * (n - 1.0)) / k0) ** (-p - 1.0)
-
-
-CONSTANT = Schedule()
 
 
 @dataclass(frozen=True)
@@ -155,22 +67,8 @@ class OnlineNodes:
     residual: float = 0.0
 
 
-def online_steps(learning_rate: float, times: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """(t, k): the times and their whole step counts k = t / eta as float64 (exact integers up to 2^53,
-    and no overflow beyond: 1e15 / 1e-4 is 1e19 steps)."""
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise InputError("learning_rate", learning_rate, "eta > 0 (SGD takes steps)")
-    t = np.atleast_1d(np.asarray(times, dtype=np.float64))
-    with np.errstate(over="ignore", invalid="ignore"):
-        k = t / learning_rate
-        whole = np.abs(k - np.round(k)) <= 1e-9 * np.maximum(k, 1.0)
-    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(k)) or np.any(t < 0) or not np.all(whole):
-        raise InputError("times", times, "finite times t = eta k at whole steps k >= 0")
-    return t, np.round(k)
-
-
 def online_theory(
-    modes: Modes,
+    spectrum: Spectrum,
     *,
     batch_size: float,
     learning_rate: float,
@@ -178,17 +76,18 @@ def online_theory(
     times: npt.ArrayLike,
     n_features: float = math.inf,
     schedule: Schedule = CONSTANT,
+    nodes: OnlineNodes | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The theory's components (4, T) and flags (T,) at times t = eta k (whole steps) for the spectrum's
-    modes (a spectrum.Modes; N = inf) or its deterministic-equivalent nodes at finite N."""
+    """The theory's components (4, T) and flags (T,) at times t = eta k (whole steps, eta the base rate)
+    on the spectrum's modes (N = inf) or the deterministic-equivalent nodes of G_F (N < M; `feature_nodes`,
+    which `nodes` can pass in when several calls share them)."""
     if isinstance(batch_size, bool) or not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
         raise InputError("batch_size", batch_size, "an integer B >= 1")
     if not (math.isfinite(weight_decay) and weight_decay >= 0):
         raise InputError("weight_decay", weight_decay, "a finite number >= 0")
     _, steps = online_steps(float(learning_rate), times)
-    if not math.isinf(n_features):
-        raise InputError("n_features", n_features, "inf (online SGD at N = inf)")
-    nodes = mode_nodes(modes)
+    if nodes is None:
+        nodes = online_nodes(spectrum, n_features)
     return online_curves(
         nodes,
         batch_size=float(batch_size),
@@ -199,11 +98,40 @@ def online_theory(
     )
 
 
+def online_nodes(spectrum: Spectrum, n_features: float) -> OnlineNodes:
+    """The nodes of the two measures: the modes (N = inf) or `feature_nodes` (N < M)."""
+    if math.isinf(n_features):
+        return mode_nodes(spectrum.modes())
+    return feature_nodes(spectrum, n_features)
+
+
 def mode_nodes(modes: Modes) -> OnlineNodes:
     """N = inf: the feature covariance is Lambda; both measures sit on the modes (a spectrum.Modes)."""
     lam = np.asarray(modes.eigenvalues, dtype=np.float64)
     w = np.asarray(modes.weights, dtype=np.float64)
     return OnlineNodes(lam, w * np.asarray(modes.target_power, dtype=np.float64), lam, w, 0.0)
+
+
+# exact modes kept for the deterministic equivalent at finite N: the tail's quadrature starts this many
+# times N modes down, far below the lower edge of G_F's spectrum (~ lambda_N), where 1/(lambda + kappa) is smooth
+EXACT_MODES_PER_FEATURE = 8
+
+
+def feature_nodes(spectrum: Spectrum, n_features: float) -> OnlineNodes:
+    """N < M random features: the deterministic-equivalent nodes of G_F's count and target measures and
+    the unreachable target power E_res (gram.gram_measures; docs/theory/discrete.md section 5.6)."""
+    from ..spectrum import EXACT_MODES
+    from .gram import gram_measures
+    from .kappa import ModeSums
+
+    n = float(n_features)
+    if not (n >= 1 and n.is_integer() and n < spectrum.n_modes):
+        raise InputError("n_features", n_features, f"an integer 1 <= N < M = {spectrum.n_modes} (or inf)")
+    exact = min(spectrum.n_modes, max(EXACT_MODES, EXACT_MODES_PER_FEATURE * int(n)))
+    measures = gram_measures(ModeSums(spectrum.modes(exact_modes=exact), compress=False), n)
+    return OnlineNodes(
+        measures["g_tau"], measures["c_tau"], measures["g_nu"], measures["n_nu"], float(measures["residual"])
+    )
 
 
 def _geom(d: np.ndarray, r: np.ndarray, n: float) -> np.ndarray:
