@@ -35,7 +35,8 @@ def main() -> None:
     cases = {
         "N = inf, M = 1000, constant": (small, math.inf, CONSTANT, None),
         "N = inf, M = 1e12, constant": (big, math.inf, CONSTANT, None),
-        "N = inf, M = 1e12, step 0.5 every 1e6": (big, math.inf, Schedule("step", 0.5, 1e6), None),
+        "N = inf, M = 1e12, step 0.1 every 2e7": (big, math.inf, Schedule("step", 0.1, 2e7), None),
+        "N = inf, M = 1e12, step 0.5 every 1e7 (10 drops)": (big, math.inf, Schedule("step", 0.5, 1e7), None),
         "N = inf, M = 1e12, power 0.5 from 100": (big, math.inf, Schedule("power", decay_steps=100, power=0.5), None),
         "N = 256, M = 4000, constant (with the nodes)": (feat, 256, CONSTANT, None),
         "N = 256, M = 4000, constant (nodes given)": (feat, 256, CONSTANT, nodes),

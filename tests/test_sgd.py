@@ -255,24 +255,32 @@ def test_a10_c12_a_divergent_simulation_is_flagged_like_the_theory(tmp_path):
 # ---- finite N < M (issue 26 item 1): the deterministic equivalent of the feature covariance -----------
 
 
-def test_the_feature_nodes_hold_the_exact_spectral_identities():
+@pytest.mark.parametrize("alpha, beta, m, n", [(1.5, 2.0, 1000, 128), (2.0, 3.0, 10**9, 300)])
+def test_the_feature_nodes_hold_the_exact_spectral_identities(alpha, beta, m, n):
     """The deterministic-equivalent nodes of G_F = F Lambda F^T / N (dmft/gram.py) against identities that
     hold exactly for every draw or in expectation: N eigenvalues (mass of nu), E tr G_F = tr Lambda (its
     first moment), the target split into a reachable part and E_res (mass of tau + E_res = sum c), and
-    E c~^T X c~ = sum lambda c (first moment of tau); the quadrature is good to 1e-6 here. E_res itself
-    against 100 draws of the least-squares residual: within 3 s.e. + 1/N (the DE's finite-size order)."""
-    from scaling_dmft.dmft.online import feature_nodes
+    E c~^T X c~ = sum lambda c (first moment of tau), to 1e-6; every node inside the support (below
+    1.2 lambda_1 here), also at M = 1e9 (where the M - N zero eigenvalues once left roundoff nodes at
+    9 lambda_1 that flagged a stable rate diverged). E_res itself against 100 draws of the least-squares
+    residual at M = 1000: within 3 s.e. + 1/N (the DE's finite-size order)."""
+    from scaling_dmft.dmft.online import feature_nodes, stability
     from scaling_dmft.sgd import _eigen_problem
     from scaling_dmft.simulate import seed_generator
 
-    spectrum, n = powerlaw(1.5, 2.0, 1000), 128
+    spectrum = powerlaw(alpha, beta, m)
     nodes = feature_nodes(spectrum, n)
-    lam, c = spectrum.eigenvalues, spectrum.target_power
+    modes = spectrum.modes()
+    lam, c, w = modes.eigenvalues, modes.target_power, modes.weights
     assert nodes.n_nu.sum() == pytest.approx(n, rel=1e-6)
-    assert nodes.n_nu @ nodes.g_nu == pytest.approx(lam.sum(), rel=1e-6)
-    assert nodes.c_tau.sum() + nodes.residual == pytest.approx(c.sum(), rel=1e-6)
-    assert nodes.c_tau @ nodes.g_tau == pytest.approx((lam * c).sum(), rel=1e-6)
+    assert nodes.n_nu @ nodes.g_nu == pytest.approx(w @ lam, rel=1e-6)
+    assert nodes.c_tau.sum() + nodes.residual == pytest.approx(w @ c, rel=1e-6)
+    assert nodes.c_tau @ nodes.g_tau == pytest.approx(w @ (lam * c), rel=1e-6)
     assert np.all(nodes.n_nu > 0) and np.all(nodes.c_tau > 0) and np.all(nodes.g_nu > 0)
+    assert max(nodes.g_nu.max(), nodes.g_tau.max()) < 1.2
+    assert stability(nodes, batch_size=4, learning_rate=0.5, weight_decay=0.0) < 1
+    if m > 10**4:
+        return
     draws = np.array(
         [_eigen_problem(spectrum, n, seed_generator(np.random.SeedSequence([3, i])))[2] for i in range(100)]
     )

@@ -148,18 +148,22 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
             from .dmft.online import online_nodes, online_theory
 
             node_key = (key, first["n_features"])
-            if node_key not in prepared:
-                spectrum = build_spectrum(first, first["n_modes"], first["teacher"])
-                prepared[node_key] = online_nodes(spectrum, first["n_features"])
-            parts[:], flags[:] = online_theory(
-                None,
-                nodes=prepared[node_key],
-                batch_size=int(first["batch_size"]),
-                learning_rate=first["learning_rate"],
-                weight_decay=first["weight_decay"],
-                times=times,
-                schedule=Schedule.of(first),
-            )
+            try:
+                if node_key not in prepared:
+                    spectrum = build_spectrum(first, first["n_modes"], first["teacher"])
+                    prepared[node_key] = online_nodes(spectrum, first["n_features"])
+                parts[:], flags[:] = online_theory(
+                    None,
+                    nodes=prepared[node_key],
+                    batch_size=int(first["batch_size"]),
+                    learning_rate=first["learning_rate"],
+                    weight_decay=first["weight_decay"],
+                    times=times,
+                    schedule=Schedule.of(first),
+                )
+            except (NumericalError, ArithmeticError) as exc:
+                log.error("online SGD theory failed for %s: %s", _group_key(first), exc)
+                flags[:] = f"failed: {str(exc).splitlines()[0][:200] or type(exc).__name__}"
             frames += [curve_rows(point, "dmft", point["times"], *parts, flag=flags) for point in members]
             done += len(members)
             continue

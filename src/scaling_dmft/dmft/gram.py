@@ -38,6 +38,7 @@ BINS_PER_DECADE = 12  # bins of the support: a 2-point Gauss rule per bin integr
 ARC_NODES = 24  # Gauss-Legendre nodes on each bin's half circle
 HOMOTOPY_STEPS = 24  # geometric steps in height from far above the spectrum down to each bin's top
 EDGE_MARGIN = 0.05  # the first and last bin edges lie this fraction outside the support (in its gaps)
+EMPTY_BIN = 1e-9  # a bin holding less than this fraction of a measure is left out (a gap: its mass is roundoff)
 
 
 def _kappa_zero(sums: ModeSums, n: float) -> float:
@@ -90,9 +91,9 @@ def _gauss2(moments: np.ndarray, centre: float, radius: float) -> tuple[np.ndarr
     """The 2-point Gauss rule of a positive measure on [centre - radius, centre + radius] from its moments
     of t = (x - centre)/radius, m = 0..3 (1 point at the mean where the measure is one point to roundoff)."""
     m0, m1, m2, m3 = moments
-    if not m0 > 0:
-        return np.empty(0), np.empty(0)
     mean = m1 / m0
+    if not (m0 > 0 and abs(mean) <= 1.0):
+        raise NumericalError(f"gram_measures: a bin's moments are not those of a measure on it ({moments})")
     var = m2 / m0 - mean * mean
     if var <= 1e-12:
         return np.array([centre + radius * mean]), np.array([m0])
@@ -135,12 +136,12 @@ def gram_measures(sums: ModeSums, n_features: float) -> dict:
     solver = KappaSolver(sums, 1.0 / n, 0.0)
     kap = _kappa_on_arcs(solver, centre, radius, theta)
     z = centre[:, None] + radius[:, None] * np.exp(1j * theta)[None, :]
-    w = -z
     h = 1.0 / (lam[None, None, :] + kap[..., None])
-    # sum_j 1/(z - g_j) = -tr(X - z)^-1 = -m(w); the zero eigenvalues (and E_res) are its pole at z = 0,
-    # outside every bin's contour, so they drop out of the bin integrals
-    s_nu = -(kap / w) * (h @ w0)
-    s_tau = -(kap / w) * (h @ wc)
+    # sum over the nonzero eigenvalues of 1/(z - g_j): -tr(X - z)^-1 less the pole of the M - N zero ones,
+    # with sum_k kappa/(lambda_k + kappa) = M - df(kappa): (N - df(kappa)) / z, free of M (no cancellation
+    # of the zero eigenvalues' ~ M/z for huge M); the target's: -(kappa tf(kappa) - E_res) / (-z)
+    s_nu = (n - h @ (w0 * lam)) / z
+    s_tau = (kap * (h @ wc) - residual) / z
     dz = 1j * radius[:, None] * np.exp(1j * theta)[None, :] * wtheta[None, :]
     t = np.exp(1j * theta)[None, :]  # (z - centre)/radius on the arc
     out = {"g_nu": [], "n_nu": [], "g_tau": [], "c_tau": []}
@@ -149,7 +150,7 @@ def gram_measures(sums: ModeSums, n_features: float) -> dict:
     for name, s in (("nu", s_nu), ("tau", s_tau)):
         moments = np.stack([(np.sum(s * t**m * dz, axis=1)).imag / math.pi for m in range(4)], axis=1)
         for i in range(centre.size):
-            if moments[i, 0] <= 1e-13 * total[name]:
+            if moments[i, 0] <= EMPTY_BIN * total[name]:  # a gap of the support: roundoff
                 continue
             nodes, weights = _gauss2(moments[i], centre[i], radius[i])
             out[f"g_{name}"].append(nodes)

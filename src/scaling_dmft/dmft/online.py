@@ -138,37 +138,48 @@ def _geom(d: np.ndarray, r: np.ndarray, n: float) -> np.ndarray:
     """sum_{i<n} d^(n-1-i) r^i = (d^n - r^n) / (d - r) for d > 0, any real r, without cancellation:
     for r > 0 as big^(n-1) (1 - y^n)/(1 - y) with y = small/big <= 1 (expm1), else directly (d - r >= d)."""
     pos = r > 0.0
-    big = np.where(pos, np.maximum(d, r), 1.0)
-    ly = np.log(np.where(pos, np.minimum(d, r), 1.0) / big)
-    ratio = np.where(ly == 0.0, n, np.expm1(n * ly) / np.where(ly == 0.0, 1.0, np.expm1(ly)))
-    direct = (np.power(d, n) - np.power(r, n)) / np.where(pos, 1.0, d - r)
-    return np.where(pos, np.exp((n - 1.0) * np.log(big)) * ratio, direct)
+    out = np.empty_like(d)
+    dp, rp = d[pos], r[pos]
+    big = np.maximum(dp, rp)
+    ly = np.log(np.minimum(dp, rp) / big)
+    same = ly == 0.0
+    ratio = np.where(same, n, np.expm1(n * ly) / np.where(same, 1.0, np.expm1(ly)))
+    out[pos] = np.exp((n - 1.0) * np.log(big)) * ratio
+    if not pos.all():
+        dn, rn = d[~pos], r[~pos]
+        out[~pos] = (np.power(dn, n) - np.power(rn, n)) / (dn - rn)
+    return out
 
 
-def _block_sums(one_minus_d: np.ndarray, n: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _block_sums(
+    one_minus_d: np.ndarray, n: float, moments: int = 3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(d^n, W_0, W_1, W_2) with W_m = sum_{i<n} d^(n-1-i) (i/n)^m (docs/theory/discrete.md 5.2):
     closed forms W_0 = E/(1-d), W_1 = (1 - E/x)/(1-d), W_2 = (1 - 2/x + 2E/x^2)/(1-d) - E/x^2 with
     x = n (1-d), E = 1 - d^n; for |x| < SERIES_BELOW (cancellation) their expansion to second order in
-    1 - d, from the power sums P_m = sum_{i<n} i^m (relative error ~ x^3 < 1e-9)."""
+    1 - d, from the power sums P_m = sum_{i<n} i^m (relative error ~ x^3 < 1e-9). `moments` = 1: W_0 only
+    (W_1, W_2 None)."""
     delta = one_minus_d
     x = n * delta
     log_d = np.log1p(-delta)
     dn = np.exp(n * log_d)
     e = -np.expm1(n * log_d)
     w0 = e / delta
-    w1 = (1.0 - e / x) / delta
-    w2 = (1.0 - 2.0 / x + 2.0 * e / (x * x)) / delta - e / (x * x)
+    ws = [w0]
+    if moments > 1:
+        ws.append((1.0 - e / x) / delta)
+        ws.append((1.0 - 2.0 / x + 2.0 * e / (x * x)) / delta - e / (x * x))
     small = np.abs(x) < SERIES_BELOW
     if small.any():
         ds = delta[small]
         p = [n, n * (n - 1) / 2, (n - 1) * n * (2 * n - 1) / 6, (n * (n - 1) / 2) ** 2]
         p.append((n - 1) * n * (2 * n - 1) * (3 * (n - 1) ** 2 + 3 * (n - 1) - 1) / 30)
         # d^(n-1-i) = 1 - (n-1-i) delta + (n-1-i)(n-2-i)/2 delta^2 + O(delta^3)
-        for m, w in enumerate((w0, w1, w2)):
+        for m, w in enumerate(ws):
             first = (n - 1) * p[m] - p[m + 1]
             second = 0.5 * ((n - 1) * (n - 2) * p[m] - (2 * n - 3) * p[m + 1] + p[m + 2])
             w[small] = (p[m] - first * ds + second * ds * ds) / n**m
-    return dn, w0, w1, w2
+    return (dn, w0, ws[1], ws[2]) if moments > 1 else (dn, w0, None, None)
 
 
 def _rate_correction(
@@ -383,11 +394,12 @@ def _block(
     v None where the loss fed back inside the block grows without bound."""
     g_t, c_t, g_n = nodes.g_tau, nodes.c_tau, nodes.g_nu
     w_n = nodes.n_nu * g_n
-    a_t, d_t, omd_t, _ = _rates(g_t, rate, gamma, b)
     a_n, d_n, omd_n, u_n = _rates(g_n, rate, gamma, b)
+    # N = inf: both measures sit on the modes (the same array)
+    a_t, d_t, omd_t = (a_n, d_n, omd_n) if g_t is g_n else _rates(g_t, rate, gamma, b)[:3]
     # tau-nodes: m_i = m_inf + mu0 a^i, the source (eta gamma)^2 - 2 eta gamma a m_i
     if gamma > 0.0:
-        dn_t, w0_t, _, _ = _block_sums(omd_t, n)
+        dn_t, w0_t, _, _ = _block_sums(omd_t, n, moments=1)
         m_inf = -gamma / (g_t + gamma)
         mu0 = m - m_inf
         alpha = (rate * gamma) ** 2 - 2.0 * rate * gamma * a_t * m_inf
@@ -406,7 +418,7 @@ def _block(
     dn_n, w0_n, w1_n, w2_n = _block_sums(omd_n, n)
     # the same sums for d / rho (1 - d/rho = (rho - d)/rho) times rho^(n-1), for the decaying components
     # only; Q(-r) = Lt_prev rho^n_prev, Q(0) = Lt_start, Q(1) = Lt_end rho^-n
-    w0, w1, w2 = (np.broadcast_to(w, (4, w.size)).copy() for w in (w0_n, w1_n, w2_n))
+    w0, w1, w2 = (np.repeat(w[None, :], 4, axis=0) for w in (w0_n, w1_n, w2_n))
     fit = np.flatnonzero(rho < 1.0)
     if fit.size:
         _, w0[fit], w1[fit], w2[fit] = _block_sums((omd_n[None, :] - (1.0 - rho[fit, None])) / rho[fit, None], n)
