@@ -43,7 +43,7 @@ MAX_EXACT_STEPS = 1 << 16
 # block length / step index: the interpolation error of L inside a block is ~ BLOCK_GROWTH^3
 BLOCK_GROWTH = 0.04
 # the same for a power-law schedule, whose first-order rate correction leaves an error ~ BLOCK_GROWTH^2
-BLOCK_GROWTH_VARYING = 0.02
+BLOCK_GROWTH_VARYING = 0.03
 # exact steps go on until the sign-flipping terms (|a| < 1, a < 0) are below this
 FLIP_DECAYED = 1e-13
 # x = n (1 - d) below which the block sums use their Taylor series (cancellation in the closed forms)
