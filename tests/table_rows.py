@@ -25,6 +25,7 @@ POINT = dict(
     learning_rate=0.0,
     momentum=0.0,
     batch_size=math.inf,
+    lr_schedule="constant",
 )
 VALUE_COLUMNS = ("eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal", "eg_sem", "eg_mean_sem")
 

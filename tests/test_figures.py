@@ -211,6 +211,7 @@ def _points():
                     "learning_rate": OPTIMIZER.get(r, ("gf", 0.0))[1],
                     "momentum": 0.0,
                     "batch_size": 8.0 if r == "sgd_B8" else INF,
+                    "lr_schedule": "constant",
                 },
             )
 

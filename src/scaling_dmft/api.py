@@ -36,7 +36,17 @@ from .spectra import Spectrum
 # The keywords of a query, exactly the config keys they set (and the table columns they fill).
 SPECTRUM_KEYWORDS = ("alpha", "beta", "n_modes", "teacher")
 SIZE_KEYWORDS = ("n_features", "n_samples")
-REGIME_KEYWORDS = ("weight_decay", "temperature", "init_std", "learning_rate", "momentum", "batch_size")
+# the learning-rate schedule of online SGD (schedules.SCHEDULE_KEYS)
+SCHEDULE_KEYWORDS = ("lr_schedule", "lr_decay_factor", "lr_decay_steps", "lr_decay_power")
+REGIME_KEYWORDS = (
+    "weight_decay",
+    "temperature",
+    "init_std",
+    "learning_rate",
+    "momentum",
+    "batch_size",
+    *SCHEDULE_KEYWORDS,
+)
 QUERY_KEYWORDS = (*SPECTRUM_KEYWORDS, *SIZE_KEYWORDS, "noise", *REGIME_KEYWORDS, "regime", "times", "spectrum")
 # a simulation's seeds: a fixed count, or a target precision with its cap (scaling_dmft.precision)
 SEED_KEYWORDS = ("seeds", "target_rel_sem", "max_seeds")
@@ -177,6 +187,10 @@ def learning_curve(
     learning_rate: float | None = None,
     momentum: float | None = None,
     batch_size: int | None = None,
+    lr_schedule: str | None = None,
+    lr_decay_factor: float | None = None,
+    lr_decay_steps: float | None = None,
+    lr_decay_power: float | None = None,
     regime: str | None = None,
     threads: int | None = 1,
 ) -> pd.DataFrame:
@@ -188,8 +202,9 @@ def learning_curve(
     kernel limit). Regime: `weight_decay` gamma, `temperature` T, `noise` sigma (label-noise std),
     `init_std` sigma0 (or 'prior': sqrt(T/gamma)); `regime` the kind (gf, gf_wd, langevin, bayes;
     default from gamma and T). Optimizer: `learning_rate` eta (0: gradient flow; > 0: gradient
-    descent, times rounded to whole steps), `momentum` mu, `batch_size` B (online SGD, needs P = N =
-    inf). `times`: a list (inf: the t -> infinity limit) or {start, stop, count, include_inf}.
+    descent, times rounded to whole steps), `momentum` mu, `batch_size` B (online SGD on fresh samples,
+    needs P = inf; N = inf or N < M), with `lr_schedule` constant | step (`lr_decay_factor` every
+    `lr_decay_steps` steps) | power (eta (1 + k / lr_decay_steps)^-lr_decay_power). `times`: a list (inf: the t -> infinity limit) or {start, stop, count, include_inf}.
     Every keyword left out takes the config's default (config/README.md). Units: docs/theory/model.md.
 
     Example:
@@ -224,6 +239,10 @@ def simulate_curve(
     learning_rate: float | None = None,
     momentum: float | None = None,
     batch_size: int | None = None,
+    lr_schedule: str | None = None,
+    lr_decay_factor: float | None = None,
+    lr_decay_steps: float | None = None,
+    lr_decay_power: float | None = None,
     regime: str | None = None,
     seeds: int | None = None,
     target_rel_sem: float | None = None,

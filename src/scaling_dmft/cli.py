@@ -92,6 +92,10 @@ NOISE = number_range("noise_level", "sigma")
 INIT_STD = number_range("init_std", "sigma0")
 LEARNING_RATE = number_range("learning_rate", "eta")
 MOMENTUM = number_range("momentum", "mu")
+LR_FACTOR = number_range("lr_decay_factor", "F")
+LR_STEPS = number_range("lr_decay_steps", "S")
+LR_POWER = number_range("lr_decay_power", "P")
+SCHEDULES = enum("lr_schedule")
 SEEDS = number_range("seeds", "seeds")
 TIME_STOP = number_range("time_range/properties/stop", "START")
 TIME_COUNT = number_range("time_range/properties/count", "COUNT")
@@ -277,13 +281,27 @@ def build_parser() -> argparse.ArgumentParser:
             default="0",
             help=f"heavy-ball momentum {MOMENTUM.text} (needs --learning-rate; default 0)",
         )
-        if name != "frontier":  # online SGD is P = N = inf: no model size to choose
+        if name != "frontier":  # online SGD: the frontier chooses N at fixed B = full batch
             add(
                 "--batch-size",
                 default=None,
-                help="B: online mini-batch SGD with B fresh samples per step (needs --n-samples inf, --n-features inf, "
-                "--learning-rate; docs/theory/discrete.md section 5)",
+                help="B: online mini-batch SGD with B fresh samples per step (needs --n-samples inf, --learning-rate; "
+                "--n-features inf or N < --n-modes; docs/theory/discrete.md section 5)",
             )
+            add(
+                "--lr-schedule",
+                default=None,
+                choices=SCHEDULES,
+                help="online SGD's learning-rate schedule: constant (default) | step (--lr-decay-factor F every "
+                "--lr-decay-steps S steps) | power (eta (1 + k/S)^-P, --lr-decay-power P); t = eta k, eta the base rate",
+            )
+            add("--lr-decay-factor", default=None, help=f"step schedule: factor of each drop, {LR_FACTOR.text}")
+            add(
+                "--lr-decay-steps",
+                default=None,
+                help=f"step schedule: steps between drops; power: the scale K0; {LR_STEPS.text}",
+            )
+            add("--lr-decay-power", default=None, help=f"power schedule: the exponent, {LR_POWER.text}")
         add(
             "--optimizer",
             default=None,
@@ -453,6 +471,15 @@ def query_values(args: argparse.Namespace) -> dict:
         values["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
         if args.include_inf:
             raise InputError("--include-inf", True, "absent with --batch-size (online SGD reports finite steps only)")
+    if getattr(args, "lr_schedule", None) is not None:
+        values["lr_schedule"] = args.lr_schedule
+    for flag, key, text in (
+        ("--lr-decay-factor", "lr_decay_factor", LR_FACTOR.text),
+        ("--lr-decay-steps", "lr_decay_steps", LR_STEPS.text),
+        ("--lr-decay-power", "lr_decay_power", LR_POWER.text),
+    ):
+        if getattr(args, key, None) is not None:
+            values[key] = _parse_number(flag, getattr(args, key), "a number " + text)
     implied = (
         Optimizer(values["learning_rate"], values["momentum"], values.get("batch_size", math.inf)).kind
         if values["learning_rate"] >= 0 and 0 <= values["momentum"] < 1

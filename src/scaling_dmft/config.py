@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import yaml
 from jsonschema import Draft202012Validator
 
@@ -665,6 +666,7 @@ def _check_regimes(regimes: list[dict]) -> None:
             )
         if "batch_size" in r and (not r.get("learning_rate", 0.0) > 0 or r.get("momentum", 0.0) > 0):
             raise InputError(f"{key}.batch_size", r["batch_size"], "online SGD needs learning_rate > 0 and momentum 0")
+        _check_schedule(key, r)
         if r.get("momentum", 0.0) > 0 and not r.get("learning_rate", 0.0) > 0:
             raise InputError(
                 f"{key}.momentum", r["momentum"], "0 with gradient flow (momentum needs learning_rate > 0)"
@@ -678,6 +680,33 @@ def _check_regimes(regimes: list[dict]) -> None:
         if kind == "bayes" and r.get("init_std", 0.0) not in (0.0, 0, "prior"):
             raise InputError(
                 f"{key}.init_std", r["init_std"], "bayes is the t = inf posterior; init_std is irrelevant, leave it out"
+            )
+
+
+# what each learning-rate schedule takes (schedules.SCHEDULE_PARAMETERS; docs/theory/discrete.md 5.3)
+_SCHEDULE_TAKES = {
+    "constant": "no parameters",
+    "step": "a drop factor and the steps between drops",
+    "power": "an exponent and a step scale",
+}
+
+
+def _check_schedule(key: str, regime: dict) -> None:
+    """A schedule other than constant is online SGD's (batch_size) and takes exactly its own parameters."""
+    from .schedules import SCHEDULE_PARAMETERS
+
+    kind = regime.get("lr_schedule", "constant")
+    if kind != "constant" and "batch_size" not in regime:
+        raise InputError(f"{key}.lr_schedule", kind, "constant unless online SGD (a batch size): schedules are SGD's")
+    for name in ("lr_decay_factor", "lr_decay_steps", "lr_decay_power"):
+        if name in regime and name not in SCHEDULE_PARAMETERS[kind]:
+            raise InputError(
+                f"{key}.{name}", regime[name], f"absent with a {kind} schedule (it takes {_SCHEDULE_TAKES[kind]})"
+            )
+    for name in SCHEDULE_PARAMETERS[kind]:
+        if name not in regime:
+            raise InputError(
+                f"{key}.{name}", None, f"a value with a {kind} schedule (it takes {_SCHEDULE_TAKES[kind]})"
             )
 
 
@@ -734,16 +763,22 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                 f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}"
             )
         if "batch_size" in cfg_regime(cfg, regime):
-            for which in ("n_samples", "n_features"):
-                if any(not math.isinf(v) for v in sweep[which]):
-                    raise InputError(f"{key}.{which}", sweep[which], f"[.inf] with the online SGD regime {regime!r}")
-            if sweep.get("simulate") and sweep["n_modes"] > SGD_SIMULATION_MODES:
+            if any(not math.isinf(v) for v in sweep["n_samples"]):
                 raise InputError(
-                    f"{key}.n_modes",
-                    sweep["n_modes"],
-                    f"<= {SGD_SIMULATION_MODES} to simulate online SGD (every mode is stepped)",
+                    f"{key}.n_samples", sweep["n_samples"], f"[.inf] with the online SGD regime {regime!r}"
                 )
+            for i, n in enumerate(sweep["n_features"]):
+                if not (math.isinf(n) or n < sweep["n_modes"]):
+                    raise InputError(
+                        f"{key}.n_features[{i}]",
+                        n,
+                        f".inf or N < n_modes = {sweep['n_modes']} with the online SGD regime {regime!r} (the theory's "
+                        "deterministic equivalent of the feature covariance)",
+                    )
+            if sweep.get("simulate"):
+                _check_online_simulation(key, sweep, cfg_regime(cfg, regime), cfg)
     _check_times(f"{key}.times", sweep["times"])
+    _check_step_range(key, sweep, cfg)
     paper_regimes = [r for r in sweep["regimes"] if cfg_regime(cfg, r).get("units") == "paper"]
     if sweep.get("time_units") == "paper" or paper_regimes:
         what = (
@@ -806,6 +841,61 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                         f"alpha <= {limit:.3g} when simulate: true with min(N, P, M) up to {r:g} "
                         f"(lambda_1/lambda_r <= {MAX_SPECTRAL_CONDITION:g} for float64)",
                     )
+
+
+def _check_online_simulation(key: str, sweep: dict, regime: dict, cfg: dict) -> None:
+    """Online SGD steps every mode of every seed: M bounded, the peak memory of a seed within
+    simulation.max_memory_gb, and the whole run within the step budget of sgd.check_online_budget."""
+    from .sgd import check_online_budget, online_memory_bytes
+
+    if sweep["n_modes"] > SGD_SIMULATION_MODES:
+        raise InputError(
+            f"{key}.n_modes",
+            sweep["n_modes"],
+            f"<= {SGD_SIMULATION_MODES} to simulate online SGD (every mode is stepped)",
+        )
+    batch, budget = int(regime["batch_size"]), cfg["simulation"]["max_memory_gb"]
+    need = max(online_memory_bytes(sweep["n_modes"], n, batch, sweep["times"]["count"]) for n in sweep["n_features"])
+    if need > budget * 1e9:
+        raise InputError(
+            f"regimes[{cfg['regimes'].index(regime)}].batch_size",
+            batch,
+            f"a batch whose simulation fits in simulation.max_memory_gb = {budget:g} GB (B = {batch} needs "
+            f"~{need / 1e9:.3g} GB with n_modes = {sweep['n_modes']})",
+        )
+    stop = sweep["times"]["stop"]
+    dims = [sweep["n_modes"] if math.isinf(n) else min(n, sweep["n_modes"]) for n in sweep["n_features"]]
+    try:
+        check_online_budget(sweep["seeds"], math.floor(stop / regime["learning_rate"]), batch, max(dims))
+    except InputError as err:
+        raise InputError(f"{key}.times.stop", stop, err.allowed) from None
+
+
+def _check_step_range(key: str, sweep: dict, cfg: dict) -> None:
+    """A discrete optimizer's rows are whole steps inside the sweep's time range (grid.step_times): the
+    range must hold one for every discrete regime and every P (paper time units scale it by P)."""
+    from .grid import time_grid
+    from .points import step_range
+
+    grid = time_grid(sweep["times"])
+    finite = grid[np.isfinite(grid)]
+    if not finite.size:
+        return
+    start, stop = float(finite.min()), float(finite.max())
+    scales = sweep["n_samples"] if sweep.get("time_units") == "paper" else [1.0]
+    for name in sweep["regimes"]:
+        eta = cfg_regime(cfg, name).get("learning_rate", 0.0)
+        for scale in scales:
+            if (
+                eta > 0
+                and step_range(scale * start, scale * stop, eta)[0] > step_range(scale * start, scale * stop, eta)[1]
+            ):
+                raise InputError(
+                    f"{key}.times.stop" if isinstance(sweep["times"], dict) else f"{key}.times",
+                    stop,
+                    f"a time range [start, stop] that holds a whole step t = eta k of regime {name!r} "
+                    f"(eta = {eta:g}; here [{start:g}, {stop:g}]: stop >= {eta / scale:g})",
+                )
 
 
 def cfg_regime(cfg: dict, name: str) -> dict:

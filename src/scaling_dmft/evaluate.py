@@ -99,17 +99,12 @@ def _clip_roundoff(components: dict, flags: np.ndarray) -> None:
 
 def run_dmft_points(points: list[Point], progress_every: float = 10.0) -> pd.DataFrame:
     """Theory curves (method 'dmft') for a list of points; one solve per shared (model, gamma, optimizer,
-    times) (points.solve_key), one preparation of the mode sums per spectrum."""
-    from . import dmft
-
+    times) (points.solve_key), one preparation of the mode sums per spectrum and of online SGD's
+    nodes per (spectrum, N)."""
     frames, done, started, last = [], 0, time.monotonic(), time.monotonic()
-    prepared: dict = {}  # per spectrum of the chunk: the solver's compressed mode sums
+    prepared: dict = {}  # per spectrum (and N, for online SGD's nodes) of the chunk
     for members in group_by(points, solve_key).values():
-        first = members[0]
-        spec = first.model.spectrum
-        if spec not in prepared:
-            prepared[spec] = dmft.prepare(spec.build().modes())
-        parts, flags = _dmft_components(first, prepared[spec])
+        parts, flags = _dmft_components(members[0], prepared)
         frames += [curve_rows(point, "dmft", point.times, *parts, flag=flags) for point in members]
         done += len(members)
         if time.monotonic() - last > progress_every or done == len(points):
@@ -118,18 +113,29 @@ def run_dmft_points(points: list[Point], progress_every: float = 10.0) -> pd.Dat
     return pd.concat(frames, ignore_index=True) if frames else empty_frame("curve")
 
 
-def _dmft_components(point: Point, sums: object) -> tuple[np.ndarray, np.ndarray]:
+def _dmft_components(point: Point, prepared: dict) -> tuple[np.ndarray, np.ndarray]:
     """(components (4, T), flags (T,)) of one theory solve: finite times and the t = inf closed forms
-    are solved apart, so a failure of one flags only its rows."""
+    are solved apart, so a failure of one flags only its rows; a failure of online SGD's nodes flags
+    the point's rows. `prepared` caches the mode sums per spectrum and the nodes per (spectrum, N)."""
     from . import dmft
 
     times = point.time_array
     parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
-    for rows in (np.isfinite(times), np.isinf(times)):
+    spec, sgd = point.model.spectrum, point.optimizer.kind == "sgd"
+    groups = (np.ones(times.size, dtype=bool),) if sgd else (np.isfinite(times), np.isinf(times))
+    for rows in groups:
         if not rows.any():
             continue
         try:
-            comps = dmft.solve_point(point, sums, times=times[rows])
+            if sgd:
+                key = (spec, point.model.n_features)
+                if key not in prepared:
+                    prepared[key] = dmft.online.online_nodes(spec.build(), point.model.n_features)
+                comps = dmft.solve_point(point, nodes=prepared[key], times=times[rows])
+            else:
+                if spec not in prepared:
+                    prepared[spec] = dmft.prepare(spec.build().modes())
+                comps = dmft.solve_point(point, prepared[spec], times=times[rows])
             parts[:, rows] = comps.signal, comps.noise, comps.init, comps.thermal
             if comps.flags is not None:  # discrete time: diverged / no_theory rows
                 flags[np.flatnonzero(rows)] = comps.flags
@@ -158,9 +164,25 @@ def run_sim_group(group: SimGroup, base_seed: int, progress: Callable[[int, int]
             (members, concat_seeds([batch[i][1] for batch in batches])) for i, (members, _) in enumerate(batches[0])
         ]
     frames = [
-        seed_rows(members, comps, "sim", target=group.target_rel_sem, cap=group.seeds) for members, comps in parts
+        seed_rows(
+            members, comps, "sim", target=group.target_rel_sem, cap=group.seeds, diverged=_diverged_flag(members[0])
+        )
+        for members, comps in parts
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+# the flags of simulated rows whose error is +inf because the training diverged (the signal, finite
+# otherwise, is +inf exactly then): the theory flags the same rows `diverged`
+SIM_DIVERGED_STEPS = "diverged: a direction of a draw's training Hessian has eta x >= 2 (1 + momentum)"
+SIM_DIVERGED_SGD = "diverged: the online-SGD error of a draw overflowed"
+
+
+def _diverged_flag(point: Point) -> str:
+    """The flag of a simulated row whose error is +inf, by the point's optimizer ('' for gradient flow,
+    whose infinite rows are exact infinities, flagged `infinite`)."""
+    kind = point.optimizer.kind
+    return SIM_DIVERGED_SGD if kind == "sgd" else (SIM_DIVERGED_STEPS if kind in ("gd", "momentum") else "")
 
 
 def _simulate_group(
@@ -195,11 +217,17 @@ def _per_seed_gibbs(points: list[Point], comps: SimComponents) -> np.ndarray:
 
 
 def seed_rows(
-    points: list[Point], comps: SimComponents, method: str, target: float | None = None, cap: int = 0
+    points: list[Point],
+    comps: SimComponents,
+    method: str,
+    target: float | None = None,
+    cap: int = 0,
+    diverged: str = "",
 ) -> pd.DataFrame:
     """Curve rows (seed mean and standard error) of per-seed components for the points that share
     them: the exact simulation ('sim') and training on a data set ('data', 'data_heldout'). With a
-    target relative standard error, a row whose E_g ended above it is flagged `imprecise`."""
+    target relative standard error, a row whose E_g ended above it is flagged `imprecise`; with
+    `diverged`, rows whose signal is +inf (a diverged draw) carry that flag instead of `infinite`."""
     from .simulate import seed_mean_sem
 
     gammas, times = comps.weight_decays, comps.times
@@ -227,12 +255,14 @@ def seed_rows(
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
         flags = np.full(len(point.times), "", dtype=object)
+        if diverged:
+            flags[np.isinf(means[0])] = diverged
         if target is not None:
             from .precision import imprecise_flag
 
             with np.errstate(invalid="ignore", divide="ignore"):
                 relative = eg_sem / eg
-            for i in np.flatnonzero(np.isfinite(relative) & (relative > target)):
+            for i in np.flatnonzero(np.isfinite(relative) & (relative > target) & (flags == "")):
                 flags[i] = imprecise_flag(float(relative[i]), target, n_seeds, cap)
         frame = curve_rows(
             point, method, point.times, *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds, flag=flags

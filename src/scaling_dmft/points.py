@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import InputError, real_number
+from .schedules import CONSTANT, SCHEDULE_KEYS, Schedule
 from .schema import config_schema, enum
 from .spectra import Spectrum, powerlaw, read_spectrum_file
 
@@ -205,6 +206,8 @@ class Optimizer:
     learning_rate: float = DEFAULT_LEARNING_RATE
     momentum: float = DEFAULT_MOMENTUM
     batch_size: float = math.inf
+    # the learning rate of step k relative to eta (online SGD's; schedules.Schedule)
+    schedule: Schedule = CONSTANT
 
     def __post_init__(self) -> None:
         eta = real_number(self.learning_rate, "learning_rate", "a number >= 0")
@@ -243,14 +246,32 @@ class Optimizer:
         return np.where(finite, np.round(k), k)
 
     def step_times(self, times: npt.ArrayLike) -> np.ndarray:
-        """A time grid for discrete steps: each t rounded to a whole number of steps k >= 1 (t = eta k),
-        repeats dropped; t = inf kept (gradient flow: the times as given)."""
+        """A time grid for discrete steps: each finite t rounded to the nearest whole step k inside the
+        grid's range, k_lo <= k <= k_hi (`step_range`: every row's t = eta k lies between the grid's
+        first and last time), repeats dropped; t = inf kept (gradient flow: the times as given). A range
+        without a whole step is refused (the config checks it first)."""
         given = np.asarray(times, dtype=np.float64)
         if not self.discrete:
             return given
-        steps = np.unique(np.maximum(np.round(given[np.isfinite(given)] / self.learning_rate), 1.0))
-        out = self.learning_rate * steps
+        finite = given[np.isfinite(given)]
+        out = np.empty(0)
+        if finite.size:
+            lo, hi = step_range(float(finite.min()), float(finite.max()), self.learning_rate)
+            if lo > hi:
+                raise InputError(
+                    "times",
+                    f"{finite.min():g}..{finite.max():g}",
+                    f"a range that holds a whole step t = eta k, k >= 1 (eta = {self.learning_rate:g})",
+                )
+            out = self.learning_rate * np.unique(np.clip(np.round(finite / self.learning_rate), lo, hi))
         return np.append(out, np.inf) if np.isinf(given).any() else out
+
+
+def step_range(start: float, stop: float, learning_rate: float) -> tuple[float, float]:
+    """(k_lo, k_hi): the whole steps k >= 1 whose times t = eta k lie in [start, stop] (a relative 1e-9
+    of slack for the float division); k_lo > k_hi when the range holds no whole step."""
+    lo = max(1.0, math.ceil(start / learning_rate * (1.0 - 1e-9)))
+    return lo, float(math.floor(stop / learning_rate * (1.0 + 1e-9)))
 
 
 @dataclass(frozen=True)
@@ -296,6 +317,7 @@ class Point:
             "learning_rate": float(opt.learning_rate),
             "momentum": float(opt.momentum),
             "batch_size": float(opt.batch_size),
+            "lr_schedule": opt.schedule.describe(),
         }
 
     @property
@@ -311,10 +333,15 @@ class Point:
         spec = self.model.spectrum
         if spec.values is not None:
             raise ValueError("a point on an in-memory spectrum has no plain form (write the spectrum to a file)")
+        schedule = self.optimizer.schedule
         return {
             **self.columns(),
             "path": spec.path,
             "kind": self.regime.kind,
+            "lr_decay_factor": schedule.decay_factor,
+            "lr_decay_steps": schedule.decay_steps,
+            "lr_decay_power": schedule.power,
+            "lr_schedule": schedule.kind,  # the kind (the table column describes it with its parameters)
             "times": list(self.times),
         }
 
@@ -340,7 +367,12 @@ class Point:
                 init_std=float(data["init_std"]),
                 name=data["regime"],
             ),
-            optimizer=Optimizer(float(data["learning_rate"]), float(data["momentum"]), float(data["batch_size"])),
+            optimizer=Optimizer(
+                float(data["learning_rate"]),
+                float(data["momentum"]),
+                float(data["batch_size"]),
+                Schedule.of(data) if "lr_decay_steps" in data else CONSTANT,
+            ),
             times=tuple(float(t) for t in data["times"]),
             sweep=data["sweep"],
         )
@@ -382,6 +414,7 @@ def build_point(
         float(regime.get("learning_rate", DEFAULT_LEARNING_RATE)),
         float(regime.get("momentum", DEFAULT_MOMENTUM)),
         float(regime.get("batch_size", math.inf)),
+        Schedule.of(regime) if any(key in regime for key in SCHEDULE_KEYS) else CONSTANT,
     )
     grid = optimizer.step_times(times)
     if optimizer.kind == "sgd":  # online SGD: finite steps only

@@ -406,7 +406,8 @@ def _components(spec: dict, c2: float, p: int, gammas: np.ndarray, ts: np.ndarra
         phi, decay, theta = _filters(x, ts, opt)  # (r, T) each
         if opt is not None and opt.discrete:
             # a direction past the stability edge diverges: the whole error is +inf at those steps
-            diverged[i] = ~np.isfinite(phi).all(axis=0) & np.isfinite(ts)
+            # (t = inf included: there is no stationary state to reach)
+            diverged[i] = ~np.isfinite(phi).all(axis=0)
             keep = ~diverged[i]
             phi, decay, theta = (np.where(keep, a, 0.0) for a in (phi, decay, theta))
         beta = phi * bt[:, None]
@@ -589,11 +590,14 @@ def simulate_points(
         with blas_threads(threads):
             return online_simulate(
                 spectrum,
+                n_features=model.n_features,
                 batch_size=int(opt.batch_size),
                 learning_rate=opt.learning_rate,
                 weight_decay=float(gammas[0]),
                 times=times,
                 seeds=seeds,
+                schedule=opt.schedule,
+                progress=progress,
             )
     return simulate(
         spectrum,

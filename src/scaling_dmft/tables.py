@@ -78,6 +78,12 @@ POINT_FIELDS = [
     _field("learning_rate", _F64, "eta: 0 for gradient flow; t = eta k after k steps", "1 / time"),
     _field("momentum", _F64, "mu, heavy-ball momentum (0 without)"),
     _field("batch_size", _F64, "B, samples per step of online SGD; +inf = full batch"),
+    _field(
+        "lr_schedule",
+        _STR,
+        "learning-rate schedule of online SGD (eta_k / eta at step k): constant | step F S (times F every S "
+        "steps) | power P K0 ((1 + k/K0)^-P); t = eta k with the base rate eta",
+    ),
 ]
 POINT_COLUMNS = [f.name for f in POINT_FIELDS]
 

@@ -55,7 +55,7 @@ import numpy.typing as npt
 
 from ..components import combine
 from ..errors import InputError, NumericalError, real_number
-from . import contour
+from . import contour, online
 from .curves import dynamic_curves
 from .kappa import ModeSums
 from .kappa import kappa_static as _kappa_static
@@ -173,24 +173,32 @@ def solve(
     return DMFTComponents(t, out[0].copy(), out[1].copy(), out[2].copy(), out[3].copy(), diag)
 
 
-def solve_point(point: Point, sums: ModeSums | None = None, *, times: npt.ArrayLike | None = None) -> DMFTComponents:
+def solve_point(
+    point: Point,
+    sums: ModeSums | None = None,
+    *,
+    times: npt.ArrayLike | None = None,
+    nodes: online.OnlineNodes | None = None,
+) -> DMFTComponents:
     """The theory of a parameter point (points.Point) at its times (or at `times`): `solve` with the
     point's N, P, gamma and optimizer; online SGD (a finite batch size) by the exact second-moment
-    recursion (dmft.online). `sums`: `prepare(...)` of the point's spectrum, to reuse it."""
+    recursion on the modes or, at N < M, on the deterministic-equivalent nodes of the feature
+    covariance (dmft.online). `sums`: `prepare(...)` of the point's spectrum; `nodes`: online SGD's
+    `online.online_nodes(...)`; either reused across calls."""
     model, opt = point.model, point.optimizer
     t = point.time_array if times is None else _times(times)
     if opt.kind == "sgd":
-        from .online import online_theory
-
-        parts, diverged = online_theory(
-            model.spectrum.build(),
+        parts, flags = online.online_theory(
+            None if nodes is not None else model.spectrum.build(),
+            nodes=nodes,
+            n_features=model.n_features,
             batch_size=int(opt.batch_size),
             learning_rate=opt.learning_rate,
             weight_decay=point.regime.weight_decay,
             times=t,
+            schedule=opt.schedule,
         )
-        flags = np.where(diverged, "diverged: online SGD (learning rate too large for the batch size)", "")
-        return DMFTComponents(t, *(row.copy() for row in parts), {}, flags.astype(str))
+        return DMFTComponents(t, *(row.copy() for row in parts), {}, np.asarray(flags).astype(str))
     return solve(
         sums if sums is not None else prepare(model.spectrum.build().modes()),
         n_features=model.n_features,
@@ -227,6 +235,7 @@ def _solve_discrete(
     from .discrete import (
         CIRCLE_MAX_STEPS,
         CIRCLE_MAX_STEPS_ONE_POINT,
+        MIN_STEPS,
         circle_curves,
         spectral_edge,
         stationary_thermal,
@@ -240,7 +249,9 @@ def _solve_discrete(
     flags = np.full(t.size, "", dtype=object)
     edge = spectral_edge(sums, inv_n, inv_p)
     top = eta * (edge + gamma)
-    first_talbot = talbot_from(top, mu, n_nodes)
+    unstable = top >= 2.0 * (1.0 + mu)  # the edge itself included: a mode with |root| = 1 never converges
+    # (talbot_from needs the fast roots inside the unit circle: at the edge their modulus is 1)
+    first_talbot = MIN_STEPS if unstable else talbot_from(top, mu, n_nodes)
     diag: dict = {
         "n_nodes": n_nodes,
         "spectral_edge": edge,
@@ -252,7 +263,7 @@ def _solve_discrete(
     finite = np.isfinite(steps)
     late = finite & (steps >= first_talbot)
     early = finite & ~late
-    if top >= 2.0 * (1.0 + mu):
+    if unstable:
         out[:] = np.inf
         flags[:] = f"diverged: eta (e_max + gamma) = {top:.4g} >= 2 (1 + momentum)"
     else:
