@@ -465,7 +465,8 @@ def check_output(out: str, inputs: Iterable[str | os.PathLike[str] | None] = ())
 
 
 def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
-    from .data import DATASETS, KERNELS
+    from .data import DATASETS
+    from .kernels import DEPTH, KERNELS
 
     text = "the spectrum of a data set: lambda_k of K/n and c_k = (v_k . y)^2 / n (docs/theory/data.md)"
     p = sub.add_parser(
@@ -473,6 +474,7 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
         help=text,
         description=text + "; writes a spectrum file for --spectrum-file and prints fitted alpha, beta.",
         epilog="example:\n  python -m scaling_dmft spectrum --data digits.npz --kernel relu_nngp --out digits.parquet\n"
+        "  python -m scaling_dmft spectrum --dataset digits --sphere --kernel relu_ntk --depth 3 --out ntk3.parquet\n"
         "  python -m scaling_dmft spectrum --gram K.npy --labels y.npy --out mine.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -487,6 +489,13 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
     )
     add("--labels", default=None, help="labels (.npy of n values), where the data file has none; needed with --gram")
     add("--kernel", default="relu_nngp", choices=KERNELS, help="kernel of --data (default relu_nngp)")
+    add(
+        "--depth",
+        type=int,
+        default=None,
+        help=f"hidden layers L of a network kernel (relu_*, erf_*; docs/theory/kernels.md), {DEPTH.text} "
+        "(default 1; relu_nngp at depth 1 is the original ReLU kernel)",
+    )
     p.add_argument(
         "--no-standardise",
         action="store_true",
@@ -523,11 +532,15 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         to_sphere,
         top_spectrum,
     )
+    from .kernels import check_kernel
 
     if sum(v is not None for v in (args.data, args.gram, args.dataset)) != 1:
         raise InputError("--data", args.data, "exactly one of --data FILE, --gram K.npy and --dataset NAME")
     if args.modes is not None and args.gram is not None:
         raise InputError("--modes", args.modes, "absent with --gram (the Gram matrix is given whole)")
+    if args.depth is not None and args.gram is not None:
+        raise InputError("--depth", args.depth, "absent with --gram (the Gram matrix is given whole)")
+    depth = check_kernel(args.kernel, 1 if args.depth is None else args.depth)
     check_output(args.out, inputs=[args.data, args.gram, args.labels])
     if args.gram is not None:
         if args.labels is None:
@@ -543,9 +556,9 @@ def _run_spectrum(args: argparse.Namespace) -> int:
         x = x if args.no_standardise else standardise(x)
         x = to_sphere(x) if args.sphere else x
     if args.modes is not None:
-        spec, computed = top_spectrum(x, y, args.kernel, args.modes)
+        spec, computed = top_spectrum(x, y, args.kernel, args.modes, depth=depth)
     else:
-        spec = empirical_spectrum(gram if args.gram is not None else kernel_matrix(x, args.kernel), y)
+        spec = empirical_spectrum(gram if args.gram is not None else kernel_matrix(x, args.kernel, depth=depth), y)
         computed = spec.eigenvalues.size
     # the exponents are fitted on the computed modes only (the tail is itself a power law)
     fits = fitted_exponents(
@@ -561,6 +574,7 @@ def _run_spectrum(args: argparse.Namespace) -> int:
     meta = {
         "source": str(args.gram or args.data or f"scikit-learn {args.dataset}"),
         "kernel": "gram" if args.gram else args.kernel,
+        "depth": "" if args.gram else str(depth),
         "standardised": str(not args.no_standardise and not args.gram),
         "sphere": str(args.sphere and not args.gram),
         "computed_modes": str(computed),

@@ -313,9 +313,11 @@ def _check_atlas(cfg: dict) -> None:
 
 
 def _check_data(cfg: dict, base: Path) -> None:
-    """The `data:` entries (docs/theory/data.md): one source, known kernel, P < n, ReLU features only
-    with the relu_nngp kernel, regimes that train (gf, gf_wd, langevin) in our units."""
-    from .data import DATASETS, KERNELS, count_points
+    """The `data:` entries (docs/theory/data.md): one source, known kernel and depth, P < n, finite N
+    only for kernels with a random feature map (relu_nngp, erf_nngp), regimes that train (gf, gf_wd,
+    langevin) in our units."""
+    from .data import DATASETS, count_points
+    from .kernels import FEATURE_KERNELS, check_kernel
 
     regimes = {r["name"]: r for r in cfg["regimes"]}
     trained = sorted(
@@ -342,8 +344,7 @@ def _check_data(cfg: dict, base: Path) -> None:
             for which in ("file", "labels"):
                 if which in entry and not Path(entry[which]).is_absolute():
                     entry[which] = str((base / entry[which]).resolve())
-        if entry["kernel"] not in KERNELS:
-            raise InputError(f"{key}.kernel", entry["kernel"], " | ".join(KERNELS))
+        check_kernel(entry["kernel"], entry["depth"], kernel_key=f"{key}.kernel", depth_key=f"{key}.depth")
         try:
             n = count_points(entry)
         except InputError as err:
@@ -354,9 +355,15 @@ def _check_data(cfg: dict, base: Path) -> None:
         if too_big:
             raise InputError(f"{key}.n_samples", too_big[0], f"P < n = {n} (the held-out set must not be empty)")
         widths = [w for w in entry["n_features"] if not math.isinf(w)]
-        if widths and entry["kernel"] != "relu_nngp":
+        if widths and entry["kernel"] not in FEATURE_KERNELS:
             raise InputError(
-                f"{key}.n_features", widths[0], ".inf only: finite N are random ReLU features (kernel relu_nngp)"
+                f"{key}.n_features",
+                widths[0],
+                ".inf only with kernel "
+                + entry["kernel"]
+                + ": finite N are the last layer of a random network of width N, for "
+                + " and ".join(FEATURE_KERNELS)
+                + " (an NTK's features are the gradients of all weights; linear and rbf have no network)",
             )
         for i, regime in enumerate(entry["regimes"]):
             if regime not in trained:
