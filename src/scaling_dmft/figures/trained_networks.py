@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def draw(table: pd.DataFrame, curves: dict, learning_rate: float, focus: int | None = None) -> Figure:
+def draw(
+    table: pd.DataFrame, curves: dict, learning_rate: float, focus: int | None = None, name: str = "MNIST-5k"
+) -> Figure:
     """`table`: networks.summary rows; `curves`: P -> (DMFT errors at steps 1..k_max, flags);
     `focus`: the P of the left panel (default: the middle one)."""
     samples = sorted(table["n_samples"].unique())
