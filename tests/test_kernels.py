@@ -300,3 +300,31 @@ def test_config_default_depth_is_one_and_deep_nngp_takes_finite_width(tmp_path):
     assert cfg["data"]["mine"]["depth"] == 1 and cfg["data"]["mine"]["kernel"] == "relu_nngp"
     cfg = _data_config(tmp_path, kernel="erf_nngp", depth=3, n_features=[64, math.inf])
     assert cfg["data"]["mine"]["depth"] == 3
+
+
+def test_the_data_workflow_uses_the_entry_s_kernel_and_depth(tmp_path):
+    """A `data:` entry with erf_nngp at depth 2 and a finite width: its spectrum is that of the depth-2
+    Gram (not depth 1's), the spectrum table records the depth, and the comparison runs for the kernel
+    limit and for N = 32 random depth-2 erf features."""
+    import pyarrow.parquet as pq
+
+    from scaling_dmft import tables
+    from scaling_dmft.rules import data_curves_job, empirical_spectrum_job
+    from scaling_dmft.spectrum import read_spectrum_file
+
+    cfg = _data_config(
+        tmp_path, kernel="erf_nngp", depth=2, n_samples=[16], n_features=[math.inf, 32], subsets=3, sim_seeds=3
+    )
+    entry = cfg["data"]["mine"]
+    spectrum = str(tmp_path / "mine.parquet")
+    empirical_spectrum_job("mine", entry, spectrum)
+    x, y = data.entry_inputs(entry)
+    expected = data.empirical_spectrum(data.kernel_matrix(x, "erf_nngp", depth=2), y).eigenvalues
+    depth_one = data.empirical_spectrum(data.kernel_matrix(x, "erf_nngp", depth=1), y).eigenvalues
+    got = read_spectrum_file(spectrum).eigenvalues
+    assert np.allclose(got, expected, rtol=1e-12) and not np.allclose(got, depth_one, rtol=1e-3)
+    meta = pq.read_schema(spectrum).metadata
+    assert meta[(tables.META_PREFIX + "depth").encode()] == b"2"
+    frame = data_curves_job("mine", entry, cfg["regimes"], 7, spectrum, str(tmp_path / "curves.parquet"))
+    data_rows = frame[frame["method"] == "data"]
+    assert set(data_rows["n_features"]) == {math.inf, 32.0} and np.all(np.isfinite(data_rows["eg"]))
