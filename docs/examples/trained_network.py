@@ -26,6 +26,11 @@ from scaling_dmft import networks
 FULL = dict(samples=[64, 128, 256, 512, 1024, 2048], widths=[64, 256, 1024, 4096], steps=[1, 3, 10, 30, 100, 300])
 QUICK = dict(samples=[64, 128], widths=[64, 256], steps=[1, 10, 30])
 QUICK_STRIDE = 5  # --quick: every 5th digit, 100 per class (a smoke run, not the documented numbers)
+# the linearised networks (same subsets and initialisations): P -> widths (they cost what the networks do)
+LINEARISED = {
+    "full": {64: [64, 256, 1024, 4096], 256: [64, 256, 1024, 4096], 1024: [64, 256, 1024]},
+    "quick": {64: [64, 256]},
+}
 # seeds (subset and initialisation draws) per P; 3 at P = 2048, where one seed costs ~200 core-s
 SEEDS = {"full": {64: 4, 128: 4, 256: 4, 512: 4, 1024: 4, 2048: 3}, "quick": {64: 2, 128: 2}}
 BASE_SEED = 20261208
@@ -36,6 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a small grid (for a test)")
     parser.add_argument("--rows", default="results/trained_network/rows.csv", help="rows file (appended, resumed)")
     parser.add_argument("--figure", default=None, help="write the figure here (.png / .pdf)")
+    parser.add_argument(
+        "--linearised", default=None, help="also train the linearised networks (LINEARISED), rows to this file"
+    )
     parser.add_argument("--samples", default=None, help="only these P (comma-separated; to split the run)")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per P (default: SEEDS)")
     args = parser.parse_args(argv)
@@ -73,7 +81,27 @@ def main(argv: list[str] | None = None) -> None:
                 f"P = {p}, seed {i}: {time.perf_counter() - tick:.0f} s; at step {last['step']}, W = {last['width']}: "
                 f"network {last['network']:.4f}, lazy {last['lazy']:.4f}"
             )
+    linearised = LINEARISED["quick" if args.quick else "full"]
+    if args.linearised:
+        lin_path = Path(args.linearised)
+        have = pd.read_csv(lin_path) if lin_path.exists() else pd.DataFrame(columns=["n_samples", "seed", "width"])
+        have_keys = {
+            (int(p), int(i))
+            for (p, i), g in have.groupby(["n_samples", "seed"])
+            if set(g["width"]) >= set(linearised.get(p, []))
+        }
+        for p, widths in linearised.items():
+            for i in range(seeds.get(p, 0) if p in grid["samples"] else 0):
+                if (p, i) in have_keys:
+                    continue
+                tick = time.perf_counter()
+                rows = networks.linearised_runs(s, p, i, widths, grid["steps"], base_seed=BASE_SEED)
+                pd.DataFrame(rows).to_csv(lin_path, mode="a", header=not lin_path.exists(), index=False)
+                print(f"P = {p}, seed {i}: linearised networks, {time.perf_counter() - tick:.0f} s")
     frame = pd.read_csv(rows_path)
+    if args.linearised and Path(args.linearised).exists():
+        lin = pd.read_csv(args.linearised)
+        frame = frame.merge(lin, on=["n_samples", "width", "seed", "step"], how="left")
     frame = frame[frame["n_samples"].isin(grid["samples"]) & frame["width"].isin(grid["widths"])]
     frame = frame[frame["step"].isin(grid["steps"]) & (frame["seed"] < frame["n_samples"].map(seeds))]
     dmft_errors = {}
@@ -82,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
         dmft_errors.update({(p, k): (float(v), str(f)) for k, v, f in zip(grid["steps"], values, flags, strict=True)})
     table = pd.DataFrame(networks.summary(frame.to_dict("records"), dmft_errors))
     print_tables(table, grid)
+    if "linearised" in table:
+        print_decomposition(table, grid)
     edge = float(frame["lazy_eta_edge"].max())
     print(f"largest eta lambda_max(Theta_PP / P) over the subsets: {edge:.3f} (the lazy descent is stable below 2)")
     if args.figure:
@@ -134,6 +164,28 @@ def print_tables(table: pd.DataFrame, grid: dict) -> None:
     flagged = table[table["dmft_flag"].astype(str).str.len() > 0]
     if len(flagged):
         print("\nDMFT flags:", sorted(set(flagged["dmft_flag"])))
+
+
+def print_decomposition(table: pd.DataFrame, grid: dict) -> None:
+    last = max(grid["steps"])
+    rows = table[(table["step"] == last) & table["linearised"].notna()].sort_values(["n_samples", "width"])
+    print(f"\nthe network's excess over the lazy limit at step {last}, split (paired, (a - b) / b with z):")
+    print(
+        "| P | W | lazy vs network | linearised vs network (training moved the kernel) | lazy vs linearised (initial kernel at width W) | NTK moved | eta lambda_max, linearised |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for _, r in rows.iterrows():
+        print(
+            f"| {r['n_samples']} | {r['width']} | {_cell(r['lazy_vs_network'], r['lazy_vs_network_z'])} | "
+            + (
+                f"{_cell(r['linearised_vs_network'], r['linearised_vs_network_z'])} | "
+                f"{_cell(r['lazy_vs_linearised'], r['lazy_vs_linearised_z'])} | "
+                if r["linearised_eta_edge"] < 2.0
+                else "the linearised descent diverges | (eta lambda_max >= 2) | "
+            )
+            + f"{r['ntk_moved']:.3f} | "
+            f"{r['linearised_eta_edge']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

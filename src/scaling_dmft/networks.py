@@ -182,6 +182,66 @@ def train_network(
     return preds, losses
 
 
+def train_linearised(
+    net: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    learning_rate: float,
+    steps: list[int],
+    x_eval: np.ndarray,
+) -> np.ndarray:
+    """Full-batch gradient descent of the network linearised at `net` (its initialisation, not
+    changed): f_lin(x) = f_0(x) + J(x) (theta - theta_0), all K outputs coupled through the shared
+    first layer, as the network is. With (dw, da) = theta - theta_0 and z_0, a_0 at initialisation,
+
+        J(x) (dw, da) = [relu(z_0) da^T + (step(z_0) * (x dw^T / sqrt d)) a_0^T] / sqrt(W),
+
+    and the gradients are those of `gradients` with z and a frozen at z_0, a_0. Its tangent kernel is
+    the network's at initialisation for all time: the network minus this model is what training
+    changed in the features (and the nonlinearity of f in theta); this model minus the lazy limit is
+    the finite width of the initial kernel. Returns the predictions on x_eval at each of `steps`
+    (len(steps) x m x K) and eta lambda_max(J_P J_P^T / P) (by 50 power iterations, a lower bound
+    converging from below): at or above 2 the linearised descent diverges."""
+    steps = sorted(int(s) for s in steps)
+    dtype = net.w.dtype
+    scale_w, scale_d = np.sqrt(np.asarray(net.width, dtype=dtype)), np.sqrt(np.asarray(x.shape[1], dtype=dtype))
+    eta = np.asarray(learning_rate, dtype=dtype)
+    z0, ze = net.hidden(x), net.hidden(x_eval)
+    h0, s0, he, se = np.maximum(z0, 0), z0 > 0, np.maximum(ze, 0), ze > 0
+    f0, f0_eval = h0 @ net.a.T / scale_w, he @ net.a.T / scale_w
+    dw, da = np.zeros_like(net.w), np.zeros_like(net.a)
+
+    def shift(h: np.ndarray, step: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        return (h @ da.T + (step * (xs @ dw.T / scale_d)) @ net.a.T) / scale_w
+
+    def pull(resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # J_P^T resid, as (dw, da)
+        return ((resid @ net.a) * s0).T @ x / (scale_w * scale_d), resid.T @ h0 / scale_w
+
+    # the top eigenvalue of J_P J_P^T / P, by power iteration on output-space vectors
+    vec = np.random.default_rng(0).standard_normal(y.shape).astype(dtype)
+    top = 0.0
+    for _ in range(50):
+        vec /= np.linalg.norm(vec)
+        dw, da = pull(vec)
+        image = shift(h0, s0, x) / x.shape[0]
+        top = float(np.sum(vec * image))
+        vec = image
+    dw, da = np.zeros_like(net.w), np.zeros_like(net.a)
+    preds = np.full((len(steps), x_eval.shape[0], y.shape[1]), np.nan)
+    j = 0
+    for k in range(steps[-1] + 1):
+        while j < len(steps) and steps[j] == k:
+            preds[j] = f0_eval + shift(he, se, x_eval)
+            j += 1
+        if k == steps[-1]:
+            break
+        grad_w, grad_a = pull((f0 + shift(h0, s0, x) - y) / x.shape[0])
+        dw -= eta * grad_w
+        da -= eta * grad_a
+    return preds, float(learning_rate) * top
+
+
 # ---------------------------------------------------------------- the lazy limit: kernel gradient descent
 
 
@@ -360,6 +420,50 @@ def subset_runs(
     return rows
 
 
+def linearised_runs(
+    s: Setup,
+    n_samples: int,
+    seed: int,
+    widths: list[int],
+    steps: list[int],
+    *,
+    base_seed: int = 0,
+    dtype: npt.DTypeLike = np.float32,
+) -> list[dict]:
+    """The linearised networks (`train_linearised`) of `subset_runs`: the same subset and the same
+    initialisations (the same seeds). One row per (W, step): n_samples, width, seed, step,
+    linearised, linearised_heldout (whole-set and held-out errors), linearised_eta_edge (eta times
+    the top eigenvalue of the network's tangent kernel at initialisation on the subset, over P: at
+    or above 2 the linearised descent diverges)."""
+    steps = _check_steps(steps)
+    n, p = s.x.shape[0], int(n_samples)
+    if not 1 <= p < n:
+        raise InputError("n_samples", n_samples, f"an integer 1 <= P < n = {n}")
+    idx = np.random.default_rng(np.random.SeedSequence([base_seed, p, seed])).choice(n, size=p, replace=False)
+    x_cast = s.x.astype(dtype)
+    rows = []
+    for width in widths:
+        init = np.random.default_rng(np.random.SeedSequence([base_seed, p, seed, int(width)]))
+        net = init_network(s.x.shape[1], width, s.ys.shape[1], init, dtype=dtype)
+        preds, edge = train_linearised(
+            net, x_cast[idx], s.ys[idx].astype(dtype), learning_rate=s.learning_rate, steps=steps, x_eval=x_cast
+        )
+        for j, k in enumerate(steps):
+            whole, held = _errors(preds[j].astype(np.float64), s.ys, idx)
+            rows.append(
+                dict(
+                    n_samples=p,
+                    width=int(width),
+                    seed=int(seed),
+                    step=k,
+                    linearised=whole,
+                    linearised_heldout=held,
+                    linearised_eta_edge=edge,
+                )
+            )
+    return rows
+
+
 def network_vs_theory(
     x: np.ndarray,
     y: np.ndarray,
@@ -397,8 +501,10 @@ def summary(rows: list[dict], dmft_errors: dict) -> list[dict]:
     errors, the DMFT, and the deviations of a theory from what it predicts, as (theory - measured) /
     measured with a z-score, the project's convention: the DMFT from the network (z from the
     network's s.e.), the lazy limit from the network (paired on the same subsets: the mean of the
-    per-seed differences over its s.e.; also held out), the DMFT from the lazy limit. `dmft_errors`:
-    (P, step) -> (DMFT error, flag), from `theory`."""
+    per-seed differences over its s.e.; also held out), the DMFT from the lazy limit. Where the rows
+    carry the linearised networks (`linearised_runs`, merged on n_samples, width, seed, step), also
+    the linearised model from the network and the lazy limit from the linearised model, paired.
+    `dmft_errors`: (P, step) -> (DMFT error, flag), from `theory`."""
     import pandas as pd
 
     frame = pd.DataFrame(rows)
@@ -443,4 +549,17 @@ def summary(rows: list[dict], dmft_errors: dict) -> list[dict]:
                 ntk_moved=float(g["ntk_moved"].mean()),
             )
         )
+        if "linearised" in g and g["linearised"].notna().all():
+            lin, lin_se = _mean_sem(g["linearised"].to_numpy())
+            moved, moved_se = _mean_sem((g["linearised"] - g["network"]).to_numpy())
+            start, start_se = _mean_sem((g["lazy"] - g["linearised"]).to_numpy())
+            out[-1].update(
+                linearised=lin,
+                linearised_sem=lin_se,
+                linearised_vs_network=moved / net,
+                linearised_vs_network_z=moved / moved_se,
+                lazy_vs_linearised=start / lin,
+                lazy_vs_linearised_z=start / start_se,
+                linearised_eta_edge=float(g["linearised_eta_edge"].max()),
+            )
     return out

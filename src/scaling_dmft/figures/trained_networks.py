@@ -3,10 +3,10 @@ docs/examples/trained_network.py from scaling_dmft.networks.summary rows).
 
 Left: the whole-set error against the gradient-descent step for one P: the DMFT (line), the lazy
 limit (open circles) and the networks of every width (filled points), each with its s.e. over seeds.
-Middle: the learning curve against P at the last step, same marks. Right: the relative deviation of
-the DMFT from the network, (DMFT - network) / network, against the width W at the last step, one line
-per P, and the tangent kernel's relative movement over training (dotted, right axis scale shared),
-with a W^-1/2 guide."""
+Middle: the learning curve against P at the last step, same marks. Right: the network's excess error
+over the lazy limit on the same subsets, (network - lazy) / network, against the width W at the last
+step, one line per P, and the relative movement of its tangent kernel over training (dotted), with
+W^-1/2 and W^-1 guides."""
 
 from __future__ import annotations
 
@@ -78,21 +78,17 @@ def draw(
         style.finish(middle, f"step {last}", "P", "whole-set error", legend=False)
         handles, labels = left.get_legend_handles_labels()
         middle.legend(handles, labels, loc="lower left")
-        # right: deviation vs W
+        # right: the network's excess over the lazy limit (paired on the same subsets) vs W
         for p, color in zip(samples, style.colors(len(samples)), strict=True):
             rows = table[(table["step"] == last) & (table["n_samples"] == p)].sort_values("width")
-            dev = -rows["dmft_vs_network"].to_numpy()  # (network - DMFT) / network > 0: the network is worse
-            err = (rows["dmft"] * rows["network_sem"] / rows["network"] ** 2).to_numpy()
-            right.errorbar(rows["width"], dev, yerr=err, fmt="o-", color=color, ms=3, label=f"P = {p}")
+            excess = -rows["lazy_vs_network"].to_numpy()  # (network - lazy) / network
+            err = np.abs(excess / rows["lazy_vs_network_z"].to_numpy())
+            right.errorbar(rows["width"], excess, yerr=err, fmt="o-", color=color, ms=3, label=f"P = {p}")
             right.plot(rows["width"], rows["ntk_moved"], ":", color=color, lw=1.0)
         w = np.asarray(widths, dtype=float)
-        right.plot(w, 0.5 * (w / w[0]) ** -0.5, "--", color="0.5", lw=0.8, label="∝ W$^{-1/2}$")
+        right.plot(w, 0.3 * (w / w[0]) ** -0.5, "--", color="0.5", lw=0.8, label="∝ W$^{-1/2}$")
+        right.plot(w, 0.3 * (w / w[0]) ** -1.0, "-.", color="0.5", lw=0.8, label="∝ W$^{-1}$")
         style.loglog(right)
         right.set_xscale("log", base=2)
-        style.finish(
-            right,
-            "(network − DMFT) / network; dotted: NTK moved",
-            "width W",
-            "relative",
-        )
+        style.finish(right, "(network − lazy) / network; dotted: NTK moved", "width W", "relative")
     return fig
