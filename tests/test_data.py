@@ -312,7 +312,7 @@ def _data_config(tmp_path, **entry):
         ({"n_samples": [569]}, "data.mine.n_samples", "P < n = 569"),
         ({"n_features": [64], "kernel": "rbf"}, "data.mine.n_features", "relu_nngp"),
         ({"regimes": ["bayes"]}, "data.mine.regimes[0]", "not bayes"),
-        ({"kernel": "poly"}, "data.mine.kernel", "relu_nngp | linear | rbf"),
+        ({"kernel": "poly"}, "data.mine.kernel", "relu_nngp | relu_ntk | erf_nngp | erf_ntk | linear | rbf"),
         ({"dataset": "mnist"}, "data.mine.dataset", "digits | breast_cancer"),
         ({"file": "x.npz"}, "data.mine.dataset", "exactly one of dataset and file"),
         ({"dataset": None, "file": "absent.npz"}, "data.mine.file", "a regular, readable .npz"),

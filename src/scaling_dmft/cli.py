@@ -573,7 +573,8 @@ LABEL_SEMANTICS = (
 
 
 def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
-    from .data import DATASETS, KERNELS
+    from .data import DATASETS
+    from .kernels import DEPTH, KERNELS
 
     text = "the spectrum of a data set: lambda_k of K/n and c_k = (v_k . y)^2 / n (docs/theory/data.md)"
     p = sub.add_parser(
@@ -584,6 +585,7 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
         + LABEL_SEMANTICS
         + ". The memory a run needs is estimated and checked before any file is loaded.",
         epilog="example:\n  python -m scaling_dmft spectrum --data digits.npz --kernel relu_nngp --out digits.parquet\n"
+        "  python -m scaling_dmft spectrum --dataset digits --sphere --kernel relu_ntk --depth 3 --out ntk3.parquet\n"
         "  python -m scaling_dmft spectrum --gram K.npy --labels y.npy --out mine.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -602,6 +604,13 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
         help="labels (.npy of n values), where the data file has none; needed with --gram. " + LABEL_SEMANTICS,
     )
     add("--kernel", default="relu_nngp", choices=KERNELS, help="kernel of --data (default relu_nngp)")
+    add(
+        "--depth",
+        type=int,
+        default=None,
+        help=f"hidden layers L of a network kernel (relu_*, erf_*; docs/theory/kernels.md), {DEPTH.text} "
+        "(default 1; relu_nngp at depth 1 is the original ReLU kernel)",
+    )
     p.add_argument(
         "--no-standardise",
         action="store_true",
@@ -685,6 +694,7 @@ def _spectrum(args: argparse.Namespace) -> int:
         prepare_inputs,
         top_spectrum,
     )
+    from .kernels import check_kernel
     from .spectra import spectrum_from_arrays
 
     given = getattr(args, "_given", set()) | {f for f in ("no_standardise", "sphere") if getattr(args, f)}
@@ -707,9 +717,11 @@ def _spectrum(args: argparse.Namespace) -> int:
             ("no_standardise", "--no-standardise", "there are no inputs to keep as they are"),
             ("sphere", "--sphere", "there are no inputs to rescale"),
             ("modes", "--modes", "the Gram matrix is given whole"),
+            ("depth", "--depth", "the Gram matrix is given whole"),
         ):
             if dest in given:
                 raise InputError(flag, getattr(args, dest), f"absent with --gram ({why})")
+    depth = check_kernel(args.kernel, 1 if args.depth is None else args.depth)
     budget = _parse_number("--max-memory-gb", args.max_memory_gb, "a number " + MAX_MEMORY_GB.text)
     if not MAX_MEMORY_GB.contains(budget):
         raise InputError("--max-memory-gb", args.max_memory_gb, MAX_MEMORY_GB.text)
@@ -731,12 +743,12 @@ def _spectrum(args: argparse.Namespace) -> int:
     if n_targets(y) > 1:  # many classes: the targets (n x classes) may change the estimate
         _spectrum_size_targets(args, source, budget, y)
     if args.modes is not None:
-        spec, computed = top_spectrum(x, y, args.kernel, args.modes)
+        spec, computed = top_spectrum(x, y, args.kernel, args.modes, depth=depth)
     elif args.gram is not None:
         spec = empirical_spectrum(gram, y, flag="--gram", psd_tolerance=tolerance, overwrite=True)
         computed = spec.eigenvalues.size
     else:
-        spec = empirical_spectrum(gram_matrix(x, args.kernel), y, flag=source, overwrite=True)
+        spec = empirical_spectrum(gram_matrix(x, args.kernel, depth=depth), y, flag=source, overwrite=True)
         computed = spec.eigenvalues.size
     # the exponents are fitted on the computed modes only (the tail is itself a power law)
     fits = fitted_exponents(
@@ -762,6 +774,7 @@ def _spectrum(args: argparse.Namespace) -> int:
     meta = {
         "source": str(args.gram or args.data or f"bundled {args.dataset}"),
         "kernel": "gram" if args.gram else args.kernel,
+        "depth": "" if args.gram else str(depth),
         "standardised": str(not args.no_standardise and not args.gram),
         "sphere": str(args.sphere and not args.gram),
         "computed_modes": str(computed),

@@ -483,12 +483,13 @@ def _check_frontier_feasible(key: str, front: dict, regime: dict) -> None:
 
 
 def _check_data(cfg: dict, base: Path) -> None:
-    """The `data:` entries (docs/theory/data.md): a full-matched name, one source, known kernel, the
-    source's files and contents (data.load_data, data.prepare_inputs: the checks `spectrum` makes),
-    both jobs' memory within simulation.max_memory_gb (data.entry_cost, from the file's header before
-    it is loaded), P < n, ReLU features only with the relu_nngp kernel, regimes that train (gf,
-    gf_wd, langevin) in our units."""
+    """The `data:` entries (docs/theory/data.md): a full-matched name, one source, known kernel and
+    depth, the source's files and contents (data.load_data, data.prepare_inputs: the checks `spectrum`
+    makes), both jobs' memory within simulation.max_memory_gb (data.entry_cost, from the file's header
+    before it is loaded), P < n, finite N only for kernels with a random feature map (relu_nngp,
+    erf_nngp), regimes that train (gf, gf_wd, langevin) in our units."""
     from . import data
+    from .kernels import FEATURE_KERNELS, check_kernel
 
     regimes = {r["name"]: r for r in cfg["regimes"]}
     trained = sorted(
@@ -519,8 +520,7 @@ def _check_data(cfg: dict, base: Path) -> None:
             for which in ("file", "labels"):
                 if which in entry and not Path(entry[which]).is_absolute():
                     entry[which] = str((base / entry[which]).resolve())
-        if entry["kernel"] not in data.KERNELS:
-            raise InputError(f"{key}.kernel", entry["kernel"], " | ".join(data.KERNELS))
+        check_kernel(entry["kernel"], entry["depth"], kernel_key=f"{key}.kernel", depth_key=f"{key}.depth")
         entry.setdefault("times", copy.deepcopy(cfg["times"]))
         _check_times(f"{key}.times", entry["times"])
         source = f"{key}.dataset" if "dataset" in entry else f"{key}.file"
@@ -544,9 +544,15 @@ def _check_data(cfg: dict, base: Path) -> None:
         if too_big:
             raise InputError(f"{key}.n_samples", too_big[0], f"P < n = {n} (the held-out set must not be empty)")
         widths = [w for w in entry["n_features"] if not math.isinf(w)]
-        if widths and entry["kernel"] != "relu_nngp":
+        if widths and entry["kernel"] not in FEATURE_KERNELS:
             raise InputError(
-                f"{key}.n_features", widths[0], ".inf only: finite N are random ReLU features (kernel relu_nngp)"
+                f"{key}.n_features",
+                widths[0],
+                ".inf only with kernel "
+                + entry["kernel"]
+                + ": finite N are the last layer of a random network of width N, for "
+                + " and ".join(FEATURE_KERNELS)
+                + " (an NTK's features are the gradients of all weights; linear and rbf have no network)",
             )
         for i, regime in enumerate(entry["regimes"]):
             if regime not in trained:

@@ -35,6 +35,7 @@ import numpy.typing as npt
 import scipy.linalg as sla
 
 from .errors import InputError
+from .kernels import KERNELS, NETWORK_KERNELS, feature_draw, network_kernel, network_kernel_diagonal
 from .simulate import SimComponents, _check_times_gammas, _components, _decay, _phi, _spectral, seed_generator
 
 if TYPE_CHECKING:
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-KERNELS = ("relu_nngp", "linear", "rbf")
 
 
 @dataclass(frozen=True)
@@ -519,33 +519,33 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target)
 
 
-def kernel_matrix(x: np.ndarray, kernel: str, x2: np.ndarray | None = None) -> np.ndarray:
+def kernel_matrix(x: np.ndarray, kernel: str, x2: np.ndarray | None = None, *, depth: int = 1) -> np.ndarray:
     """K_ij = k(x_i, x2_j) for inputs x (n x d) and x2 (m x d; default x):
     linear     x . x' / d
     relu_nngp  E_w[relu(w . x) relu(w . x')], w ~ N(0, I/d): |x||x'| (sin th + (pi - th) cos th) / (2 pi d)
+               (depth 1); relu_ntk, erf_nngp, erf_ntk and depth L > 1: scaling_dmft.kernels
     rbf        exp(-|x - x'|^2 / (2 d))
     """
     if kernel not in KERNELS:
         raise InputError("--kernel", kernel, " | ".join(KERNELS))
+    if kernel in NETWORK_KERNELS:
+        return network_kernel(x, kernel, depth, x2)
     x2 = x if x2 is None else x2
     d = x.shape[1]
     gram = x @ x2.T / d
     if kernel == "linear":
         return gram
     sq, sq2 = np.einsum("ij,ij->i", x, x) / d, np.einsum("ij,ij->i", x2, x2) / d
-    if kernel == "rbf":
-        return np.exp(-np.maximum(sq[:, None] + sq2[None, :] - 2.0 * gram, 0.0) / 2.0)
-    outer = np.outer(np.sqrt(sq), np.sqrt(sq2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.where(outer > 0, gram / outer, 1.0)
-    theta = np.arccos(np.clip(cos, -1.0, 1.0))
-    return outer * (np.sin(theta) + (math.pi - theta) * np.cos(theta)) / (2.0 * math.pi)
+    return np.exp(-np.maximum(sq[:, None] + sq2[None, :] - 2.0 * gram, 0.0) / 2.0)
 
 
-def kernel_diagonal(x: np.ndarray, kernel: str) -> np.ndarray:
-    """k(x_i, x_i): |x|^2 / d (linear), |x|^2 / (2 d) (relu_nngp), 1 (rbf)."""
+def kernel_diagonal(x: np.ndarray, kernel: str, *, depth: int = 1) -> np.ndarray:
+    """k(x_i, x_i): |x|^2 / d (linear), 1 (rbf), the network kernels' diagonal recursion (relu_nngp
+    at depth 1: |x|^2 / (2 d))."""
+    if kernel in NETWORK_KERNELS:
+        return network_kernel_diagonal(x, kernel, depth)
     sq = np.einsum("ij,ij->i", x, x) / x.shape[1]
-    return {"linear": sq, "relu_nngp": sq / 2.0, "rbf": np.ones_like(sq)}[kernel]
+    return {"linear": sq, "rbf": np.ones_like(sq)}[kernel]
 
 
 def relu_feature_gram(x: np.ndarray, n_features: int, rng: np.random.Generator) -> np.ndarray:
@@ -581,14 +581,14 @@ def _operator_eigen(gram: np.ndarray, overwrite: bool = False) -> tuple[np.ndarr
     return lam, vec, lam > RANGE_CUTOFF * lam[0]
 
 
-def gram_matrix(x: np.ndarray, kernel: str) -> np.ndarray:
-    """K = kernel_matrix(x, kernel), formed ROW_BLOCK rows at a time into one n x n array, so that
-    the kernel's temporaries take ROW_BLOCK x n floats, not several n x n arrays."""
+def gram_matrix(x: np.ndarray, kernel: str, *, depth: int = 1) -> np.ndarray:
+    """K = kernel_matrix(x, kernel, depth=depth), formed ROW_BLOCK rows at a time into one n x n array,
+    so that the kernel's temporaries take ROW_BLOCK x n floats, not several n x n arrays."""
     n = x.shape[0]
     gram = np.empty((n, n))
     for start in range(0, n, ROW_BLOCK):
         rows = slice(start, min(start + ROW_BLOCK, n))
-        gram[rows] = kernel_matrix(x[rows], kernel, x)
+        gram[rows] = kernel_matrix(x[rows], kernel, x, depth=depth)
     return gram
 
 
@@ -626,6 +626,7 @@ def top_spectrum(
     oversample: int = 40,
     power_iterations: int = 2,
     seed: int = 0,
+    depth: int = 1,
 ) -> tuple[EmpiricalSpectrum, int]:
     """The spectrum of a data set too large for a dense eigendecomposition: the top `modes` of K/n by
     a randomised eigensolver, then a power-law tail over the remaining n - modes modes.
@@ -649,7 +650,7 @@ def top_spectrum(
         out = np.empty_like(block)
         for start in range(0, n, ROW_BLOCK):
             rows = slice(start, min(start + ROW_BLOCK, n))
-            out[rows] = kernel_matrix(x[rows], kernel, x) @ block
+            out[rows] = kernel_matrix(x[rows], kernel, x, depth=depth) @ block
         return out / n
 
     q = sla.qr(apply(rng.standard_normal((n, width))), mode="economic", check_finite=False)[0]
@@ -660,7 +661,7 @@ def top_spectrum(
     lam, vec = lam[::-1][:modes], (q @ w[:, ::-1])[:, :modes]
     power = np.mean((vec.T @ ys) ** 2, axis=1) / n
     top = EmpiricalSpectrum(lam, power, 0.0, n, ys.shape[1])
-    trace = float(kernel_diagonal(x, kernel).sum()) / n
+    trace = float(kernel_diagonal(x, kernel, depth=depth).sum()) / n
     total = float(np.mean(np.sum(ys**2, axis=0))) / n
     k_tail = np.arange(modes + 1, n + 1, dtype=np.float64) / modes
     tail_eig = trace - lam.sum()
@@ -845,16 +846,9 @@ def kernel_features(gram: np.ndarray, overwrite: bool = False) -> FeatureDraw:
 
 def relu_features(inputs: np.ndarray, n_features: int) -> FeatureDraw:
     """N random ReLU features of the inputs, relu(w_j . x) / sqrt(N) with w_j ~ N(0, I/d), drawn anew
-    per subset; their Gram matrix is `relu_feature_gram`, the whole-set metric Phi^T Phi / n."""
-    if not (isinstance(n_features, (int, np.integer)) and n_features >= 1):
-        raise InputError("n_features", n_features, "an integer N >= 1")
-
-    def draw(rng: np.random.Generator) -> tuple[np.ndarray, tuple[str, np.ndarray]]:
-        w = rng.standard_normal((inputs.shape[1], int(n_features))) / math.sqrt(inputs.shape[1])
-        phi = np.maximum(inputs @ w, 0.0) / math.sqrt(n_features)
-        return phi, ("full", phi.T @ phi / inputs.shape[0])
-
-    return draw
+    per subset; their Gram matrix is `relu_feature_gram`, the whole-set metric Phi^T Phi / n. (The
+    depth-1 case of kernels.feature_draw, which draws deeper networks.)"""
+    return feature_draw(inputs, "relu_nngp", 1, n_features)
 
 
 def training_components(
@@ -1145,7 +1139,7 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
     ]
     times = points[0].time_array  # gradient-flow regimes only (config check): one time grid
     frames = [run_dmft_points(points)]
-    kernel_draw = kernel_features(gram_matrix(x, entry["kernel"]), overwrite=True)
+    kernel_draw = kernel_features(gram_matrix(x, entry["kernel"], depth=entry["depth"]), overwrite=True)
     for model, members in group_by(points, lambda point: point.model).items():
         gammas = sorted({m.regime.weight_decay for m in members})
         width, p = model.n_features, int(model.n_samples)
@@ -1159,7 +1153,7 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
             seeds=seed_sequences(base_seed, model, entry["sim_seeds"], method="sim"),
         )
         frames.append(seed_rows(members, sim, "sim"))
-        draw = kernel_draw if math.isinf(width) else relu_features(x, n_features)
+        draw = kernel_draw if math.isinf(width) else feature_draw(x, entry["kernel"], entry["depth"], n_features)
         whole, held = training_components(
             draw,
             y,

@@ -413,12 +413,20 @@ def empirical_spectrum_job(name: str, entry: dict, out: str) -> pd.DataFrame:
     from .data import empirical_spectrum, entry_inputs, fitted_exponents, gram_matrix, spectrum_meta, spectrum_rows
 
     x, y = entry_inputs(entry)
-    spec = empirical_spectrum(gram_matrix(x, entry["kernel"]), y, flag=f"data.{name}", overwrite=True)
+    spec = empirical_spectrum(
+        gram_matrix(x, entry["kernel"], depth=entry["depth"]), y, flag=f"data.{name}", overwrite=True
+    )
     fits = fitted_exponents(spec)
     frame = spectrum_rows(spec, Path(out).name)
     source = entry.get("dataset") or Path(entry["file"]).name
     meta = spectrum_meta(
-        spec, fits, source=source, kernel=entry["kernel"], standardised=entry["standardise"], sphere=entry["sphere"]
+        spec,
+        fits,
+        source=source,
+        kernel=entry["kernel"],
+        depth=entry["depth"],
+        standardised=entry["standardise"],
+        sphere=entry["sphere"],
     )
     tables.write_table(frame, out, "spectrum", tables.provenance(entry, **meta))
     log.info(
