@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-
 @dataclass(frozen=True)
 class Dataset:
     """An example data set that ships inside an installed package (no download): its size, its
