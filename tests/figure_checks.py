@@ -12,7 +12,7 @@ What a test can judge, and how:
   page, within half a line width or a sixth of a marker of the upper one: whatever its colour, the
   lower one cannot be seen;
 - regimes named in words: no config code name of a regime in any text;
-- no two titles run into each other; no tick label of the form "3×10⁰".
+- no two titles run into each other; no tick label of the form "3×10⁰", no number written "1e+06".
 """
 
 from __future__ import annotations
@@ -181,7 +181,8 @@ def check_legend_off_data_and_text(fig, name: str) -> None:
 
 def check_titles_apart(fig, name: str) -> None:
     """No two titles (panel titles, the figure's title, notes) overlap; no tick label reads like
-    '3×10⁰' (a number on a log axis is written plainly, or as a power of ten)."""
+    '3×10⁰' (a number on a log axis is written plainly, or as a power of ten); no text writes a
+    number as '1e+06'."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     heads = [ax.title for ax in fig.axes] + list(fig.texts) + [t for ax in fig.axes for t in ax.texts]
@@ -197,6 +198,8 @@ def check_titles_apart(fig, name: str) -> None:
     for ax in fig.axes:
         for tick in list(ax.get_xticklabels()) + list(ax.get_yticklabels()):
             assert "times" not in tick.get_text(), f"{name}: tick label {tick.get_text()!r}"
+    for text in [t.get_text() for t in _texts(fig)] + legend_labels(fig):
+        assert not re.search(r"\de[+-]\d", text), f"{name}: a number in code notation in {text!r} (write 10⁶)"
 
 
 def check_regimes_in_words(fig, name: str, code_names) -> None:

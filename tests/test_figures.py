@@ -718,3 +718,18 @@ def test_the_shipped_configs_draw_f6_from_a_dense_theory_sweep():
         assert not theory.get("simulate", False), name
         for p in cfg["sweeps"][spec["sweep"]]["n_samples"]:
             assert {p - 1, p + 1} <= set(theory["n_features"]), (name, p)
+
+
+def test_simulation_where_the_theory_is_infinite_is_not_drawn():
+    """common.without_divergent drops exactly the simulation rows at a (point, t) whose theory row
+    is flagged 'infinite' (the ridgeless N = P at t = inf): the theory rows and the other simulation
+    rows stay."""
+    from scaling_dmft.figures.common import without_divergent
+
+    curves, _, _ = synthetic_tables()
+    pole = (curves["regime"] == "gf") & (curves["n_features"] == curves["n_samples"]) & np.isinf(curves["t"])
+    assert (curves.loc[pole & (curves["method"] == "dmft"), "flag"] == "infinite").all() and pole.any()
+    kept = without_divergent(curves)
+    dropped = curves.loc[curves.index.difference(kept.index)]
+    assert len(dropped) == (pole & (curves["method"] == "sim")).sum() > 0
+    assert (dropped["method"] == "sim").all() and pole[dropped.index].all()

@@ -75,7 +75,7 @@ class PlainLogFormatter(matplotlib.ticker.LogFormatterSciNotation):
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         text = super().__call__(x, pos)  # decides which ticks carry a label
-        return f"{x:.3g}" if text and ("times" in text or self._few_decades()) else text
+        return common.fmt_value("", x) if text and ("times" in text or self._few_decades()) else text
 
     def _few_decades(self) -> bool:
         """At most one decade tick inside the axis: the ticks between decades carry labels."""
