@@ -4,8 +4,9 @@ tests/test_figures_paper.py). Each check raises AssertionError naming the figure
 
 What a test can judge, and how:
 - one legend for the whole figure (a figure legend; no panel has its own);
-- legend entries are exactly the series drawn: no label twice, every entry's colour is a colour
-  drawn in a panel (neutral style keys excepted), and every colour drawn in a panel has an entry;
+- legend entries are exactly the series drawn: no label twice, no two entries alike, every entry's
+  colour is a colour drawn in a panel (neutral style keys excepted), and every colour, line style and
+  marker drawn in a panel is shown by an entry;
 - no legend covers data or text: the legend's box overlaps no panel and no text of the figure;
 - no series hides under another: two marks (lines, markers, scatter points) of the same style
   (line style, line width, marker, marker size) where every point of the lower one lies, on the
@@ -97,7 +98,23 @@ def drawn_colors(fig) -> set:
     return out
 
 
+def _handle_line(handle):
+    """The Line2D a legend handle draws (an error-bar container: its data line), or None."""
+    if isinstance(handle, Line2D):
+        return handle
+    lines = getattr(handle, "lines", None)
+    return lines[0] if lines and isinstance(lines[0], Line2D) else None
+
+
+def _looks(line: Line2D) -> tuple[set, set]:
+    """The line styles ('-', '--', ':', '-.') and markers a Line2D draws."""
+    styles = {line.get_linestyle()} - {"None", "none", "", " "}
+    markers = {str(line.get_marker())} - {"None", "none", "", " "}
+    return styles, markers
+
+
 def _handle_colors(handle) -> set:
+    handle = _handle_line(handle) or handle
     if isinstance(handle, Line2D):
         return _line_colors(handle)
     if hasattr(handle, "get_facecolor") and hasattr(handle, "get_edgecolor"):
@@ -147,6 +164,24 @@ def check_legend_matches_drawn(fig, name: str, key_color=None) -> None:
     assert not twice, f"{name}: legend entries that look alike (colour, line, marker): {sorted(twice)}"
     unnamed = drawn - in_legend
     assert not unnamed, f"{name}: colours drawn with no legend entry: {sorted(unnamed)}"
+    # every line style and marker drawn is shown by some entry (a dotted guide line, open squares, ...)
+    shown_styles, shown_markers = set(), set()
+    for lg in lgs:
+        for handle in lg.legend_handles:
+            line = _handle_line(handle)
+            if line is not None:
+                st, mk = _looks(line)
+                shown_styles |= st
+                shown_markers |= mk
+    for ax in fig.axes:
+        caps = {id(cap) for c in ax.containers if getattr(c, "has_yerr", False) for cap in c.lines[1]}
+        for artist in _data_artists(ax):
+            if isinstance(artist, Line2D) and id(artist) not in caps:
+                st, mk = _looks(artist)
+                assert st <= shown_styles and mk <= shown_markers, (
+                    f"{name}: {artist.get_label()!r} drawn with line {st} / marker {mk}, which no legend entry shows "
+                    f"(shown: {sorted(shown_styles)}, {sorted(shown_markers)})"
+                )
     errorbars = any(getattr(c, "has_yerr", False) for ax in fig.axes for c in ax.containers)
     assert SIM_KEY not in labels or errorbars, f"{name}: a simulation key without simulation points"
 
@@ -162,6 +197,7 @@ def _texts(fig) -> list:
     for ax in axes:
         out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
         out += list(ax.get_xticklabels()) + list(ax.get_yticklabels()) + list(ax.texts)
+        out += list(ax.get_xticklabels(minor=True)) + list(ax.get_yticklabels(minor=True))
     return list({id(t): t for t in out if t.get_visible() and t.get_text().strip()}.values())
 
 
@@ -196,7 +232,10 @@ def check_titles_apart(fig, name: str) -> None:
                 f"{name}: texts overlap: {heads[i].get_text()!r} and {heads[j].get_text()!r}"
             )
     for ax in fig.axes:
-        for tick in list(ax.get_xticklabels()) + list(ax.get_yticklabels()):
+        ticks = [
+            t for minor in (False, True) for t in ax.get_xticklabels(minor=minor) + ax.get_yticklabels(minor=minor)
+        ]
+        for tick in ticks:
             assert "times" not in tick.get_text(), f"{name}: tick label {tick.get_text()!r}"
     for text in [t.get_text() for t in _texts(fig)] + legend_labels(fig):
         assert not re.search(r"\de[+-]\d", text), f"{name}: a number in code notation in {text!r} (write 10⁶)"
