@@ -126,7 +126,7 @@ def _by_sweep(
             _, rows, color, _ = group[0]
             color = group[-1][2]
             label = " = ".join(item[3] for item in group)
-            look = {} if wide else styles.get(label, {})
+            plain = {} if wide else style.look(styles, label)
             methods |= style.theory_sim(
                 ax,
                 rows,
@@ -137,7 +137,7 @@ def _by_sweep(
                 label=None if wide else label,
                 linewidth=4.0 if wide else None,
                 alpha=0.35 if wide else 1.0,
-                **look,
+                **plain,
             )
             if wide:  # the label goes on the normal line; the wide one is explained by its key
                 ax.plot([], [], color=color, label=label)

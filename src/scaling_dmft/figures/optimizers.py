@@ -113,7 +113,7 @@ def _relative_panel(
     ):
         if key.get("regime") == flow:
             continue
-        look = styles.get(label, {})
+        look = style.look(styles, label)
         for method, marker in (("dmft", None), ("sim", look.get("marker", "o"))):
             mine = series[series["method"] == method].sort_values("t")
             ref = frame[(frame["regime"] == flow) & (frame["method"] == method)].sort_values("t")

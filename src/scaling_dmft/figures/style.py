@@ -354,8 +354,7 @@ def series_with_fits(
         key, rows, color, _ = group[0]
         color = group[-1][2]  # e.g. Langevin's colour for Bayes = Langevin (the same in other panels)
         label = " = ".join(item[3] for item in group)
-        look = (styles or {}).get(label, {})
-        drawn |= theory_sim(ax, rows, x, y, yerr=yerr, color=color, label=label, **look)
+        drawn |= theory_sim(ax, rows, x, y, yerr=yerr, color=color, label=label, **look(styles, label))
         for key, _, _, name in group:
             fit = fit_for(fit_rows, key)
             if fit is not None:
@@ -422,10 +421,24 @@ def alternate_styles(
         for group in identical_groups(series, x, y):
             label = " = ".join(item[3] for item in group)
             rows = group[0][1]
-            if label not in styles and any(_close(rows, other, x, y) for other in before):
+            if not look(styles, label) and any(_close(rows, other, x, y) for other in before):
                 styles[label] = ALTERNATES[len(styles) % len(ALTERNATES)]
             before.append(rows)
     return styles
+
+
+def look(styles: dict | None, label: str) -> dict:
+    """The alternate style (alternate_styles) of a series, by its label: its own, or that of a
+    series it is merged with ('A = B' shares the look of A and of B, and A that of 'A = B'), so that
+    a series keeps one look in every panel."""
+    styles = styles or {}
+    if label in styles:
+        return styles[label]
+    parts = set(label.split(" = "))
+    for other, value in styles.items():
+        if parts & set(other.split(" = ")):
+            return value
+    return {}
 
 
 def _close(a: pd.DataFrame, b: pd.DataFrame, x: str, y: str) -> bool:
