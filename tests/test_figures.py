@@ -600,16 +600,26 @@ def test_model_size_draws_the_divergence_from_the_dense_theory_sweep(synthetic):
 
 
 def test_model_size_without_a_theory_sweep_draws_the_sweeps_own_theory(synthetic):
+    """No theory sweep: the theory at the simulated sweep's N. A theory sweep without rows for a
+    series (here: none for weight decay): that series' theory at the sweep's N, the other's dense."""
     curves, fits, early = synthetic
     from scaling_dmft.figures import model_size
 
+    own = set(SWEEPS["model_size"]["n_features"]) - {INF}
     spec = spec_for("model_size")
     del spec["theory_sweep"]
     spec["sweeps"].pop("model_size_theory")
     fig = model_size.draw(curves, fits, early, spec)
     try:
-        xs = {v for x, _ in _theory_lines(fig.axes[0]) for v in x}
-        assert xs == set(SWEEPS["model_size"]["n_features"]) - {INF, 64}
+        assert {v for x, _ in _theory_lines(fig.axes[0]) for v in x} == own - {64}
+    finally:
+        plt.close(fig)
+    partial = curves[~((curves["sweep"] == "model_size_theory") & (curves["regime"] == "gf_wd"))]
+    fig = model_size.draw(partial, fits, early, spec_for("model_size"))
+    try:
+        dense = set(SWEEPS["model_size_theory"]["n_features"]) - {INF}
+        assert {v for x, _ in _theory_lines(fig.axes[0]) for v in x} == dense - {64}
+        assert {v for x, _ in _theory_lines(fig.axes[1]) for v in x} == own
     finally:
         plt.close(fig)
 

@@ -1,5 +1,6 @@
 """The paper target's other figures (issue 24: the checklist holds for them too): the atlas's
-frontier and phase diagram (figures.atlas) and the data-set figure (figures.data_sets), drawn from
+frontier and phase diagram (figures.atlas) and the data-set figure (figures.data_sets), and the
+validate target's worst-case figure (figures.validation), drawn from
 small synthetic tables written down from closed forms (an additive E(N, t) = N^-1 + t^-1/2 and its
 compute-optimal points, linear exponent maps, power-law learning curves), not from the code under
 test. Each figure renders, passes every check of tests/figure_checks.py, and an empty table raises
@@ -21,7 +22,7 @@ import pandas as pd
 import pytest
 
 from scaling_dmft import tables
-from scaling_dmft.figures import atlas, data_sets, style
+from scaling_dmft.figures import atlas, data_sets, style, validation
 
 INF = math.inf
 # config code names of the regimes below: a reader cannot decode them (words only)
@@ -240,6 +241,15 @@ def test_phase_diagram_checklist():
 
 def test_data_figure_checklist():
     _check(data_sets.draw(data_table()), "data")
+
+
+def test_validation_figure_checklist():
+    """The validate target's worst-case figure (not a paper figure; the same checklist)."""
+    t = np.geomspace(0.1, 1e4, 12)
+    rows = pd.DataFrame(
+        {"compared": True, "quantity": "eg", "t": np.tile(t, 2), "rel": np.geomspace(1e-4, 3e-2, 24), "sweep": "s"}
+    )
+    _check(validation.draw_worst(rows, {"rel_tol": 0.02, "z_tol": 3.0}), "validation")
 
 
 @pytest.mark.parametrize("which", ["frontier", "phase_diagram", "data"])
