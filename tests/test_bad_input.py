@@ -455,7 +455,7 @@ WORKFLOW_CASES = [
     ),
     (
         "figure_unknown_sweep",
-        lambda t: t.replace("model_size: {sweep: learning_curves}", "model_size: {sweep: model_size}"),
+        lambda t: t.replace("model_size: {sweep: learning_curves,", "model_size: {sweep: model_size,"),
         "figures.model_size.sweep",
     ),
     ("sweep_name_yes", lambda t: t.replace("  threshold:\n", "  yes:\n", 1), "yes"),

@@ -1,13 +1,17 @@
-"""Paper figures F1-F7 on small synthetic tables built from analytic formulas (power laws,
+"""Paper figures F1-F8 on small synthetic tables built from analytic formulas (power laws,
 U-shapes, a double-descent pole), not from the fitting code: every draw() renders, saves PNG and
-PDF, has the expected panels with data, and empty selections raise a clear ValueError."""
+PDF, has the expected panels with data, passes issue 24's checklist (tests/figure_checks.py), and
+empty selections raise a clear ValueError. One slow test applies the checklist to the tiny
+workflow run's real tables."""
 
 import importlib
 import itertools
 import math
-import re
+from pathlib import Path
 
 import matplotlib
+
+import figure_checks
 
 matplotlib.use("Agg")
 
@@ -21,6 +25,7 @@ from scaling_dmft.figures import FIGURES
 from scaling_dmft.fit import LAW_AXIS
 
 INF = math.inf
+ROOT = Path(__file__).resolve().parents[1]
 REGIMES = {
     "gf": (0.0, 0.0, 0.0),
     "gf_wd": (1e-2, 0.0, 0.0),
@@ -96,6 +101,16 @@ SWEEPS = {
         "regimes": ["gf", "gf_wd"],
         "simulate": True,
     },
+    "model_size_theory": {  # the F6 theory lines: the same points on a dense N grid, theory only
+        **BASE,
+        "alpha": [1.5],
+        "beta": [1.5],
+        "n_features": [16, 24, 32, 40, 48, 56, 60, 62, 63, 64, 65, 66, 68, 72, 80, 96, 128, 192, 256, INF],
+        "n_samples": [64],
+        "noise": [0.5],
+        "regimes": ["gf", "gf_wd"],
+        "simulate": False,
+    },
     "exponent_time": {
         "n_modes": 10**12,
         "teacher": "powerlaw",
@@ -156,7 +171,7 @@ FIGURE_CFG = {
     "data_scaling": {"sweeps": ["learning_curves", "early_stopping"], "noise": 0.5},
     "early_stopping": {"sweep": "early_stopping"},
     "exponents": {"sweeps": ["exponent_time", "exponent_samples", "exponent_features"]},
-    "model_size": {"sweep": "model_size"},
+    "model_size": {"sweep": "model_size", "theory_sweep": "model_size_theory"},
     "langevin_bayes": {"sweep": "learning_curves", "langevin": "langevin", "bayes": "bayes", "noise": 0.5},
     "optimizers": {"sweeps": ["optimizers", "online_sgd"], "noise": 0.5},
 }
@@ -165,7 +180,7 @@ N_AXES = {
     "threshold": 2,
     "data_scaling": 2,
     "early_stopping": 2,
-    "exponents": 3,
+    "exponents": 6,  # fitted vs expected (top), fitted - expected with the 95 % intervals (bottom)
     "model_size": 2,
     "langevin_bayes": 2,
     "optimizers": 5,
@@ -176,7 +191,8 @@ TIMES = np.logspace(-1, 5, 13)
 def spec_for(figure: str) -> dict:
     """What the workflow passes: the figure's config entry + {sweep name -> sweep config}."""
     spec = dict(FIGURE_CFG[figure])
-    names = spec.get("sweeps", [spec["sweep"]] if "sweep" in spec else [])
+    names = list(spec.get("sweeps", [spec["sweep"]] if "sweep" in spec else []))
+    names += [spec["theory_sweep"]] if "theory_sweep" in spec else []
     spec["sweeps"] = {n: {**SWEEPS[n], "name": n} for n in names}
     spec["regimes_defined"] = {
         r: {"name": r, "kind": KINDS[r], "weight_decay": wd, "temperature": temp, "init_std": s0}
@@ -225,11 +241,12 @@ def _analytic(pt, t):
         N ** -min(pt["beta"] - 1, pt["alpha"]) if np.isfinite(N) else 0.0
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        signal = (1 + t) ** -a + floor
+        signal = (1 + t) ** -a * (1 + 0.3 * pt["learning_rate"] / (1 + t)) + floor
         ratio = np.where(np.isinf(t), 1.0, t / (t + (P if np.isfinite(P) else 1e12)))
         noise = (
             s2
             * 0.3
+            * (1 + (16 / P if np.isfinite(P) else 0.0))
             * ratio
             * (1 + (N / abs(P - N) if (np.isfinite(N) and pt["weight_decay"] == 0 and N != P) else 0.0))
         )
@@ -256,7 +273,9 @@ def synthetic_tables():
             flag[-1] = "infinite"
         methods = ["dmft", "sim"] if SWEEPS[name]["simulate"] else ["dmft"]
         for m in methods:
-            wiggle = 1.0 if m == "dmft" else 1.0 + 0.01 * np.sin(np.arange(len(t)))
+            # simulation scatters about the theory; at t = inf Langevin and its posterior are one
+            # number (the simulator's too), as in the real tables
+            wiggle = 1.0 if m == "dmft" else np.where(np.isinf(t), 1.005, 1.0 + 0.01 * np.sin(np.arange(len(t))))
             sem = np.zeros(len(t)) if m == "dmft" else 0.02 * eg
             curves.append(
                 pd.DataFrame(
@@ -283,6 +302,9 @@ def synthetic_tables():
                 interior = s2 > 0 and np.isfinite(P)
                 t_star = (P / s2) ** (pt["alpha"] / pt["beta"]) if interior else TIMES[-1]
                 e_star = (P / s2) ** (-(pt["beta"] - 1) / pt["beta"]) if interior else float(eg[-2])
+                # the optimum depends on how the regime trains (weight decay, temperature, step size)
+                t_star *= 1 + pt["learning_rate"]
+                e_star *= 1 + 5 * pt["weight_decay"] + 10 * pt["temperature"] + 0.1 * pt["learning_rate"]
                 early.append(
                     {
                         **pt,
@@ -317,14 +339,17 @@ def _expected(law, pt):
 
 def _fits(curves, early):
     """Fit rows written down from the analytic laws (exponent = the law used to build the curves,
-    with a small offset so fitted != expected)."""
+    with a small offset so fitted != expected), each through its series' middle point (a fit lies
+    on its data, as the fitting code's do)."""
     rows = []
     pts = curves[tables.POINT_COLUMNS + ["method"]].drop_duplicates()
 
-    def row(pt, method, law, quantity, x, exponent):
-        x = np.asarray([v for v in x if np.isfinite(v)], dtype=float)
+    def row(pt, method, law, quantity, x, y, exponent):
+        good = np.isfinite(x) & np.isfinite(y) & (y > 0)
+        x, y = np.asarray(x, dtype=float)[good], np.asarray(y, dtype=float)[good]
         if len(x) < 2:
             return
+        mid = np.argsort(x)[len(x) // 2]
         rows.append(
             {
                 **pt,
@@ -338,7 +363,7 @@ def _fits(curves, early):
                 "exponent": exponent,
                 "exponent_lo": exponent - 0.02,
                 "exponent_hi": exponent + 0.02,
-                "prefactor": 1.0,
+                "prefactor": y[mid] / x[mid] ** exponent,
                 "expected_exponent": _expected(law, pt),
                 "max_log_residual": 0.01,
                 "flag": "",
@@ -347,7 +372,9 @@ def _fits(curves, early):
 
     for pt in pts.to_dict("records"):
         method = pt.pop("method")
-        row(pt, method, "time", "eg", TIMES, -(pt["beta"] - 1) / pt["alpha"] + 0.01)
+        curve = curves[(curves[tables.POINT_COLUMNS] == pd.Series(pt)).all(axis=1) & (curves["method"] == method)]
+        curve = curve[np.isin(curve["t"], TIMES) & (curve["t"] >= 10)]  # the power-law part: t >> 1
+        row(pt, method, "time", "eg", curve["t"], curve["eg"], -(pt["beta"] - 1) / pt["alpha"] + 0.01)
     for law, axis in (("samples", "n_samples"), ("features", "n_features")):
         others = [c for c in tables.POINT_COLUMNS if c != axis] + ["method"]
         for key, g in curves[np.isinf(curves["t"])].groupby(others, sort=True):
@@ -355,15 +382,17 @@ def _fits(curves, early):
             method = pt.pop("method")
             pt[axis] = INF
             exp = -(pt["beta"] - 1) if law == "samples" else -min(pt["beta"] - 1, pt["alpha"])
-            row({c: pt[c] for c in tables.POINT_COLUMNS}, method, law, "eg", g[axis].unique(), exp - 0.03)
+            g = g.drop_duplicates(axis)
+            row({c: pt[c] for c in tables.POINT_COLUMNS}, method, law, "eg", g[axis], g["eg"], exp - 0.03)
     others = [c for c in tables.POINT_COLUMNS if c != "n_samples"] + ["method"]
     for key, g in early.groupby(others, sort=True):
         pt = dict(zip(others, key, strict=True))
         method = pt.pop("method")
         pt["n_samples"] = INF
         pt = {c: pt[c] for c in tables.POINT_COLUMNS}
-        row(pt, method, "t_star", "t_star", g["n_samples"].unique(), pt["alpha"] / pt["beta"])
-        row(pt, method, "e_star", "e_star", g["n_samples"].unique(), -(pt["beta"] - 1) / pt["beta"])
+        g = g[g["flag"] == ""]
+        row(pt, method, "t_star", "t_star", g["n_samples"], g["t_star"], pt["alpha"] / pt["beta"])
+        row(pt, method, "e_star", "e_star", g["n_samples"], g["e_star"], -(pt["beta"] - 1) / pt["beta"])
     return pd.DataFrame(rows, columns=tables.FIT_SCHEMA.names)
 
 
@@ -435,7 +464,14 @@ def test_fit_lines_lie_on_their_data(figure, synthetic):
     try:
         checked = 0
         for ax in fig.axes:
-            solid = [ln for ln in ax.lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) > 1]
+            # the data lines: solid, or dashed where a series is drawn distinguishably from a close one
+            solid = [
+                ln
+                for ln in ax.lines
+                if ln.get_linestyle() not in ("None", "none", "")
+                and len(ln.get_xdata()) > 1
+                and "slope" not in str(ln.get_label())
+            ]
             for line in (ln for ln in ax.lines if "slope" in str(ln.get_label())):
                 x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
                 # the fit is black over its series; its series is the solid line it lies on best
@@ -453,10 +489,15 @@ def test_fit_lines_lie_on_their_data(figure, synthetic):
 
 
 # The series each caption (docs/figures.md, workflow/report/figure.rst) promises, by legend label.
-THEORY, SIM = "theory (DMFT), line", "simulation ± s.e., points"
+THEORY, SIM = figure_checks.THEORY_KEY, figure_checks.SIM_KEY
 PROMISED = {
     "threshold": ["total $E_g$", "signal", "label noise", "initialisation", "thermal", "$E_g(t=\\infty)$", THEORY, SIM],
-    "model_size": ["kernel limit $N = \\infty$", "$N = P$", THEORY, SIM],
+    "model_size": [
+        "kernel limit $N = \\infty$, dotted in the colour of its P",
+        "$N = P$, dashed in the colour of its P",
+        THEORY,
+        SIM,
+    ],
     "langevin_bayes": ["Bayes posterior (t = ∞), dashed in the colour of its P", THEORY, SIM],
     "learning_curves": [THEORY, SIM],
     "early_stopping": [THEORY],
@@ -474,90 +515,32 @@ PROMISED = {
 CODE_NAMES = ("gf", "gf_wd", "langevin", "bayes", "langevin_threshold", "opt_gf", "opt_gd", "sgd_B8")
 
 
-def _legend_texts(fig):
-    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
-    return legends, [t.get_text() for lg in legends for t in lg.get_texts()]
-
-
 @pytest.mark.parametrize("figure", FIGURES)
 def test_every_promised_series_is_drawn_and_legends_are_off_the_data(figure, synthetic):
     curves, fits, early = synthetic
     module = importlib.import_module(f"scaling_dmft.figures.{figure}")
     fig = module.draw(curves, fits, early, spec_for(figure))
     try:
-        fig.canvas.draw()
-        legends, labels = _legend_texts(fig)
+        labels = figure_checks.legend_labels(fig)
         missing = [p for p in PROMISED[figure] if p not in labels]
         assert not missing, (missing, sorted(labels))
-        for legend in legends:  # no legend on any panel's data
-            box = legend.get_window_extent()
-            for ax in fig.axes:
-                assert not box.overlaps(ax.get_window_extent()), f"{figure}: legend overlaps {ax.get_title()!r}"
+        figure_checks.check_legend_off_data_and_text(fig, figure)
     finally:
         plt.close(fig)
 
 
-def _drawn(fig):
-    """(colour, is-marker) of every data mark drawn in the panels: lines with data, errorbar points."""
-    from matplotlib.colors import to_rgba
-
-    marks = set()
-    for ax in fig.axes:
-        for line in ax.lines:
-            x = np.asarray(line.get_xdata(), dtype=float)
-            if x.size == 0 or line.get_gid() == "guide":
-                continue
-            color = line.get_markeredgecolor() if line.get_linestyle() in ("None", "none", "") else line.get_color()
-            marks.add(tuple(np.round(to_rgba(color), 3)))
-    return marks
-
-
 @pytest.mark.parametrize("figure", FIGURES)
 def test_figure_checklist(figure, synthetic):
-    """Issue 24's checklist, where a test can judge it: one legend for the whole figure (panels share
-    their series), every legend entry names something drawn in its colour, the theory / simulation
-    keys only where that method is drawn, regimes named in words (no config code names in any text),
-    and no panel title running into another."""
-    from matplotlib.colors import to_rgba
-
+    """Issue 24's checklist, where a test can judge it (tests/figure_checks.py): one legend for the
+    whole figure (panels share their series), its entries exactly the series drawn (every entry's
+    colour drawn, every drawn colour named, the simulation key only with simulation), no legend on
+    data or text, no series hidden under another of the same style, regimes named in words (no
+    config code name in any text), no titles running into each other, no '3×10⁰' tick labels."""
     curves, fits, early = synthetic
     module = importlib.import_module(f"scaling_dmft.figures.{figure}")
     fig = module.draw(curves, fits, early, spec_for(figure))
     try:
-        fig.canvas.draw()
-        legends, labels = _legend_texts(fig)
-        assert len(legends) == 1 and not any(ax.get_legend() for ax in fig.axes), f"{figure}: {len(legends)} legends"
-        assert len(labels) == len(set(labels)), labels
-        drawn = _drawn(fig)
-        legend = legends[0]
-        for handle, text in zip(legend.legend_handles, labels, strict=True):
-            if not hasattr(handle, "get_color"):
-                continue
-            color = (
-                handle.get_markeredgecolor() if handle.get_linestyle() in ("None", "none", "") else handle.get_color()
-            )
-            rgba = tuple(np.round(to_rgba(color), 3))
-            if rgba[:3] == tuple(np.round(to_rgba(style_key())[:3], 3)):
-                continue  # a style key (theory / simulation / M): checked below by method
-            assert rgba in drawn or rgba[:3] in {d[:3] for d in drawn}, (
-                f"{figure}: legend entry {text!r} has nothing drawn"
-            )
-        methods_drawn = {
-            "sim": any(c.has_yerr and len(c.lines[0].get_xdata()) for ax in fig.axes for c in ax.containers)
-        }
-        if not methods_drawn["sim"]:
-            assert THEORY.replace("theory", "simulation") not in labels and SIM not in labels, (
-                f"{figure}: a simulation key without simulation"
-            )
-        texts = labels + [ax.get_title() for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
-        texts += [t.get_text() for t in fig.texts] + [t.get_text() for ax in fig.axes for t in ax.texts]
-        for code in CODE_NAMES:
-            hits = [t for t in texts if re.search(rf"(?<![A-Za-z_]){re.escape(code)}(?![A-Za-z_0-9])", t)]
-            assert not hits, f"{figure}: regime code name {code!r} in {hits}"
-        titles = [ax.title.get_window_extent() for ax in fig.axes if ax.get_title()]
-        for i, a in enumerate(titles):
-            for b in titles[i + 1 :]:
-                assert not a.overlaps(b), f"{figure}: panel titles overlap"
+        figure_checks.check_all(fig, figure, CODE_NAMES, key_color=style_key())
     finally:
         plt.close(fig)
 
@@ -577,3 +560,199 @@ def test_empty_selection_raises(figure, synthetic):
     with pytest.raises(ValueError, match=f"figure '{figure}': empty selection"):
         module.draw(curves, fits, early, spec)
     plt.close("all")
+
+
+def _theory_lines(ax):
+    """The solid theory lines of a panel with more than one point, as (x, y) arrays."""
+    out = []
+    for line in ax.lines:
+        x = np.asarray(line.get_xdata(), dtype=float)
+        if line.get_linestyle() == "-" and x.size > 1 and line.get_gid() != "guide":
+            out.append((x, np.asarray(line.get_ydata(), dtype=float)))
+    return out
+
+
+def test_model_size_draws_the_divergence_from_the_dense_theory_sweep(synthetic):
+    """F6 (issue 24): the ridgeless theory comes from the theory sweep's dense N grid, in two
+    branches that close in on N = P from both sides (to N = P -+ 1) and leave the panel's top
+    there: the divergence is drawn as one, not as a gap between finite peaks. No theory line
+    crosses N = P; the weight-decay panel is one line through N = P."""
+    curves, fits, early = synthetic
+    from scaling_dmft.figures import model_size
+
+    fig = model_size.draw(curves, fits, early, spec_for("model_size"))
+    try:
+        ridgeless, ridge = fig.axes
+        p = 64.0
+        lines = _theory_lines(ridgeless)
+        below = [(x, y) for x, y in lines if x.max() < p]
+        above = [(x, y) for x, y in lines if x.min() > p]
+        assert len(below) == 1 and len(above) == 1 and len(lines) == 2, [x for x, _ in lines]
+        top = ridgeless.get_ylim()[1]
+        (xb, yb), (xa, ya) = below[0], above[0]
+        assert xb.max() == p - 1 and xa.min() == p + 1  # the dense grid's N = 63 and 65
+        assert yb[np.argmax(xb)] > top and ya[np.argmin(xa)] > top  # both branches leave the panel
+        dense = set(SWEEPS["model_size_theory"]["n_features"]) - {INF, p}
+        assert set(xb) | set(xa) == dense  # every theory-sweep N, none of the simulated sweep's alone
+        (x, _), *rest = _theory_lines(ridge)
+        assert not rest and x.min() < p < x.max()
+    finally:
+        plt.close(fig)
+
+
+def test_model_size_without_a_theory_sweep_draws_the_sweeps_own_theory(synthetic):
+    """No theory sweep: the theory at the simulated sweep's N. A theory sweep without rows for a
+    series (here: none for weight decay): that series' theory at the sweep's N, the other's dense."""
+    curves, fits, early = synthetic
+    from scaling_dmft.figures import model_size
+
+    own = set(SWEEPS["model_size"]["n_features"]) - {INF}
+    spec = spec_for("model_size")
+    del spec["theory_sweep"]
+    spec["sweeps"].pop("model_size_theory")
+    fig = model_size.draw(curves, fits, early, spec)
+    try:
+        assert {v for x, _ in _theory_lines(fig.axes[0]) for v in x} == own - {64}
+    finally:
+        plt.close(fig)
+    partial = curves[~((curves["sweep"] == "model_size_theory") & (curves["regime"] == "gf_wd"))]
+    fig = model_size.draw(partial, fits, early, spec_for("model_size"))
+    try:
+        dense = set(SWEEPS["model_size_theory"]["n_features"]) - {INF}
+        assert {v for x, _ in _theory_lines(fig.axes[0]) for v in x} == dense - {64}
+        assert {v for x, _ in _theory_lines(fig.axes[1]) for v in x} == own
+    finally:
+        plt.close(fig)
+
+
+def test_exponent_intervals_are_drawn_readably(synthetic):
+    """F5 (issue 24: the 95 % intervals could not be seen): the bottom row draws fitted - expected
+    on a scale set by the deviations (the largest |interval end - expected| reaches 50-100 % of the
+    half-range), every interval as a bar above its marker, and the markers hollow."""
+    curves, fits, early = synthetic
+    from scaling_dmft.figures import exponents
+
+    fig = exponents.draw(curves, fits, early, spec_for("exponents"))
+    try:
+        for i, law in enumerate(("time", "samples", "features")):
+            ax = fig.axes[3 + i]
+            rows = fits[(fits["law"] == law) & np.isfinite(fits["expected_exponent"]) & (fits["flag"] == "")]
+            rows = rows[rows["sweep"] == ("exponent_time", "exponent_samples", "exponent_features")[i]]
+            reach = np.abs(
+                rows[["exponent_lo", "exponent_hi"]].to_numpy() - rows[["expected_exponent"]].to_numpy()
+            ).max()
+            low, high = ax.get_ylim()
+            assert low == -high and 0.5 * high <= reach <= high, (law, reach, high)
+            bars = [c for c in ax.collections if type(c).__name__ == "LineCollection"]
+            marks = [c for c in ax.collections if type(c).__name__ == "PathCollection"]
+            assert len(bars) == len(rows) and marks
+            assert min(b.get_zorder() for b in bars) > max(m.get_zorder() for m in marks)
+            assert all((m.get_facecolor()[:, 3] == 0).all() for m in marks)  # hollow
+    finally:
+        plt.close(fig)
+
+
+def check_run_figures(results: Path) -> list[str]:
+    """Draw every figure of a workflow run from its tables (as rule `figure` does) and apply the
+    checklist (tests/figure_checks.py); the figures checked, in order."""
+    from scaling_dmft.figures.common import regime_kinds
+    from scaling_dmft.rules import figure_spec, table_config
+
+    curves = tables.read_table(results / "tables" / "curves.parquet", "curve")
+    fits = tables.read_table(results / "tables" / "fits.parquet", "fit")
+    early = tables.read_table(results / "tables" / "early_stopping.parquet", "early_stopping")
+    config = table_config(curves)
+    codes = tuple(r["name"] for r in config["regimes"])
+    done = []
+    for figure in (f for f in FIGURES if f in config["figures"]):
+        spec = figure_spec(config, figure)
+        assert regime_kinds(spec)
+        fig = importlib.import_module(f"scaling_dmft.figures.{figure}").draw(curves, fits, early, spec)
+        try:
+            figure_checks.check_all(fig, figure, codes, key_color=style_key())
+        finally:
+            plt.close(fig)
+        done.append(figure)
+    return done
+
+
+@pytest.mark.slow
+def test_figure_checklist_on_the_tiny_run(tiny_reference_run):
+    """The checklist on every figure of the tiny sweep (config/test.yaml: F1-F8) drawn from the
+    workflow's real tables, where series coincide as the theory says (not as a synthetic table
+    happens to be written)."""
+    assert check_run_figures(tiny_reference_run["workdir"] / "results" / "test") == list(FIGURES)
+
+
+def _config_with(tmp_path, edit):
+    from scaling_dmft.config import load_yaml, validate_config
+
+    cfg = load_yaml(ROOT / "config" / "test.yaml")
+    edit(cfg)
+    return validate_config(cfg, base_dir=ROOT / "config")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda c: c["figures"]["model_size"].update(theory_sweep="nope"),
+            r"figures\.model_size\.theory_sweep: unknown sweep 'nope'",
+        ),
+        (
+            lambda c: c["sweeps"]["model_size_theory"].update(n_samples=[32]),
+            r"figures\.model_size\.theory_sweep: .*n_samples include \[64\]",
+        ),
+        (
+            lambda c: c["sweeps"]["model_size_theory"].update(regimes=["gf"]),
+            r"figures\.model_size\.theory_sweep: .*regimes include \['gf_wd'\]",
+        ),
+        (lambda c: c["sweeps"]["model_size_theory"].update(n_modes=400), r"theory_sweep: .*n_modes 300"),
+        (
+            lambda c: c["sweeps"]["model_size_theory"].update(
+                times={"start": 1.0, "stop": 10.0, "count": 2, "include_inf": False}
+            ),
+            r"sweeps\.model_size_theory\.times: .*t = inf",
+        ),
+    ],
+)
+def test_a_theory_sweep_that_does_not_cover_the_figure_is_refused(tmp_path, edit, message):
+    """figures.model_size.theory_sweep: checked before any job (config._check_theory_sweep)."""
+    from scaling_dmft.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        _config_with(tmp_path, edit)
+
+
+def test_the_shipped_configs_draw_f6_from_a_dense_theory_sweep():
+    """config.yaml, paper.yaml and test.yaml: F6's theory sweep closes in on every N = P from both
+    sides (P -+ 1) and is theory only."""
+    from scaling_dmft.config import load_yaml
+
+    for name in ("config", "paper", "test"):
+        cfg = load_yaml(ROOT / "config" / f"{name}.yaml")
+        spec = cfg["figures"]["model_size"]
+        theory = cfg["sweeps"][spec["theory_sweep"]]
+        assert not theory.get("simulate", False), name
+        for p in cfg["sweeps"][spec["sweep"]]["n_samples"]:
+            assert {p - 1, p + 1} <= set(theory["n_features"]), (name, p)
+
+
+def test_simulation_where_the_theory_is_infinite_is_not_drawn():
+    """common.without_divergent drops exactly the simulation rows at a (point, t) whose theory row
+    is flagged 'infinite' (the ridgeless N = P at t = inf): the theory rows and the other simulation
+    rows stay."""
+    from scaling_dmft.figures.common import without_divergent
+
+    curves, _, _ = synthetic_tables()
+    pole = (
+        (curves["regime"] == "gf")
+        & (curves["n_features"] == curves["n_samples"])
+        & (curves["noise"] > 0)
+        & np.isinf(curves["t"])
+    )
+    assert (curves.loc[pole & (curves["method"] == "dmft"), "flag"] == "infinite").all() and pole.any()
+    kept = without_divergent(curves)
+    dropped = curves.loc[curves.index.difference(kept.index)]
+    assert len(dropped) == (pole & (curves["method"] == "sim")).sum() > 0
+    assert (dropped["method"] == "sim").all() and pole[dropped.index].all()

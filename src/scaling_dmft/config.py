@@ -347,10 +347,10 @@ def validate_config(raw: dict, base_dir: str | Path | None = None, files: Iterab
             sweep.setdefault(key, copy.deepcopy(cfg[key]))
         _seed_keys(name, sweep, cfg["simulation"])
         _check_sweep(name, sweep, names, cfg, base)
+    _check_grid_size(cfg)  # arithmetic on the validated sweeps: before the checks that build points
     _check_figures(cfg)
     _check_atlas(cfg)
     _check_data(cfg, base)
-    _check_grid_size(cfg)
     return cfg
 
 
@@ -938,6 +938,8 @@ def _check_figures(cfg: dict) -> None:
                         regime,
                         f"a regime of kind {role} in the figure's sweep: " + (", ".join(allowed) or "none defined"),
                     )
+        if "theory_sweep" in spec:
+            _check_theory_sweep(key, spec, names, sweeps)
         for noise_key in ("noise", "early_noise"):
             if noise_key in spec and not any(
                 any(
@@ -952,6 +954,44 @@ def _check_figures(cfg: dict) -> None:
                     spec[noise_key],
                     "a noise level of the figure's sweep: " + ", ".join(map(str, allowed)),
                 )
+
+
+def _check_theory_sweep(key: str, spec: dict, names: list[str], sweeps: dict) -> None:
+    """A figure's `theory_sweep` (figures.model_size): a sweep whose t = inf theory covers every
+    point the figure draws from its sweep(s) (same spectrum, M, teacher; their alpha, beta, P, noise
+    and regimes among its own), so that the figure draws theory lines it need not compute."""
+    from .grid import time_grid
+
+    name, where = spec["theory_sweep"], f"{key}.theory_sweep"
+    if name not in sweeps:
+        raise InputError(where, name, "a sweep name: " + ", ".join(sorted(sweeps)), f"unknown sweep {name!r}")
+    theory = sweeps[name]
+    if not any(math.isinf(t) for t in time_grid(theory["times"])):
+        raise InputError(f"sweeps.{name}.times", theory["times"], "times with t = inf: the figure draws t = inf")
+    for drawn in names:
+        sw = sweeps[drawn]
+        for col in ("n_modes", "teacher", "spectrum_file"):
+            if sw.get(col) != theory.get(col):
+                raise InputError(
+                    where, name, f"a sweep with {col} {sw.get(col)!r}, as sweep {drawn!r} (it has {theory.get(col)!r})"
+                )
+        wanted = {
+            "alpha": sw.get("alpha", []),
+            "beta": sw.get("beta", []),
+            "n_samples": sw["n_samples"],
+            "noise": [spec["noise"]] if "noise" in spec else sw["noise"],
+            "regimes": spec.get("regimes", sw["regimes"]),
+        }
+        for col, values in wanted.items():
+            have = theory.get(col, [])
+            missing = [
+                v
+                for v in values
+                if not any(v == h or (not isinstance(v, str) and math.isclose(v, h, rel_tol=1e-9)) for h in have)
+            ]
+            if missing:
+                shown = ", ".join(map(str, missing[:5])) + (f", ... ({len(missing)} in all)" if len(missing) > 5 else "")
+                raise InputError(where, name, f"a sweep whose {col} include [{shown}] (drawn from sweep {drawn!r})")
 
 
 def _check_grid_size(cfg: dict) -> None:

@@ -185,10 +185,11 @@ def table_html(path: str, view: str, out: str) -> None:
 
 def figure_spec(config: dict, figure: str) -> dict:
     """What a figure's draw() gets: its entry of the config's `figures:` section, `sweeps` (sweep
-    name -> that sweep's resolved config, with its name) and `regimes_defined` (regime name -> its
-    config)."""
+    name -> that sweep's resolved config, with its name; the figure's `theory_sweep`, where it has
+    one, last) and `regimes_defined` (regime name -> its config)."""
     spec = dict(config["figures"].get(figure, {}))
-    names = spec.get("sweeps", [spec["sweep"]] if "sweep" in spec else [])
+    names = list(spec.get("sweeps", [spec["sweep"]] if "sweep" in spec else []))
+    names += [spec["theory_sweep"]] if "theory_sweep" in spec else []
     spec["sweeps"] = {name: {**config["sweeps"][name], "name": name} for name in names}
     spec["regimes_defined"] = {r["name"]: r for r in config["regimes"]}
     return spec

@@ -31,73 +31,101 @@ if TYPE_CHECKING:
 REAL = REAL_OPTIMUM  # budgets with a real optimum (the others are drawn hollow)
 
 
-def _iso_compute(ax: Axes, iso: pd.DataFrame, optimum: pd.DataFrame) -> None:
-    """The iso-compute curves E_g(N, C/N) (the atlas's iso_compute table, one per budget) and the
-    frontier's optimum point of each budget."""
+def _iso_compute(ax: Axes, iso: pd.DataFrame, optimum: pd.DataFrame, color: object) -> None:
+    """The iso-compute curves E_g(N, C/N) (the atlas's iso_compute table, one per budget, in greys
+    from light to dark: the frontiers own the palette) and the frontier's optimum point of each
+    budget, in the frontier's colour, joined by its envelope."""
     budgets = sorted(iso["compute"].unique())
-    for color, budget in zip(style.colors(len(budgets)), budgets, strict=True):
+    greys = [str(g) for g in np.linspace(0.75, 0.25, len(budgets))]
+    for grey, budget in zip(greys, budgets, strict=True):
         curve = iso[(iso["compute"] == budget) & (iso["flag"] == "")].sort_values("n_features")
         ax.plot(
-            curve["n_features"], curve["eg"], color=color, linewidth=1.2, label=f"$C = {common.fmt_value('', budget)}$"
+            curve["n_features"],
+            curve["eg"],
+            color=grey,
+            linewidth=1.2,
+            label=f"iso-compute C = {common.fmt_value('', budget)}",
         )
         best = optimum[np.isclose(optimum["compute"], budget, rtol=1e-12) & optimum["flag"].isin(REAL)]
         if len(best):
             ax.plot(best["n_features"], best["eg"], "o", color=color, ms=4, zorder=5)
     real = optimum[optimum["flag"].isin(REAL)].sort_values("compute")
-    ax.plot(real["n_features"], real["eg"], color="0.2", linewidth=0.8, linestyle=":", label="envelope $(N^*, E^*)$")
+    ax.plot(
+        real["n_features"], real["eg"], color=color, linewidth=0.8, linestyle=":", label="envelope $(N^*, E^*)$, dotted"
+    )
 
 
 def _frontier_label(rows: pd.DataFrame) -> str:
+    """A frontier in words: its exponents, regime, P (or C = NPt), tuned weight decay, label noise."""
     first = rows.iloc[0]
-    label = f"{first['sweep']} ({common.regime_words(first)}"
+    tuned = bool(first["tuned"])
+    regime = common.regime_words({**first.to_dict(), "weight_decay": 0.0} if tuned else first)
+    label = f"α={common.fmt_value('alpha', first['alpha'])}, β={common.fmt_value('beta', first['beta'])}: {regime}"
     if first["compute_model"] == "NPT":
         label += ", C = NPt"
     else:
         label += ", P=" + common.fmt_value("n_samples", float(first["n_samples"]))
-    if first["tuned"]:
+    if tuned:
         label += ", γ tuned"
     if float(first["noise"]) > 0:
         label += f", σ={common.fmt_value('noise', float(first['noise']))}"
-    return label + ")"
+    return label
 
 
 def draw_frontier(frontier: pd.DataFrame, fits: pd.DataFrame, iso: pd.DataFrame) -> Figure:
-    """`iso`: the atlas's iso_compute table (atlas.iso_compute_frame): the curves of one frontier."""
+    """`iso`: the atlas's iso_compute table (atlas.iso_compute_frame): the curves of one frontier.
+    One colour per frontier in every panel; one legend for the figure."""
+    from matplotlib.lines import Line2D
+
     common.require(frontier, "frontier", "the atlas's frontiers")
     names = list(dict.fromkeys(frontier["sweep"]))
+    colors = dict(zip(names, style.colors(len(names)), strict=True))
     iso_name = str(iso["sweep"].iloc[0]) if len(iso) else None
+    npt, flagged = False, False
     with style.context():
-        fig, axes = style.subplots(1, 3, figsize=(style.PANEL_SIZE[0] * 3 + 2.5, style.PANEL_SIZE[1] + 0.4))
-        style.loglog(axes[0])
+        fig, axes = style.subplots(1, 3, figsize=(style.PANEL_SIZE[0] * 3, style.PANEL_SIZE[1] + 0.4))
+        for ax in axes:
+            style.loglog(ax)
         if iso_name is None:
             style.note(axes[0], "no frontier with C = N t (NT) to draw iso-compute curves of")
             title = "iso-compute"
         else:
             optimum = frontier[frontier["sweep"] == iso_name]
-            _iso_compute(axes[0], iso, optimum)
+            _iso_compute(axes[0], iso, optimum, colors.get(iso_name, style.KEY_COLOR))
             skip = ("n_features", "weight_decay") if optimum["tuned"].iloc[0] else ("n_features",)
-            title = f"iso-compute, {iso_name}:\n{common.describe(optimum, skip=skip)}"
+            title = f"iso-compute curves, optima in the frontier's colour\n{common.describe(optimum, skip=skip)}"
         style.finish(axes[0], title=title, xlabel="number of features N", ylabel="$E_g(N, t = C/N)$")
-        for ax in axes[1:]:
-            style.loglog(ax)
-        for color, name in zip(style.colors(len(names)), names, strict=True):
+        for name in names:
             rows = frontier[frontier["sweep"] == name].sort_values("compute")
             real = rows["flag"].isin(REAL).to_numpy()
             label = _frontier_label(rows)
+            color = colors[name]
             axes[1].plot(rows["compute"][real], rows["eg"][real], "-o", color=color, ms=3, label=label)
-            axes[1].plot(rows["compute"][~real], rows["eg"][~real], "o", mfc="white", color=color, ms=3)
+            if (~real).any():
+                axes[1].plot(rows["compute"][~real], rows["eg"][~real], "o", mfc="white", color=color, ms=3)
+                flagged = True
             axes[2].plot(rows["compute"][real], rows["n_features"][real], "-o", color=color, ms=3)
             if rows["compute_model"].iloc[0] == "NPT":
-                axes[2].plot(rows["compute"][real], rows["n_samples"][real], "--s", color=color, ms=3, label="$P^*$")
+                axes[2].plot(rows["compute"][real], rows["n_samples"][real], "--s", color=color, ms=3)
+                npt = True
             fit = fits[(fits["sweep"] == name) & (fits["law"] == "frontier_error")]
             if len(fit) and fit["flag"].iloc[0] == "":
-                style.power_law(axes[1], fit.iloc[0], color=color)
-        axes[1].plot([], [], "o", mfc="white", color="0.4", ms=3, label="flagged edge / failed (not fitted)")
+                style.power_law(axes[1], fit.iloc[0], series=label)
         style.finish(axes[1], title="compute-optimal error $E^*(C)$", xlabel="compute C", ylabel="$E^*$")
-        style.finish(axes[2], title="optimal size $N^*(C)$ ($P^*$ dashed)", xlabel="compute C", ylabel="$N^*$, $P^*$")
+        style.finish(axes[2], title="optimal size $N^*(C)$", xlabel="compute C", ylabel="$N^*$, $P^*$")
+        keys = []
+        if flagged:
+            hollow = Line2D([], [], marker="o", mfc="white", linestyle="none", color=style.KEY_COLOR, ms=3)
+            keys.append((hollow, "budget flagged edge / failed (hollow; not fitted)"))
+        if npt:
+            keys.append(
+                (Line2D([], [], marker="s", linestyle="--", color=style.KEY_COLOR, ms=3), "$P^*(C)$ of C = NPt, dashed")
+            )
+        style.figure_legend(fig, extra=keys)
     return fig
 
 
+FLAG_COLOR, FLAG_SIZE = "0.3", 3  # the dot of a cell whose fit is flagged
 LAW_TITLES = {
     "time": "E vs t ($N=P=\\infty$)",
     "samples": "E vs P ($N=\\infty$, $t=\\infty$)",
@@ -125,7 +153,8 @@ def _map(ax: Axes, part: pd.DataFrame, values: np.ndarray, cmap: str, vmin: floa
     mesh = ax.pcolormesh(a_grid, b_edges, values.reshape(shape), cmap=cmap, vmin=vmin, vmax=vmax, shading="flat")
     flagged = (part["flag"] != "").to_numpy()
     x, y = part["alpha"].to_numpy(dtype=float), part["beta"].to_numpy(dtype=float)
-    ax.plot(x[flagged], y[flagged], ".", color="0.3", ms=2)
+    if flagged.any():
+        ax.plot(x[flagged], y[flagged], ".", color=FLAG_COLOR, ms=FLAG_SIZE)
     _boundaries(ax, alphas)
     ax.set_title(title)
     ax.set_xlabel("$\\alpha$")
@@ -155,8 +184,17 @@ def draw_phase_diagram(phase: pd.DataFrame) -> Figure:
             )
             diff = part["exponent"].to_numpy(dtype=float) - ansatz
             _map(axes[-1], part, diff, "RdBu_r", -0.5, 0.5, "$E^*$: fitted − ansatz")
-        fig.suptitle(
-            f"exponents over ($\\alpha$, $\\beta$), gradient flow, M = {common.fmt_value('n_modes', n_modes)}; "
-            "lines: $\\beta = \\alpha + 1$ (solid), $\\beta = 2\\alpha + 1$ (dashed); dots: flagged fits"
+        from matplotlib.lines import Line2D
+
+        keys = [
+            (Line2D([], [], color="k", linewidth=1.0), "$\\beta = \\alpha + 1$ (phase A below, B above)"),
+            (Line2D([], [], color="k", linewidth=1.0, linestyle="--"), "$\\beta = 2\\alpha + 1$ (phase C above)"),
+        ]
+        if (phase["flag"] != "").any():
+            keys.append((Line2D([], [], marker=".", linestyle="none", color=FLAG_COLOR, ms=FLAG_SIZE), "flagged fit"))
+        style.figure_legend(
+            fig,
+            extra=keys,
+            header=f"exponents over ($\\alpha$, $\\beta$), gradient flow, M = {common.fmt_value('n_modes', n_modes)}",
         )
     return fig

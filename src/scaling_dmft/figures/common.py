@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..fit import LAW_AXIS
-from ..tables import usable
+from ..tables import POINT_COLUMNS, usable
 
 
 def _isin(values: pd.Series, allowed: Iterable[float]) -> np.ndarray:
@@ -70,6 +70,19 @@ def valid(frame: pd.DataFrame, column: str = "eg") -> pd.DataFrame:
     return frame[usable(frame["flag"]) & np.isfinite(v) & (v > 0)]
 
 
+def without_divergent(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` without its simulation rows where the theory of the same point and time is infinite
+    (flag 'infinite': e.g. the ridgeless threshold N = P at t = inf): a seed mean of a divergent
+    quantity is heavy-tailed and means nothing, so it is not drawn (the captions say so)."""
+    theory = frame[(frame["method"] == "dmft") & (frame["flag"] == "infinite")]
+    if theory.empty:
+        return frame
+    keys = [c for c in (*POINT_COLUMNS, "t") if c in frame.columns]
+    infinite = pd.MultiIndex.from_frame(theory[keys].astype(str))
+    at = pd.MultiIndex.from_frame(frame[keys].astype(str)).isin(infinite)
+    return frame[~(at & (frame["method"] == "sim").to_numpy())]
+
+
 def require(frame: pd.DataFrame, figure: str, what: str) -> pd.DataFrame:
     """Raise a clear ValueError when a figure's selection is empty."""
     if frame is None or len(frame) == 0:
@@ -124,15 +137,24 @@ SHORT = {
 }
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def fmt_value(col: str, v: str | float) -> str:
+    """A value as a figure writes it: '∞', '64', '0.001', '10⁶', '3.16·10⁵' (never '1e+06')."""
     if isinstance(v, str):
         return v
     v = float(v)
     if np.isinf(v):
         return "∞"
-    if v == int(v) and abs(v) < 1e6:
+    if v == int(v) and abs(v) < 1e5:
         return str(int(v))
-    return f"{v:.3g}"
+    text = f"{v:.3g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    power = "10" + str(int(exponent)).translate(SUPERSCRIPT)
+    return {"1": power, "-1": f"-{power}"}.get(mantissa, f"{mantissa}·{power}")
 
 
 def series_keys(frame: pd.DataFrame, exclude: Collection[str] = ()) -> list[str]:

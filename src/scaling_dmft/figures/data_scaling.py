@@ -39,7 +39,7 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
     if "early_noise" in spec or "noise" in spec:  # right panel: early stopping needs label noise to help
         noise = float(spec.get("early_noise", spec.get("noise")))
         stop, f_star = stop[np.isclose(stop["noise"], noise)], f_star[np.isclose(f_star["noise"], noise)]
-    rows = common.valid(rows[np.isinf(rows["t"].to_numpy(dtype=float))], "eg")
+    rows = common.valid(common.without_divergent(rows[np.isinf(rows["t"].to_numpy(dtype=float))]), "eg")
     rows = rows[np.isfinite(rows["n_samples"].to_numpy(dtype=float))]
     common.require(rows, NAME, f"sweeps {names}, noise {spec.get('noise', 'any')}, t = inf, finite P")
     bayes = {n for n, r in (spec.get("regimes_defined") or {}).items() if r.get("kind") == "bayes"}
@@ -58,6 +58,14 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
             pd.concat([rows, stop]), exclude=("n_samples", "n_modes", "sweep", "noise"), kinds=kinds
         )
     }
+    exclude = ("n_samples", "n_modes", "sweep")
+    styles = style.alternate_styles(
+        [(rows[rows["n_modes"] == m], "n_samples", "eg") for m in _modes(rows)]
+        + [(stop[stop["n_modes"] == m], "n_samples", "e_star") for m in _modes(stop)],
+        exclude,
+        color_of=color_of,
+        kinds=kinds,
+    )
     methods: set[str] = set()
     with style.context():
         fig, axes = style.subplots(1, 2)
@@ -77,7 +85,7 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
                     fontsize=6,
                     color="0.4",
                 )
-            methods |= _by_sweep(ax, frame, y, yerr, fit_rows, color_of, kinds)
+            methods |= _by_sweep(ax, frame, y, yerr, fit_rows, color_of, kinds, styles)
             style.data_ticks(ax, frame["n_samples"])
             style.finish(
                 ax,
@@ -94,7 +102,14 @@ def _modes(frame: pd.DataFrame) -> list[int]:
 
 
 def _by_sweep(
-    ax: Axes, frame: pd.DataFrame, y: str, yerr: str | None, fit_rows: pd.DataFrame, color_of: dict, kinds: dict
+    ax: Axes,
+    frame: pd.DataFrame,
+    y: str,
+    yerr: str | None,
+    fit_rows: pd.DataFrame,
+    color_of: dict,
+    kinds: dict,
+    styles: dict,
 ) -> set[str]:
     """Each sweep (its M) as its own set of series, in the regime colours: the largest M wide and
     faint underneath, the others normal on top (where the M do not matter the lines coincide and
@@ -111,6 +126,7 @@ def _by_sweep(
             _, rows, color, _ = group[0]
             color = group[-1][2]
             label = " = ".join(item[3] for item in group)
+            plain = {} if wide else style.look(styles, label)
             methods |= style.theory_sim(
                 ax,
                 rows,
@@ -121,6 +137,7 @@ def _by_sweep(
                 label=None if wide else label,
                 linewidth=4.0 if wide else None,
                 alpha=0.35 if wide else 1.0,
+                **plain,
             )
             if wide:  # the label goes on the normal line; the wide one is explained by its key
                 ax.plot([], [], color=color, label=label)

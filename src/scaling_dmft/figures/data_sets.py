@@ -1,6 +1,6 @@
 """The data-set figure (docs/figures.md): for every data set of the run (one row each), the
 theory with the data's own spectrum (lines), the exact simulation of Gaussian features with that
-spectrum (open circles) and training on the data itself (filled squares: tested on the whole set;
+spectrum (open circles) and training on the data itself (open squares: tested on the whole set;
 crosses: on the points not trained on), each with its standard error over seeds / subsets.
 Left: E vs t at every P; right: E vs P at t = inf. Drawn for the first regime, noise level and N of
 each data set (the table has them all)."""
@@ -18,15 +18,16 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-# how training on the data is drawn: method -> (marker, filled, legend label)
+# how training on the data is drawn: method -> (marker, size, legend label); the squares open and
+# larger than the simulation's circles, so that a circle at the same value shows inside its square
 DATA_MARKERS = {
-    "data": ("s", True, "training on the data, whole set ± s.e."),
-    "data_heldout": ("x", True, "training on the data, held-out points"),
+    "data": ("s", 5.0, "training on the data, whole set ± s.e."),
+    "data_heldout": ("x", 3.5, "training on the data, held-out points"),
 }
 
 
 def _data_points(ax: Axes, frame: pd.DataFrame, x: str, color: object) -> None:
-    for method, (marker, _, _) in DATA_MARKERS.items():
+    for method, (marker, size, _) in DATA_MARKERS.items():
         rows = frame[(frame["method"] == method) & (frame[x] > 0) & np.isfinite(frame[x]) & (frame["eg"] > 0)]
         rows = rows.sort_values(x)
         if method == "data_heldout" and x == "t":
@@ -36,7 +37,8 @@ def _data_points(ax: Axes, frame: pd.DataFrame, x: str, color: object) -> None:
             rows["eg"].to_numpy(),
             yerr=rows["eg_sem"].to_numpy(dtype=np.float64),
             fmt=marker,
-            ms=3.0,
+            ms=size,
+            mfc="none",
             color=color,
             elinewidth=0.8,
             zorder=4,
@@ -47,8 +49,8 @@ def _legend_keys() -> list[tuple]:
     from matplotlib.lines import Line2D
 
     return [
-        (Line2D([], [], marker=m, linestyle="none", color=style.KEY_COLOR), label)
-        for m, _, label in DATA_MARKERS.values()
+        (Line2D([], [], marker=m, ms=size, mfc="none", linestyle="none", color=style.KEY_COLOR), label)
+        for m, size, label in DATA_MARKERS.values()
     ]
 
 
@@ -83,8 +85,9 @@ def draw(curves: pd.DataFrame) -> Figure:
                 style.theory_sim(left, rows, "t", "eg", yerr="eg_sem", color=colors[p], label=f"P = {p:g}")
                 _data_points(left, rows, "t", colors[p])
             at_inf = frame[np.isinf(frame["t"])]
-            style.theory_sim(right, at_inf, "n_samples", "eg", yerr="eg_sem", color="0.2")
-            _data_points(right, at_inf, "n_samples", "0.2")
+            # one series per panel: drawn in the neutral colour of the method keys that name it
+            style.theory_sim(right, at_inf, "n_samples", "eg", yerr="eg_sem", color=style.KEY_COLOR)
+            _data_points(right, at_inf, "n_samples", style.KEY_COLOR)
             for ax in (left, right):
                 style.loglog(ax)
             style.data_ticks(right, samples if len(samples) <= 5 else samples[::2])  # every other P: no overlap

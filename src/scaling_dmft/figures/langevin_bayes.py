@@ -54,10 +54,7 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
                 style.note(ax, "no Bayes-posterior rows: posterior value not shown")
             style.finish(ax, title=title, xlabel="training time t", ylabel="error")
         words = common.regime_words(rows.iloc[0], kinds.get(lang))
-        fig.suptitle(
-            f"{words} against the Bayes posterior\n{common.describe(rows, skip=('n_samples', 'weight_decay', 'temperature'), width=90)}",
-            fontsize=8,
-        )
+        setting = common.describe(rows, skip=("n_samples", "weight_decay", "temperature"), width=70)
         from matplotlib.lines import Line2D
 
         key = Line2D([], [], color=style.KEY_COLOR, linestyle="--", linewidth=1.0)
@@ -65,5 +62,6 @@ def draw(curves: pd.DataFrame, fits: pd.DataFrame, early: pd.DataFrame, spec: di
             fig,
             methods,
             extra=[(key, "Bayes posterior (t = ∞), dashed in the colour of its P")] if posterior_drawn else [],
+            header=f"{words} against the Bayes posterior\n{setting}",
         )
     return fig

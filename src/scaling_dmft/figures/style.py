@@ -55,9 +55,10 @@ def context() -> Iterator[None]:
 
 
 def colors(n: int) -> list:
-    """n colours of the one palette (cycled when n exceeds it)."""
+    """n distinct colours: the one palette, or n evenly spaced hues where it has too few (a colour
+    is never used for two series)."""
     base = sns.color_palette(PALETTE)
-    return [base[i % len(base)] for i in range(max(n, 1))]
+    return list(base[: max(n, 1)]) if n <= len(base) else list(sns.color_palette("husl", n))
 
 
 def subplots(nrows: int, ncols: int, **kw) -> tuple[Figure, np.ndarray]:
@@ -67,11 +68,28 @@ def subplots(nrows: int, ncols: int, **kw) -> tuple[Figure, np.ndarray]:
     return fig, axes.ravel()
 
 
+class PlainLogFormatter(matplotlib.ticker.LogFormatterSciNotation):
+    """Log-axis tick labels as plain numbers ('0.03', '3', '1') where the axis spans so few decades
+    that the ticks between decades are labelled too; else decades as powers of ten. Never '3×10⁻²'
+    or '3×10⁰'."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        text = super().__call__(x, pos)  # decides which ticks carry a label
+        return common.fmt_value("", x) if text and ("times" in text or self._few_decades()) else text
+
+    def _few_decades(self) -> bool:
+        """At most one decade tick inside the axis: the ticks between decades carry labels."""
+        low, high = sorted(self.axis.get_view_interval())
+        return low > 0 and np.floor(np.log10(high)) - np.floor(np.log10(low)) <= 1
+
+
 def loglog(ax: Axes, x: bool = True, y: bool = True) -> None:
-    if x:
-        ax.set_xscale("log")
-    if y:
-        ax.set_yscale("log")
+    """Log scales with PlainLogFormatter labels."""
+    for on, axis, scale in ((x, ax.xaxis, ax.set_xscale), (y, ax.yaxis, ax.set_yscale)):
+        if on:
+            scale("log")
+            axis.set_major_formatter(PlainLogFormatter())
+            axis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False))
 
 
 def finish(ax: Axes, title: str = "", xlabel: str = "", ylabel: str = "", legend: bool = False) -> None:
@@ -96,10 +114,14 @@ METHOD_KEYS = {
 }
 
 
-def figure_legend(fig: Figure, methods: Collection[str] = (), extra: Iterable[tuple] = ()) -> None:
-    """One legend for the whole figure, right of all panels (constrained layout keeps it off the
-    data): every labelled artist of every panel once (by label, first seen), then the style keys of
-    the methods actually drawn (`methods`: THEORY / SIMULATION), then `extra` (handle, label) pairs."""
+def figure_legend(fig: Figure, methods: Collection[str] = (), extra: Iterable[tuple] = (), header: str = "") -> None:
+    """One legend for the whole figure, right of all panels: every labelled artist of every panel
+    once (by label, first seen), then the style keys of the methods actually drawn (`methods`:
+    THEORY / SIMULATION), then `extra` (handle, label) pairs. A series drawn alone in one panel and
+    merged with an identical one in another ('A = B', same colour and style) is named once, by the
+    merged label. The figure grows by the legend's width, so that the panels keep their size and
+    their titles stay clear of the legend; `header` (the parameters all panels share) is the
+    figure's title, centred over the panels, not over the legend."""
     from matplotlib.lines import Line2D
 
     handles, labels = [], []
@@ -108,6 +130,13 @@ def figure_legend(fig: Figure, methods: Collection[str] = (), extra: Iterable[tu
             if label not in labels:
                 handles.append(handle)
                 labels.append(label)
+    merged = [(h, lab) for h, lab in zip(handles, labels, strict=True) if " = " in lab]
+    keep = [
+        not any(lab in other.split(" = ") and _same_look(h, other_h) for other_h, other in merged)
+        for h, lab in zip(handles, labels, strict=True)
+    ]
+    handles = [h for h, k in zip(handles, keep, strict=True) if k]
+    labels = [lab for lab, k in zip(labels, keep, strict=True) if k]
     for method in (THEORY, SIMULATION):
         if method in methods:
             text, kw = METHOD_KEYS[method]
@@ -116,8 +145,28 @@ def figure_legend(fig: Figure, methods: Collection[str] = (), extra: Iterable[tu
     for handle, label in extra:
         handles.append(handle)
         labels.append(label)
+    panels = fig.get_figwidth()
     if handles:
-        fig.legend(handles, labels, loc="outside right upper")
+        legend = fig.legend(handles, labels, loc="outside right upper")
+        renderer = fig.canvas.get_renderer()
+        box = legend.get_window_extent(renderer)
+        if box.height > fig.get_figheight() * fig.dpi:  # taller than the panels: two columns
+            legend.remove()
+            legend = fig.legend(handles, labels, loc="outside right upper", ncols=2)
+            box = legend.get_window_extent(renderer)
+        fig.set_figwidth(panels + box.width / fig.dpi + 0.15)
+    if header:
+        fig.suptitle(header, x=0.5 * panels / fig.get_figwidth(), fontsize=RC["axes.titlesize"])
+
+
+def _same_look(a: object, b: object) -> bool:
+    """Two legend handles that look alike: one colour and line style."""
+    from matplotlib.colors import to_rgba
+
+    try:
+        return to_rgba(a.get_color()) == to_rgba(b.get_color()) and a.get_linestyle() == b.get_linestyle()
+    except AttributeError:
+        return False
 
 
 def outside_legend(ax: Axes, **kw) -> None:
@@ -160,6 +209,11 @@ def theory_sim(
     theory = frame[frame["method"] == THEORY]
     sim = frame[frame["method"] == SIMULATION]
     drawn: set[str] = set()
+    if label and marker != "o" and len(sim):  # the series' own marker: its legend entry shows it
+        ax.plot(
+            [], [], color=color, linestyle=linestyle if len(theory) else "none", marker=marker, mfc="none", label=label
+        )
+        label = None
     if len(theory):
         ax.plot(
             theory[x].to_numpy(),
@@ -287,18 +341,20 @@ def series_with_fits(
     color_of: dict | None = None,
     always: Iterable[str] = (),
     kinds: dict | None = None,
+    styles: dict | None = None,
 ) -> set[str]:
     """Theory lines and simulation points per series, each with its fitted power law. Series whose
     theory values are identical (e.g. Langevin and the Bayes posterior at t = inf, which are the same
-    number) are drawn once, under both names, so that neither hides the other. Returns the methods
-    drawn."""
+    number) are drawn once, under both names, so that neither hides the other; `styles` (label ->
+    line style and marker: alternate_styles) draws a series that lies on another distinguishably.
+    Returns the methods drawn."""
     drawn: set[str] = set()
     series = list(iter_series(frame, exclude=exclude, always=always, color_of=color_of, kinds=kinds))
     for group in identical_groups(series, x, y):
         key, rows, color, _ = group[0]
         color = group[-1][2]  # e.g. Langevin's colour for Bayes = Langevin (the same in other panels)
         label = " = ".join(item[3] for item in group)
-        drawn |= theory_sim(ax, rows, x, y, yerr=yerr, color=color, label=label)
+        drawn |= theory_sim(ax, rows, x, y, yerr=yerr, color=color, label=label, **look(styles, label))
         for key, _, _, name in group:
             fit = fit_for(fit_rows, key)
             if fit is not None:
@@ -335,3 +391,67 @@ def identical_groups(series: list[tuple], x: str, y: str) -> list[list[tuple]]:
             groups.append([item])
             keys.append(p)
     return groups
+
+
+# line style and marker of a series that would lie on an earlier one (alternate_styles), in turn
+ALTERNATES = (
+    {"linestyle": (0, (5, 1.5)), "marker": "s"},
+    {"linestyle": (0, (1.5, 1)), "marker": "^"},
+    {"linestyle": (0, (5, 1, 1.5, 1)), "marker": "D"},
+    {"linestyle": (0, (8, 2)), "marker": "v"},
+)
+CLOSE = 0.05  # series within 5 % of each other at every shared x would be one line on the page
+
+
+def alternate_styles(
+    panels: Iterable[tuple[pd.DataFrame, str, str]],
+    exclude: Collection[str],
+    always: Iterable[str] = (),
+    color_of: dict | None = None,
+    kinds: dict | None = None,
+) -> dict:
+    """label -> {linestyle, marker} (ALTERNATES) for every series that, in some panel ((frame, x, y)
+    as series_with_fits draws it), lies within CLOSE of a series drawn before it at every x they
+    share: one figure-wide style per series, so that the legend shows it as drawn. Other series
+    keep the plain line and circles."""
+    styles: dict = {}
+    for frame, x, y in panels:
+        series = list(iter_series(frame, exclude=exclude, always=always, color_of=color_of, kinds=kinds))
+        before: list[pd.DataFrame] = []
+        for group in identical_groups(series, x, y):
+            label = " = ".join(item[3] for item in group)
+            rows = group[0][1]
+            if not look(styles, label) and any(_close(rows, other, x, y) for other in before):
+                styles[label] = ALTERNATES[len(styles) % len(ALTERNATES)]
+            before.append(rows)
+    return styles
+
+
+def look(styles: dict | None, label: str) -> dict:
+    """The alternate style (alternate_styles) of a series, by its label: its own, or that of a
+    series it is merged with ('A = B' shares the look of A and of B, and A that of 'A = B'), so that
+    a series keeps one look in every panel."""
+    styles = styles or {}
+    if label in styles:
+        return styles[label]
+    parts = set(label.split(" = "))
+    for other, value in styles.items():
+        if parts & set(other.split(" = ")):
+            return value
+    return {}
+
+
+def _close(a: pd.DataFrame, b: pd.DataFrame, x: str, y: str) -> bool:
+    """a and b within CLOSE (in log y) at every x they share, the theory lines or the simulation
+    points (e.g. simulated t* on the same time grid point)."""
+    a, b = _positive(a, x, y), _positive(b, x, y)
+    for method in (THEORY, SIMULATION):
+        pa, pb = a[a["method"] == method], b[b["method"] == method]
+        xa, xb = pa[x].to_numpy(dtype=float), pb[x].to_numpy(dtype=float)
+        shared = np.isclose(xa[:, None], xb[None, :], rtol=1e-9, atol=0.0)
+        if shared.any():
+            i, j = np.nonzero(shared)
+            ratio = np.log(pa[y].to_numpy(dtype=float)[i] / pb[y].to_numpy(dtype=float)[j])
+            if (np.abs(ratio) < CLOSE).all():
+                return True
+    return False

@@ -62,7 +62,7 @@ def _panel(ax: Axes, rows: pd.DataFrame, early: pd.DataFrame, sweep_cfg: dict) -
     stop = style.match(early[early["method"] == style.THEORY], columns)
     if len(stop) and stop["flag"].iloc[0] == "":
         t_star = float(stop["t_star"].iloc[0]) / (p if paper else 1.0)
-        ax.axvline(t_star, color="0.2", linestyle="--", linewidth=0.9, label=f"$t^*$ = {t_star:.3g}")
+        ax.axvline(t_star, color="0.2", linestyle="--", linewidth=0.9, label=f"$t^*$ = {common.fmt_value('t', t_star)}")
     # components that decay exponentially (e.g. the initialisation part, ~e^(-2 gamma t)) would
     # stretch the log axis over hundreds of decades: show four decades below the total error
     top = float(finite["eg"].max())

@@ -40,4 +40,5 @@ def draw_worst(compared: pd.DataFrame, tolerance: dict) -> Figure:
             xlabel="training time t",
             ylabel="|theory − sim| / sim",
         )
+        style.figure_legend(fig)  # the two labelled marks were drawn without a legend
     return fig
