@@ -990,7 +990,9 @@ def _check_theory_sweep(key: str, spec: dict, names: list[str], sweeps: dict) ->
                 if not any(v == h or (not isinstance(v, str) and math.isclose(v, h, rel_tol=1e-9)) for h in have)
             ]
             if missing:
-                shown = ", ".join(map(str, missing[:5])) + (f", ... ({len(missing)} in all)" if len(missing) > 5 else "")
+                shown = ", ".join(map(str, missing[:5])) + (
+                    f", ... ({len(missing)} in all)" if len(missing) > 5 else ""
+                )
                 raise InputError(where, name, f"a sweep whose {col} include [{shown}] (drawn from sweep {drawn!r})")
 
 
