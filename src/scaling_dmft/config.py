@@ -575,7 +575,9 @@ def _check_data_memory(entry: dict, key: str, source: str, n: int, d: int, n_tar
         return
     widths = [w for w in entry["n_features"] if not math.isinf(w)]
     if widths:  # the widest N alone over the budget: name it
-        times = entry["times"]["count"] + 1
+        from .grid import time_grid
+
+        times = time_grid(entry["times"]).size
         widest = curves_cost(
             n,
             d,
@@ -860,8 +862,12 @@ def _check_online_simulation(key: str, sweep: dict, regime: dict, cfg: dict) -> 
             sweep["n_modes"],
             f"<= {SGD_SIMULATION_MODES} to simulate online SGD (every mode is stepped)",
         )
+    from .grid import time_grid
+
+    grid = time_grid(sweep["times"])
+    finite = grid[np.isfinite(grid)]
     batch, budget = int(regime["batch_size"]), cfg["simulation"]["max_memory_gb"]
-    need = max(online_memory_bytes(sweep["n_modes"], n, batch, sweep["times"]["count"]) for n in sweep["n_features"])
+    need = max(online_memory_bytes(sweep["n_modes"], n, batch, finite.size) for n in sweep["n_features"])
     if need > budget * 1e9:
         raise InputError(
             f"regimes[{cfg['regimes'].index(regime)}].batch_size",
@@ -869,12 +875,14 @@ def _check_online_simulation(key: str, sweep: dict, regime: dict, cfg: dict) -> 
             f"a batch whose simulation fits in simulation.max_memory_gb = {budget:g} GB (B = {batch} needs "
             f"~{need / 1e9:.3g} GB with n_modes = {sweep['n_modes']})",
         )
-    stop = sweep["times"]["stop"]
+    stop = float(finite.max()) if finite.size else 0.0
     dims = [sweep["n_modes"] if math.isinf(n) else min(n, sweep["n_modes"]) for n in sweep["n_features"]]
+    seeds = sweep.get("seeds", sweep.get("max_seeds"))  # a fixed count, or a target's cap
     try:
-        check_online_budget(sweep["seeds"], math.floor(stop / regime["learning_rate"]), batch, max(dims))
+        check_online_budget(seeds, math.floor(stop / regime["learning_rate"]), batch, max(dims))
     except InputError as err:
-        raise InputError(f"{key}.times.stop", stop, err.allowed) from None
+        where = f"{key}.times.stop" if isinstance(sweep["times"], dict) else f"{key}.times"
+        raise InputError(where, stop, err.allowed) from None
 
 
 def _check_step_range(key: str, sweep: dict, cfg: dict) -> None:

@@ -1029,7 +1029,9 @@ def entry_inputs(entry: dict) -> tuple[np.ndarray, np.ndarray]:
 def entry_cost(entry: dict, n: int, d: int, n_targets: int) -> dict[str, Cost]:
     """The estimated cost of the two jobs of one validated `data:` entry: `spectrum` (rule
     empirical_spectrum) and `curves` (rule data_curves)."""
-    times = entry["times"]["count"] + int(entry["times"].get("include_inf", False))
+    from .grid import time_grid
+
+    times = time_grid(entry["times"]).size
     return {
         "spectrum": dense_spectrum_cost(n, d, n_targets),
         "curves": curves_cost(
