@@ -50,8 +50,12 @@ def _worst(theory: np.ndarray, mean: np.ndarray, sem: np.ndarray) -> str:
     return f"{rel[i] * 100:+.2f} % (z {z[i]:+.1f}); max |z| {np.max(np.abs(z)):.1f}"
 
 
+# --quick: the first case of each part with 16 seeds (a smoke run: tests/test_api_example.py runs it)
+QUICK = "--quick" in sys.argv[1:]
+
+
 def main() -> None:
-    if sys.argv[1:] != ["sgd"]:
+    if "sgd" not in sys.argv[1:]:
         full_batch()
     online()
 
@@ -65,12 +69,12 @@ def full_batch() -> None:
         "| N | P | gamma | eta | mu | eta (e_max + gamma) | first Talbot step | E_g | correction: worst miss / correction |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for n, p, gamma, eta, mu in GD_CASES:
+    for n, p, gamma, eta, mu in GD_CASES[:1] if QUICK else GD_CASES:
         if isinstance(eta, tuple):
             edge = spectral_edge(sums, 1.0 / n, 1.0 / p)
             eta = round(eta[1] / (edge + gamma), 4)
         t = eta * steps
-        seeds = [np.random.SeedSequence([2026, i]) for i in range(200)]
+        seeds = [np.random.SeedSequence([2026, i]) for i in range(16 if QUICK else 200)]
         width = n if math.isinf(n) else int(n)
         kw = dict(n_features=width, n_samples=p, weight_decays=[gamma], times=t, seeds=seeds)
         sim_gd, sim_gf = simulate(spectrum, learning_rate=eta, momentum=mu, **kw), simulate(spectrum, **kw)
@@ -97,10 +101,10 @@ def online() -> None:
     print("\nonline SGD (P = N = inf): E_g, theory - simulation (worst step)")
     print("| B | eta | gamma | E_g |")
     print("|---|---|---|---|")
-    for batch, eta, gamma in SGD_CASES:
+    for batch, eta, gamma in SGD_CASES[:1] if QUICK else SGD_CASES:
         t = eta * sgd_steps
         theory, _ = online_theory(small, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t)
-        seeds = [np.random.SeedSequence([77, batch, i]) for i in range(300)]
+        seeds = [np.random.SeedSequence([77, batch, i]) for i in range(16 if QUICK else 300)]
         sim = sgd.online_simulate(small, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t, seeds=seeds)
         mean, sem = seed_mean_sem(sim.errors(**MIX, gamma_index=0)[1])
         print(f"| {batch} | {eta:g} | {gamma:g} | {_worst(combine(*theory, **MIX)[1], mean, sem)} |")

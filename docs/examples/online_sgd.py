@@ -11,6 +11,7 @@ Run: OMP_NUM_THREADS=1 .venv/bin/python docs/examples/online_sgd.py   (about 15 
 from __future__ import annotations
 
 import math
+import sys
 import time
 
 import numpy as np
@@ -41,20 +42,23 @@ CASES = [
 
 
 def main() -> None:
+    # --quick: two cases with 16 seeds (a smoke run: tests/test_api_example.py runs it)
+    quick = "--quick" in sys.argv[1:]
+    cases, n_seeds = (CASES[2:4], 16) if quick else (CASES, SEEDS)
     spectrum = powerlaw(1.5, 2.0, 1000)
     print(
         "| N | B | eta | gamma | sigma | schedule | pass | worst (theory - sim)/sim (z) | max abs z | theory s | sim s |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     total = passed = 0
-    for n, batch, eta, gamma, sigma, schedule in CASES:
+    for n, batch, eta, gamma, sigma, schedule in cases:
         t = eta * STEPS
         started = time.perf_counter()
         theory, flags = online_theory(
             spectrum, n_features=n, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t, schedule=schedule
         )
         th_s = time.perf_counter() - started
-        seeds = [np.random.SeedSequence([2612, i]) for i in range(SEEDS)]
+        seeds = [np.random.SeedSequence([2612, i]) for i in range(n_seeds)]
         started = time.perf_counter()
         sim = online_simulate(
             spectrum, n_features=n, batch_size=batch, learning_rate=eta, weight_decay=gamma, times=t, seeds=seeds,
