@@ -152,12 +152,17 @@ def data_targets(run):
     tables = [
         f"{base}/tables/data_spectra.parquet",
         f"{base}/tables/data_curves.parquet",
+        f"{base}/tables/data_trust.parquet",
     ]
     return tables + [f"{base}/figures/data.{ext}" for ext in ("pdf", "png")]
 
 
 def data_entry(wildcards):
     return run_config(wildcards.run)["data"][wildcards.dataset]
+
+
+def data_entries(wildcards):
+    return run_config(wildcards.run)["data"]
 
 
 def data_regimes(wildcards):
