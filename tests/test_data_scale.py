@@ -270,11 +270,13 @@ def _curve_rows(sweep, p, t, theory, sim, sim_sem, data_value, data_sem):
 def test_trust_rows_state_each_deviation_with_its_z_score():
     """Hand-computed: theory 1.1 against data 1.0 +- 0.05 is +10 %, z = +2; the Gaussian simulation
     0.96 +- 0.03 against the data is -4 %, z = -0.04 / sqrt(0.03^2 + 0.05^2) = -0.686; theory against
-    simulation +14.58 %, z = 0.14 / 0.03 = 4.667. A flagged row is left out."""
+    simulation +14.58 %, z = 0.14 / 0.03 = 4.667. A flagged row, and one whose data have no spread
+    over subsets (z undefined), are left out."""
     import pandas as pd
 
     rows = _curve_rows("a", 8, math.inf, 1.1, 0.96, 0.03, 1.0, 0.05)
     rows += [{**r, "flag": "failed: x"} for r in _curve_rows("a", 16, math.inf, 2.0, 2.0, 0.1, 1.0, 0.1)]
+    rows += _curve_rows("a", 32, math.inf, 1.0, 1.0, 0.1, 1.0, 0.0)  # no spread over subsets: no z
     curves = pd.DataFrame(rows)
     spectra = {
         "a": {

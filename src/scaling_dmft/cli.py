@@ -738,9 +738,10 @@ def _spectrum(args: argparse.Namespace) -> int:
         print(f"the top {computed} modes computed (randomised solver); modes {computed + 1}.. are a power-law tail")
     if spec.diagnostics:
         g = spec.diagnostics
+        scale = f"{g['scale_dependence']:.3g}" if math.isfinite(g["scale_dependence"]) else "not defined (one mode)"
         print(
             f"Gaussianity of the top {g['diag_modes']:.0f} eigen-features (0 for independent Gaussians): "
-            f"excess kurtosis {g['excess_kurtosis']:.3g}, scale dependence {g['scale_dependence']:.3g}; "
+            f"excess kurtosis {g['excess_kurtosis']:.3g}, scale dependence {scale}; "
             f"spread of k(x, x): {g['norm_cv']:.3g} (docs/theory/data.md section 9)"
         )
     for name, v in fits.items():

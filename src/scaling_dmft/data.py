@@ -1480,7 +1480,8 @@ DIAGNOSTIC_KEYS = ("diag_modes", "excess_kurtosis", "scale_dependence", "norm_cv
 
 def trust_rows(curves: pd.DataFrame, spectra: dict[str, dict], entries: dict[str, dict]) -> pd.DataFrame:
     """The data_trust table (tables.DATA_TRUST_SCHEMA): per data set and (regime, noise, N, P, t) of
-    its three-way comparison (`curves`: the data_curves table; unflagged, finite rows), the theory,
+    its three-way comparison (`curves`: the data_curves table; unflagged, finite rows where the data's
+    and the simulation's errors are positive and have a spread, so that every ratio is defined), the theory,
     the Gaussian simulation and training on the data (whole set) with their deviations and z-scores,
     beside the Gaussianity diagnostic of the data set's eigen-features (`spectra`: name -> the
     metadata of its spectrum file; `entries`: name -> its validated `data:` entry)."""
@@ -1491,7 +1492,10 @@ def trust_rows(curves: pd.DataFrame, spectra: dict[str, dict], entries: dict[str
     keys = ["sweep", "regime", "noise", "n_features", "n_samples", "t"]
     rows = curves[(curves["flag"] == "") & curves["method"].isin(["dmft", "sim", "data"]) & np.isfinite(curves["eg"])]
     wide = rows.pivot_table(index=keys, columns="method", values=["eg", "eg_sem", "n_seeds"], aggfunc="first")
-    wide = wide.dropna(subset=[("eg", m) for m in ("dmft", "sim", "data")]).reset_index()
+    wide = wide.dropna(subset=[("eg", m) for m in ("dmft", "sim", "data")])
+    # a deviation means something only against a positive error with a spread over subsets and seeds
+    defined = (wide[("eg", "data")] > 0) & (wide[("eg_sem", "data")] > 0) & (wide[("eg_sem", "sim")] > 0)
+    wide = wide[defined & (wide[("eg", "sim")] > 0)].reset_index()
     out = pd.DataFrame({k: wide[k].to_numpy() for k in keys})
     theory, sim, trained = (wide[("eg", m)].to_numpy(dtype=np.float64) for m in ("dmft", "sim", "data"))
     sim_sem, data_sem = (wide[("eg_sem", m)].to_numpy(dtype=np.float64) for m in ("sim", "data"))

@@ -304,7 +304,7 @@ DATA_TRUST_SCHEMA = pa.schema(
             "scale_dependence",
             _F64,
             "mean over pairs of the top r modes of Cov(z_k^2, z_l^2) (0 for independent features; Var(s^2) for "
-            "a common per-point scale s)",
+            "a common per-point scale s; null for a spectrum of one mode)",
         ),
         _field("norm_cv", _F64, "coefficient of variation of the kernel diagonal k(x, x) over the points"),
         _field("theory", _F64, "E of the DMFT on the data's spectrum (eg)", ERROR_UNIT),
@@ -430,7 +430,7 @@ def check_finite(frame: pd.DataFrame, kind: str) -> None:
     # null = not applicable: alpha, beta of a spectrum file, a law without a stated exponent, the
     # standard errors of theory rows (no sampling)
     nullable = {"alpha", "beta", "expected_exponent", "ansatz_exponent", "eg_sem", "eg_mean_sem", "e_star_sem", "steps"}
-    nullable.add("width")  # data_trust: a dense route has no width
+    nullable |= {"width", "scale_dependence"}  # data_trust: a dense route has no width; one mode no pairs
     for column in frame.columns:
         values = frame[column]
         if not pd.api.types.is_float_dtype(values):
