@@ -13,4 +13,4 @@ limit_threads(snakemake.threads)
 from scaling_dmft.rules import draw_data_figure  # noqa: E402
 
 with job_logging(snakemake.log[0], "data figure"):
-    draw_data_figure(snakemake.input[0], snakemake.output.pdf, snakemake.output.png)
+    draw_data_figure(snakemake.input.curves, snakemake.output.pdf, snakemake.output.png, snakemake.input.trust)

@@ -13,4 +13,9 @@ limit_threads(snakemake.threads)
 from scaling_dmft.rules import empirical_spectrum_job  # noqa: E402
 
 with job_logging(snakemake.log[0], f"spectrum of {snakemake.wildcards.dataset}"):
-    empirical_spectrum_job(snakemake.wildcards.dataset, dict(snakemake.params.entry), snakemake.output[0])
+    empirical_spectrum_job(
+        snakemake.wildcards.dataset,
+        dict(snakemake.params.entry),
+        snakemake.output[0],
+        int(snakemake.params.base_seed),
+    )

@@ -214,19 +214,24 @@ def _krr_errors(gram, ys, idx, gamma, t):
     return np.mean((f - ys) ** 2), np.mean((f[rest] - ys[rest]) ** 2)
 
 
-@pytest.mark.parametrize("replace", [False, True])
-def test_training_components_on_the_data_match_direct_kernel_ridge_on_the_whole_set_and_the_rest(replace):
+@pytest.mark.parametrize(
+    "name, replace",
+    [("breast_cancer", False), ("breast_cancer", True), ("wine", False)],
+    ids=["without", "with", "3_classes"],
+)
+def test_training_components_on_the_data_match_direct_kernel_ridge_on_the_whole_set_and_the_rest(name, replace):
     """Drawn without replacement, and with it (P = 300 of 569: repeated points, whose held-out set is
-    the points never drawn)."""
+    the points never drawn); three classes (wine): the errors averaged over the one-vs-rest targets.
+    Training runs through rows of K (data._kernel_spectral), the direct solve through K_PP."""
     from scaling_dmft.simulate import seed_generator
 
-    x, y = data.load_dataset("breast_cancer")
+    x, y = data.load_dataset(name)
     gram = data.kernel_matrix(data.standardise(x), "relu_nngp")
     ys = data.targets(y)
     seeds = [np.random.SeedSequence([3, i]) for i in range(3)]
     ts, gamma, p = np.array([1.0, 100.0, np.inf]), 1e-3, 300 if replace else 60
     whole, held = data.training_components(
-        data.kernel_features(gram), y, n_samples=p, weight_decays=[gamma], times=ts, seeds=seeds, replace=replace
+        data.kernel_features(gram, y), y, n_samples=p, weight_decays=[gamma], times=ts, seeds=seeds, replace=replace
     )
     for s, seq in enumerate(seeds):
         idx = seed_generator(seq).choice(len(y), size=p, replace=replace)  # the subset the seed draws
@@ -246,13 +251,13 @@ def test_langevin_on_relu_features_of_the_data_matches_the_explicit_weight_space
 
     x, y = data.load_dataset("breast_cancer")
     inputs = data.standardise(x)
-    draw = data.relu_features(inputs, 24)
+    draw = data.relu_features(inputs, 24, y)
     seeds = [np.random.SeedSequence([4, i]) for i in range(2)]
     ts, gamma, p = np.array([0.5, 30.0]), 1e-2, 40
     whole, held = data.training_components(draw, y, n_samples=p, weight_decays=[gamma], times=ts, seeds=seeds)
     for s, seq in enumerate(seeds):
         rng = seed_generator(seq)
-        phi, _ = draw(rng)
+        phi = draw(rng).rows(np.arange(len(y)))
         idx = rng.choice(len(y), size=p, replace=False)
         rest = np.setdiff1d(np.arange(len(y)), idx)
         g_rest = phi[rest].T @ phi[rest] / rest.size

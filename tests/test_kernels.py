@@ -219,7 +219,8 @@ def test_depth_one_relu_features_are_the_features_the_data_route_drew_before():
     """At depth 1 with the default variances the feature draw is the original one, draw for draw:
     relu(x w) / sqrt(N), w = standard normal (d x N) / sqrt(d) from the subset's generator."""
     x = np.random.default_rng(1).standard_normal((40, 7))
-    phi, (kind, metric) = data.relu_features(x, 64)(np.random.default_rng(3))
+    features = data.relu_features(x, 64, (x[:, 0] > 0).astype(int))(np.random.default_rng(3))
+    phi, (kind, metric) = features.rows(np.arange(40)), features.metric
     w = np.random.default_rng(3).standard_normal((7, 64)) / math.sqrt(7)
     original = np.maximum(x @ w, 0.0) / math.sqrt(64)
     assert kind == "full" and np.array_equal(phi, original) and np.array_equal(metric, original.T @ original / 40)

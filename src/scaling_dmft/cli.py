@@ -574,6 +574,7 @@ LABEL_SEMANTICS = (
 
 def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
     from .data import DATASETS
+    from .features import ROUTES
     from .kernels import DEPTH, KERNELS
 
     text = "the spectrum of a data set: lambda_k of K/n and c_k = (v_k . y)^2 / n (docs/theory/data.md)"
@@ -629,6 +630,20 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
         "(for n beyond ~1e4; default: all modes, one dense eigh)",
     )
     add(
+        "--route",
+        default="dense",
+        choices=ROUTES,
+        help="dense: eigendecompose the n x n Gram (n up to ~2e4); relu_features: --width N random ReLU features "
+        "(kernel relu_nngp), nystrom: the kernel's Nystrom map with --width m landmarks; both streamed over "
+        "the points, O(n width^2) time and O(width^2) memory (n up to 1e6) (default dense)",
+    )
+    add("--width", default=None, help="N features (relu_features) or m landmarks (nystrom), an integer 1..1e5")
+    add(
+        "--seed",
+        default="0",
+        help=f"seed of the one draw of the route's features (ReLU weights, landmarks); integer {BASE_SEED.text} (default 0)",
+    )
+    add(
         "--max-memory-gb",
         default=f"{_SIMULATION['max_memory_gb']['default']:g}",
         help=f"the memory this run may use, {MAX_MEMORY_GB.text} (default: the config's simulation.max_memory_gb "
@@ -639,7 +654,15 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
 
 def _spectrum_size(args: argparse.Namespace, source: str, budget: float) -> None:
     """The run's memory against --max-memory-gb from the sizes alone (a file's header; nothing loaded)."""
-    from .data import DATASETS, check_memory, data_shape, dense_spectrum_cost, gram_size, top_spectrum_cost
+    from .data import (
+        DATASETS,
+        check_memory,
+        data_shape,
+        dense_spectrum_cost,
+        feature_spectrum_cost,
+        gram_size,
+        top_spectrum_cost,
+    )
 
     if args.gram is not None:
         n, d = gram_size(args.gram), 0
@@ -647,15 +670,24 @@ def _spectrum_size(args: argparse.Namespace, source: str, budget: float) -> None
         n, d = DATASETS[args.dataset].n, DATASETS[args.dataset].d
     else:
         n, d = data_shape(args.data)
-    if args.modes is not None:
+    if args.route == "nystrom" and args.width > n:
+        raise InputError("--width", args.width, f"at most n = {n} landmarks (drawn from the points)")
+    if args.route != "dense":
+        cost = feature_spectrum_cost(n, d, 1, args.route, args.width)
+        what, hint = (
+            f"the {args.route} spectrum of width {args.width} on n = {n} points",
+            "--max-memory-gb; a smaller --width",
+        )
+        source = "--width"
+    elif args.modes is not None:
         cost, what = top_spectrum_cost(n, d, 1, args.modes), f"the top {args.modes} modes of n = {n} points"
         hint = "--max-memory-gb; fewer --modes"
     else:
         cost, what = dense_spectrum_cost(n, d, 1), f"the dense spectrum of n = {n} points"
         hint = "--max-memory-gb; the dense spectrum holds two n x n arrays" + (
-            "" if args.gram is not None else "; --modes R computes the top R modes in O(n R)"
+            "" if args.gram is not None else "; --route relu_features or nystrom streams the points"
         )
-    check_memory(cost, budget, source, n, what, hint)
+    check_memory(cost, budget, source, args.width if source == "--width" else n, what, hint)
 
 
 def _run_spectrum(args: argparse.Namespace) -> int:
@@ -684,6 +716,7 @@ def _spectrum(args: argparse.Namespace) -> int:
         EmpiricalSpectrum,
         check_input_file,
         empirical_spectrum,
+        feature_spectrum,
         fitted_exponents,
         gram_matrix,
         load_data,
@@ -722,6 +755,7 @@ def _spectrum(args: argparse.Namespace) -> int:
             if dest in given:
                 raise InputError(flag, getattr(args, dest), f"absent with --gram ({why})")
     depth = check_kernel(args.kernel, 1 if args.depth is None else args.depth)
+    _check_route(args, given)
     budget = _parse_number("--max-memory-gb", args.max_memory_gb, "a number " + MAX_MEMORY_GB.text)
     if not MAX_MEMORY_GB.contains(budget):
         raise InputError("--max-memory-gb", args.max_memory_gb, MAX_MEMORY_GB.text)
@@ -742,7 +776,13 @@ def _spectrum(args: argparse.Namespace) -> int:
         x = prepare_inputs(x, standardise_inputs=not args.no_standardise, sphere=args.sphere)
     if n_targets(y) > 1:  # many classes: the targets (n x classes) may change the estimate
         _spectrum_size_targets(args, source, budget, y)
-    if args.modes is not None:
+    if args.route != "dense":
+        import numpy as np
+
+        seed = np.random.SeedSequence(args.seed)
+        spec, _ = feature_spectrum(x, y, route=args.route, kernel=args.kernel, width=args.width, seed=seed, depth=depth)
+        computed = spec.eigenvalues.size
+    elif args.modes is not None:
         spec, computed = top_spectrum(x, y, args.kernel, args.modes, depth=depth)
     elif args.gram is not None:
         spec = empirical_spectrum(gram, y, flag="--gram", psd_tolerance=tolerance, overwrite=True)
@@ -777,11 +817,15 @@ def _spectrum(args: argparse.Namespace) -> int:
         "depth": "" if args.gram else str(depth),
         "standardised": str(not args.no_standardise and not args.gram),
         "sphere": str(args.sphere and not args.gram),
+        "route": args.route,
+        "width": str(args.width or ""),
+        "seed": str(args.seed) if args.route != "dense" else "",
         "computed_modes": str(computed),
         "n_points": str(spec.n_points),
         "n_targets": str(spec.n_targets),
         "unlearnable": repr(spec.unlearnable),
         **{f"fitted_{name}": repr(v["value"]) for name, v in fits.items()},
+        **{key: repr(value) for key, value in spec.diagnostics.items()},
     }
     with output_errors(args.out):
         if args.out.endswith(".csv"):
@@ -800,6 +844,14 @@ def _spectrum(args: argparse.Namespace) -> int:
     )
     if computed < len(frame):
         print(f"the top {computed} modes computed (randomised solver); modes {computed + 1}.. are a power-law tail")
+    if spec.diagnostics:
+        g = spec.diagnostics
+        scale = f"{g['scale_dependence']:.3g}" if math.isfinite(g["scale_dependence"]) else "not defined (one mode)"
+        print(
+            f"Gaussianity of the top {g['diag_modes']:.0f} eigen-features (0 for independent Gaussians): "
+            f"excess kurtosis {g['excess_kurtosis']:.3g}, scale dependence {scale}; "
+            f"spread of k(x, x): {g['norm_cv']:.3g} (docs/theory/data.md section 9)"
+        )
     for name, v in fits.items():
         law = "lambda_k ~ k^-alpha" if name == "alpha" else "sum_{j>=k} c_j ~ k^-(beta-1)"
         if not math.isfinite(v["value"]):
@@ -810,6 +862,40 @@ def _spectrum(args: argparse.Namespace) -> int:
             f"{name} = {v['value']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}] ({law}, k = {v['k_min']:g}..{v['k_max']:g}{flag})"
         )
     return 0
+
+
+def _check_route(args: argparse.Namespace, given: set[str]) -> None:
+    """--width with a feature route only (an integer 1..1e5), --seed too; dense routes only with
+    --gram and --modes; ReLU features approximate relu_nngp only. Parsed values replace the text."""
+    from .features import FEATURE_ROUTES
+
+    if args.route == "dense":
+        for dest, flag in (("width", "--width"), ("seed", "--seed")):
+            if dest in given:
+                raise InputError(
+                    flag,
+                    getattr(args, dest),
+                    f"absent with --route dense (only {' and '.join(FEATURE_ROUTES)} draw features)",
+                )
+        args.width = None
+        return
+    if args.gram is not None:
+        raise InputError("--route", args.route, "dense with --gram (a Gram matrix has no inputs to draw features of)")
+    if args.modes is not None:
+        raise InputError("--modes", args.modes, f"absent with --route {args.route} (all width modes are computed)")
+    if args.route == "relu_features" and args.kernel != "relu_nngp":
+        raise InputError("--kernel", args.kernel, "relu_nngp with --route relu_features (the features' N -> inf limit)")
+    if args.route == "relu_features" and args.depth not in (None, 1):
+        raise InputError("--depth", args.depth, "1 with --route relu_features (one layer of ReLU features)")
+    if args.width is None:
+        raise InputError("--route", args.route, "--width N with a feature route", "no --width given")
+    width = _integer("--width", args.width, "an integer 1..1e5")
+    if not 1 <= width <= 100000:
+        raise InputError("--width", args.width, "an integer 1..1e5")
+    seed = _integer("--seed", args.seed, "an integer " + BASE_SEED.text)
+    if not BASE_SEED.contains(seed):
+        raise InputError("--seed", args.seed, "an integer " + BASE_SEED.text)
+    args.width, args.seed = width, seed
 
 
 def _spectrum_size_targets(args: argparse.Namespace, source: str, budget: float, y: Any) -> None:

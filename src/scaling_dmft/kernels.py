@@ -275,17 +275,3 @@ def random_features(
     if sigma_b > 0:
         phi = np.hstack([phi, np.full((phi.shape[0], 1), sigma_b)])
     return phi
-
-
-def feature_draw(
-    x: np.ndarray, kernel: str, depth: int, width: int
-) -> Callable[[np.random.Generator], tuple[np.ndarray, tuple[str, np.ndarray]]]:
-    """A data.FeatureDraw: per call, one random network's features `random_features` (a new network
-    per subset) and their whole-set metric Phi^T Phi / n."""
-    random_features(x[:1], kernel, depth, width, np.random.default_rng(0))  # refuse bad arguments now
-
-    def draw(rng: np.random.Generator) -> tuple[np.ndarray, tuple[str, np.ndarray]]:
-        phi = random_features(x, kernel, depth, width, rng)
-        return phi, ("full", phi.T @ phi / x.shape[0])
-
-    return draw

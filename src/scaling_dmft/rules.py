@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from . import report, tables
@@ -408,18 +409,17 @@ def draw_atlas_figure(name: str, inputs: dict[str, str], pdf: str, png: str) -> 
 # ---------------------------------------------------------------- data sets (config `data:`)
 
 
-def empirical_spectrum_job(name: str, entry: dict, out: str) -> pd.DataFrame:
-    """Rule `empirical_spectrum`: a data set's spectrum (data.empirical_spectrum) as a spectrum
-    table that `read_spectrum_file` reads, with its source and fitted exponents in the metadata."""
-    from .data import empirical_spectrum, entry_inputs, fitted_exponents, gram_matrix, spectrum_meta, spectrum_rows
+def empirical_spectrum_job(name: str, entry: dict, out: str, base_seed: int = 0) -> pd.DataFrame:
+    """Rule `empirical_spectrum`: a data set's spectrum along its route (data.entry_spectrum) as a
+    spectrum table that `read_spectrum_file` reads, with its source, fitted exponents and the
+    Gaussianity diagnostic of its eigen-features in the metadata."""
+    from .data import entry_spectrum, fitted_exponents, spectrum_meta, spectrum_rows
 
-    x, y = entry_inputs(entry)
-    spec = empirical_spectrum(
-        gram_matrix(x, entry["kernel"], depth=entry["depth"]), y, flag=f"data.{name}", overwrite=True
-    )
+    spec = entry_spectrum(name, entry, base_seed)
     fits = fitted_exponents(spec)
     frame = spectrum_rows(spec, Path(out).name)
     source = entry.get("dataset") or Path(entry["file"]).name
+    route = entry.get("route", "dense")
     meta = spectrum_meta(
         spec,
         fits,
@@ -428,17 +428,21 @@ def empirical_spectrum_job(name: str, entry: dict, out: str) -> pd.DataFrame:
         depth=entry["depth"],
         standardised=entry["standardise"],
         sphere=entry["sphere"],
+        route=route,
+        width=entry.get("width", ""),
     )
     tables.write_table(frame, out, "spectrum", tables.provenance(entry, **meta))
     log.info(
-        "spectrum of %s: %d modes, alpha %.3f (%s), beta %.3f (%s), unlearnable %.3g",
+        "spectrum of %s (%s): %d modes, alpha %.3f (%s), beta %.3f (%s), unlearnable %.3g, diagnostic %s",
         name,
+        route,
         len(frame),
         fits["alpha"]["value"],
         fits["alpha"]["flag"] or "no flag",
         fits["beta"]["value"],
         fits["beta"]["flag"] or "no flag",
         spec.unlearnable,
+        ", ".join(f"{k} {v:.3g}" for k, v in spec.diagnostics.items()),
     )
     return frame
 
@@ -457,8 +461,41 @@ def data_curves_job(
     return frame
 
 
-def draw_data_figure(curves_path: str, pdf: str, png: str) -> None:
-    """Rule `data_figure`: figures.data.draw on the run's data_curves table."""
+def data_trust_job(curves_path: str, spectrum_paths: list[str], entries: dict, config: dict, out: str) -> pd.DataFrame:
+    """Rule `data_trust`: per data set, the Gaussianity diagnostic of its eigen-features (its spectrum
+    file's metadata) beside the theory's and the Gaussian simulation's deviations from training on
+    the data, with z-scores (data.trust_rows); the relation across the data sets is logged."""
+    from .data import trust_relation, trust_rows
+
+    spectra = {Path(path).stem: tables.read_table(path, "spectrum").attrs for path in spectrum_paths}
+    frame = trust_rows(tables.read_table(curves_path, "curve"), spectra, entries)
+    tables.write_table(frame, out, "data_trust", tables.provenance(config, config_yaml=tables.config_yaml(config)))
+    for name, rows in frame[np.isinf(frame["t"])].groupby("sweep"):
+        log.info(
+            "%s: scale dependence %.3g, kurtosis %.3g; theory - data at t = inf: %s",
+            name,
+            rows["scale_dependence"].iloc[0],
+            rows["excess_kurtosis"].iloc[0],
+            ", ".join(
+                f"P = {p:g}: {d:+.1%} (z {z:+.1f})"
+                for p, d, z in zip(rows["n_samples"], rows["deviation"], rows["z"], strict=True)
+            ),
+        )
+    at_inf = frame[np.isinf(frame["t"])]
+    if at_inf["sweep"].nunique() > 2:
+        rel = trust_relation(at_inf)
+        log.info(
+            "relation over %d data sets: slope %.3g, Pearson r %.2f, Spearman rho %.2f",
+            len(rel["data_sets"]),
+            rel["slope"],
+            rel["pearson"],
+            rel["spearman"],
+        )
+    return frame
+
+
+def draw_data_figure(curves_path: str, pdf: str, png: str, trust_path: str | None = None) -> None:
+    """Rule `data_figure`: figures.data_sets.draw on the run's data_curves and data_trust tables."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -467,6 +504,7 @@ def draw_data_figure(curves_path: str, pdf: str, png: str) -> None:
     from .figures import data_sets as data_figure
 
     curves = tables.read_table(curves_path, "curve")
-    fig = data_figure.draw(curves)
+    trust = tables.read_table(trust_path, "data_trust") if trust_path else None
+    fig = data_figure.draw(curves, trust)
     _save_figure(fig, curves.attrs, pdf, png)
     plt.close(fig)

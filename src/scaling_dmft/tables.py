@@ -314,6 +314,55 @@ PHASE_DIAGRAM_SCHEMA = pa.schema(
     ]
 )
 
+# When to trust the theory on a data set (scaling_dmft.data.trust_rows, docs/theory/data.md section 9):
+# per data set and point, the Gaussianity diagnostic of its eigen-features beside the deviations of
+# the theory and of the Gaussian simulation from training on the data
+DATA_TRUST_SCHEMA = pa.schema(
+    [
+        _field("sweep", _STR, "the data set's name (its `data:` entry)"),
+        _field("route", _STR, "dense (the n x n Gram) | relu_features | nystrom (a fixed feature map, streamed)"),
+        _field("width", _F64, "N features or m landmarks of a feature route (null for dense)"),
+        _field("n_points", pa.int64(), "n, the points of the data set (the population)"),
+        _field(
+            "replacement", pa.bool_(), "the P training points drawn with replacement (i.i.d., as the theory assumes)"
+        ),
+        _field("regime", _STR, "regime name from the config"),
+        _field("noise", _F64, "sigma, label-noise standard deviation", "target units"),
+        _field("n_features", _F64, "N of the comparison (+inf: the route's kernel or features, no further projection)"),
+        _field("n_samples", _F64, "P, training points per subset"),
+        _field("t", _F64, "training time; +inf = the t -> infinity limit", TIME_UNIT),
+        _field("diag_modes", _F64, "r, the top eigen-features the diagnostics look at"),
+        _field(
+            "excess_kurtosis",
+            _F64,
+            "mean over the top r modes of E z^4 / (E z^2)^2 - 3 of the eigen-features z (0 for Gaussians)",
+        ),
+        _field(
+            "scale_dependence",
+            _F64,
+            "mean over pairs of the top r modes of Cov(z_k^2, z_l^2) (0 for independent features; Var(s^2) for "
+            "a common per-point scale s; null for a spectrum of one mode)",
+        ),
+        _field("norm_cv", _F64, "coefficient of variation of the kernel diagonal k(x, x) over the points"),
+        _field("theory", _F64, "E of the DMFT on the data's spectrum (eg)", ERROR_UNIT),
+        _field("sim", _F64, "E of the exact simulation of Gaussian features with that spectrum", ERROR_UNIT),
+        _field("sim_sem", _F64, "its standard error over seeds", ERROR_UNIT),
+        _field("data", _F64, "E of training on the data, tested on the whole set, mean over subsets", ERROR_UNIT),
+        _field("data_sem", _F64, "its standard error over subsets", ERROR_UNIT),
+        _field("n_subsets", pa.int32(), "subsets of training on the data (and seeds of the simulation)"),
+        _field("deviation", _F64, "(theory - data) / data: the theory's deviation from training on the data"),
+        _field("z", _F64, "(theory - data) / data_sem (the theory has no sampling error)"),
+        _field(
+            "gaussian_deviation",
+            _F64,
+            "(sim - data) / data: what the data's non-Gaussian eigen-features alone change (same spectrum)",
+        ),
+        _field("gaussian_z", _F64, "(sim - data) / sqrt(sim_sem^2 + data_sem^2)"),
+        _field("theory_vs_sim", _F64, "(theory - sim) / sim: the DMFT's own error at this (P, t)"),
+        _field("theory_vs_sim_z", _F64, "(theory - sim) / sim_sem"),
+    ]
+)
+
 SCHEMAS = {
     "spectrum": SPECTRUM_SCHEMA,
     "curve": CURVE_SCHEMA,
@@ -324,6 +373,7 @@ SCHEMAS = {
     "frontier_fit": FRONTIER_FIT_SCHEMA,
     "phase_diagram": PHASE_DIAGRAM_SCHEMA,
     "iso_compute": ISO_COMPUTE_SCHEMA,
+    "data_trust": DATA_TRUST_SCHEMA,
 }
 
 META_PREFIX = "scaling_dmft."
@@ -455,6 +505,7 @@ def check_finite(frame: pd.DataFrame, kind: str) -> None:
     # null = not applicable: alpha, beta of a spectrum file, a law without a stated exponent, the
     # standard errors of theory rows (no sampling)
     nullable = {"alpha", "beta", "expected_exponent", "ansatz_exponent", "eg_sem", "eg_mean_sem", "e_star_sem", "steps"}
+    nullable |= {"width", "scale_dependence"}  # data_trust: a dense route has no width; one mode no pairs
     for column in frame.columns:
         values = frame[column]
         if not pd.api.types.is_float_dtype(values):
@@ -614,6 +665,7 @@ ROW_KEYS = {
     "frontier_fit": POINT_COLUMNS + ["compute_model", "tuned", "law", "quantity"],
     "phase_diagram": ["alpha", "beta", "law"],
     "iso_compute": POINT_COLUMNS + ["compute"],
+    "data_trust": ["sweep", "regime", "noise", "n_features", "n_samples", "t"],
 }
 
 

@@ -313,6 +313,7 @@ def data_targets(run):
     tables = [
         f"{base}/tables/data_spectra.parquet",
         f"{base}/tables/data_curves.parquet",
+        f"{base}/tables/data_trust.parquet",
     ]
     pages = [f"{base}/report/{view}.html" for view in DATA_VIEWS]
     return tables + pages + [f"{base}/figures/data.{ext}" for ext in ("pdf", "png")]
@@ -320,6 +321,10 @@ def data_targets(run):
 
 def data_entry(wildcards):
     return run_config(wildcards.run)["data"][wildcards.dataset]
+
+
+def data_entries(wildcards):
+    return run_config(wildcards.run)["data"]
 
 
 def data_regimes(wildcards):

@@ -21,6 +21,7 @@ rule empirical_spectrum:
     params:
         entry=data_entry,
         digests=data_digests,  # the input files' content: an edit reruns it whatever its mtime
+        base_seed=base_seed,
     script:
         "../../scripts/empirical_spectrum.py"
 
@@ -91,10 +92,35 @@ rule aggregate_data_curves:
         "../../scripts/aggregate.py"
 
 
-rule data_figure:
-    """E vs t and E vs P of every data set: theory, Gaussian simulation, training on the data."""
+rule data_trust:
+    """When to trust the theory: per data set, the Gaussianity diagnostic of its eigen-features and
+    the deviations of theory and Gaussian simulation from training on the data, with z-scores.
+    """
     input:
-        "results/{run}/tables/data_curves.parquet",
+        curves="results/{run}/tables/data_curves.parquet",
+        spectra=data_spectrum_files,
+    output:
+        "results/{run}/tables/data_trust.parquet",
+    log:
+        "logs/{run}/data/trust.log",
+    benchmark:
+        "benchmarks/{run}/data/trust.tsv"
+    localrule: True
+    conda:
+        "../envs/scaling-dmft.yaml"
+    params:
+        entries=data_entries,
+        config=resolved_config,
+    script:
+        "../../scripts/data_trust.py"
+
+
+rule data_figure:
+    """E vs t and E vs P of every data set: theory, Gaussian simulation, training on the data; and
+    the theory's deviation against the Gaussianity diagnostic across the data sets."""
+    input:
+        curves="results/{run}/tables/data_curves.parquet",
+        trust="results/{run}/tables/data_trust.parquet",
     output:
         pdf="results/{run}/figures/data.pdf",
         png=report(

@@ -3,12 +3,17 @@ theory with the data's own spectrum (lines), the exact simulation of Gaussian fe
 spectrum (open circles) and training on the data itself (open squares: tested on the whole set;
 crosses: on the points not trained on), each with its standard error over seeds / subsets.
 Left: E vs t at every P; right: E vs P at t = inf. Drawn for the first regime, noise level and N of
-each data set (the table has them all)."""
+each data set (the table has them all). With the data_trust table, a last row: when to trust the
+theory (docs/theory/data.md section 9), the theory's deviation from training on the data at t = inf
+against the scale dependence of the data set's eigen-features (left), and the part of it the
+Gaussian simulation on the same spectrum does not share (right), one point per data set and P with
+its standard error."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
@@ -62,13 +67,70 @@ def _first(frame: pd.DataFrame, column: str, prefer: float | None = None) -> pd.
     return frame[frame[column] == (prefer if prefer in values else values[0])]
 
 
-def draw(curves: pd.DataFrame) -> Figure:
+# the trust panels: (column of the data_trust table, y label, title)
+TRUST_PANELS = (
+    ("deviation", "(theory - data) / data", "trust: theory"),
+    ("gaussian_deviation", "(Gaussian sim. - data) / data", "trust: Gaussian sim."),
+)
+SPHERE_SUFFIX = "_sphere"  # a data set on the sphere: drawn open, in its standardised twin's colour
+
+
+def draw_trust(axes: np.ndarray, trust: pd.DataFrame, diagnostic: str = "scale_dependence") -> None:
+    """The theory's deviation from training on the data (and the Gaussian simulation's) at t = inf
+    against a Gaussianity diagnostic of each data set's eigen-features, one point per (data set, P)
+    joined in P order, error bars one standard error; the first regime, noise and N of each data
+    set. One colour per data set, open markers for a name ending in _sphere (its twin's colour)."""
+    rows = trust[np.isinf(trust["t"]) & np.isfinite(trust["deviation"])]
+    names = sorted(rows["sweep"].unique())
+    bases = sorted({n.removesuffix(SPHERE_SUFFIX) for n in names})
+    colors = dict(zip(bases, style.colors(len(bases)), strict=True))
+    samples = ", ".join(f"{p:g}" for p in sorted(rows["n_samples"].unique()))
+    for ax, (column, label, title) in zip(axes, TRUST_PANELS, strict=True):
+        for name in names:
+            one = _first(_first(rows[rows["sweep"] == name], "noise"), "n_features", np.inf)
+            one = one[one["regime"] == one["regime"].iloc[0]].sort_values("n_samples")
+            sem = one["data_sem"] / one["data"]
+            if column == "gaussian_deviation":
+                sem = np.hypot(one["data_sem"], one["sim_sem"]) / one["data"]
+            color = colors[name.removesuffix(SPHERE_SUFFIX)]
+            sphere = name.endswith(SPHERE_SUFFIX)
+            x = one[diagnostic].to_numpy() * (1.0 + 0.03 * np.arange(len(one)))  # P side by side
+            ax.plot(x, one[column], "-", color=color, lw=0.5, alpha=0.6)
+            ax.errorbar(
+                x,
+                one[column],
+                yerr=sem,
+                fmt="o",
+                ms=3.5,
+                color=color,
+                mfc="white" if sphere else color,
+                elinewidth=0.8,
+                label=name,
+            )
+        ax.axhline(0.0, color="0.5", lw=0.6)
+        ax.set_xscale("symlog", linthresh=0.1)  # from 0 (Gaussian) to ~10 (standardised MNIST)
+        ticks = [0.0, 0.1, 1.0, 10.0]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_xlim(-0.02, 20.0)
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        style.finish(
+            ax,
+            title=f"{title} (t = $\\infty$, P = {samples})",
+            xlabel=diagnostic.replace("_", " ") + " (open: sphere)",
+            ylabel=label,
+        )
+
+
+def draw(curves: pd.DataFrame, trust: pd.DataFrame | None = None) -> Figure:
     names = sorted(curves["sweep"].unique())
     if not names:
         raise ValueError("figure 'data': the data_curves table is empty")
+    extra = int(trust is not None and not trust.empty)
     with style.context():
-        fig, axes = style.subplots(len(names), 2)
-        axes = axes.reshape(len(names), 2)
+        fig, axes = style.subplots(len(names) + extra, 2)
+        axes = axes.reshape(len(names) + extra, 2)
+        if extra:
+            draw_trust(axes[-1], trust)
         for row, name in enumerate(names):
             frame = curves[(curves["sweep"] == name) & (curves["flag"] == "")]
             frame = _first(_first(frame[frame["regime"] == frame["regime"].iloc[0]], "noise"), "n_features", np.inf)
