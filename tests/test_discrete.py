@@ -387,7 +387,8 @@ def test_the_command_line_dmft_and_simulate_agree_for_gradient_descent_and_onlin
 def test_config_refuses_what_is_computed_for_gradient_flow_only():
     """A regime where its optimizer is not computed (online SGD in an atlas frontier, which chooses N;
     a discrete regime on a data set, trained by gradient flow only) is refused with the key named,
-    never silently run otherwise; so are momentum without a learning rate and online SGD at finite P.
+    never silently run otherwise; so are momentum without a learning rate, multi-pass SGD with B > P and
+    batch_sampling without a batch size.
     A gradient-descent frontier is accepted."""
     import copy
 
@@ -414,10 +415,19 @@ def test_config_refuses_what_is_computed_for_gradient_flow_only():
     bad["regimes"].append({"name": "m", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "momentum": 0.5})
     with pytest.raises(InputError, match=r"regimes\[\d\]\.momentum"):
         validate_config(bad)
+    # mini-batch SGD at finite P is multi-pass SGD (docs/theory/sgd.md): B must not exceed P, and
+    # batch_sampling needs a batch size
     sgd_cfg = copy.deepcopy(base)
     sgd_cfg["regimes"].append(
-        {"name": "s", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "learning_rate": 0.2, "batch_size": 4}
+        {"name": "s", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "learning_rate": 0.2, "batch_size": 40}
     )
     sgd_cfg["sweeps"]["learning_curves"]["regimes"] = ["s"]
-    with pytest.raises(InputError, match=r"sweeps\.learning_curves\.n_samples.*online SGD"):
+    sgd_cfg["figures"] = {}
+    with pytest.raises(InputError, match=r"sweeps\.learning_curves\.n_samples.*batch_size = 40"):
+        validate_config(sgd_cfg)
+    sgd_cfg["regimes"][-1]["batch_size"] = 32
+    validate_config(copy.deepcopy(sgd_cfg))
+    sgd_cfg["regimes"][-1].pop("batch_size")
+    sgd_cfg["regimes"][-1]["batch_sampling"] = "epochs"
+    with pytest.raises(InputError, match=r"regimes\[\d+\]\.batch_sampling.*only with batch_size"):
         validate_config(sgd_cfg)

@@ -196,6 +196,7 @@ def _points():
                     "learning_rate": OPTIMIZER.get(r, ("gf", 0.0))[1],
                     "momentum": 0.0,
                     "batch_size": 8.0 if r == "sgd_B8" else INF,
+                    "batch_sampling": "online" if r == "sgd_B8" else "",
                 },
             )
 
@@ -257,6 +258,9 @@ def synthetic_tables():
                         "eg_thermal": thermal,
                         "eg_sem": sem,
                         "eg_mean_sem": sem,
+                        "train_error": np.full_like(t, np.nan),
+                        "train_error_sem": np.full_like(t, np.nan),
+                        "divergent_fraction": np.full_like(t, np.nan),
                         "n_seeds": 0 if m == "dmft" else 8,
                         "flag": flag,
                     }

@@ -68,6 +68,7 @@ TEMPERATURE = number_range("temperature", "T")
 NOISE = number_range("noise_level", "sigma")
 INIT_STD = number_range("init_std", "sigma0")
 LEARNING_RATE = number_range("learning_rate", "eta")
+BATCH_SAMPLING = enum("batch_sampling")
 MOMENTUM = number_range("momentum", "mu")
 SEEDS = number_range("seeds", "seeds")
 TIME_STOP = number_range("times/properties/stop", "START")
@@ -223,8 +224,16 @@ def build_parser() -> argparse.ArgumentParser:
             add(
                 "--batch-size",
                 default=None,
-                help="B: online mini-batch SGD with B fresh samples per step (needs --samples inf, --features inf, "
-                "--learning-rate; docs/theory/discrete.md section 5)",
+                help="B: mini-batch SGD with B samples per step (needs --learning-rate): online with fresh samples "
+                "at --samples inf (and --features inf; docs/theory/discrete.md section 5), multi-pass over the P "
+                "samples at finite --samples, B <= P (docs/theory/sgd.md)",
+            )
+            add(
+                "--batch-sampling",
+                default=None,
+                choices=BATCH_SAMPLING,
+                help="multi-pass SGD: " + " | ".join(BATCH_SAMPLING) + ": B indices i.i.d. every step (default; "
+                "the theory's), or a reshuffle every epoch (simulation only; the theory flags no_theory)",
             )
         add(
             "--optimizer",
@@ -347,6 +356,7 @@ _FLAG_OF_KEY = {
     "learning_rate": "--learning-rate",
     "momentum": "--momentum",
     "batch_size": "--batch-size",
+    "batch_sampling": "--batch-sampling",
     "kind": "--regime",
     "times": "--times",
     "start": "--times",
@@ -387,6 +397,8 @@ def config_from_args(args: argparse.Namespace) -> dict:
         regime["momentum"] = _parse_number("--momentum", args.momentum, "a number " + MOMENTUM.text)
         if getattr(args, "batch_size", None) is not None:  # frontier has no --batch-size
             regime["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
+        if getattr(args, "batch_sampling", None) is not None:
+            regime["batch_sampling"] = args.batch_sampling
         implied = optimizer_name(regime["learning_rate"], regime["momentum"], regime.get("batch_size", math.inf))
         if args.optimizer is not None and args.optimizer != implied:
             needs = {

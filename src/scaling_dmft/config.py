@@ -426,6 +426,8 @@ def _check_regimes(regimes: list[dict]) -> None:
             )
         if "batch_size" in r and (not r.get("learning_rate", 0.0) > 0 or r.get("momentum", 0.0) > 0):
             raise InputError(f"{key}.batch_size", r["batch_size"], "online SGD needs learning_rate > 0 and momentum 0")
+        if "batch_sampling" in r and "batch_size" not in r:
+            raise InputError(f"{key}.batch_sampling", r["batch_sampling"], "only with batch_size (mini-batch SGD)")
         if r.get("momentum", 0.0) > 0 and not r.get("learning_rate", 0.0) > 0:
             raise InputError(
                 f"{key}.momentum", r["momentum"], "0 with gradient flow (momentum needs learning_rate > 0)"
@@ -474,7 +476,9 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
             raise InputError(
                 f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}"
             )
-        if "batch_size" in cfg_regime(cfg, regime):
+        if "batch_size" in cfg_regime(cfg, regime) and not any(math.isinf(p) for p in sweep["n_samples"]):
+            _check_multipass(key, regime, cfg_regime(cfg, regime), sweep)
+        elif "batch_size" in cfg_regime(cfg, regime):
             for which in ("n_samples", "n_features"):
                 if any(not math.isinf(v) for v in sweep[which]):
                     raise InputError(f"{key}.{which}", sweep[which], f"[.inf] with the online SGD regime {regime!r}")
@@ -541,6 +545,32 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                         f"alpha <= {limit:.3g} when simulate: true with min(N, P, M) up to {r:g} "
                         f"(lambda_1/lambda_r <= {MAX_SPECTRAL_CONDITION:g} for float64)",
                     )
+
+
+# multi-pass SGD is simulated step by step (B P per step and trajectory): a bound on the steps of a seed
+SGD_SIMULATION_STEPS = 10**6
+
+
+def _check_multipass(key: str, name: str, regime: dict, sweep: dict) -> None:
+    """A multi-pass SGD regime (batch_size at finite P, docs/theory/sgd.md): B <= P for every P; to
+    simulate, at most SGD_SIMULATION_STEPS steps."""
+    if regime["temperature"] > 0:
+        raise InputError(
+            f"regimes.{name}.temperature", regime["temperature"], "0 for multi-pass SGD (no Langevin noise)"
+        )
+    smallest = min(sweep["n_samples"])
+    if regime["batch_size"] > smallest:
+        raise InputError(
+            f"{key}.n_samples", sweep["n_samples"], f"every P >= batch_size = {regime['batch_size']} of regime {name!r}"
+        )
+    steps = sweep["times"]["stop"] / regime["learning_rate"]
+    if sweep.get("simulate") and steps > SGD_SIMULATION_STEPS:
+        raise InputError(
+            f"{key}.times.stop",
+            sweep["times"]["stop"],
+            f"<= {SGD_SIMULATION_STEPS * regime['learning_rate']:g} (at most {SGD_SIMULATION_STEPS:g} steps of the "
+            f"regime {name!r} to simulate multi-pass SGD)",
+        )
 
 
 def cfg_regime(cfg: dict, name: str) -> dict:

@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,9 @@ from .errors import NumericalError
 from .grid import SOLVE_KEYS, SPECTRUM_KEYS, build_spectrum, seed_sequences, spectrum_name
 from .simulate import SimComponents
 from .tables import ROUNDOFF_REL, empty_frame
+
+if TYPE_CHECKING:
+    from .multipass import MultipassRuns
 
 log = logging.getLogger("scaling_dmft")
 
@@ -47,6 +51,7 @@ def point_columns(point: dict) -> dict:
         "learning_rate": float(point.get("learning_rate", 0.0)),
         "momentum": float(point.get("momentum", 0.0)),
         "batch_size": float(point.get("batch_size", math.inf)),
+        "batch_sampling": point.get("batch_sampling", ""),
     }
 
 
@@ -62,10 +67,15 @@ def curve_rows(
     eg_mean_sem: npt.ArrayLike | None = None,
     n_seeds: int = 0,
     flag: str | np.ndarray = "",
+    train: npt.ArrayLike | None = None,
+    train_sem: npt.ArrayLike | None = None,
+    divergent: float | npt.ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Rows of the curve table for one point (components are per unit sigma^2, sigma0^2, T).
 
-    `flag` is one string for every row or one per row. Components slightly below zero are round-off
+    `flag` is one string for every row or one per row. `train` (and `train_sem`): the training error
+    (mini-batch SGD at finite P); `divergent`: the divergent fraction (discrete optimizers); null
+    where not given. Components slightly below zero are round-off
     of an exact value that is 0 or tiny (e.g. P > M, where E(t) -> 0): within ROUNDOFF_REL of the
     curve's largest error they are set to 0; further below, the row is flagged `negative`.
     """
@@ -93,6 +103,11 @@ def curve_rows(
             **components,
             "eg_sem": not_applicable if eg_sem is None else np.asarray(eg_sem, dtype=np.float64),
             "eg_mean_sem": not_applicable if eg_mean_sem is None else np.asarray(eg_mean_sem, dtype=np.float64),
+            "train_error": not_applicable if train is None else np.asarray(train, dtype=np.float64),
+            "train_error_sem": not_applicable if train_sem is None else np.asarray(train_sem, dtype=np.float64),
+            "divergent_fraction": not_applicable
+            if divergent is None
+            else np.broadcast_to(np.asarray(divergent, dtype=np.float64), t.shape).copy(),
             "n_seeds": np.int32(n_seeds),
             "flag": flags.astype(str),
         }
@@ -142,7 +157,8 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
             prepared[key] = dmft.prepare(modes[key])
         times = np.asarray(first["times"], dtype=np.float64)
         parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
-        if first.get("optimizer") == "sgd":  # online SGD: the exact second-moment recursion (sgd.py)
+        train, divergent = None, None
+        if first.get("optimizer") == "sgd" and math.isinf(first["n_samples"]):  # online SGD: sgd.py
             from .sgd import online_theory
 
             spectrum = build_spectrum(first, first["n_modes"], first["teacher"])
@@ -170,15 +186,28 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
                     times=times[rows],
                     learning_rate=first.get("learning_rate", 0.0),
                     momentum=first.get("momentum", 0.0),
+                    batch_size=first.get("batch_size", math.inf),
+                    batch_sampling=first.get("batch_sampling") or "replacement",
                 )
                 parts[:, rows] = comps.signal, comps.noise, comps.init, comps.thermal
                 if comps.flags is not None:  # discrete time: diverged / no_theory rows
                     flags[np.flatnonzero(rows)] = comps.flags
+                if comps.train is not None:  # mini-batch SGD at finite P: the training error's components
+                    train = np.full((3, times.size), np.nan) if train is None else train
+                    train[:, rows] = comps.train
+                if comps.divergent is not None:
+                    divergent = comps.divergent
             except (NumericalError, ArithmeticError) as exc:
                 log.error("DMFT failed for %s: %s", _group_key(first), exc)
                 flags[rows] = f"failed: {str(exc).splitlines()[0][:200] or type(exc).__name__}"
         for point in members:
-            frames.append(curve_rows(point, "dmft", point["times"], *parts, flag=flags))
+            train_error = None
+            if train is not None:
+                weights = np.array([1.0, point["noise"] ** 2, point["init_std"] ** 2])[:, None]
+                train_error = (np.where(weights == 0.0, 0.0, train) * weights).sum(axis=0)
+            frames.append(
+                curve_rows(point, "dmft", point["times"], *parts, flag=flags, train=train_error, divergent=divergent)
+            )
         done += len(members)
         if time.monotonic() - last > progress_every or done == len(points):
             log.info("dmft: %d/%d points done, %.1f s elapsed", done, len(points), time.monotonic() - started)
@@ -197,11 +226,33 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
     # one simulation per optimizer, all on the same draws (the seeds are the disorder point's)
     by_optimizer: dict[tuple, list[dict]] = {}
     for point in points:
-        key = (point.get("learning_rate", 0.0), point.get("momentum", 0.0), point.get("batch_size", math.inf))
+        key = (
+            point.get("learning_rate", 0.0),
+            point.get("momentum", 0.0),
+            point.get("batch_size", math.inf),
+            point.get("batch_sampling", ""),
+        )
         by_optimizer.setdefault(key, []).append(point)
     frames = []
-    for (eta, mu, batch), members in by_optimizer.items():
+    for (eta, mu, batch, sampling), members in by_optimizer.items():
         times = np.unique(np.concatenate([np.asarray(p["times"], dtype=np.float64) for p in members]))
+        if math.isfinite(batch) and not math.isinf(disorder["n_samples"]):  # multi-pass SGD (multipass.py)
+            from .multipass import multipass_runs
+
+            for gamma in sorted({p["weight_decay"] for p in members}):
+                runs = multipass_runs(
+                    spectrum,
+                    n_features=n_features if math.isinf(n_features) else int(n_features),
+                    n_samples=int(disorder["n_samples"]),
+                    batch_size=int(batch),
+                    learning_rate=eta,
+                    weight_decay=gamma,
+                    times=times,
+                    seeds=seeds,
+                    sampling=sampling,
+                )
+                frames.append(multipass_rows([p for p in members if p["weight_decay"] == gamma], runs))
+            continue
         if math.isfinite(batch):  # online SGD (sgd.py): one run per weight decay
             from .sgd import online_simulate
 
@@ -223,6 +274,76 @@ def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], No
             momentum=mu,
         )
         frames.append(seed_rows(members, comps, "sim"))
+    return pd.concat(frames, ignore_index=True)
+
+
+# a row of a simulated discrete optimizer is flagged when the seeds that diverge within the run carry more
+# than this share of its seed mean
+DIVERGENT_SHARE = 0.5
+
+
+def divergence_flags(per_seed: np.ndarray, diverged_by: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(divergent fraction, flag) per time of per-seed errors (S, T): the fraction of seeds diverged by
+    each step (infinite error, `diverged_by`), and a flag where the seed mean is dominated by divergent
+    seeds: some have diverged (the mean is infinite), or the seeds that diverge later in the run carry
+    more than DIVERGENT_SHARE of the seed sum."""
+    n = per_seed.shape[0]
+    fraction = diverged_by.mean(axis=0)
+    later = diverged_by.any(axis=1)  # the seeds that diverge within the run
+    flags = np.full(per_seed.shape[1], "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        total = np.where(np.isfinite(per_seed), per_seed, 0.0).sum(axis=0)
+        share = np.where(np.isfinite(per_seed[later]), per_seed[later], 0.0).sum(axis=0) / np.where(
+            total > 0, total, 1.0
+        )
+    for i in range(per_seed.shape[1]):
+        k = int(diverged_by[:, i].sum())
+        if k:
+            flags[i] = f"divergent: {k} of {n} seeds diverged by this step (their error is inf, so is the seed mean)"
+        elif later.any() and share[i] > DIVERGENT_SHARE:
+            flags[i] = (
+                f"divergent: {int(later.sum())} of {n} seeds diverge later in the run and carry "
+                f"{share[i]:.0%} of the seed mean here"
+            )
+    return fraction, flags
+
+
+def multipass_rows(points: list[dict], runs: MultipassRuns) -> pd.DataFrame:
+    """Curve rows (seed mean and standard error, training error, divergent fraction) of multi-pass
+    SGD runs (multipass.MultipassRuns) for the points that share them."""
+    from .simulate import seed_mean_sem
+
+    frames = []
+    n_seeds = runs.test.shape[1]
+    for point in points:
+        ti = np.searchsorted(runs.times, np.asarray(point["times"], dtype=np.float64))
+        test, train = runs.errors(noise=point["noise"], init_var=point["init_std"] ** 2)
+        test, train = test[:, ti], train[:, ti]
+        fraction, flags = divergence_flags(test, runs.diverged[:, ti])
+        with np.errstate(invalid="ignore", over="ignore"):
+            eg, eg_sem = seed_mean_sem(test)
+            tr, tr_sem = seed_mean_sem(train)
+            means = [seed_mean_sem(c[:, ti])[0] for c in runs.test]
+        eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
+        tr_sem = np.where(np.isfinite(tr), tr_sem, np.inf)
+        frames.append(
+            curve_rows(
+                point,
+                "sim",
+                point["times"],
+                means[0],
+                means[1],
+                means[2],
+                np.zeros(ti.size),
+                eg_sem=eg_sem,
+                eg_mean_sem=eg_sem,
+                n_seeds=n_seeds,
+                flag=flags,
+                train=tr,
+                train_sem=tr_sem,
+                divergent=fraction,
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -254,8 +375,20 @@ def seed_rows(points: list[dict], comps: SimComponents, method: str) -> pd.DataF
                 )
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
+        divergent, flags = None, ""
+        if point.get("learning_rate", 0.0) > 0 and method == "sim":  # discrete steps: divergent draws are inf
+            per_seed = e_g[:, ti]
+            divergent, flags = divergence_flags(per_seed, ~np.isfinite(per_seed) & np.isfinite(comps.times[ti]))
         frame = curve_rows(
-            point, method, point["times"], *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds
+            point,
+            method,
+            point["times"],
+            *means,
+            eg_sem=eg_sem,
+            eg_mean_sem=eg_mean_sem,
+            n_seeds=n_seeds,
+            flag=flags,
+            divergent=divergent,
         )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

@@ -66,8 +66,20 @@ def regime_init_std(regime: dict) -> float:
     return float(regime.get("init_std", 0.0))
 
 
-# the optimizers: gradient flow, full-batch gradient descent, heavy ball, online mini-batch SGD
+# the optimizers: gradient flow, full-batch gradient descent, heavy ball, mini-batch SGD (online at P = inf,
+# multi-pass at finite P)
 OPTIMIZERS = ("gf", "gd", "momentum", "sgd")
+# how SGD draws its batches (the point column batch_sampling): '' full batch, online (fresh samples, P = inf),
+# or the config's batch_sampling at finite P (replacement, the default, or epochs)
+ONLINE_SAMPLING = "online"
+DEFAULT_SAMPLING = "replacement"
+
+
+def batch_sampling(regime: dict, n_samples: float) -> str:
+    """The batch_sampling column of a regime at sample size P (see DEFAULT_SAMPLING)."""
+    if "batch_size" not in regime:
+        return ""
+    return ONLINE_SAMPLING if math.isinf(float(n_samples)) else regime.get("batch_sampling", DEFAULT_SAMPLING)
 
 
 def optimizer_name(learning_rate: float, momentum: float, batch_size: float = math.inf) -> str:
@@ -114,6 +126,7 @@ def regime_columns(regime: dict, n_samples: float, times: np.ndarray) -> dict:
         "learning_rate": eta,
         "momentum": mu,
         "batch_size": batch,
+        "batch_sampling": batch_sampling(regime, n_samples),
         "times": [math.inf] if regime["kind"] == "bayes" else np.asarray(times).tolist(),
     }
 
@@ -154,7 +167,7 @@ SEED_RULE = "numpy SeedSequence([base_seed, sha256(disorder point JSON) words 0.
 # point: seeds derive from these); with gamma one solve, which serves every (sigma, sigma0, T).
 SPECTRUM_KEYS = ("spectrum", "alpha", "beta", "path", "n_modes", "teacher")
 DISORDER_KEYS = (*SPECTRUM_KEYS, "n_features", "n_samples")
-SOLVE_KEYS = (*DISORDER_KEYS, "weight_decay", "learning_rate", "momentum", "batch_size")
+SOLVE_KEYS = (*DISORDER_KEYS, "weight_decay", "learning_rate", "momentum", "batch_size", "batch_sampling")
 
 
 def disorder_key(point: dict) -> dict:
