@@ -275,6 +275,24 @@ CONFIG_CASES += [
     ),
 ]
 
+
+# multi-pass SGD (docs/theory/sgd.md): a regime with batch_size at finite P
+def _multipass(batch, **extra):
+    def mutate(c):
+        _regime(c, "gf").update({"learning_rate": 0.5, "batch_size": batch, **extra})
+        c["figures"] = {}
+
+    return mutate
+
+
+CONFIG_CASES += [
+    ("batch_sampling_unknown", _multipass(4, batch_sampling="shuffle"), "regimes[0].batch_sampling"),
+    ("batch_sampling_without_batch_size", _set(GF, batch_sampling="epochs"), "regimes[0].batch_sampling"),
+    ("multipass_batch_above_P", _multipass(40), "sweeps.learning_curves.n_samples"),
+    ("multipass_too_many_steps", _multipass(4, learning_rate=1e-6), "sweeps.learning_curves.times.stop"),
+]
+
+
 # NaN for a regime's weight_decay / temperature is caught by the semantic regime checks.
 CONFIG_CASES += [
     ("weight_decay_nan", _set(GFWD, weight_decay=NAN), "regimes[1].weight_decay"),
@@ -622,6 +640,21 @@ CLI_CASES += [
     ),
 ]
 
+CLI_CASES += [
+    (
+        "multipass_batch_above_samples",
+        "dmft",
+        ["--samples", "64", "--learning-rate", "0.5", "--batch-size", "100", "--times", "1:10:3"],
+        "--samples",
+    ),
+    (
+        "batch_sampling_without_batch_size",
+        "dmft",
+        ["--learning-rate", "0.5", "--batch-sampling", "epochs", "--times", "1:10:3"],
+        "--batch-sampling",
+    ),
+]
+
 # argparse-level problems: one line, status 2, '(see --help)' instead of a range
 CLI_USAGE_CASES = [
     ("unknown_flag", ["dmft", "--bogus", "1", "--out", "o.parquet"], "--bogus"),
@@ -636,6 +669,11 @@ CLI_USAGE_CASES = [
         "--features",
     ),
     ("no_subcommand", [], "command"),
+    (
+        "batch_sampling_unknown",
+        ["dmft", "--learning-rate", "0.5", "--batch-size", "4", "--batch-sampling", "shuffle", "--out", "o.parquet"],
+        "--batch-sampling",
+    ),
     ("repeated_flag", ["dmft", "--alpha", "2", "--alpha", "3", "--out", "o.parquet"], "--alpha"),
 ]
 

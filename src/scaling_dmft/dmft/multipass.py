@@ -227,11 +227,13 @@ class Rational:
 
 def _roots_p(zeta: np.ndarray, eta: float, gamma: float, batch: float) -> tuple[np.ndarray, np.ndarray]:
     """The two roots x of 1 - zeta p(x) = 0, p(x) = (c - eta x)^2 + eta^2 x^2 / B, c = 1 - eta gamma:
-    eta x = [c +- sqrt(s (1 + 1/B) - c^2 / B)] / (1 + 1/B), s = 1/zeta. For B = inf: (c +- s^{1/2}) / eta."""
+    eta x = [c +- sqrt(D)] / (1 + 1/B), D = s (1 + 1/B) - c^2 / B, s = 1/zeta; the smaller one as
+    (c^2 - s) / (eta (c + sqrt(D))), without cancellation (exactly 0 at s = c^2 = 1). B = inf: (c +- s^{1/2}) / eta."""
     c = 1.0 - eta * gamma
     b = 1.0 / batch
-    root = np.sqrt((1.0 + b) / zeta - c * c * b + 0j)
-    return (c + root) / (eta * (1.0 + b)), (c - root) / (eta * (1.0 + b))
+    s = 1.0 / zeta
+    root = np.sqrt((1.0 + b) * s - c * c * b + 0j)
+    return (c + root) / (eta * (1.0 + b)), (c * c - s) / (eta * (c + root))
 
 
 def _points(zeta: np.ndarray, eta: float, gamma: float, batch: float) -> dict:
