@@ -120,7 +120,8 @@ class Stieltjes:
         w = np.asarray(w, dtype=np.complex128).ravel()
         kap = np.asarray(kap, dtype=np.complex128).ravel()
         df, dfp = sums.df_dfp(kap)
-        r1, r2 = stable_r(kap, w, df, inv_n, inv_p)
+        with np.errstate(divide="ignore", invalid="ignore"):  # w = 0 with kappa* = 0: R_1 = 0/0, unused
+            r1, r2 = stable_r(kap, w, df, inv_n, inv_p)
         h = 1.0 / (sums.lam + kap[:, None])
         wc = sums.wc.astype(np.complex128)
         tf = h @ wc

