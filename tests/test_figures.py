@@ -29,9 +29,13 @@ REGIMES = {
     "opt_gf": (1e-3, 0.0, 0.0),
     "opt_gd": (1e-3, 0.0, 0.0),
     "sgd_B8": (0.0, 0.0, 0.0),
+    "mp_B4": (1e-3, 0.0, 0.0),
+    "mp_B16": (1e-3, 0.0, 0.0),
 }
 # the optimizer of a regime (gradient flow unless named here)
-OPTIMIZER = {"opt_gd": ("gd", 0.5), "sgd_B8": ("sgd", 0.2)}
+OPTIMIZER = {"opt_gd": ("gd", 0.5), "sgd_B8": ("sgd", 0.2), "mp_B4": ("sgd", 0.5), "mp_B16": ("sgd", 0.5)}
+# batch size and sampling of the SGD regimes (multi-pass at finite P; online at P = inf)
+BATCH = {"sgd_B8": (8.0, "online"), "mp_B4": (4.0, "replacement"), "mp_B16": (16.0, "replacement")}
 BASE = {"n_modes": 500, "teacher": "powerlaw"}
 SWEEPS = {
     "learning_curves": {
@@ -138,6 +142,16 @@ SWEEPS = {
         "regimes": ["sgd_B8"],
         "simulate": True,
     },
+    "multipass": {
+        **BASE,
+        "alpha": [2.0],
+        "beta": [3.0],
+        "n_features": [INF],
+        "n_samples": [64, 128],
+        "noise": [0.5],
+        "regimes": ["opt_gf", "opt_gd", "mp_B4", "mp_B16"],
+        "simulate": True,
+    },
 }
 FIGURE_CFG = {
     "learning_curves": {"sweep": "learning_curves", "noise": 0.5, "regimes": ["gf", "gf_wd", "langevin"]},
@@ -148,6 +162,7 @@ FIGURE_CFG = {
     "model_size": {"sweep": "model_size"},
     "langevin_bayes": {"sweep": "learning_curves", "langevin": "langevin", "bayes": "bayes", "noise": 0.5},
     "optimizers": {"sweeps": ["optimizers", "online_sgd"], "noise": 0.5},
+    "multipass_sgd": {"sweep": "multipass", "noise": 0.5},
 }
 N_AXES = {
     "learning_curves": 3,
@@ -158,6 +173,7 @@ N_AXES = {
     "model_size": 2,
     "langevin_bayes": 2,
     "optimizers": 5,
+    "multipass_sgd": 4,
 }
 TIMES = np.logspace(-1, 5, 13)
 
@@ -195,8 +211,8 @@ def _points():
                     "optimizer": OPTIMIZER.get(r, ("gf", 0.0))[0],
                     "learning_rate": OPTIMIZER.get(r, ("gf", 0.0))[1],
                     "momentum": 0.0,
-                    "batch_size": 8.0 if r == "sgd_B8" else INF,
-                    "batch_sampling": "online" if r == "sgd_B8" else "",
+                    "batch_size": BATCH.get(r, (INF, ""))[0],
+                    "batch_sampling": BATCH.get(r, (INF, ""))[1],
                 },
             )
 
@@ -239,6 +255,13 @@ def synthetic_tables():
         if pole:  # ridgeless N = P: infinite t -> inf value, flagged
             eg[-1] = eg_mean[-1] = noise[-1] = INF
             flag[-1] = "infinite"
+        steps = np.full_like(t, np.nan)
+        train = np.full_like(t, np.nan)
+        if pt["optimizer"] == "sgd" and np.isfinite(pt["n_samples"]):  # multi-pass SGD: an excess 2 eta/B
+            steps = t / pt["learning_rate"]
+            eg = eg * (1 + 2 * pt["learning_rate"] / pt["batch_size"])
+            eg_mean = eg.copy()
+            train = 1.1 * eg
         methods = ["dmft", "sim"] if SWEEPS[name]["simulate"] else ["dmft"]
         for m in methods:
             wiggle = 1.0 if m == "dmft" else 1.0 + 0.01 * np.sin(np.arange(len(t)))
@@ -249,7 +272,7 @@ def synthetic_tables():
                         **{k: [v] * len(t) for k, v in pt.items()},
                         "method": m,
                         "t": t,
-                        "steps": np.full_like(t, np.nan),
+                        "steps": steps,
                         "eg": eg * wiggle,
                         "eg_mean": eg_mean * wiggle,
                         "eg_signal": signal,
@@ -258,8 +281,8 @@ def synthetic_tables():
                         "eg_thermal": thermal,
                         "eg_sem": sem,
                         "eg_mean_sem": sem,
-                        "train_error": np.full_like(t, np.nan),
-                        "train_error_sem": np.full_like(t, np.nan),
+                        "train_error": train * wiggle,
+                        "train_error_sem": sem if m == "sim" else np.full_like(t, np.nan),
                         "divergent_fraction": np.full_like(t, np.nan),
                         "n_seeds": 0 if m == "dmft" else 8,
                         "flag": flag,
@@ -457,6 +480,7 @@ PROMISED = {
     "data_scaling": ["theory (DMFT)", "simulation ± s.e."],
     "exponents": ["fitted = expected"],
     "optimizers": ["opt_gd", "opt_gf", "sgd_B8", "theory (DMFT)", "simulation ± s.e."],
+    "multipass_sgd": ["opt_gd", "opt_gf", "mp_B4", "mp_B16", "P=64", "theory (DMFT)", "simulation ± s.e."],
 }
 
 

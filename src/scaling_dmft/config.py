@@ -597,6 +597,12 @@ def _check_figures(cfg: dict) -> None:
             if not any(regime in sw["regimes"] for sw in used):
                 allowed = sorted({r for sw in used for r in sw["regimes"]})
                 raise InputError(f"{key}.regimes[{i}]", regime, "a regime of the figure's sweep: " + ", ".join(allowed))
+        if fig == "multipass_sgd" and not any(
+            "batch_size" in cfg_regime(cfg, r) and not any(math.isinf(p) for p in sw["n_samples"])
+            for sw in used
+            for r in sw["regimes"]
+        ):
+            raise InputError(f"{key}.sweep", names[0], "a sweep at finite P with a regime that has a batch_size")
         for role in ("langevin", "bayes"):
             if role in spec:
                 regime = spec[role]

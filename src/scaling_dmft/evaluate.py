@@ -157,7 +157,7 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
             prepared[key] = dmft.prepare(modes[key])
         times = np.asarray(first["times"], dtype=np.float64)
         parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
-        train, divergent = None, None
+        train, divergent, reference = None, None, None
         if first.get("optimizer") == "sgd" and math.isinf(first["n_samples"]):  # online SGD: sgd.py
             from .sgd import online_theory
 
@@ -197,22 +197,43 @@ def run_dmft_points(points: list[dict], progress_every: float = 10.0) -> pd.Data
                     train[:, rows] = comps.train
                 if comps.divergent is not None:
                     divergent = comps.divergent
+                if comps.reference is not None:
+                    reference = np.full((3, times.size), np.nan) if reference is None else reference
+                    reference[:, rows] = comps.reference
             except (NumericalError, ArithmeticError) as exc:
                 log.error("DMFT failed for %s: %s", _group_key(first), exc)
                 flags[rows] = f"failed: {str(exc).splitlines()[0][:200] or type(exc).__name__}"
         for point in members:
-            train_error = None
+            train_error, point_flags = None, flags
             if train is not None:
                 weights = np.array([1.0, point["noise"] ** 2, point["init_std"] ** 2])[:, None]
                 train_error = (np.where(weights == 0.0, 0.0, train) * weights).sum(axis=0)
+                point_flags = _sgd_flags(flags, weights, parts, reference)
             frames.append(
-                curve_rows(point, "dmft", point["times"], *parts, flag=flags, train=train_error, divergent=divergent)
+                curve_rows(
+                    point, "dmft", point["times"], *parts, flag=point_flags, train=train_error, divergent=divergent
+                )
             )
         done += len(members)
         if time.monotonic() - last > progress_every or done == len(points):
             log.info("dmft: %d/%d points done, %.1f s elapsed", done, len(points), time.monotonic() - started)
             last = time.monotonic()
     return pd.concat(frames, ignore_index=True) if frames else empty_frame("curve")
+
+
+def _sgd_flags(flags: np.ndarray, weights: np.ndarray, parts: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """Multi-pass SGD theory rows: gradient descent's and the SGD theory's flags, and sgd_dominated where
+    SGD's noise adds more than dmft.multipass.SGD_DOMINATED to gradient descent's error at this point's
+    sigma, sigma0 (docs/theory/sgd.md section 9)."""
+    from .dmft.multipass import sgd_dominated
+
+    if reference is None:  # no SGD theory (the epochs scheme): the rows carry their no_theory flag
+        return flags
+    with np.errstate(invalid="ignore"):
+        test = (np.where(weights == 0.0, 0.0, parts[:3]) * weights).sum(axis=0)
+        ref = (np.where(weights == 0.0, 0.0, reference) * weights).sum(axis=0)
+    extra = sgd_dominated(test, ref)
+    return np.where((flags == "") & (extra != ""), extra, flags)
 
 
 def run_sim_group(group: dict, base_seed: int, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:

@@ -81,6 +81,9 @@ class DMFTComponents:
     train: np.ndarray | None = None
     # discrete optimizers: the leading-order probability that a draw diverges (dmft/stability.py)
     divergent: float | None = None
+    # mini-batch SGD at finite P: (3, T) gradient descent's signal, noise, init at the same steps (the
+    # reference of the SGD excess, multipass.sgd_dominated)
+    reference: np.ndarray | None = None
 
     def train_error(self, *, noise: float, init_var: float) -> np.ndarray | None:
         """The training error at label-noise std sigma and init variance sigma0^2 (None without SGD)."""
@@ -287,7 +290,9 @@ def _solve_multipass(
             f"DMFT (multi-pass SGD): non-finite values at finite times (eta = {eta:.3g}, B = {batch:g})"
         )
     train = np.array([out["train_s"], out["train_n"], out["train_i"]])
+    reference = np.array([diag.pop(k, np.full(t.size, np.nan)) for k in ("gd_signal", "gd_noise", "gd_init")])
     comps = DMFTComponents(t, out["test_s"], out["test_n"], out["test_i"], np.zeros(t.size), diag, flags, train)
+    comps.reference = reference
     _mark_unstable(comps, sums, inv_n, inv_p, sgd_edge_x(eta, gamma, batch))
     return comps
 
