@@ -34,11 +34,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.optimize import brentq
 
 from ..errors import NumericalError
 from . import contour
 from .curves import bilinear_sums, talbot_error_2d
-from .discrete import _Circle, _continue, _pair_sums4, _shifted_sums, kappa_real, spectral_edge, talbot_from, zmap
+from .discrete import _Circle, _continue, _edge, _pair_sums4, _shifted_sums, _w_real, spectral_edge, talbot_from, zmap
 from .kappa import BRANCH_TOL, START_FACTOR, KappaSolver, ModeSums, kappa_static, stable_r
 
 # radial continuation of kappa to arbitrary complex points: steps of this ratio in |w| (halved on rejection)
@@ -57,12 +58,11 @@ def kappa_points(solver: KappaSolver, w: np.ndarray) -> np.ndarray:
     out = np.empty_like(w)
     sums, inv_n, inv_p = solver.sums, solver.inv_n, solver.inv_p
     real = w.imag == 0.0
-    for i in np.flatnonzero(real):
-        x = w[i].real
-        if x >= 0.0:  # right of the spectrum (w = 0: the ridgeless kappa*)
-            out[i] = kappa_static(sums, inv_n, inv_p, x)
-        else:
-            out[i] = kappa_real(sums, inv_n, inv_p, x)
+    left = real & (w.real < 0.0)
+    for i in np.flatnonzero(real & ~left):  # right of the spectrum (w = 0: the ridgeless kappa*)
+        out[i] = kappa_static(sums, inv_n, inv_p, w[i].real)
+    if left.any():
+        out[left] = _kappa_left(sums, inv_n, inv_p, w[left].real)
     cplx = np.flatnonzero(~real)
     if cplx.size == 0:
         return out
@@ -95,6 +95,25 @@ def kappa_points(solver: KappaSolver, w: np.ndarray) -> np.ndarray:
         if np.any(ratio[rej] - 1.0 < 1e-9):
             raise NumericalError("kappa_points: radial continuation stalled (a point close to the spectrum)")
     raise NumericalError("kappa_points: radial continuation did not finish")
+
+
+def _kappa_left(sums: ModeSums, inv_n: float, inv_p: float, ws: np.ndarray) -> np.ndarray:
+    """kappa at real points w < -e_max, left of the spectrum (discrete.kappa_real, with the edge searched
+    once for all the points): the root of w(kappa) = w left of the edge's kappa_e."""
+    if inv_n == 0.0 and inv_p == 0.0:
+        return ws.astype(np.complex128)
+    kap_edge, e_max = _edge(sums, inv_n, inv_p)
+    out = np.empty(ws.size, dtype=np.complex128)
+    for i, w in enumerate(ws):
+        if not w < -e_max:
+            raise NumericalError(f"kappa_points: w = {w:.6g} is not left of the spectrum (edge {-e_max:.6g})")
+        lo = min(w, kap_edge) * 2.0 - sums.lam_max
+        while _w_real(sums, inv_n, inv_p, lo) > w:
+            lo *= 2.0
+        out[i] = brentq(
+            lambda k, w=w: _w_real(sums, inv_n, inv_p, k) - w, lo, kap_edge, xtol=1e-300, rtol=1e-15, maxiter=400
+        )
+    return out
 
 
 def _put(out: np.ndarray, where: np.ndarray, values: np.ndarray) -> np.ndarray:
