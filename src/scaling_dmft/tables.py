@@ -221,7 +221,7 @@ EARLY_STOPPING_SCHEMA = pa.schema(
 VALIDATION_SCHEMA = pa.schema(
     [f for f in POINT_FIELDS]
     + [
-        _field("quantity", _STR, "the compared quantity: eg | eg_mean"),
+        _field("quantity", _STR, "the compared quantity: eg | eg_mean | train_error (mini-batch SGD at finite P)"),
         _field("n_times", pa.int64(), "(point, t) comparisons made (unflagged, finite in both methods)"),
         _field("n_excluded", pa.int64(), "times left out: flagged by either method or infinite"),
         _field("worst_rel", _F64, "largest |theory - sim| / |sim| over the times"),
