@@ -290,6 +290,11 @@ CONFIG_CASES += [
     ("batch_sampling_without_batch_size", _set(GF, batch_sampling="epochs"), "regimes[0].batch_sampling"),
     ("multipass_batch_above_P", _multipass(40), "sweeps.learning_curves.n_samples"),
     ("multipass_too_many_steps", _multipass(4, learning_rate=1e-6), "sweeps.learning_curves.times.stop"),
+    (
+        "figure_multipass_without_sgd",
+        lambda c: c["figures"].update(multipass_sgd={"sweep": "learning_curves"}),
+        "figures.multipass_sgd.sweep",
+    ),
 ]
 
 
