@@ -180,6 +180,8 @@ def solve(
     t = _times(times)
     sums = _sums(modes, compress)
     if learning_rate and not math.isinf(batch_size):
+        if momentum:
+            raise InputError("momentum", momentum, "0 with batch_size (mini-batch SGD has no momentum theory)")
         return _solve_multipass(sums, inv_n, inv_p, gamma, t, learning_rate, batch_size, batch_sampling, int(n_nodes))
     if learning_rate:
         out = _solve_discrete(sums, inv_n, inv_p, gamma, t, learning_rate, momentum, int(n_nodes))
