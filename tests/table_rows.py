@@ -25,6 +25,7 @@ POINT = dict(
     learning_rate=0.0,
     momentum=0.0,
     batch_size=math.inf,
+    batch_sampling="",
     lr_schedule="constant",
 )
 VALUE_COLUMNS = ("eg", "eg_mean", "eg_signal", "eg_noise", "eg_init", "eg_thermal", "eg_sem", "eg_mean_sem")
@@ -39,6 +40,8 @@ def curve_frame(times: list[float] | np.ndarray, value: float | np.ndarray, flag
     frame["steps"] = np.nan  # gradient flow: no steps
     for col in VALUE_COLUMNS:
         frame[col] = value
+    for col in ("train_error", "train_error_sem", "divergent_fraction"):
+        frame[col] = np.nan  # not applicable to gradient flow
     frame["n_seeds"] = np.int32(0)
     frame["flag"] = flag
     return frame

@@ -148,7 +148,7 @@ CONFIG_CASES = [
     ("gf_wd_gamma_0", _set(GFWD, weight_decay=0.0), "regimes[1].weight_decay"),
     ("gf_wd_temperature", _set(GFWD, temperature=0.1), "regimes[1].temperature"),
     ("langevin_temperature_0", _set(LANG, temperature=0.0, init_std=0.0), "regimes[2].temperature"),
-    ("duplicate_regime_name", lambda c: c["regimes"].append(dict(c["regimes"][0])), "regimes[5].name"),
+    ("duplicate_regime_name", lambda c: c["regimes"].append(dict(c["regimes"][0])), "regimes[7].name"),
     ("regime_name_not_identifier", _set(GF, name="g f"), "regimes[0].name"),
     ("sweep_unknown_regime", _set(LC, regimes=["gf", "sgd"]), "sweeps.learning_curves.regimes[1]"),
     ("sweep_duplicate_regime", _set(LC, regimes=["gf", "gf"]), "sweeps.learning_curves.regimes"),
@@ -276,6 +276,29 @@ CONFIG_CASES += [
         "sweeps.learning_curves.n_features",
     ),
 ]
+
+
+# multi-pass SGD (docs/theory/sgd.md): a regime with batch_size at finite P
+def _multipass(batch, **extra):
+    def mutate(c):
+        _regime(c, "gf").update({"learning_rate": 0.5, "batch_size": batch, **extra})
+        c["figures"] = {}
+
+    return mutate
+
+
+CONFIG_CASES += [
+    ("batch_sampling_unknown", _multipass(4, batch_sampling="shuffle"), "regimes[0].batch_sampling"),
+    ("batch_sampling_without_batch_size", _set(GF, batch_sampling="epochs"), "regimes[0].batch_sampling"),
+    ("multipass_batch_above_P", _multipass(40), "sweeps.learning_curves.n_samples"),
+    ("multipass_too_many_steps", _multipass(4, learning_rate=1e-6), "sweeps.learning_curves.times.stop"),
+    (
+        "figure_multipass_without_sgd",
+        lambda c: c["figures"].update(multipass_sgd={"sweep": "learning_curves"}),
+        "figures.multipass_sgd.sweep",
+    ),
+]
+
 
 # NaN for a regime's weight_decay / temperature is caught by the semantic regime checks.
 CONFIG_CASES += [
@@ -624,6 +647,21 @@ CLI_CASES += [
     ),
 ]
 
+CLI_CASES += [
+    (
+        "multipass_batch_above_samples",
+        "dmft",
+        ["--samples", "64", "--learning-rate", "0.5", "--batch-size", "100", "--times", "1:10:3"],
+        "--samples",
+    ),
+    (
+        "batch_sampling_without_batch_size",
+        "dmft",
+        ["--learning-rate", "0.5", "--batch-sampling", "epochs", "--times", "1:10:3"],
+        "--batch-sampling",
+    ),
+]
+
 # argparse-level problems: one line, status 2, '(see --help)' instead of a range
 CLI_USAGE_CASES = [
     ("unknown_flag", ["dmft", "--bogus", "1", "--out", "o.parquet"], "--bogus"),
@@ -638,6 +676,11 @@ CLI_USAGE_CASES = [
         "--features",
     ),
     ("no_subcommand", [], "command"),
+    (
+        "batch_sampling_unknown",
+        ["dmft", "--learning-rate", "0.5", "--batch-size", "4", "--batch-sampling", "shuffle", "--out", "o.parquet"],
+        "--batch-sampling",
+    ),
     ("repeated_flag", ["dmft", "--alpha", "2", "--alpha", "3", "--out", "o.parquet"], "--alpha"),
     ("repeated_flag_by_its_two_spellings", ["dmft", "--n-samples", "2", "--samples", "3"], "--samples"),
 ]

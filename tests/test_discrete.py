@@ -388,7 +388,8 @@ def test_the_command_line_dmft_and_simulate_agree_for_gradient_descent_and_onlin
 def test_config_refuses_what_is_computed_for_gradient_flow_only():
     """A regime where its optimizer is not computed (online SGD in an atlas frontier, which chooses N;
     a discrete regime on a data set, trained by gradient flow only) is refused with the key named,
-    never silently run otherwise; so are momentum without a learning rate and online SGD at finite P.
+    never silently run otherwise; so are momentum without a learning rate, multi-pass SGD with B > P and
+    batch_sampling without a batch size.
     A gradient-descent frontier is accepted."""
     import copy
 
@@ -404,8 +405,8 @@ def test_config_refuses_what_is_computed_for_gradient_flow_only():
     frontier = {"alpha": 2.0, "beta": 2.5, "compute": {"start": 1e3, "stop": 1e6, "count": 4}}
     validate_config({**copy.deepcopy(base), "atlas": {"frontiers": {"f": {**frontier, "regime": "gd_x"}}}})
     cases = {
-        "atlas.frontiers.f.regime": ({"atlas": {"frontiers": {"f": {**frontier, "regime": "sgd_x"}}}}, "online SGD"),
-        "data.d.regimes[0]": ({"data": {"d": {"dataset": "breast_cancer", "n_samples": [16], "regimes": ["gd_x"]}}}, "gradient"),
+        "atlas.frontiers.f.regime": ({"atlas": {"frontiers": {"f": {**frontier, "regime": "sgd_x"}}}}, "full batch"),
+        "data.d.regimes[0]": ({"data": {"d": {"dataset": "breast_cancer", "n_samples": [16], "regimes": ["sgd_x"]}}}, "not SGD"),
     }  # fmt: skip
     for key, (extra, why) in cases.items():
         with pytest.raises(InputError) as err:
@@ -415,10 +416,19 @@ def test_config_refuses_what_is_computed_for_gradient_flow_only():
     bad["regimes"].append({"name": "m", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "momentum": 0.5})
     with pytest.raises(InputError, match=r"regimes\[\d\]\.momentum"):
         validate_config(bad)
+    # mini-batch SGD at finite P is multi-pass SGD (docs/theory/sgd.md): B must not exceed P, and
+    # batch_sampling needs a batch size
     sgd_cfg = copy.deepcopy(base)
     sgd_cfg["regimes"].append(
-        {"name": "s", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "learning_rate": 0.2, "batch_size": 4}
+        {"name": "s", "kind": "gf", "weight_decay": 0.0, "temperature": 0.0, "learning_rate": 0.2, "batch_size": 40}
     )
     sgd_cfg["sweeps"]["learning_curves"]["regimes"] = ["s"]
-    with pytest.raises(InputError, match=r"sweeps\.learning_curves\.n_samples.*online SGD"):
+    sgd_cfg["figures"] = {}
+    with pytest.raises(InputError, match=r"sweeps\.learning_curves\.n_samples.*batch_size = 40"):
+        validate_config(sgd_cfg)
+    sgd_cfg["regimes"][-1]["batch_size"] = 32
+    validate_config(copy.deepcopy(sgd_cfg))
+    sgd_cfg["regimes"][-1].pop("batch_size")
+    sgd_cfg["regimes"][-1]["batch_sampling"] = "epochs"
+    with pytest.raises(InputError, match=r"regimes\[\d+\]\.batch_sampling.*only with batch_size"):
         validate_config(sgd_cfg)

@@ -1,4 +1,4 @@
-"""Paper figures F1-F8 on small synthetic tables built from analytic formulas (power laws,
+"""Paper figures F1-F9 on small synthetic tables built from analytic formulas (power laws,
 U-shapes, a double-descent pole), not from the fitting code: every draw() renders, saves PNG and
 PDF, has the expected panels with data, passes issue 24's checklist (tests/figure_checks.py), and
 empty selections raise a clear ValueError. One slow test applies the checklist to the tiny
@@ -35,6 +35,8 @@ REGIMES = {
     "opt_gf": (1e-3, 0.0, 0.0),
     "opt_gd": (1e-3, 0.0, 0.0),
     "sgd_B8": (0.0, 0.0, 0.0),
+    "mp_B4": (1e-3, 0.0, 0.0),
+    "mp_B16": (1e-3, 0.0, 0.0),
 }
 KINDS = {
     "gf": "gf",
@@ -45,9 +47,13 @@ KINDS = {
     "opt_gf": "gf_wd",
     "opt_gd": "gf_wd",
     "sgd_B8": "gf",
+    "mp_B4": "gf_wd",
+    "mp_B16": "gf_wd",
 }
 # the optimizer of a regime (gradient flow unless named here)
-OPTIMIZER = {"opt_gd": ("gd", 0.5), "sgd_B8": ("sgd", 0.2)}
+OPTIMIZER = {"opt_gd": ("gd", 0.5), "sgd_B8": ("sgd", 0.2), "mp_B4": ("sgd", 0.5), "mp_B16": ("sgd", 0.5)}
+# batch size and sampling of the SGD regimes (multi-pass at finite P; online at P = inf)
+BATCH = {"sgd_B8": (8.0, "online"), "mp_B4": (4.0, "replacement"), "mp_B16": (16.0, "replacement")}
 BASE = {"n_modes": 500, "teacher": "powerlaw"}
 SWEEPS = {
     "learning_curves": {
@@ -164,6 +170,16 @@ SWEEPS = {
         "regimes": ["sgd_B8"],
         "simulate": True,
     },
+    "multipass": {
+        **BASE,
+        "alpha": [2.0],
+        "beta": [3.0],
+        "n_features": [INF],
+        "n_samples": [64, 128],
+        "noise": [0.5],
+        "regimes": ["opt_gf", "opt_gd", "mp_B4", "mp_B16"],
+        "simulate": True,
+    },
 }
 FIGURE_CFG = {
     "learning_curves": {"sweep": "learning_curves", "noise": 0.5, "regimes": ["gf", "gf_wd", "langevin"]},
@@ -174,6 +190,7 @@ FIGURE_CFG = {
     "model_size": {"sweep": "model_size", "theory_sweep": "model_size_theory"},
     "langevin_bayes": {"sweep": "learning_curves", "langevin": "langevin", "bayes": "bayes", "noise": 0.5},
     "optimizers": {"sweeps": ["optimizers", "online_sgd"], "noise": 0.5},
+    "multipass_sgd": {"sweep": "multipass", "noise": 0.5},
 }
 N_AXES = {
     "learning_curves": 4,  # three regimes at sigma = 0.5 and the time laws of gradient flow at sigma = 0
@@ -184,6 +201,7 @@ N_AXES = {
     "model_size": 2,
     "langevin_bayes": 2,
     "optimizers": 5,
+    "multipass_sgd": 4,
 }
 TIMES = np.logspace(-1, 5, 13)
 
@@ -226,7 +244,8 @@ def _points():
                     "optimizer": OPTIMIZER.get(r, ("gf", 0.0))[0],
                     "learning_rate": OPTIMIZER.get(r, ("gf", 0.0))[1],
                     "momentum": 0.0,
-                    "batch_size": 8.0 if r == "sgd_B8" else INF,
+                    "batch_size": BATCH.get(r, (INF, ""))[0],
+                    "batch_sampling": BATCH.get(r, (INF, ""))[1],
                     "lr_schedule": "constant",
                 },
             )
@@ -271,6 +290,13 @@ def synthetic_tables():
         if pole:  # ridgeless N = P: infinite t -> inf value, flagged
             eg[-1] = eg_mean[-1] = noise[-1] = INF
             flag[-1] = "infinite"
+        steps = np.full_like(t, np.nan)
+        train = np.full_like(t, np.nan)
+        if pt["optimizer"] == "sgd" and np.isfinite(pt["n_samples"]):  # multi-pass SGD: an excess 2 eta/B
+            steps = t / pt["learning_rate"]
+            eg = eg * (1 + 2 * pt["learning_rate"] / pt["batch_size"])
+            eg_mean = eg.copy()
+            train = 1.1 * eg
         methods = ["dmft", "sim"] if SWEEPS[name]["simulate"] else ["dmft"]
         for m in methods:
             # simulation scatters about the theory; at t = inf Langevin and its posterior are one
@@ -283,7 +309,7 @@ def synthetic_tables():
                         **{k: [v] * len(t) for k, v in pt.items()},
                         "method": m,
                         "t": t,
-                        "steps": np.full_like(t, np.nan),
+                        "steps": steps,
                         "eg": eg * wiggle,
                         "eg_mean": eg_mean * wiggle,
                         "eg_signal": signal,
@@ -292,6 +318,9 @@ def synthetic_tables():
                         "eg_thermal": thermal,
                         "eg_sem": sem,
                         "eg_mean_sem": sem,
+                        "train_error": train * wiggle,
+                        "train_error_sem": sem if m == "sim" else np.full_like(t, np.nan),
+                        "divergent_fraction": np.full_like(t, np.nan),
                         "n_seeds": 0 if m == "dmft" else 8,
                         "flag": flag,
                     }
@@ -510,9 +539,18 @@ PROMISED = {
         THEORY,
         SIM,
     ],
+    "multipass_sgd": [
+        "gradient descent η=0.5 + weight decay γ=0.001",
+        "gradient flow + weight decay γ=0.001",
+        "multi-pass SGD B=4, η=0.5 + weight decay γ=0.001",
+        "multi-pass SGD B=16, η=0.5 + weight decay γ=0.001",
+        "P=64",
+        THEORY,
+        SIM,
+    ],
 }
 # regime names of the synthetic tables: code names a reader cannot decode (issue 24: words only)
-CODE_NAMES = ("gf", "gf_wd", "langevin", "bayes", "langevin_threshold", "opt_gf", "opt_gd", "sgd_B8")
+CODE_NAMES = ("gf", "gf_wd", "langevin", "bayes", "langevin_threshold", "opt_gf", "opt_gd", "sgd_B8", "mp_B4", "mp_B16")
 
 
 @pytest.mark.parametrize("figure", FIGURES)
@@ -678,7 +716,7 @@ def check_run_figures(results: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_figure_checklist_on_the_tiny_run(tiny_reference_run):
-    """The checklist on every figure of the tiny sweep (config/test.yaml: F1-F8) drawn from the
+    """The checklist on every figure of the tiny sweep (config/test.yaml: F1-F9) drawn from the
     workflow's real tables, where series coincide as the theory says (not as a synthetic table
     happens to be written)."""
     assert check_run_figures(tiny_reference_run["workdir"] / "results" / "test") == list(FIGURES)
@@ -705,7 +743,7 @@ def _config_with(tmp_path, edit):
         ),
         (
             lambda c: c["sweeps"]["model_size_theory"].update(regimes=["gf"]),
-            r"figures\.model_size\.theory_sweep: .*regimes include \['gf_wd'\]",
+            r"figures\.model_size\.theory_sweep: .*regimes include \[gf_wd\]",
         ),
         (lambda c: c["sweeps"]["model_size_theory"].update(n_modes=400), r"theory_sweep: .*n_modes 300"),
         (
@@ -756,3 +794,12 @@ def test_simulation_where_the_theory_is_infinite_is_not_drawn():
     dropped = curves.loc[curves.index.difference(kept.index)]
     assert len(dropped) == (pole & (curves["method"] == "sim")).sum() > 0
     assert (dropped["method"] == "sim").all() and pole[dropped.index].all()
+
+
+def test_every_figure_has_a_report_title_in_order():
+    """The report's category of each figure (figures.TITLES) names every figure of the schema, numbered
+    F1, F2, ... in the schema's order: a new figure without a title broke the report (KeyError)."""
+    from scaling_dmft.figures import TITLES
+
+    assert list(TITLES) == list(FIGURES)
+    assert [title.split()[0] for title in TITLES.values()] == [f"F{i}" for i in range(1, len(FIGURES) + 1)]

@@ -56,6 +56,7 @@ def _point(sweep: str, regime: str, **kw) -> dict:
         "learning_rate": 0.0,
         "momentum": 0.0,
         "batch_size": INF,
+        "batch_sampling": "",
         "lr_schedule": "constant",
     }
     return {**base, **kw}

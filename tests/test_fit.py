@@ -134,6 +134,9 @@ def _curve(point, method, t, eg, sem=None):
             "eg_thermal": np.zeros(n),
             "eg_sem": sem,
             "eg_mean_sem": sem,
+            "train_error": np.full(n, np.nan),
+            "train_error_sem": np.full(n, np.nan),
+            "divergent_fraction": np.full(n, np.nan),
             "n_seeds": 0 if method == "dmft" else 16,
             "flag": "",
         }

@@ -39,6 +39,8 @@ def _frontier(eta: float, name: str = "gd", n_samples: float = INF, compute_mode
             "learning_rate": eta,
             "momentum": 0.0,
             "batch_size": INF,
+            "batch_sampling": "",
+            "lr_schedule": "constant",
             "compute_model": compute_model,
             "tuned": "",
             "compute": budgets,

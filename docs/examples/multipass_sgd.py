@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from scaling_dmft import dmft, sgd
+from scaling_dmft import dmft, multipass
 from scaling_dmft.simulate import seed_mean_sem
 from scaling_dmft.spectra import powerlaw
 
@@ -34,7 +34,7 @@ def main() -> None:
         gd = theory.errors(noise=SIGMA, init_var=0.0, temperature=0.0)[0]
         for batch in BATCHES:
             seeds = [np.random.SeedSequence([31, batch, i]) for i in range(100)]
-            runs = sgd.multipass_simulate(
+            runs = multipass.multipass_simulate(
                 SPECTRUM,
                 n_samples=P,
                 batch_size=batch,

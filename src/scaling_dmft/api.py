@@ -45,6 +45,7 @@ REGIME_KEYWORDS = (
     "learning_rate",
     "momentum",
     "batch_size",
+    "batch_sampling",
     *SCHEDULE_KEYWORDS,
 )
 QUERY_KEYWORDS = (*SPECTRUM_KEYWORDS, *SIZE_KEYWORDS, "noise", *REGIME_KEYWORDS, "regime", "times", "spectrum")
@@ -187,6 +188,7 @@ def learning_curve(
     learning_rate: float | None = None,
     momentum: float | None = None,
     batch_size: int | None = None,
+    batch_sampling: str | None = None,
     lr_schedule: str | None = None,
     lr_decay_factor: float | None = None,
     lr_decay_steps: float | None = None,
@@ -202,9 +204,12 @@ def learning_curve(
     kernel limit). Regime: `weight_decay` gamma, `temperature` T, `noise` sigma (label-noise std),
     `init_std` sigma0 (or 'prior': sqrt(T/gamma)); `regime` the kind (gf, gf_wd, langevin, bayes;
     default from gamma and T). Optimizer: `learning_rate` eta (0: gradient flow; > 0: gradient
-    descent, times rounded to whole steps), `momentum` mu, `batch_size` B (online SGD on fresh samples,
-    needs P = inf; N = inf or N < M), with `lr_schedule` constant | step (`lr_decay_factor` every
-    `lr_decay_steps` steps) | power (eta (1 + k / lr_decay_steps)^-lr_decay_power). `times`: a list (inf: the t -> infinity limit) or {start, stop, count, include_inf}.
+    descent, times rounded to whole steps), `momentum` mu, `batch_size` B: mini-batch SGD, online on
+    fresh samples at P = inf (N = inf or N < M), with `lr_schedule` constant | step (`lr_decay_factor`
+    every `lr_decay_steps` steps) | power (eta (1 + k / lr_decay_steps)^-lr_decay_power); multi-pass
+    over the P samples at finite P (B <= P, constant rate, T = 0), its batches drawn with
+    `batch_sampling` replacement (default; the theory's) or epochs (no theory: rows flagged
+    no_theory). `times`: a list (inf: the t -> infinity limit) or {start, stop, count, include_inf}.
     Every keyword left out takes the config's default (config/README.md). Units: docs/theory/model.md.
 
     Example:
@@ -239,6 +244,7 @@ def simulate_curve(
     learning_rate: float | None = None,
     momentum: float | None = None,
     batch_size: int | None = None,
+    batch_sampling: str | None = None,
     lr_schedule: str | None = None,
     lr_decay_factor: float | None = None,
     lr_decay_steps: float | None = None,
@@ -327,7 +333,7 @@ def compute_optimal(
         raise InputError("n_samples", n_samples, "absent with compute_model NPT (P is chosen)")
     n_range = size_range("n_features_range", n_features_range or DEFAULT_N_RANGE)
     p_range = size_range("n_samples_range", n_samples_range or DEFAULT_P_RANGE)
-    cfg, point = query_point("api", {**values, "times": [1.0]})
+    cfg, point = query_point("api", {**values, "times": frontier_query_times(learning_rate)})
     check_frontier_point(point, tune_weight_decay, init_std)
     if compute_model == "NPT":
         point = replace(point, model=replace(point.model, n_samples=math.inf))
@@ -389,12 +395,24 @@ def size_range(key: str, bounds: Sequence[float]) -> tuple[float, float]:
     return low, high
 
 
+def frontier_query_times(learning_rate: object) -> list:
+    """The times of the one-point query a frontier stands for: t and N are the frontier's to choose,
+    so one whole step t = eta (t = 1 for gradient flow) only lets the query pass its checks."""
+    try:
+        eta = real_number(learning_rate, "learning_rate", "a number >= 0") if learning_rate is not None else 0.0
+    except InputError:
+        return [1.0]  # the query's validation names the bad learning rate
+    return [eta] if 0.0 < eta < math.inf else [1.0]
+
+
 def check_frontier_point(point: Point, tune_weight_decay: bool, init_std: object) -> None:
     """What a frontier needs of its point beyond a query's checks (the atlas config checks the same)."""
     if point.regime.kind == "bayes":
         raise InputError("regime", "bayes", "gf | gf_wd | langevin (a frontier is over training time)")
     if point.optimizer.kind == "sgd":
-        raise InputError("batch_size", point.optimizer.batch_size, "absent: online SGD has no model size to choose")
+        raise InputError(
+            "batch_size", point.optimizer.batch_size, "absent: a frontier chooses N at full batch (SGD has no frontier)"
+        )
     if tune_weight_decay and point.regime.weight_decay != 0:
         raise InputError("weight_decay", point.regime.weight_decay, "0 with tune_weight_decay (gamma is chosen)")
     if tune_weight_decay and init_std == "prior":

@@ -91,6 +91,7 @@ TEMPERATURE = number_range("temperature", "T")
 NOISE = number_range("noise_level", "sigma")
 INIT_STD = number_range("init_std", "sigma0")
 LEARNING_RATE = number_range("learning_rate", "eta")
+BATCH_SAMPLING = enum("batch_sampling")
 MOMENTUM = number_range("momentum", "mu")
 LR_FACTOR = number_range("lr_decay_factor", "F")
 LR_STEPS = number_range("lr_decay_steps", "S")
@@ -285,8 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
             add(
                 "--batch-size",
                 default=None,
-                help="B: online mini-batch SGD with B fresh samples per step (needs --n-samples inf, --learning-rate; "
-                "--n-features inf or N < --n-modes; docs/theory/discrete.md section 5)",
+                help="B: mini-batch SGD with B samples per step (needs --learning-rate): online with fresh samples "
+                "at --n-samples inf (--n-features inf or N < --n-modes; docs/theory/discrete.md section 5), "
+                "multi-pass over the P samples at a finite --n-samples, B <= P (docs/theory/sgd.md)",
+            )
+            add(
+                "--batch-sampling",
+                default=None,
+                choices=BATCH_SAMPLING,
+                help="multi-pass SGD: " + " | ".join(BATCH_SAMPLING) + ": B indices i.i.d. every step (default; "
+                "the theory's), or a reshuffle every epoch (simulation only; the theory flags no_theory)",
             )
             add(
                 "--lr-schedule",
@@ -471,6 +480,8 @@ def query_values(args: argparse.Namespace) -> dict:
         values["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
         if args.include_inf:
             raise InputError("--include-inf", True, "absent with --batch-size (online SGD reports finite steps only)")
+    if getattr(args, "batch_sampling", None) is not None:
+        values["batch_sampling"] = args.batch_sampling
     if getattr(args, "lr_schedule", None) is not None:
         values["lr_schedule"] = args.lr_schedule
     for flag, key, text in (
@@ -499,7 +510,12 @@ def query_values(args: argparse.Namespace) -> dict:
         values["n_samples"] = _integer(
             "--n-samples", args.n_samples, size.format(" or inf" if args.command != "simulate" else ""), allow_inf=True
         )
-    values["times"] = _times(args.times, bool(args.include_inf))
+    if args.command == "frontier":
+        from .api import frontier_query_times
+
+        values["times"] = frontier_query_times(values.get("learning_rate"))
+    else:
+        values["times"] = _times(args.times, bool(args.include_inf))
     if args.spectrum_file:
         for dest in ("alpha", "beta", "n_modes", "teacher"):
             if dest in _given(args):

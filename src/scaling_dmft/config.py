@@ -390,7 +390,7 @@ def _check_atlas(cfg: dict) -> None:
             raise InputError(
                 f"{key}.regime",
                 front["regime"],
-                "a full-batch regime (no batch_size): online SGD is at P = N = inf, with no model size to choose",
+                "a full-batch regime (no batch_size): a frontier chooses N at full batch (SGD has no frontier)",
             )
         c = front["compute"]
         _check_times(f"{key}.compute", c)
@@ -560,7 +560,7 @@ def _check_data(cfg: dict, base: Path) -> None:
                 raise InputError(
                     f"{key}.regimes[{i}]",
                     regime,
-                    "one of " + ", ".join(trained) + " (trained in our units: not bayes, not online SGD)",
+                    "one of " + ", ".join(trained) + " (trained in our units: not bayes, not SGD)",
                 )
 
 
@@ -674,8 +674,10 @@ def _check_regimes(regimes: list[dict]) -> None:
                 f"{key}.init_std", "prior", "'prior' needs weight_decay > 0 and temperature > 0 (sigma0^2 = T/gamma)"
             )
         if "batch_size" in r and (not r.get("learning_rate", 0.0) > 0 or r.get("momentum", 0.0) > 0):
-            raise InputError(f"{key}.batch_size", r["batch_size"], "online SGD needs learning_rate > 0 and momentum 0")
+            raise InputError(f"{key}.batch_size", r["batch_size"], "SGD needs learning_rate > 0 and momentum 0")
         _check_schedule(key, r)
+        if "batch_sampling" in r and "batch_size" not in r:
+            raise InputError(f"{key}.batch_sampling", r["batch_sampling"], "only with batch_size (mini-batch SGD)")
         if r.get("momentum", 0.0) > 0 and not r.get("learning_rate", 0.0) > 0:
             raise InputError(
                 f"{key}.momentum", r["momentum"], "0 with gradient flow (momentum needs learning_rate > 0)"
@@ -771,10 +773,15 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
             raise InputError(
                 f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}"
             )
-        if "batch_size" in cfg_regime(cfg, regime):
+        if "batch_size" in cfg_regime(cfg, regime) and not any(math.isinf(p) for p in sweep["n_samples"]):
+            _check_multipass(key, regime, cfg_regime(cfg, regime), sweep, cfg)
+        elif "batch_size" in cfg_regime(cfg, regime):
             if any(not math.isinf(v) for v in sweep["n_samples"]):
                 raise InputError(
-                    f"{key}.n_samples", sweep["n_samples"], f"[.inf] with the online SGD regime {regime!r}"
+                    f"{key}.n_samples",
+                    sweep["n_samples"],
+                    f"[.inf] (online SGD) or finite sizes P >= batch_size only (multi-pass SGD) with the SGD regime "
+                    f"{regime!r}",
                 )
             for i, n in enumerate(sweep["n_features"]):
                 if not (math.isinf(n) or n < sweep["n_modes"]):
@@ -913,6 +920,41 @@ def _check_step_range(key: str, sweep: dict, cfg: dict) -> None:
                 )
 
 
+# multi-pass SGD is simulated step by step (B P per step and trajectory): a bound on the steps of a seed
+SGD_SIMULATION_STEPS = 10**6
+
+
+def _check_multipass(key: str, name: str, regime: dict, sweep: dict, cfg: dict) -> None:
+    """A multi-pass SGD regime (batch_size at finite P, docs/theory/sgd.md): no Langevin noise, a
+    constant learning rate, B <= P for every P; to simulate, at most SGD_SIMULATION_STEPS steps."""
+    from .grid import time_grid
+
+    where = f"regimes[{cfg['regimes'].index(regime)}]"
+    if regime["temperature"] > 0:
+        raise InputError(f"{where}.temperature", regime["temperature"], "0 for multi-pass SGD (no Langevin noise)")
+    if regime.get("lr_schedule", "constant") != "constant":
+        raise InputError(
+            f"{where}.lr_schedule",
+            regime["lr_schedule"],
+            f"constant for multi-pass SGD (schedules are online SGD's, n_samples [.inf]; sweep {key})",
+        )
+    if regime["batch_size"] > min(sweep["n_samples"]):
+        raise InputError(
+            f"{key}.n_samples", sweep["n_samples"], f"every P >= batch_size = {regime['batch_size']} of regime {name!r}"
+        )
+    grid = time_grid(sweep["times"])
+    finite = grid[np.isfinite(grid)]
+    scale = max(sweep["n_samples"]) if sweep.get("time_units") == "paper" else 1.0
+    stop = float(finite.max()) * scale if finite.size else 0.0
+    if sweep.get("simulate") and stop / regime["learning_rate"] > SGD_SIMULATION_STEPS:
+        raise InputError(
+            f"{key}.times.stop" if isinstance(sweep["times"], dict) else f"{key}.times",
+            stop,
+            f"<= {SGD_SIMULATION_STEPS * regime['learning_rate'] / scale:g} (at most {SGD_SIMULATION_STEPS:g} steps "
+            f"of the regime {name!r} to simulate multi-pass SGD)",
+        )
+
+
 def cfg_regime(cfg: dict, name: str) -> dict:
     return next(r for r in cfg["regimes"] if r["name"] == name)
 
@@ -937,6 +979,12 @@ def _check_figures(cfg: dict) -> None:
             if not any(regime in sw["regimes"] for sw in used):
                 allowed = sorted({r for sw in used for r in sw["regimes"]})
                 raise InputError(f"{key}.regimes[{i}]", regime, "a regime of the figure's sweep: " + ", ".join(allowed))
+        if fig == "multipass_sgd" and not any(
+            "batch_size" in cfg_regime(cfg, r) and not any(math.isinf(p) for p in sw["n_samples"])
+            for sw in used
+            for r in sw["regimes"]
+        ):
+            raise InputError(f"{key}.sweep", names[0], "a sweep at finite P with a regime that has a batch_size")
         for role in ("langevin", "bayes"):
             if role in spec:
                 regime = spec[role]

@@ -12,6 +12,8 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +22,12 @@ import pandas as pd
 from .components import combine, scaled
 from .errors import NumericalError
 from .grid import SimGroup, seed_sequences
-from .points import Point, group_by, solve_key
+from .points import ONLINE_SAMPLING, Point, group_by, solve_key
 from .simulate import SimComponents, concat_seeds
 from .tables import ROUNDOFF_REL, empty_frame
+
+if TYPE_CHECKING:
+    from .multipass import MultipassRuns
 
 log = logging.getLogger("scaling_dmft")
 
@@ -39,10 +44,15 @@ def curve_rows(
     eg_mean_sem: npt.ArrayLike | None = None,
     n_seeds: int = 0,
     flag: str | np.ndarray = "",
+    train: npt.ArrayLike | None = None,
+    train_sem: npt.ArrayLike | None = None,
+    divergent: float | npt.ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Rows of the curve table for one point (components are per unit sigma^2, sigma0^2, T).
 
-    `flag` is one string for every row or one per row. Components slightly below zero are round-off
+    `flag` is one string for every row or one per row. `train` (and `train_sem`): the training error
+    (mini-batch SGD at finite P); `divergent`: the divergent fraction (discrete optimizers); null
+    where not given. Components slightly below zero are round-off
     of an exact value that is 0 or tiny (e.g. P > M, where E(t) -> 0): within ROUNDOFF_REL of the
     curve's largest error they are set to 0; further below, the row is flagged `negative`.
     """
@@ -70,6 +80,11 @@ def curve_rows(
             **components,
             "eg_sem": not_applicable if eg_sem is None else np.asarray(eg_sem, dtype=np.float64),
             "eg_mean_sem": not_applicable if eg_mean_sem is None else np.asarray(eg_mean_sem, dtype=np.float64),
+            "train_error": not_applicable if train is None else np.asarray(train, dtype=np.float64),
+            "train_error_sem": not_applicable if train_sem is None else np.asarray(train_sem, dtype=np.float64),
+            "divergent_fraction": not_applicable
+            if divergent is None
+            else np.broadcast_to(np.asarray(divergent, dtype=np.float64), t.shape).copy(),
             "n_seeds": np.int32(n_seeds),
             "flag": flags.astype(str),
         }
@@ -104,8 +119,16 @@ def run_dmft_points(points: list[Point], progress_every: float = 10.0) -> pd.Dat
     frames, done, started, last = [], 0, time.monotonic(), time.monotonic()
     prepared: dict = {}  # per spectrum (and N, for online SGD's nodes) of the chunk
     for members in group_by(points, solve_key).values():
-        parts, flags = _dmft_components(members[0], prepared)
-        frames += [curve_rows(point, "dmft", point.times, *parts, flag=flags) for point in members]
+        parts, flags, sgd = _dmft_components(members[0], prepared)
+        for point in members:
+            train, point_flags = None, flags
+            if sgd.train is not None:  # mini-batch SGD at finite P: the training error, sgd_dominated rows
+                weights = np.array([1.0, point.regime.noise**2, point.regime.init_var])[:, None]
+                train = _weighted(sgd.train, weights)
+                point_flags = _sgd_flags(flags, weights, parts, sgd.reference)
+            frames.append(
+                curve_rows(point, "dmft", point.times, *parts, flag=point_flags, train=train, divergent=sgd.divergent)
+            )
         done += len(members)
         if time.monotonic() - last > progress_every or done == len(points):
             log.info("dmft: %d/%d points done, %.1f s elapsed", done, len(points), time.monotonic() - started)
@@ -113,21 +136,51 @@ def run_dmft_points(points: list[Point], progress_every: float = 10.0) -> pd.Dat
     return pd.concat(frames, ignore_index=True) if frames else empty_frame("curve")
 
 
-def _dmft_components(point: Point, prepared: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(components (4, T), flags (T,)) of one theory solve: finite times and the t = inf closed forms
-    are solved apart, so a failure of one flags only its rows; a failure of online SGD's nodes flags
-    the point's rows. `prepared` caches the mode sums per spectrum and the nodes per (spectrum, N)."""
+@dataclass
+class _SGDParts:
+    """Multi-pass SGD's extra theory parts of one solve: the training error's components (3, T), the
+    probability of a divergent draw, gradient descent's components at the same steps (3, T)."""
+
+    train: np.ndarray | None = None
+    divergent: float | None = None
+    reference: np.ndarray | None = None
+
+
+def _weighted(components: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """sum_i w_i c_i over (signal, noise, init) components, a zero weight dropping its component."""
+    with np.errstate(invalid="ignore"):
+        return (np.where(weights == 0.0, 0.0, components) * weights).sum(axis=0)
+
+
+def _sgd_flags(flags: np.ndarray, weights: np.ndarray, parts: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """Multi-pass SGD theory rows: the solve's flags, and sgd_dominated where SGD's noise adds more than
+    dmft.multipass.SGD_DOMINATED to gradient descent's error at this point's sigma, sigma0
+    (docs/theory/sgd.md section 9)."""
+    from .dmft.multipass import sgd_dominated
+
+    if reference is None:  # no SGD theory (the epochs scheme): the rows carry their no_theory flag
+        return flags
+    extra = sgd_dominated(_weighted(parts[:3], weights), _weighted(reference, weights))
+    return np.where((flags == "") & (extra != ""), extra, flags)
+
+
+def _dmft_components(point: Point, prepared: dict) -> tuple[np.ndarray, np.ndarray, _SGDParts]:
+    """(components (4, T), flags (T,), multi-pass SGD's parts) of one theory solve: finite times and the
+    t = inf closed forms are solved apart, so a failure of one flags only its rows; a failure of online
+    SGD's nodes flags the point's rows. `prepared` caches the mode sums per spectrum and the nodes per
+    (spectrum, N)."""
     from . import dmft
 
     times = point.time_array
     parts, flags = np.full((4, times.size), np.nan), np.full(times.size, "", dtype=object)
-    spec, sgd = point.model.spectrum, point.optimizer.kind == "sgd"
-    groups = (np.ones(times.size, dtype=bool),) if sgd else (np.isfinite(times), np.isinf(times))
+    extra = _SGDParts()
+    spec, online = point.model.spectrum, point.optimizer.batch_sampling == ONLINE_SAMPLING
+    groups = (np.ones(times.size, dtype=bool),) if online else (np.isfinite(times), np.isinf(times))
     for rows in groups:
         if not rows.any():
             continue
         try:
-            if sgd:
+            if online:
                 key = (spec, point.model.n_features)
                 if key not in prepared:
                     prepared[key] = dmft.online.online_nodes(spec.build(), point.model.n_features)
@@ -139,20 +192,29 @@ def _dmft_components(point: Point, prepared: dict) -> tuple[np.ndarray, np.ndarr
             parts[:, rows] = comps.signal, comps.noise, comps.init, comps.thermal
             if comps.flags is not None:  # discrete time: diverged / no_theory rows
                 flags[np.flatnonzero(rows)] = comps.flags
+            if comps.train is not None:  # mini-batch SGD at finite P
+                extra.train = np.full((3, times.size), np.nan) if extra.train is None else extra.train
+                extra.train[:, rows] = comps.train
+            if comps.divergent is not None:
+                extra.divergent = comps.divergent
+            if comps.reference is not None:
+                extra.reference = np.full((3, times.size), np.nan) if extra.reference is None else extra.reference
+                extra.reference[:, rows] = comps.reference
         except (NumericalError, ArithmeticError) as exc:
             log.error("DMFT failed for %s: %s", json.dumps(point.columns(), default=str), exc)
             flags[rows] = f"failed: {str(exc).splitlines()[0][:200] or type(exc).__name__}"
-    return parts, flags
+    return parts, flags, extra
 
 
 def run_sim_group(group: SimGroup, base_seed: int, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Seed-averaged exact simulation (method 'sim') of one disorder group: one simulation per
-    optimizer (and, for online SGD, per weight decay), all on the disorder point's draws; a fixed
-    count of seeds, or as many as the group's target precision asks for (precision.py)."""
+    optimizer (and, for SGD, per weight decay), all on the disorder point's draws; a fixed count of
+    seeds, or as many as the group's target precision asks for (precision.py)."""
     seeds = seed_sequences(base_seed, group.model, group.seeds)
     if group.target_rel_sem is None:
         parts = _simulate_group(group, seeds, progress)
     else:
+        from .multipass import concat_runs
         from .precision import draw_to_precision
 
         def draw(start: int, stop: int) -> tuple[list, np.ndarray]:
@@ -160,11 +222,12 @@ def run_sim_group(group: SimGroup, base_seed: int, progress: Callable[[int, int]
             return batch, np.hstack([_per_seed_gibbs(members, comps) for members, comps in batch])
 
         batches, _ = draw_to_precision(draw, target=group.target_rel_sem, pilot=group.pilot, cap=group.seeds)
-        parts = [
-            (members, concat_seeds([batch[i][1] for batch in batches])) for i, (members, _) in enumerate(batches[0])
-        ]
+        parts = []
+        for i, (members, first) in enumerate(batches[0]):
+            join = concat_seeds if isinstance(first, SimComponents) else concat_runs
+            parts.append((members, join([batch[i][1] for batch in batches])))
     frames = [
-        seed_rows(
+        (seed_rows if isinstance(comps, SimComponents) else multipass_rows)(
             members, comps, "sim", target=group.target_rel_sem, cap=group.seeds, diverged=_diverged_flag(members[0])
         )
         for members, comps in parts
@@ -176,44 +239,143 @@ def run_sim_group(group: SimGroup, base_seed: int, progress: Callable[[int, int]
 # otherwise, is +inf exactly then): the theory flags the same rows `diverged`
 SIM_DIVERGED_STEPS = "diverged: a direction of a draw's training Hessian has eta x >= 2 (1 + momentum)"
 SIM_DIVERGED_SGD = "diverged: the online-SGD error of a draw overflowed"
+SIM_DIVERGED_MULTIPASS = "diverged: the multi-pass SGD error of a draw passed multipass.DIVERGED times its start"
 
 
 def _diverged_flag(point: Point) -> str:
     """The flag of a simulated row whose error is +inf, by the point's optimizer ('' for gradient flow,
     whose infinite rows are exact infinities, flagged `infinite`)."""
-    kind = point.optimizer.kind
-    return SIM_DIVERGED_SGD if kind == "sgd" else (SIM_DIVERGED_STEPS if kind in ("gd", "momentum") else "")
+    opt = point.optimizer
+    if opt.kind == "sgd":
+        return SIM_DIVERGED_SGD if opt.batch_sampling == ONLINE_SAMPLING else SIM_DIVERGED_MULTIPASS
+    return SIM_DIVERGED_STEPS if opt.kind in ("gd", "momentum") else ""
 
 
 def _simulate_group(
     group: SimGroup, seeds: list, progress: Callable[[int, int], None] | None
-) -> list[tuple[list[Point], SimComponents]]:
+) -> list[tuple[list[Point], SimComponents | MultipassRuns]]:
     """(points, their per-seed components) per simulation of the group on `seeds`."""
+    from .multipass import multipass_points
     from .simulate import simulate_points
 
-    out = []
+    out: list[tuple[list[Point], SimComponents | MultipassRuns]] = []
     # threads=None: the caller has set the BLAS threads (workflow job, CLI --threads, API `threads`)
     for members in group_by(group.points, lambda p: p.optimizer).values():
-        if members[0].optimizer.kind == "sgd":  # online SGD: fresh samples per step, one run per gamma
+        opt = members[0].optimizer
+        if opt.kind == "sgd":  # SGD: one run per gamma; online on fresh samples, or multi-pass over the P
+            run = simulate_points if opt.batch_sampling == ONLINE_SAMPLING else multipass_points
             for same_gamma in group_by(members, lambda p: p.regime.weight_decay).values():
-                out.append((same_gamma, simulate_points(same_gamma, seeds, threads=None)))
+                out.append((same_gamma, run(same_gamma, seeds, threads=None)))
             continue
         out.append((members, simulate_points(members, seeds, progress=progress, threads=None)))
     return out
 
 
-def _per_seed_gibbs(points: list[Point], comps: SimComponents) -> np.ndarray:
+def _per_seed_gibbs(points: list[Point], comps: SimComponents | MultipassRuns) -> np.ndarray:
     """Per-seed E_g of every point at its times, side by side: (seeds, rows)."""
     columns = []
     for point in points:
         regime = point.regime
-        gi = int(np.searchsorted(comps.weight_decays, regime.weight_decay))
         ti = np.searchsorted(comps.times, point.time_array)
-        _, e_g = comps.errors(
-            noise=regime.noise, init_var=regime.init_var, temperature=regime.temperature, gamma_index=gi
-        )
+        if isinstance(comps, SimComponents):
+            gi = int(np.searchsorted(comps.weight_decays, regime.weight_decay))
+            _, e_g = comps.errors(
+                noise=regime.noise, init_var=regime.init_var, temperature=regime.temperature, gamma_index=gi
+            )
+        else:
+            e_g, _ = comps.errors(noise=regime.noise, init_var=regime.init_var)
         columns.append(e_g[:, ti])
     return np.hstack(columns)
+
+
+# a row of a simulated discrete optimizer is flagged when the seeds that diverge within the run carry more
+# than this share of its seed mean
+DIVERGENT_SHARE = 0.5
+
+
+def divergence_flags(per_seed: np.ndarray, diverged_by: np.ndarray, diverged: str) -> tuple[np.ndarray, np.ndarray]:
+    """(divergent fraction, flag) per time of per-seed errors (S, T): the fraction of seeds diverged by
+    each step (infinite error, `diverged_by`); the flag `diverged` where some have (the seed mean is
+    infinite), and `divergent` where the seeds that diverge later in the run carry more than
+    DIVERGENT_SHARE of the seed sum."""
+    n = per_seed.shape[0]
+    fraction = diverged_by.mean(axis=0)
+    later = diverged_by.any(axis=1)  # the seeds that diverge within the run
+    flags = np.full(per_seed.shape[1], "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        total = np.where(np.isfinite(per_seed), per_seed, 0.0).sum(axis=0)
+        share = np.where(np.isfinite(per_seed[later]), per_seed[later], 0.0).sum(axis=0) / np.where(
+            total > 0, total, 1.0
+        )
+    for i in range(per_seed.shape[1]):
+        k = int(diverged_by[:, i].sum())
+        if k:
+            flags[i] = f"{diverged} ({k} of {n} seeds by this step; their error is inf, so is the seed mean)"
+        elif later.any() and share[i] > DIVERGENT_SHARE:
+            flags[i] = (
+                f"divergent: {int(later.sum())} of {n} seeds diverge later in the run and carry "
+                f"{share[i]:.0%} of the seed mean here"
+            )
+    return fraction, flags
+
+
+def _imprecise(flags: np.ndarray, eg: np.ndarray, eg_sem: np.ndarray, target: float | None, n_seeds: int, cap: int):
+    """Flag (in place) the unflagged rows whose relative standard error of E_g ended above the target."""
+    if target is None:
+        return
+    from .precision import imprecise_flag
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = eg_sem / eg
+    for i in np.flatnonzero(np.isfinite(relative) & (relative > target) & (flags == "")):
+        flags[i] = imprecise_flag(float(relative[i]), target, n_seeds, cap)
+
+
+def multipass_rows(
+    points: list[Point],
+    runs: MultipassRuns,
+    method: str,
+    target: float | None = None,
+    cap: int = 0,
+    diverged: str = SIM_DIVERGED_MULTIPASS,
+) -> pd.DataFrame:
+    """Curve rows (seed mean and standard error, training error, divergent fraction) of multi-pass
+    SGD runs (multipass.MultipassRuns) for the points that share them; flags as in `seed_rows`."""
+    from .simulate import seed_mean_sem
+
+    frames = []
+    n_seeds = runs.test.shape[1]
+    for point in points:
+        ti = np.searchsorted(runs.times, point.time_array)
+        test, train = runs.errors(noise=point.regime.noise, init_var=point.regime.init_var)
+        test, train = test[:, ti], train[:, ti]
+        fraction, flags = divergence_flags(test, runs.diverged[:, ti], diverged)
+        with np.errstate(invalid="ignore", over="ignore"):
+            eg, eg_sem = seed_mean_sem(test)
+            tr, tr_sem = seed_mean_sem(train)
+            means = [seed_mean_sem(c[:, ti])[0] for c in runs.test]
+        eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
+        tr_sem = np.where(np.isfinite(tr), tr_sem, np.inf)
+        _imprecise(flags, eg, eg_sem, target, n_seeds, cap)
+        frames.append(
+            curve_rows(
+                point,
+                method,
+                point.times,
+                means[0],
+                means[1],
+                means[2],
+                np.zeros(ti.size),
+                eg_sem=eg_sem,
+                eg_mean_sem=eg_sem,
+                n_seeds=n_seeds,
+                flag=flags,
+                train=tr,
+                train_sem=tr_sem,
+                divergent=fraction,
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def seed_rows(
@@ -226,8 +388,10 @@ def seed_rows(
 ) -> pd.DataFrame:
     """Curve rows (seed mean and standard error) of per-seed components for the points that share
     them: the exact simulation ('sim') and training on a data set ('data', 'data_heldout'). With a
-    target relative standard error, a row whose E_g ended above it is flagged `imprecise`; with
-    `diverged`, rows whose signal is +inf (a diverged draw) carry that flag instead of `infinite`."""
+    target relative standard error, a row whose E_g ended above it is flagged `imprecise`. With
+    `diverged` (discrete steps), the fraction of diverged seeds is the row's divergent_fraction, rows
+    where a seed has diverged (error +inf) carry that flag instead of `infinite`, and rows dominated by
+    seeds that diverge later are flagged `divergent` (divergence_flags)."""
     from .simulate import seed_mean_sem
 
     gammas, times = comps.weight_decays, comps.times
@@ -254,18 +418,22 @@ def seed_rows(
                 )
         eg_sem = np.where(np.isfinite(eg), eg_sem, np.inf)
         eg_mean_sem = np.where(np.isfinite(eg_mean), eg_mean_sem, np.inf)
-        flags = np.full(len(point.times), "", dtype=object)
+        flags, divergent = np.full(len(point.times), "", dtype=object), None
         if diverged:
-            flags[np.isinf(means[0])] = diverged
-        if target is not None:
-            from .precision import imprecise_flag
-
-            with np.errstate(invalid="ignore", divide="ignore"):
-                relative = eg_sem / eg
-            for i in np.flatnonzero(np.isfinite(relative) & (relative > target) & (flags == "")):
-                flags[i] = imprecise_flag(float(relative[i]), target, n_seeds, cap)
+            # a seed has diverged where its signal, finite otherwise, is +inf (an e_g of +inf can also be
+            # an exact infinity, e.g. Langevin's null-space diffusion at t = inf)
+            divergent, flags = divergence_flags(e_g[:, ti], ~np.isfinite(comps.signal[:, gi, ti]), diverged)
+        _imprecise(flags, eg, eg_sem, target, n_seeds, cap)
         frame = curve_rows(
-            point, method, point.times, *means, eg_sem=eg_sem, eg_mean_sem=eg_mean_sem, n_seeds=n_seeds, flag=flags
+            point,
+            method,
+            point.times,
+            *means,
+            eg_sem=eg_sem,
+            eg_mean_sem=eg_mean_sem,
+            n_seeds=n_seeds,
+            flag=flags,
+            divergent=divergent,
         )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

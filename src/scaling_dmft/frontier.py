@@ -662,3 +662,172 @@ def frontier_fits(frame: pd.DataFrame) -> pd.DataFrame:
     if not rows:
         return empty_frame("frontier_fit")
     return pd.DataFrame(rows)[FRONTIER_FIT_SCHEMA.names]
+
+
+# ------------------------------------------------------------------ mini-batch SGD: batch size and data reuse
+# (docs/theory/frontier.md section "Batch size and data reuse"; the SGD theory is docs/theory/sgd.md)
+
+# the batch sizes searched per decade, and the stopping steps tried per decade below each budget
+BATCHES_PER_DECADE = 8
+SGD_STEPS_PER_DECADE = 16
+# the sample size standing for fresh data (one pass, no sample seen twice) in the data-reuse comparison
+FRESH_SAMPLES = 1e12
+
+
+def _sgd_errors(sums: dmft.ModeSums, setting: dict, batch: float, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(E_g, training error) of multi-pass SGD with replacement at whole steps (inf where it diverges);
+    `setting`: N, P, gamma, sigma, sigma0 and eta (the keys of a point's columns)."""
+    eta = setting["learning_rate"]
+    comps = dmft.solve(
+        sums,
+        n_features=setting["n_features"],
+        n_samples=setting["n_samples"],
+        weight_decay=setting["weight_decay"],
+        times=eta * steps,
+        learning_rate=eta,
+        batch_size=float(batch),
+    )
+    e_g = comps.errors(noise=setting["noise"], init_var=setting["init_std"] ** 2, temperature=0.0)[1]
+    train = comps.train_error(noise=setting["noise"], init_var=setting["init_std"] ** 2)
+    ok = np.char.startswith(comps.flags.astype(str), "unstable_draws") | (comps.flags == "")
+    return np.where(ok, e_g, np.inf), np.where(ok, train, np.inf)
+
+
+def critical_batch(
+    modes: Modes,
+    samples: npt.ArrayLike,
+    *,
+    n_features: float,
+    n_samples: float,
+    learning_rate: float,
+    batch_range: tuple[float, float] = (1.0, 1e4),
+    weight_decay: float = 0.0,
+    noise: float = 0.0,
+    init_std: float = 0.0,
+) -> pd.DataFrame:
+    """The compute-optimal batch size of mini-batch SGD with replacement at a fixed learning rate:
+    for each budget C = N B k (given per feature: `samples` = C / N = B k, the samples processed),
+    E*(C) = min over B (a log grid of BATCHES_PER_DECADE per decade in `batch_range`, at most P) and
+    over the stopping step k <= C / (N B) of E_g, with the minimiser B*(C) (the critical batch size)
+    and k*. Rows: samples (C / N), batch_size (B*), steps (k*), eg (E*), eg_gd (gradient descent's
+    E at the same C, B = P: one step costs N P), flag ('' | edge: B* at an end of the grid)."""
+    budgets = np.asarray(samples, dtype=np.float64)
+    if budgets.ndim != 1 or budgets.size == 0 or not np.all(np.isfinite(budgets)) or np.any(budgets <= 0):
+        raise InputError("samples", samples, "a non-empty list of finite budgets C / N > 0")
+    if not (math.isfinite(n_samples) and n_samples >= 1):
+        raise InputError("n_samples", n_samples, "a finite P >= 1 (multi-pass SGD)")
+    lo, hi = batch_range[0], min(batch_range[1], n_samples)
+    batches = np.unique(np.round(n_grid(lo, hi, BATCHES_PER_DECADE, "batch range")))
+    sums = dmft.prepare(modes)
+    setting = dict(
+        n_features=n_features, n_samples=n_samples, weight_decay=weight_decay, noise=noise, init_std=init_std,
+        learning_rate=learning_rate, momentum=0.0, temperature=0.0,
+    )  # fmt: skip
+    k_max = max(1.0, float(budgets.max() / batches.min()))
+    steps = np.unique(np.round(np.logspace(0.0, math.log10(k_max), int(SGD_STEPS_PER_DECADE * math.log10(k_max)) + 2)))
+    table = np.full((batches.size, budgets.size), np.inf)
+    at = np.zeros((batches.size, budgets.size))
+    for i, b in enumerate(batches):
+        need = steps[steps <= budgets.max() / b]
+        if need.size == 0:
+            continue
+        grid = np.union1d(need, np.floor(budgets / b)[budgets >= b])
+        e_g, _ = _sgd_errors(sums, setting, b, grid)
+        best = np.minimum.accumulate(np.where(np.isfinite(e_g), e_g, np.inf))
+        arg = np.array([int(np.argmax(e_g[: j + 1] == best[j])) for j in range(grid.size)])
+        for j, c in enumerate(budgets):
+            kk = np.searchsorted(grid, math.floor(c / b), side="right") - 1
+            if kk >= 0:
+                table[i, j], at[i, j] = best[kk], grid[arg[kk]]
+    gd_steps = np.floor(budgets / n_samples)
+    gd = np.full(budgets.size, np.nan)
+    afford = gd_steps >= 1
+    if afford.any():
+        comps = dmft.solve(
+            sums, n_features=n_features, n_samples=n_samples, weight_decay=weight_decay,
+            times=learning_rate * np.unique(gd_steps[afford]), learning_rate=learning_rate,
+        )  # fmt: skip
+        e = comps.errors(noise=noise, init_var=init_std**2, temperature=0.0)[1]
+        gd[afford] = np.minimum.accumulate(e)[np.searchsorted(np.unique(gd_steps[afford]), gd_steps[afford])]
+    rows = []
+    for j, c in enumerate(budgets):
+        i = int(np.argmin(table[:, j]))
+        flag = "" if 0 < i < batches.size - 1 else "edge"
+        rows.append(
+            dict(
+                samples=c,
+                batch_size=float(batches[i]),
+                steps=float(at[i, j]),
+                eg=float(table[i, j]),
+                eg_gd=gd[j],
+                flag=flag,
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def data_reuse(
+    modes: Modes,
+    n_samples: npt.ArrayLike,
+    epochs: npt.ArrayLike,
+    *,
+    n_features: float,
+    learning_rate: float,
+    batch_size: int,
+    weight_decay: float = 0.0,
+    noise: float = 0.0,
+    init_std: float = 0.0,
+) -> pd.DataFrame:
+    """Data-constrained training: multi-pass SGD with replacement on P samples for K epochs
+    (k = K P / B steps) against the same SGD on fresh data (one pass, P = FRESH_SAMPLES). The effective
+    reuse rate R(K, P) (arXiv 2511.13421's E(K, N)) is the factor by which a one-pass data set must grow
+    to reach the K-epoch error: the fresh-data curve reaches E(K, P) after k_eff steps, R = k_eff B / P.
+    R ~ K while reuse is as good as fresh data, and it plateaus where repeating stops helping. Rows:
+    n_samples, epochs, steps, eg, eg_fresh (fresh data at the same steps), reuse_rate, flag ('' |
+    below_fresh: E(K, P) is below every fresh-data error computed, R unknown)."""
+    ps = np.asarray(n_samples, dtype=np.float64)
+    ks = np.asarray(epochs, dtype=np.float64)
+    if ps.ndim != 1 or ps.size == 0 or not np.all(np.isfinite(ps) & (ps >= batch_size)):
+        raise InputError("n_samples", n_samples, f"finite sizes P >= batch_size = {batch_size}")
+    if ks.ndim != 1 or ks.size == 0 or not np.all(np.isfinite(ks) & (ks > 0)):
+        raise InputError("epochs", epochs, "a list of finite epoch counts K > 0")
+    sums = dmft.prepare(modes)
+    setting = dict(
+        n_features=n_features, weight_decay=weight_decay, noise=noise, init_std=init_std,
+        learning_rate=learning_rate, momentum=0.0, temperature=0.0,
+    )  # fmt: skip
+    top = float(np.max(ks) * np.max(ps) / batch_size)
+    fresh_steps = np.unique(np.round(np.logspace(0.0, math.log10(top) + 2.0, int(16 * (math.log10(top) + 2.0)) + 1)))
+    fresh, _ = _sgd_errors(sums, dict(setting, n_samples=FRESH_SAMPLES), batch_size, fresh_steps)
+    rows = []
+    for p in ps:
+        steps = np.maximum(np.round(ks * p / batch_size), 1.0)
+        uniq, back = np.unique(steps, return_inverse=True)
+        e_g, _ = _sgd_errors(sums, dict(setting, n_samples=p), batch_size, uniq)
+        e_fresh, _ = _sgd_errors(sums, dict(setting, n_samples=FRESH_SAMPLES), batch_size, uniq)
+        for kk, s, e, ef in zip(ks, steps, e_g[back], e_fresh[back], strict=True):
+            k_eff = _invert_decreasing(fresh_steps, fresh, e)
+            rows.append(
+                dict(
+                    n_samples=p,
+                    epochs=kk,
+                    steps=s,
+                    eg=e,
+                    eg_fresh=ef,
+                    reuse_rate=k_eff * batch_size / p if np.isfinite(k_eff) else np.nan,
+                    flag="" if np.isfinite(k_eff) else "below_fresh",
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def _invert_decreasing(x: np.ndarray, y: np.ndarray, value: float) -> float:
+    """The first x where the curve y(x) comes down to `value` (log-log interpolation); nan if never."""
+    below = np.flatnonzero(y <= value)
+    if below.size == 0 or not np.isfinite(value):
+        return math.nan
+    j = int(below[0])
+    if j == 0:
+        return float(x[0])
+    lx, ly = np.log(x[j - 1 : j + 1]), np.log(y[j - 1 : j + 1])
+    return float(np.exp(np.interp(math.log(value), ly[::-1], lx[::-1])))

@@ -3,7 +3,7 @@
 A `Point` is one learning curve: a `Model` (the spectrum, N random features, P samples: what the
 random draws depend on), a `Regime` (weight decay gamma, temperature T, label noise sigma,
 initialisation std sigma0), an `Optimizer` (gradient flow, gradient descent, heavy-ball momentum
-or online SGD, with eta, mu, B) and the times. All are frozen and hashable, in our units
+or mini-batch SGD, with eta, mu, B and how batches are drawn) and the times. All are frozen and hashable, in our units
 (docs/theory/model.md); a regime given in the paper's units is converted when the point is built.
 
 One builder, `build_point`, makes points from a config regime entry; the workflow's sweeps
@@ -35,8 +35,14 @@ from .schedules import CONSTANT, SCHEDULE_KEYS, Schedule
 from .schema import config_schema, enum
 from .spectra import Spectrum, powerlaw, read_spectrum_file
 
-# the optimizers: gradient flow, full-batch gradient descent, heavy ball, online mini-batch SGD
+# the optimizers: gradient flow, full-batch gradient descent, heavy ball, mini-batch SGD (online at
+# P = inf, multi-pass at finite P)
 OPTIMIZERS = ("gf", "gd", "momentum", "sgd")
+# how SGD draws its B samples per step (the point column batch_sampling): online (fresh samples, P = inf),
+# or, at finite P, the config's batch_sampling: replacement (the default; the theory's) or epochs
+ONLINE_SAMPLING = "online"
+MULTIPASS_SAMPLINGS = enum("batch_sampling")  # replacement | epochs
+DEFAULT_SAMPLING = MULTIPASS_SAMPLINGS[0]
 REGIME_KINDS = enum("regime_kind")
 TEACHERS = enum("teacher")
 
@@ -192,8 +198,11 @@ class Regime:
 class Optimizer:
     """How the weights move: gradient flow (learning_rate 0, the continuous-time limit), or discrete
     steps w_{k+1} = w_k - eta grad + mu (w_k - w_{k-1}) (+ sqrt(2 eta T) xi_k for Langevin), with
-    w_{-1} = w_0 and t = eta k (docs/theory/discrete.md); a finite `batch_size` B is online SGD on B
-    fresh samples per step.
+    w_{-1} = w_0 and t = eta k (docs/theory/discrete.md); a finite `batch_size` B is mini-batch SGD:
+    online on B fresh samples per step at P = inf (docs/theory/discrete.md section 5), multi-pass over
+    the P training samples at finite P (docs/theory/sgd.md), its batches drawn as `batch_sampling`
+    says: 'online', 'replacement' (B indices i.i.d. every step) or 'epochs' (a reshuffle per epoch);
+    '' is resolved by the point (online at P = inf, replacement at finite P).
 
     Example:
         >>> from scaling_dmft import Optimizer
@@ -208,6 +217,7 @@ class Optimizer:
     batch_size: float = math.inf
     # the learning rate of step k relative to eta (online SGD's; schedules.Schedule)
     schedule: Schedule = CONSTANT
+    batch_sampling: str = ""
 
     def __post_init__(self) -> None:
         eta = real_number(self.learning_rate, "learning_rate", "a number >= 0")
@@ -222,7 +232,12 @@ class Optimizer:
         if not (math.isinf(batch) or (batch >= 1 and batch.is_integer())) or batch < 1:
             raise InputError("batch_size", self.batch_size, "an integer B >= 1, or inf (full batch)")
         if math.isfinite(batch) and not (eta > 0.0 and mu == 0.0):
-            raise InputError("batch_size", self.batch_size, "online SGD needs learning_rate > 0 and momentum 0")
+            raise InputError("batch_size", self.batch_size, "SGD needs learning_rate > 0 and momentum 0")
+        samplings = ("", ONLINE_SAMPLING, *MULTIPASS_SAMPLINGS)
+        if self.batch_sampling not in samplings:
+            raise InputError("batch_sampling", self.batch_sampling, " | ".join(samplings[1:]))
+        if self.batch_sampling and math.isinf(batch):
+            raise InputError("batch_sampling", self.batch_sampling, "absent without batch_size (mini-batch SGD)")
         for name, value in (("learning_rate", eta), ("momentum", mu), ("batch_size", batch)):
             object.__setattr__(self, name, value + 0.0)
 
@@ -296,6 +311,39 @@ class Point:
     times: tuple[float, ...] = (math.inf,)
     sweep: str = "cli"
 
+    def __post_init__(self) -> None:
+        """SGD's batch sampling is resolved with P (online at P = inf, replacement by default at finite
+        P), and multi-pass SGD's limits are checked: B <= P, a constant learning rate, no Langevin noise."""
+        opt, p = self.optimizer, self.model.n_samples
+        if opt.kind != "sgd":
+            return
+        if math.isinf(p):
+            if opt.batch_sampling not in ("", ONLINE_SAMPLING):
+                raise InputError(
+                    "batch_sampling", opt.batch_sampling, "online (or absent) at n_samples = inf (fresh samples)"
+                )
+            sampling = ONLINE_SAMPLING
+        else:
+            if opt.batch_sampling == ONLINE_SAMPLING:
+                raise InputError(
+                    "batch_sampling",
+                    opt.batch_sampling,
+                    " | ".join(MULTIPASS_SAMPLINGS) + " at a finite n_samples (online SGD needs n_samples = inf)",
+                )
+            if opt.batch_size > p:
+                raise InputError(
+                    "batch_size", opt.batch_size, f"B <= n_samples = {p:g} (multi-pass SGD draws B of the P samples)"
+                )
+            if opt.schedule.kind != CONSTANT.kind:
+                raise InputError(
+                    "lr_schedule", opt.schedule.kind, "constant for multi-pass SGD (schedules are online SGD's)"
+                )
+            if self.regime.temperature > 0:
+                raise InputError("temperature", self.regime.temperature, "0 for multi-pass SGD (no Langevin noise)")
+            sampling = opt.batch_sampling or DEFAULT_SAMPLING
+        if sampling != opt.batch_sampling:
+            object.__setattr__(self, "optimizer", replace(opt, batch_sampling=sampling))
+
     def columns(self) -> dict[str, Any]:
         """The point columns of a table row (tables.POINT_COLUMNS), in their order."""
         spec, model, regime, opt = self.model.spectrum, self.model, self.regime, self.optimizer
@@ -317,6 +365,7 @@ class Point:
             "learning_rate": float(opt.learning_rate),
             "momentum": float(opt.momentum),
             "batch_size": float(opt.batch_size),
+            "batch_sampling": opt.batch_sampling,
             "lr_schedule": opt.schedule.describe(),
         }
 
@@ -372,6 +421,7 @@ class Point:
                 float(data["momentum"]),
                 float(data["batch_size"]),
                 Schedule.of(data) if "lr_decay_steps" in data else CONSTANT,
+                str(data.get("batch_sampling") or ""),
             ),
             times=tuple(float(t) for t in data["times"]),
             sweep=data["sweep"],
@@ -415,9 +465,11 @@ def build_point(
         float(regime.get("momentum", DEFAULT_MOMENTUM)),
         float(regime.get("batch_size", math.inf)),
         Schedule.of(regime) if any(key in regime for key in SCHEDULE_KEYS) else CONSTANT,
+        # a regime's batch_sampling is multi-pass SGD's: at P = inf the point takes online
+        regime.get("batch_sampling", "") if math.isfinite(model.n_samples) else "",
     )
     grid = optimizer.step_times(times)
-    if optimizer.kind == "sgd":  # online SGD: finite steps only
+    if optimizer.kind == "sgd":  # SGD: finite steps only
         grid = grid[np.isfinite(grid)]
     if regime["kind"] == "bayes":
         grid = np.array([math.inf])

@@ -73,11 +73,18 @@ POINT_FIELDS = [
     _field(
         "optimizer",
         _STR,
-        "gf (gradient flow) | gd (full-batch gradient descent) | momentum (heavy ball) | sgd (online mini-batch)",
+        "gf (gradient flow) | gd (full-batch gradient descent) | momentum (heavy ball) | sgd (mini-batch: online "
+        "at P = inf, multi-pass over the P samples at finite P)",
     ),
     _field("learning_rate", _F64, "eta: 0 for gradient flow; t = eta k after k steps", "1 / time"),
     _field("momentum", _F64, "mu, heavy-ball momentum (0 without)"),
-    _field("batch_size", _F64, "B, samples per step of online SGD; +inf = full batch"),
+    _field("batch_size", _F64, "B, samples per step of SGD; +inf = full batch"),
+    _field(
+        "batch_sampling",
+        _STR,
+        "how SGD draws its B samples: '' full batch | online (fresh samples, P = inf) | replacement (B indices "
+        "i.i.d. from the P samples every step) | epochs (a reshuffle of the P samples every epoch)",
+    ),
     _field(
         "lr_schedule",
         _STR,
@@ -127,13 +134,30 @@ CURVE_SCHEMA = pa.schema(
         _field("eg_thermal", _F64, "thermal variance T Theta(t) = E_g - E_mean", ERROR_UNIT),
         _field("eg_sem", _F64, "seed standard error of eg (null for theory: no sampling, not applicable)", ERROR_UNIT),
         _field("eg_mean_sem", _F64, "seed standard error of eg_mean (null for theory)", ERROR_UNIT),
+        _field(
+            "train_error",
+            _F64,
+            "training error (1/P) sum_mu (f(x_mu) - y_mu)^2 = 2 L on the noisy training labels (the loss that drives "
+            "SGD's noise); mini-batch SGD at finite P only, null elsewhere",
+            ERROR_UNIT,
+        ),
+        _field("train_error_sem", _F64, "seed standard error of train_error (null for theory)", ERROR_UNIT),
+        _field(
+            "divergent_fraction",
+            _F64,
+            "discrete optimizers: theory (dmft) = the leading-order probability that a draw's training Hessian has an "
+            "eigenvalue past the stability edge, from the fluctuations of the isolated top modes; simulation (sim) = "
+            "the fraction of seeds diverged by this step; null for gradient flow",
+        ),
         _field("n_seeds", pa.int32(), "number of seeds averaged (data methods: subsets; 0 for theory)"),
         _field(
             "flag",
             _STR,
             "'' when fine, else why the row is special: infinite | negative | failed: <reason> | "
             "diverged: <reason> (discrete steps past the stability edge; values inf) | "
-            "no_theory: <reason> (discrete steps out of the theory's reach; values null)",
+            "no_theory: <reason> (discrete steps out of the theory's reach; values null) | "
+            "unstable_draws: <reason> (theory: divergent_fraction > 1e-3, values kept: the finite DMFT value is that "
+            "of the stable draws) | divergent: <reason> (simulation: the seed mean is dominated by seeds that diverge)",
         ),
     ]
 )
@@ -203,7 +227,7 @@ EARLY_STOPPING_SCHEMA = pa.schema(
 VALIDATION_SCHEMA = pa.schema(
     [f for f in POINT_FIELDS]
     + [
-        _field("quantity", _STR, "the compared quantity: eg | eg_mean"),
+        _field("quantity", _STR, "the compared quantity: eg | eg_mean | train_error (mini-batch SGD at finite P)"),
         _field("n_times", pa.int64(), "(point, t) comparisons made (unflagged, finite in both methods)"),
         _field("n_excluded", pa.int64(), "times left out: flagged by either method or infinite"),
         _field("worst_rel", _F64, "largest |theory - sim| / |sim| over the times"),
@@ -506,6 +530,7 @@ def check_finite(frame: pd.DataFrame, kind: str) -> None:
     # standard errors of theory rows (no sampling)
     nullable = {"alpha", "beta", "expected_exponent", "ansatz_exponent", "eg_sem", "eg_mean_sem", "e_star_sem", "steps"}
     nullable |= {"width", "scale_dependence"}  # data_trust: a dense route has no width; one mode no pairs
+    nullable |= {"train_error", "train_error_sem", "divergent_fraction"}  # not applicable (see their descriptions)
     for column in frame.columns:
         values = frame[column]
         if not pd.api.types.is_float_dtype(values):

@@ -22,7 +22,9 @@ import pandas as pd
 from .schema import config_schema
 from .tables import POINT_COLUMNS
 
-QUANTITIES = (("eg", "eg_sem"), ("eg_mean", "eg_mean_sem"))
+# the compared quantities and their seed s.e.; the training error exists for mini-batch SGD at finite P only
+# (null elsewhere, so those rows are not compared)
+QUANTITIES = (("eg", "eg_sem"), ("eg_mean", "eg_mean_sem"), ("train_error", "train_error_sem"))
 _TOLERANCE = config_schema()["properties"]["validation"]["properties"]
 REL_TOL = float(_TOLERANCE["rel_tol"]["default"])  # the finite-size budget, relative to the simulation
 Z_TOL = float(_TOLERANCE["z_tol"]["default"])  # the Monte Carlo budget, in seed standard errors

@@ -78,6 +78,27 @@ class DMFTComponents:
     diagnostics: dict = field(default_factory=dict)
     # (T,) '' where the values hold; else why not (discrete time: diverged / no_theory: ...), values inf / NaN
     flags: np.ndarray | None = None
+    # mini-batch SGD at finite P: (3, T) training error (1/P)|X a - y|^2 per unit source: signal, sigma^2, sigma0^2
+    train: np.ndarray | None = None
+    # discrete optimizers: the leading-order probability that a draw diverges (dmft/stability.py)
+    divergent: float | None = None
+    # mini-batch SGD at finite P: (3, T) gradient descent's signal, noise, init at the same steps (the
+    # reference of the SGD excess, multipass.sgd_dominated)
+    reference: np.ndarray | None = None
+
+    def train_error(self, *, noise: float, init_var: float) -> np.ndarray | None:
+        """The training error at label-noise std sigma and init variance sigma0^2 (None without SGD)."""
+        if self.train is None:
+            return None
+        return combine(
+            self.train[0],
+            self.train[1],
+            self.train[2],
+            np.zeros_like(self.train[0]),
+            noise=noise,
+            init_var=init_var,
+            temperature=0.0,
+        )[0]
 
     def errors(self, *, noise: float, init_var: float, temperature: float) -> tuple[np.ndarray, np.ndarray]:
         """(E_mean, E_g) via scaling_dmft.components.combine."""
@@ -132,6 +153,8 @@ def solve(
     compress: bool = True,
     learning_rate: float = 0.0,
     momentum: float = 0.0,
+    batch_size: float = math.inf,
+    batch_sampling: str = "replacement",
 ) -> DMFTComponents:
     """DMFT curves at `times` (t = inf -> static closed forms). See the module docstring.
 
@@ -141,14 +164,24 @@ def solve(
     `learning_rate` eta > 0, `momentum` mu: full-batch heavy-ball steps at t = eta k (discrete.py; times
     must be whole steps); `flags` says where the training diverges (values inf) or, close to the
     stability edge or to momentum 1, where no route reaches (values NaN).
+    `batch_size` B (finite) with a finite P: multi-pass mini-batch SGD (multipass.py; finite steps
+    k >= 1 only), batches drawn with replacement; `batch_sampling` 'epochs' has no theory (flags
+    no_theory). `train` then holds the training error's components; `divergent` (discrete steps) the
+    leading-order probability that a draw diverges (stability.py).
     """
     inv_n = _inverse_size(n_features, "n_features")
     inv_p = _inverse_size(n_samples, "n_samples")
     gamma = _gamma(weight_decay)
     t = _times(times)
     sums = _sums(modes, compress)
+    if learning_rate and not math.isinf(batch_size):
+        if momentum:
+            raise InputError("momentum", momentum, "0 with batch_size (mini-batch SGD has no momentum theory)")
+        return _solve_multipass(sums, inv_n, inv_p, gamma, t, learning_rate, batch_size, batch_sampling, int(n_nodes))
     if learning_rate:
-        return _solve_discrete(sums, inv_n, inv_p, gamma, t, learning_rate, momentum, int(n_nodes))
+        out = _solve_discrete(sums, inv_n, inv_p, gamma, t, learning_rate, momentum, int(n_nodes))
+        _mark_unstable(out, sums, inv_n, inv_p, 2.0 * (1.0 + momentum) / learning_rate - gamma)
+        return out
     out = np.zeros((4, t.size))
     finite = np.isfinite(t)
     diag: dict = {"n_nodes": int(n_nodes), "n_modes": sums.n_input, "n_sum_nodes": int(sums.lam.size)}
@@ -181,13 +214,13 @@ def solve_point(
     nodes: online.OnlineNodes | None = None,
 ) -> DMFTComponents:
     """The theory of a parameter point (points.Point) at its times (or at `times`): `solve` with the
-    point's N, P, gamma and optimizer; online SGD (a finite batch size) by the exact second-moment
-    recursion on the modes or, at N < M, on the deterministic-equivalent nodes of the feature
-    covariance (dmft.online). `sums`: `prepare(...)` of the point's spectrum; `nodes`: online SGD's
-    `online.online_nodes(...)`; either reused across calls."""
+    point's N, P, gamma and optimizer (multi-pass SGD at finite P included); online SGD (a finite batch
+    size at P = inf) by the exact second-moment recursion on the modes or, at N < M, on the
+    deterministic-equivalent nodes of the feature covariance (dmft.online). `sums`: `prepare(...)` of
+    the point's spectrum; `nodes`: online SGD's `online.online_nodes(...)`; either reused across calls."""
     model, opt = point.model, point.optimizer
     t = point.time_array if times is None else _times(times)
-    if opt.kind == "sgd":
+    if opt.kind == "sgd" and math.isinf(model.n_samples):
         parts, flags = online.online_theory(
             None if nodes is not None else model.spectrum.build(),
             nodes=nodes,
@@ -207,6 +240,8 @@ def solve_point(
         times=t,
         learning_rate=opt.learning_rate,
         momentum=opt.momentum,
+        batch_size=opt.batch_size,
+        batch_sampling=opt.batch_sampling or "replacement",
     )
 
 
@@ -223,6 +258,79 @@ def kappa_static(modes: Modes | ModeSums, *, n_features: float, n_samples: float
         _inverse_size(n_samples, "n_samples"),
         _gamma(weight_decay),
     )
+
+
+# a divergent fraction above this is flagged (the DMFT value is that of the stable draws)
+UNSTABLE_FLAG = 1e-3
+
+
+def _mark_unstable(comps: DMFTComponents, sums: ModeSums, inv_n: float, inv_p: float, x_edge: float) -> None:
+    """Set comps.divergent, the probability that a draw's top training-Hessian eigenvalue passes x_edge
+    (stability.py), and flag the rows (unstable_draws) where it exceeds UNSTABLE_FLAG."""
+    from .stability import unstable_probability
+
+    prob = unstable_probability(sums, inv_n, inv_p, x_edge)
+    comps.divergent = prob
+    if prob > UNSTABLE_FLAG and comps.flags is not None:
+        ok = comps.flags == ""
+        comps.flags = np.where(
+            ok,
+            f"unstable_draws: P(a top training-Hessian eigenvalue past the stability edge {x_edge:.4g}) = {prob:.2g}",
+            comps.flags,
+        ).astype(str)
+
+
+def _solve_multipass(
+    sums: ModeSums,
+    inv_n: float,
+    inv_p: float,
+    gamma: float,
+    t: np.ndarray,
+    eta: float,
+    batch: float,
+    sampling: str,
+    n_nodes: int,
+) -> DMFTComponents:
+    """Multi-pass mini-batch SGD (multipass.py): finite whole steps k >= 1, batches with replacement."""
+    from .multipass import multipass_curves, sgd_edge_x
+
+    if inv_p == 0.0:
+        raise InputError("n_samples", "inf", "a finite P for multi-pass SGD (online SGD is scaling_dmft.sgd)")
+    if isinstance(batch, bool) or not (isinstance(batch, (int, float, np.integer, np.floating)) and batch >= 1):
+        raise InputError("batch_size", batch, "an integer B >= 1")
+    if not (isinstance(eta, (int, float, np.integer, np.floating)) and math.isfinite(eta) and eta > 0):
+        raise InputError("learning_rate", eta, "eta > 0 (SGD takes steps)")
+    steps = t / eta
+    if (
+        not np.all(np.isfinite(t))
+        or np.any(np.abs(steps - np.rint(steps)) > 1e-9 * np.maximum(steps, 1.0))
+        or np.any(np.rint(steps) < 1)
+    ):
+        raise InputError("times", "...", "finite times t = eta k at whole steps k >= 1 for multi-pass SGD")
+    if sampling == "epochs":
+        nan = np.full(t.size, np.nan)
+        flags = np.full(
+            t.size, "no_theory: the SGD theory draws batches with replacement (batch_sampling: epochs has none)"
+        )
+        comps = DMFTComponents(
+            t, nan.copy(), nan.copy(), nan.copy(), nan.copy(), {}, flags, np.full((3, t.size), np.nan)
+        )
+        _mark_unstable(comps, sums, inv_n, inv_p, sgd_edge_x(eta, gamma, batch))
+        return comps
+    if sampling != "replacement":
+        raise InputError("batch_sampling", sampling, "replacement | epochs")
+    out, flags, diag = multipass_curves(sums, inv_n, inv_p, gamma, eta, batch, t, n_nodes)
+    ok = flags == ""
+    if not np.all(np.isfinite(np.array([v[ok] for v in out.values()]))):
+        raise NumericalError(
+            f"DMFT (multi-pass SGD): non-finite values at finite times (eta = {eta:.3g}, B = {batch:g})"
+        )
+    train = np.array([out["train_s"], out["train_n"], out["train_i"]])
+    reference = np.array([diag.pop(k, np.full(t.size, np.nan)) for k in ("gd_signal", "gd_noise", "gd_init")])
+    comps = DMFTComponents(t, out["test_s"], out["test_n"], out["test_i"], np.zeros(t.size), diag, flags, train)
+    comps.reference = reference
+    _mark_unstable(comps, sums, inv_n, inv_p, sgd_edge_x(eta, gamma, batch))
+    return comps
 
 
 def _solve_discrete(

@@ -1,4 +1,4 @@
-"""Paper figures F1-F8: one module per figure, each exposing
+"""Paper figures F1-F9: one module per figure, each exposing
 `draw(curves, fits, early, spec) -> matplotlib.figure.Figure` (see docs/figures.md).
 
 `spec` is the figure's entry of the config's `figures:` section plus `sweeps`
@@ -23,6 +23,7 @@ TITLES = {
     "model_size": "F6 model size",
     "langevin_bayes": "F7 Langevin and Bayes",
     "optimizers": "F8 optimizers",
+    "multipass_sgd": "F9 multi-pass SGD",
 }
 # the report's categories of the other figures and pages
 ATLAS_CATEGORY = "Scaling-law atlas"

@@ -248,7 +248,7 @@ def regime_words(values: Mapping, kind: str | None = None) -> str:
     """A training regime named in words, with the parameters that set it apart: 'gradient flow',
     'gradient flow + weight decay γ=0.01', 'Langevin γ=0.01, T=0.001', 'Bayes posterior γ=0.01,
     T=0.001', 'gradient descent η=0.5 + weight decay γ=0.01', 'momentum μ=0.5, η=0.1', 'online SGD
-    B=8, η=0.2'. `values`: a regime's config or a table row (weight_decay, temperature,
+    B=8, η=0.2', 'multi-pass SGD B=4, η=0.5' (a row's batch_sampling; 'SGD' where it is not known). `values`: a regime's config or a table row (weight_decay, temperature,
     learning_rate, momentum, batch_size); `kind`: the config's kind where known (bayes is a kind, not
     a value)."""
     gamma, temp = _positive(values, "weight_decay"), _positive(values, "temperature")
@@ -260,7 +260,11 @@ def regime_words(values: Mapping, kind: str | None = None) -> str:
     if kind == "bayes":
         return f"Bayes posterior γ={fmt_value('', gamma)}, T={fmt_value('', temp)}"
     if batch is not None:
-        base = f"online SGD B={fmt_value('', batch)}, η={fmt_value('', eta)}"
+        sampling = values.get("batch_sampling") or ""
+        how = {"online": "online SGD", "replacement": "multi-pass SGD", "epochs": "multi-pass SGD"}.get(sampling, "SGD")
+        base = f"{how} B={fmt_value('', batch)}, η={fmt_value('', eta)}" + (
+            " (reshuffled epochs)" if sampling == "epochs" else ""
+        )
     elif mu > 0:
         base = f"momentum μ={fmt_value('', mu)}, η={fmt_value('', eta)}"
     elif eta > 0:
