@@ -50,7 +50,7 @@ def _worst(theory: np.ndarray, mean: np.ndarray, sem: np.ndarray) -> str:
     return f"{rel[i] * 100:+.2f} % (z {z[i]:+.1f}); max |z| {np.max(np.abs(z)):.1f}"
 
 
-# --quick: the first case of each part with 16 seeds (a smoke run: tests/test_api_example.py runs it)
+# --quick: the first case of each part with 16 seeds (a smoke run: tests/test_examples.py runs it)
 QUICK = "--quick" in sys.argv[1:]
 
 

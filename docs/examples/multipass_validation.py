@@ -6,6 +6,7 @@ the epochs scheme (how far apart the two schemes are). docs/theory/sgd.md sectio
 
 Run: .venv/bin/python docs/examples/multipass_validation.py grid      (the full grid: 80 cases, ~1 h on one core)
      .venv/bin/python docs/examples/multipass_validation.py heldout   (held-out points, ~10 min)
+     .venv/bin/python docs/examples/multipass_validation.py --quick   (the first held-out point, 16 seeds: a smoke run)
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from scaling_dmft.simulate import seed_mean_sem
 from scaling_dmft.spectra import powerlaw
 from scaling_dmft.validation import within_tolerance
 
-SEEDS = 150
+# --quick: the first held-out point with 16 seeds (a smoke run: tests/test_examples.py runs it)
+QUICK = "--quick" in sys.argv[1:]
+SEEDS = 16 if QUICK else 150
 M = 2000
 STEPS = np.unique(np.round(np.logspace(0, 3, 12))).astype(int)
 
@@ -122,7 +125,7 @@ def main(which: str) -> None:
             )
         ]
     else:
-        cases = HELDOUT
+        cases = HELDOUT[:1] if QUICK else HELDOUT
     print(
         "| alpha | beta | N | P | eta | B | eta/B | gamma | sigma | sigma0 | theory: SGD excess over GD | steps compared "
         "| E_g worst (z) | train worst (z) | pass | all steps: E_g worst (z) | pass | sim rel. s.e. | GD theory worst (z) "
@@ -152,4 +155,4 @@ def main(which: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "heldout")
+    main(next((a for a in sys.argv[1:] if not a.startswith("--")), "heldout"))

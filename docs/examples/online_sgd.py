@@ -42,7 +42,7 @@ CASES = [
 
 
 def main() -> None:
-    # --quick: two cases with 16 seeds (a smoke run: tests/test_api_example.py runs it)
+    # --quick: two cases with 16 seeds (a smoke run: tests/test_examples.py runs it)
     quick = "--quick" in sys.argv[1:]
     cases, n_seeds = (CASES[2:4], 16) if quick else (CASES, SEEDS)
     spectrum = powerlaw(1.5, 2.0, 1000)

@@ -7,11 +7,13 @@ at t = 10, 1e3 and inf. The workflow's `data:` section runs the same comparison 
 simulation, Langevin training and N random ReLU features too (`snakemake data`).
 
 Run: .venv/bin/python docs/examples/real_data.py   (about a minute on 2 cores)
+     .venv/bin/python docs/examples/real_data.py --quick   (digits, P = 16 and 64, 8 subsets: a smoke run)
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 from scaling_dmft import data
 
@@ -21,16 +23,24 @@ SETTINGS = [
     ("digits", True, [16, 32, 64, 128, 256, 449]),
     ("breast_cancer", False, [16, 32, 64, 142]),
 ]
+# --quick: digits at two P with 8 subsets (a smoke run: tests/test_examples.py runs it)
+QUICK = "--quick" in sys.argv[1:]
 
 
 def main() -> None:
-    for name, sphere, samples in SETTINGS:
+    for name, sphere, samples in [("digits", False, [16, 64])] if QUICK else SETTINGS:
         x, y = data.load_dataset(name)
         inputs = data.standardise(x)
         inputs = data.to_sphere(inputs) if sphere else inputs
         gram = data.kernel_matrix(inputs, "relu_nngp")
         rows = data.theory_vs_data(
-            gram, y, samples=samples, weight_decay=1e-3, times=[10.0, 1e3, math.inf], subsets=40, seed=20261201
+            gram,
+            y,
+            samples=samples,
+            weight_decay=1e-3,
+            times=[10.0, 1e3, math.inf],
+            subsets=8 if QUICK else 40,
+            seed=20261201,
         )
         inputs_text = "on the sphere" if sphere else "standardised"
         print(f"\n{name} (n = {x.shape[0]}, {inputs_text}): theory vs data, relative deviation (z)")
