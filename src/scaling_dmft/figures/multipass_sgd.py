@@ -8,7 +8,8 @@ being flagged no_theory). Panels, at the sweep's largest P unless said otherwise
 3. the critical batch size: at a few budgets C / N = B k (samples processed), the error each SGD regime
    (batches with replacement, at the learning rate with the most batch sizes in the sweep) reaches with
    its best stopping step k <= C / (N B), against B; the minimum over B is the compute-optimal batch size;
-4. data reuse: E_g against the epochs K = B k / P of the first SGD regime, one curve per P of the sweep
+4. data reuse: E_g against the epochs K = B k / P of the SGD regime with the smallest batch, one curve per
+   P of the sweep
    (at a fixed P, more epochs help until the finite-P floor).
 
 Theory as lines, simulation as points with seed standard errors. Theory rows flagged sgd_dominated or
@@ -177,7 +178,8 @@ def _critical_batch(ax, sgd: pd.DataFrame) -> None:  # noqa: ANN001 (a matplotli
 def _data_reuse(ax, rows: pd.DataFrame) -> None:  # noqa: ANN001 (a matplotlib Axes)
     style.loglog(ax)
     sgd = rows[rows["optimizer"] == "sgd"]
-    regime = sorted(sgd["regime"].unique())[0]
+    # the regime with the smallest batch size (the most steps per epoch)
+    regime = sgd.sort_values(["batch_size", "regime"])["regime"].iloc[0]
     mine = sgd[sgd["regime"] == regime].copy()
     mine["epochs"] = mine["steps"] * mine["batch_size"] / mine["n_samples"]
     sizes = sorted(mine["n_samples"].unique())
