@@ -87,6 +87,25 @@ def test_a_target_run_is_the_fixed_count_run_with_its_count():
     assert np.array_equal(flagged, relative > 0.02), adaptive[["eg", "eg_sem", "flag"]]
 
 
+def test_multipass_sgd_to_a_target_is_its_fixed_count_run():
+    """Multi-pass SGD runs (training error, divergent fraction) take the same rule: the pilot's count
+    joined over the seed batches gives the fixed-count run with that count, column for column."""
+    kw = dict(
+        alpha=1.5, beta=2, n_samples=32, n_modes=300, noise=0.3, learning_rate=0.5, batch_size=4,
+        weight_decay=1e-3, times=[0.5, 5.0, 50.0],
+    )  # fmt: skip
+    adaptive = sd.simulate_curve(**kw, target_rel_sem=0.03, max_seeds=300)
+    count = int(adaptive["n_seeds"].iloc[0])
+    assert 32 < count <= 300
+    assert (adaptive["batch_sampling"] == "replacement").all()
+    fixed = sd.simulate_curve(**kw, seeds=count)
+    for column in ("eg", "eg_sem", "train_error", "train_error_sem", "divergent_fraction", "n_seeds"):
+        np.testing.assert_array_equal(adaptive[column], fixed[column], err_msg=column)
+    relative = (adaptive["eg_sem"] / adaptive["eg"]).to_numpy()
+    flagged = adaptive["flag"].str.startswith(IMPRECISE).to_numpy()
+    assert np.array_equal(flagged, relative > 0.03), adaptive[["eg", "eg_sem", "flag"]]
+
+
 def test_the_cap_is_flagged_and_the_rows_stay_usable():
     sim = sd.simulate_curve(
         alpha=1.5, beta=2, n_samples=32, n_modes=300, times=[1.0, 10.0], target_rel_sem=0.001, max_seeds=40
