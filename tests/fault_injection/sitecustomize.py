@@ -19,12 +19,13 @@ if FOLDER:
 
     _sim_chunk = rules.sim_chunk
 
-    def _fail_once_then_simulate(groups, base_seed, out):
+    def _fail_once_then_simulate(groups, base_seed, out, *rest, **options):
+        # *rest/**options: whatever else the job script passes (the chunk id) goes through unchanged
         marker = Path(FOLDER) / (Path(out).name + ".failed-once")
         if not marker.exists():
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.write_text("failed once on purpose\n")
             raise RuntimeError(f"injected failure (SCALING_DMFT_FAIL_ONCE_DIR={FOLDER}); a retry will succeed")
-        return _sim_chunk(groups, base_seed, out)
+        return _sim_chunk(groups, base_seed, out, *rest, **options)
 
     rules.sim_chunk = _fail_once_then_simulate

@@ -18,6 +18,7 @@ value (no_theory, diverged) are not."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -189,6 +190,6 @@ def _data_reuse(ax, rows: pd.DataFrame) -> None:  # noqa: ANN001 (a matplotlib A
         style.theory_sim(
             ax, _valid(series), "epochs", "eg", yerr="eg_sem", color=color, linestyle="--", label=f"P={p:g}"
         )
-    style.finish(
-        ax, title="data reuse:\n" + common.regime_words(mine.iloc[0]), xlabel="epochs K = B k / P", ylabel="$E_g$"
-    )
+    # wrapped to the panel's width: a long regime (weight decay, a schedule) must not run into the legend
+    words = textwrap.fill(common.regime_words(mine.iloc[0]), width=34)
+    style.finish(ax, title="data reuse:\n" + words, xlabel="epochs K = B k / P", ylabel="$E_g$")
