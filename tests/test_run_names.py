@@ -89,3 +89,34 @@ def test_edited_copy_leaves_results_default_byte_identical(tmp_path):
         frame = tables.read_table(tmp_path / "results" / "my" / "tables" / f"{name}.parquet", kind)
         assert frame.attrs["config_hash"] == expected_hash, name
     assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["default", "my"]
+
+
+def test_a_second_checkout_sharing_an_environment_defines_its_rules_with_its_own_package(tmp_path):
+    """Two checkouts, one virtual environment (whose editable install points at this checkout): a dry
+    run of the second checkout's default config writes the run `default` in the second checkout.
+    Seen: the workflow imported the environment's package, whose default-config path is the first
+    checkout's, so the second's config/config.yaml ran as `config`, beside the job scripts' own code."""
+    import shutil
+
+    other = tmp_path / "checkout"
+    other.mkdir()
+    for part in ("Snakefile", "workflow", "scripts", "src", "config"):
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, other / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, other / part)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}
+    out = subprocess.run(
+        [SNAKEMAKE, "-n", "--cores", "1", "--snakefile", str(other / "Snakefile"), "--directory", str(other)],
+        cwd=other,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    log = out.stdout + out.stderr
+    # (a dry run lists its jobs' outputs; the run's announcement is an onstart message, not printed)
+    assert "results/default/" in log, log[-2000:]
+    assert "results/config/" not in log, log[-2000:]

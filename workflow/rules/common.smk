@@ -8,6 +8,11 @@ from pathlib import Path
 
 from snakemake.logging import logger
 
+# This checkout's package, as the job scripts use (scripts/*.py): an environment shared by two
+# checkouts must not define one checkout's rules with the other's code (its default-config path,
+# its chunking).
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
 from scaling_dmft import grid
 from scaling_dmft.config import (
     IDENTIFIER_PATTERN,
