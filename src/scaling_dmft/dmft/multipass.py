@@ -373,12 +373,13 @@ SGD_DOMINATED = 0.5
 
 def sgd_dominated(test: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """The flag text per time where the SGD excess test / reference - 1 exceeds SGD_DOMINATED ('' elsewhere)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # diverged rows: an inf excess, not flagged
         excess = test / reference - 1.0
+        percent = 100.0 * np.nan_to_num(excess)
     return np.where(
         np.isfinite(excess) & (excess > SGD_DOMINATED),
         np.char.add(
-            np.char.add("sgd_dominated: SGD's noise adds ", np.char.mod("%.0f", 100.0 * np.nan_to_num(excess))),
+            np.char.add("sgd_dominated: SGD's noise adds ", np.char.mod("%.0f", percent)),
             " % to gradient descent's error (the theory is good to ~10-20 % of that excess here)",
         ),
         "",
@@ -686,7 +687,11 @@ def multipass_curves(
     from . import solve
 
     gd = solve(sums, n_features=_size(inv_n), n_samples=_size(inv_p), weight_decay=gamma, times=t, learning_rate=eta)
+    # gradient descent's diverged / no_theory rows only: its unstable_draws flag is a probability at its own
+    # edge 2 / eta - gamma, not SGD's (dmft._solve_multipass flags SGD's own at sgd_edge_x), and its values
+    # are kept, so SGD's are computed there too
     flags = np.asarray(gd.flags, dtype=object).copy()
+    flags[np.char.startswith(flags.astype(str), "unstable_draws")] = ""
     out = {f"{q}_{c}": np.full(t.size, np.nan) for q in ("test", "train") for c in ("s", "n", "i")}
     diag = dict(gd.diagnostics)
     diag.update(gd_signal=gd.signal.copy(), gd_noise=gd.noise.copy(), gd_init=gd.init.copy())
@@ -715,8 +720,9 @@ def multipass_curves(
         out["test_" + c][good] = parts["excess_" + c][back]
     diag["freeze_step"] = k_freeze
     # init: c^{2k} x (eta / c, gamma = 0), when that problem is within gradient descent's stability edge
+    # (the rewriting needs c > 0: at eta gamma >= 1 the decay factor is 0 or flips sign every step)
     c = 1.0 - eta * gamma
-    eta0 = eta / c
+    eta0 = eta / c if c > 0.0 else math.inf
     edge = diag["spectral_edge"]
     if gamma > 0.0 and eta0 * edge < 2.0 and stability(sums, inv_n, inv_p, 0.0, eta0, batch)[0]:
         gd0 = solve(
