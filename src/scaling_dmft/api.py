@@ -10,8 +10,9 @@ spectrum) has the config's default (src/scaling_dmft/schemas/config.schema.yaml)
 workflow's tables as pandas DataFrames (columns in docs/tables.md; provenance in `DataFrame.attrs`).
 Components are errors, as in the tables (eg_noise = sigma^2 E_n(t), not the coefficient E_n).
 
-BLAS runs on one thread per call unless `threads` says otherwise: at these sizes more threads cost
-more than they gain (docs/performance.md), and one thread makes results bitwise reproducible.
+BLAS runs on one thread per call unless `threads` says otherwise (an integer 1..1024, or None: the
+threads as they are): at these sizes more threads cost more than they gain (docs/performance.md), and
+one thread makes results bitwise reproducible.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def query_config(sweep: str, values: Mapping[str, Any], *, simulate: bool = Fals
     """The raw one-point workflow config of a query (`values`: keywords of QUERY_KEYWORDS, plus
     `seeds`, `base_seed` for a simulation; None or absent = the config's default). The command line
     builds its queries here too."""
-    given = {k: v for k, v in values.items() if v is not None}
+    given = {k: _plain(v) for k, v in values.items() if v is not None}
     unknown = sorted(set(given) - set(QUERY_KEYWORDS) - {*SEED_KEYWORDS, "base_seed"})
     if unknown:
         raise InputError(unknown[0], given[unknown[0]], "one of " + ", ".join(QUERY_KEYWORDS), "unknown keyword")
@@ -90,6 +91,13 @@ def query_config(sweep: str, values: Mapping[str, Any], *, simulate: bool = Fals
     spectrum = given.get("spectrum")
     if spectrum is not None and any(k in given for k in ("alpha", "beta")):
         raise InputError("spectrum", spectrum, "either alpha and beta or a spectrum, not both")
+    for key in ("n_modes", "teacher"):  # the command line refuses --n-modes, --teacher with --spectrum-file
+        if spectrum is not None and key in given:
+            raise InputError(key, given[key], "absent with spectrum (the spectrum gives its modes and teacher)")
+    if "batch_size" in given and "times" in given and _asks_infinity(sweep_entry["times"]):
+        raise InputError(
+            "times", given["times"], "finite times with batch_size (SGD reports finite steps only: no t = inf limit)"
+        )
     if isinstance(spectrum, Spectrum):
         if spectrum.is_powerlaw:
             sweep_entry.update(alpha=[spectrum.alpha], beta=[spectrum.beta])
@@ -112,6 +120,38 @@ def query_config(sweep: str, values: Mapping[str, Any], *, simulate: bool = Fals
         sweep_entry.update({k: given[k] for k in SEED_KEYWORDS if k in given})
         cfg["simulation"] = {k: given[k] for k in ("base_seed",) if k in given}
     return cfg
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python number it holds (np.int64(64) -> 64; the config's integer keys accept
+    Python integers only), in a mapping too (a `times` or `compute` mapping); anything else as given."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _asks_infinity(times: object) -> bool:
+    """Whether a `times` entry names t = inf: an explicit list holding inf, or a mapping that sets
+    include_inf: true (the mapping's default, left out, is not a request)."""
+    if isinstance(times, Mapping):
+        return times.get("include_inf") is True
+    return any(isinstance(t, float) and t == math.inf for t in times)
+
+
+def check_threads(threads: object, key: str = "threads") -> int | None:
+    """BLAS threads of a call: None (leave them as they are) or an integer 1..MAX_THREADS (the command
+    line's --threads range); else InputError naming `key`."""
+    from .runlog import MAX_THREADS
+
+    if threads is None:
+        return None
+    allowed = f"an integer 1..{MAX_THREADS}, or None (the BLAS threads as they are)"
+    value = whole_number(_plain(threads), key, allowed)
+    if not 1 <= value <= MAX_THREADS:
+        raise InputError(key, threads, allowed)
+    return value
 
 
 def _positive(value: object) -> bool:
@@ -221,6 +261,7 @@ def learning_curve(
     values = {k: v for k, v in locals().items() if k in QUERY_KEYWORDS}
     from .evaluate import run_dmft_points
 
+    threads = check_threads(threads)
     cfg, point = query_point("api", values)
     with blas_threads(threads):
         frame = run_dmft_points([point])
@@ -277,6 +318,7 @@ def simulate_curve(
     from .evaluate import run_sim_group
     from .grid import SEED_RULE, SimGroup, seed_settings
 
+    threads = check_threads(threads)
     cfg, point = query_point("api", values, simulate=True)
     group = SimGroup(point.model, (point,), **seed_settings(cfg, "api"))
     base = int(cfg["simulation"]["base_seed"])
@@ -326,13 +368,18 @@ def compute_optimal(
     values = {k: v for k, v in locals().items() if k in QUERY_KEYWORDS}
     from .frontier import COMPUTE_MODELS, DEFAULT_N_RANGE, DEFAULT_P_RANGE, point_frontier
 
+    threads = check_threads(threads)
     budgets = budget_grid(DEFAULT_COMPUTE if compute is None else compute)
     if compute_model not in COMPUTE_MODELS:
         raise InputError("compute_model", compute_model, " | ".join(COMPUTE_MODELS))
+    if not isinstance(_plain(tune_weight_decay), bool):  # a string "no" is truthy: it would tune
+        raise InputError("tune_weight_decay", tune_weight_decay, "True or False")
     if compute_model == "NPT" and n_samples is not None:
         raise InputError("n_samples", n_samples, "absent with compute_model NPT (P is chosen)")
-    n_range = size_range("n_features_range", n_features_range or DEFAULT_N_RANGE)
-    p_range = size_range("n_samples_range", n_samples_range or DEFAULT_P_RANGE)
+    if compute_model != "NPT" and n_samples_range is not None:  # as the command line's --n-samples-range
+        raise InputError("n_samples_range", n_samples_range, "absent with compute_model NT (P is fixed by n_samples)")
+    n_range = size_range("n_features_range", DEFAULT_N_RANGE if n_features_range is None else n_features_range)
+    p_range = size_range("n_samples_range", DEFAULT_P_RANGE if n_samples_range is None else n_samples_range)
     cfg, point = query_point("api", {**values, "times": frontier_query_times(learning_rate)})
     check_frontier_point(point, tune_weight_decay, init_std)
     if compute_model == "NPT":
@@ -377,6 +424,8 @@ def budget_grid(compute: object, key: str = "compute") -> np.ndarray:
         raise InputError(key, compute, allowed) from None
     if values.ndim != 1 or values.size == 0 or not np.all((values > 0) & (values <= COMPUTE_MAX)):
         raise InputError(key, compute, allowed)
+    if np.unique(values).size != values.size:  # two rows with one key, and a fit counting a budget twice
+        raise InputError(key, compute, allowed + ", each budget once")
     return values
 
 
@@ -451,6 +500,10 @@ def spectrum(
         if target_power is None:
             raise InputError("target_power", None, "an array of c_k >= 0, one per eigenvalue")
         lam, c = np.atleast_1d(eigenvalues), np.atleast_1d(target_power)
+        for key, arr in (("eigenvalues", lam), ("target_power", c)):
+            # numpy would silently drop an imaginary part, make True a 1 or read the text '1' as 1.0
+            if arr.dtype.kind not in "iuf":
+                raise InputError(key, arr.dtype.name, "real numbers (not complex, bool or text)")
         if lam.shape != c.shape or lam.ndim != 1:
             raise InputError("target_power", c.shape, f"one value per eigenvalue ({lam.shape[0]})")
         return spectrum_from_arrays(pd.DataFrame({"eigenvalue": lam, "target_power": c}), key="eigenvalues")

@@ -479,7 +479,7 @@ def query_values(args: argparse.Namespace) -> dict:
     if getattr(args, "batch_size", None) is not None:  # frontier has no --batch-size
         values["batch_size"] = _integer("--batch-size", args.batch_size, "an integer B >= 1")
         if args.include_inf:
-            raise InputError("--include-inf", True, "absent with --batch-size (online SGD reports finite steps only)")
+            raise InputError("--include-inf", True, "absent with --batch-size (SGD reports finite steps only)")
     if getattr(args, "batch_sampling", None) is not None:
         values["batch_sampling"] = args.batch_sampling
     if getattr(args, "lr_schedule", None) is not None:
@@ -1012,9 +1012,11 @@ def _run_point(args: argparse.Namespace) -> int:
 
 
 def _check_threads(args: argparse.Namespace) -> None:
-    threads = _integer("--threads", args.threads, "an integer 1..1024")
-    if not 1 <= threads <= 1024:
-        raise InputError("--threads", args.threads, "an integer 1..1024")
+    from .runlog import MAX_THREADS
+
+    threads = _integer("--threads", args.threads, f"an integer 1..{MAX_THREADS}")
+    if not 1 <= threads <= MAX_THREADS:
+        raise InputError("--threads", args.threads, f"an integer 1..{MAX_THREADS}")
 
 
 @contextlib.contextmanager

@@ -362,14 +362,17 @@ def _seed_keys(name: str, sweep: dict, simulation: dict) -> None:
     if "target_rel_sem" not in sweep and "seeds" not in sweep and "target_rel_sem" in simulation:
         sweep["target_rel_sem"] = simulation["target_rel_sem"]
     if "target_rel_sem" in sweep:
+        where = f"sweeps.{name}.max_seeds" if "max_seeds" in sweep else "simulation.max_seeds"  # the key set
         sweep.setdefault("max_seeds", simulation["max_seeds"])
         if sweep["max_seeds"] < simulation["pilot_seeds"]:
+            raise InputError(where, sweep["max_seeds"], f">= simulation.pilot_seeds = {simulation['pilot_seeds']}")
+    else:
+        if "max_seeds" in sweep:  # a cap without a target would be ignored: the count is `seeds`
             raise InputError(
                 f"sweeps.{name}.max_seeds",
                 sweep["max_seeds"],
-                f">= simulation.pilot_seeds = {simulation['pilot_seeds']}",
+                "absent without target_rel_sem (it caps the seeds a target draws; a fixed count is seeds)",
             )
-    else:
         sweep.setdefault("seeds", simulation["seeds"])
 
 
@@ -773,6 +776,8 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
             raise InputError(
                 f"{key}.regimes[{i}]", regime, "one of " + ", ".join(sorted(regime_names)), f"unknown regime {regime!r}"
             )
+        if "batch_size" in cfg_regime(cfg, regime):
+            _check_sgd_times(key, regime, sweep)
         if "batch_size" in cfg_regime(cfg, regime) and not any(math.isinf(p) for p in sweep["n_samples"]):
             _check_multipass(key, regime, cfg_regime(cfg, regime), sweep, cfg)
         elif "batch_size" in cfg_regime(cfg, regime):
@@ -782,6 +787,14 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                     sweep["n_samples"],
                     f"[.inf] (online SGD) or finite sizes P >= batch_size only (multi-pass SGD) with the SGD regime "
                     f"{regime!r}",
+                )
+            if "batch_sampling" in cfg_regime(cfg, regime):  # it would be ignored: online draws fresh samples
+                where = f"regimes[{cfg['regimes'].index(cfg_regime(cfg, regime))}].batch_sampling"
+                raise InputError(
+                    where,
+                    cfg_regime(cfg, regime)["batch_sampling"],
+                    f"absent in the online SGD sweep {key} (n_samples [.inf]: fresh samples every step); "
+                    "replacement | epochs are multi-pass SGD's, at finite n_samples",
                 )
             for i, n in enumerate(sweep["n_features"]):
                 if not (math.isinf(n) or n < sweep["n_modes"]):
@@ -805,8 +818,12 @@ def _check_sweep(name: str, sweep: dict, regime_names: set, cfg: dict, base: Pat
                 raise InputError(
                     f"{key}.n_samples[{i}]", p, f"finite n_samples with {what} (the conversion scales with P)"
                 )
-    online = all("batch_size" in cfg_regime(cfg, r) for r in sweep["regimes"])
-    if sweep["simulate"] and not online:  # online SGD draws fresh samples: P = inf is what it simulates
+    # online SGD (a batch size at P = inf) draws fresh samples: P = inf is what it simulates, with checks of
+    # its own (_check_online_simulation); multi-pass SGD (finite P) is checked as any finite-P simulation
+    online = all("batch_size" in cfg_regime(cfg, r) for r in sweep["regimes"]) and all(
+        math.isinf(p) for p in sweep["n_samples"]
+    )
+    if sweep["simulate"] and not online:
         for i, p in enumerate(sweep["n_samples"]):
             if math.isinf(p):
                 raise InputError(
@@ -918,6 +935,19 @@ def _check_step_range(key: str, sweep: dict, cfg: dict) -> None:
                     f"a time range [start, stop] that holds a whole step t = eta k of regime {name!r} "
                     f"(eta = {eta:g}; here [{start:g}, {stop:g}]: stop >= {eta / scale:g})",
                 )
+
+
+def _check_sgd_times(key: str, name: str, sweep: dict) -> None:
+    """An SGD regime's rows are its finite steps (no t = inf limit: the point drops it): a sweep whose
+    times hold none would give the regime no rows at all."""
+    from .grid import time_grid
+
+    if not np.isfinite(time_grid(sweep["times"])).any():
+        raise InputError(
+            f"{key}.times",
+            sweep["times"],
+            f"at least one finite time with the SGD regime {name!r} (SGD reports finite steps only: no t = inf)",
+        )
 
 
 # multi-pass SGD is simulated step by step (B P per step and trajectory): a bound on the steps of a seed

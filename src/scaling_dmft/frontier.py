@@ -39,7 +39,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from . import dmft
-from .errors import InputError, NumericalError, one_line
+from .errors import InputError, NumericalError, one_line, real_number, whole_number
 from .points import Optimizer, Point, Regime
 from .spectra import Modes
 from .tables import ROUNDOFF_REL
@@ -693,6 +693,32 @@ def _sgd_errors(sums: dmft.ModeSums, setting: dict, batch: float, steps: np.ndar
     return np.where(ok, e_g, np.inf), np.where(ok, train, np.inf)
 
 
+def _check_sgd_rate(learning_rate: object) -> float:
+    """eta of a batch-size or data-reuse study: a finite number > 0 (SGD takes steps)."""
+    eta = real_number(learning_rate, "learning_rate", "a finite eta > 0 (SGD takes steps)")
+    if not (math.isfinite(eta) and eta > 0):
+        raise InputError("learning_rate", learning_rate, "a finite eta > 0 (SGD takes steps)")
+    return eta
+
+
+def _check_stds(noise: object, init_std: object) -> tuple[float, float]:
+    """sigma and sigma0 of a batch-size or data-reuse study: finite stds >= 0 (E_g takes their squares, so
+    a negative one would silently mean its absolute value, and NaN would make every E_g NaN)."""
+    out = []
+    for key, value, what in (("noise", noise, "label-noise std sigma"), ("init_std", init_std, "init std sigma0")):
+        allowed = f"the {what}: a finite number >= 0"
+        std = real_number(value, key, allowed)
+        if not (math.isfinite(std) and std >= 0.0):
+            raise InputError(key, value, allowed)
+        out.append(std)
+    return out[0], out[1]
+
+
+# the flag of a budget where no batch size trains: every B diverges at this learning rate, or the budget
+# buys no step of the smallest batch (E* and B* then mean nothing)
+NO_OPTIMUM = "no_optimum"
+
+
 def critical_batch(
     modes: Modes,
     samples: npt.ArrayLike,
@@ -710,13 +736,24 @@ def critical_batch(
     E*(C) = min over B (a log grid of BATCHES_PER_DECADE per decade in `batch_range`, at most P) and
     over the stopping step k <= C / (N B) of E_g, with the minimiser B*(C) (the critical batch size)
     and k*. Rows: samples (C / N), batch_size (B*), steps (k*), eg (E*), eg_gd (gradient descent's
-    E at the same C, B = P: one step costs N P), flag ('' | edge: B* at an end of the grid)."""
+    E at the same C, B = P: one step costs N P), flag ('' | edge: B* at an end of the grid | no_optimum:
+    every batch size diverges at this eta, or the budget buys no step; E* is inf there)."""
+    learning_rate = _check_sgd_rate(learning_rate)
+    noise, init_std = _check_stds(noise, init_std)
     budgets = np.asarray(samples, dtype=np.float64)
     if budgets.ndim != 1 or budgets.size == 0 or not np.all(np.isfinite(budgets)) or np.any(budgets <= 0):
         raise InputError("samples", samples, "a non-empty list of finite budgets C / N > 0")
+    n_samples = real_number(n_samples, "n_samples", "a finite P >= 1 (multi-pass SGD)")
     if not (math.isfinite(n_samples) and n_samples >= 1):
         raise InputError("n_samples", n_samples, "a finite P >= 1 (multi-pass SGD)")
-    lo, hi = batch_range[0], min(batch_range[1], n_samples)
+    allowed = f"[min, max] with 1 <= min < max and min < n_samples = {n_samples:g} (B <= P)"
+    try:
+        lo, hi = (real_number(b, "batch_range", allowed) for b in batch_range)
+    except (TypeError, ValueError):  # not a pair (an InputError of an entry is a ValueError too)
+        raise InputError("batch_range", batch_range, allowed) from None
+    if not (1.0 <= lo < hi < math.inf and lo < n_samples):
+        raise InputError("batch_range", batch_range, allowed)
+    hi = min(hi, n_samples)
     batches = np.unique(np.round(n_grid(lo, hi, BATCHES_PER_DECADE, "batch range")))
     sums = dmft.prepare(modes)
     setting = dict(
@@ -753,6 +790,8 @@ def critical_batch(
     for j, c in enumerate(budgets):
         i = int(np.argmin(table[:, j]))
         flag = "" if 0 < i < batches.size - 1 else "edge"
+        if not np.isfinite(table[i, j]):  # no batch size trains within this budget: no B* to speak of
+            flag = NO_OPTIMUM
         rows.append(
             dict(
                 samples=c,
@@ -784,7 +823,13 @@ def data_reuse(
     to reach the K-epoch error: the fresh-data curve reaches E(K, P) after k_eff steps, R = k_eff B / P.
     R ~ K while reuse is as good as fresh data, and it plateaus where repeating stops helping. Rows:
     n_samples, epochs, steps, eg, eg_fresh (fresh data at the same steps), reuse_rate, flag ('' |
-    below_fresh: E(K, P) is below every fresh-data error computed, R unknown)."""
+    below_fresh: E(K, P) is below every fresh-data error computed, R unknown | no_optimum: the K-epoch
+    SGD diverges at this eta, E(K, P) is inf and R means nothing)."""
+    learning_rate = _check_sgd_rate(learning_rate)
+    noise, init_std = _check_stds(noise, init_std)
+    batch_size = whole_number(batch_size, "batch_size", "an integer B >= 1")
+    if batch_size < 1:
+        raise InputError("batch_size", batch_size, "an integer B >= 1")
     ps = np.asarray(n_samples, dtype=np.float64)
     ks = np.asarray(epochs, dtype=np.float64)
     if ps.ndim != 1 or ps.size == 0 or not np.all(np.isfinite(ps) & (ps >= batch_size)):
@@ -815,7 +860,7 @@ def data_reuse(
                     eg=e,
                     eg_fresh=ef,
                     reuse_rate=k_eff * batch_size / p if np.isfinite(k_eff) else np.nan,
-                    flag="" if np.isfinite(k_eff) else "below_fresh",
+                    flag="" if np.isfinite(k_eff) else ("below_fresh" if np.isfinite(e) else NO_OPTIMUM),
                 )
             )
     return pd.DataFrame(rows)

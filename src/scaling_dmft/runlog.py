@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# the most BLAS threads a command (--threads) or an API call (`threads`) may ask for
+MAX_THREADS = 1024
 
 
 def limit_threads(threads: int) -> None:
@@ -45,7 +47,7 @@ def threads_from_argv(argv: Sequence[str]) -> int:
             else None
         )
         if text is not None:
-            return int(text) if text.isdigit() and 1 <= int(text) <= 1024 else 1
+            return int(text) if text.isdigit() and 1 <= int(text) <= MAX_THREADS else 1
     return 1
 
 

@@ -597,14 +597,21 @@ class CorruptTableError(ValueError):
 
 
 def read_table(path: str | os.PathLike, kind: str | None = None) -> pd.DataFrame:
-    """Read a table, verifying the page checksums; checks the schema when `kind` is given.
-    Metadata lands in DataFrame.attrs. Raises CorruptTableError for a damaged file."""
+    """Read a table, verifying the page checksums; checks the schema of `kind` (None: the kind the file
+    names in its metadata, when it names one: a table this package wrote). Metadata lands in
+    DataFrame.attrs. Raises CorruptTableError for a damaged file, InputError for an unknown kind."""
+    if kind is not None and kind not in SCHEMAS:
+        from .errors import InputError
+
+        raise InputError("kind", kind, "one of " + ", ".join(SCHEMAS) + ", or None (the file's own)")
     try:
         table = pq.read_table(path, page_checksum_verification=True)
     except (OSError, pa.ArrowException) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise CorruptTableError(f"{path}: unreadable Parquet file ({str(exc).splitlines()[0][:200]})") from None
+    named = (table.schema.metadata or {}).get(f"{META_PREFIX}table".encode(), b"").decode()
+    kind = kind if kind is not None else (named if named in SCHEMAS else None)
     if kind is not None:
         expected = SCHEMAS[kind]
         if not table.schema.remove_metadata().equals(expected):

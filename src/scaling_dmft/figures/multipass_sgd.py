@@ -13,8 +13,9 @@ being flagged no_theory). Panels, at the sweep's largest P unless said otherwise
    (at a fixed P, more epochs help until the finite-P floor).
 
 Theory as lines, simulation as points with seed standard errors. Theory rows flagged sgd_dominated or
-unstable_draws keep their values and are drawn (the flags qualify them, docs/theory/sgd.md); rows without a
-value (no_theory, diverged) are not."""
+unstable_draws keep their values and are drawn (the flags qualify them, docs/theory/sgd.md), as are
+simulation rows flagged imprecise (a valid seed mean, less precise than asked); rows without a value
+(no_theory, diverged) are not."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..tables import usable
 from . import common, style
 
 if TYPE_CHECKING:
@@ -40,11 +42,12 @@ DRAWN_FLAGS = ("sgd_dominated", "unstable_draws")
 
 
 def _valid(frame: pd.DataFrame, column: str = "eg") -> pd.DataFrame:
-    """Rows with a finite positive value in `column`, unflagged or flagged with a kept value (DRAWN_FLAGS)."""
+    """Rows with a finite positive value in `column`: usable (unflagged, or only less precise than asked:
+    tables.usable) or flagged with a kept value (DRAWN_FLAGS)."""
     v = frame[column].to_numpy(dtype=np.float64)
     flags = frame["flag"].astype(str)
-    keep = (flags == "") | flags.str.startswith(DRAWN_FLAGS)
-    return frame[keep.to_numpy() & np.isfinite(v) & (v > 0)]
+    keep = usable(frame["flag"]) | flags.str.startswith(DRAWN_FLAGS).to_numpy()
+    return frame[keep & np.isfinite(v) & (v > 0)]
 
 
 def _noise(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
