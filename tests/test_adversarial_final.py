@@ -144,6 +144,13 @@ API_REFUSALS = [
     ),
     ("target_zero", lambda f: sd.simulate_curve(**SMALL, times=[1.0], target_rel_sem=0.0), "target_rel_sem", "0 <"),
     ("target_nan", lambda f: sd.simulate_curve(**SMALL, times=[1.0], target_rel_sem=math.nan), "target_rel_sem", "NaN"),
+    # FIXED: the allowed range was the schema's 'default: simulation.max_seeds' (no range at all)
+    (
+        "max_seeds_fraction",
+        lambda f: sd.simulate_curve(**SMALL, times=[1.0], target_rel_sem=0.1, max_seeds=40.5),
+        "max_seeds",
+        "2..1e6",
+    ),
     # FIXED: n_modes / teacher beside a spectrum were ignored (the command line refuses them)
     (
         "n_modes_with_memory_spectrum",
@@ -249,6 +256,19 @@ API_REFUSALS = [
         "target_power",
         "real numbers",
     ),
+    # FIXED: text was read as the numbers it spells (alpha="1.5" is refused; so must eigenvalues be)
+    (
+        "spectrum_text",
+        lambda f: sd.spectrum(eigenvalues=["1", "0.5"], target_power=[1.0, 0.1]),
+        "eigenvalues",
+        "not complex, bool or text",
+    ),
+    (
+        "spectrum_none_entry",
+        lambda f: sd.spectrum(eigenvalues=[1.0, 0.5], target_power=[1.0, None]),
+        "target_power",
+        "real numbers",
+    ),
     (
         "spectrum_increasing",
         lambda f: sd.spectrum(eigenvalues=[0.5, 1.0], target_power=[1, 1]),
@@ -305,18 +325,8 @@ CLI_REFUSALS = [
     # FIXED: ran online SGD, the epochs asked for silently dropped (exit 0)
     (
         "online_with_batch_sampling",
-        [
-            "simulate",
-            *MP_FLAGS,
-            "--n-samples",
-            "inf",
-            "--batch-size",
-            "4",
-            "--batch-sampling",
-            "epochs",
-            "--seeds",
-            "2",
-        ],
+        ["simulate", *MP_FLAGS, "--n-samples", "inf", "--batch-size", "4"]
+        + ["--batch-sampling", "epochs", "--seeds", "2"],
         "--batch-sampling",
         "online SGD",
     ),
@@ -573,8 +583,11 @@ def _sim_agrees(theory: pd.DataFrame, sim: pd.DataFrame, column: str, sem: str) 
         (dict(SMALL, learning_rate=1.0, batch_size=16, noise=0.3), [1.0, 2.0, 5.0, 10.0]),
         # eta gamma = 1: the decay factor 1 - eta gamma is 0 (a ZeroDivisionError before)
         (dict(SMALL, n_features=INF, n_samples=200, learning_rate=0.5, weight_decay=2.0, batch_size=4, noise=0.3), [0.5, 1.0, 2.5, 10.0]),
+        # eta gamma = 1.5: the decay factor -0.5 flips sign every step; at the late (Talbot) step 200 the
+        # gradient-descent part raised 'ValueError: math domain error' (log(1 - eta gamma)) before
+        (dict(SMALL, n_features=INF, n_samples=200, learning_rate=0.25, weight_decay=6.0, batch_size=4, noise=0.3), [0.25, 0.5, 1.25, 5.0, 50.0]),
     ],
-    ids=["gd_draws_unstable", "eta_gamma_one"],
+    ids=["gd_draws_unstable", "eta_gamma_one", "eta_gamma_above_one"],
 )  # fmt: skip
 def test_multipass_theory_keeps_its_values_where_gradient_descent_is_unstable(point, times):
     """FIXED: the multi-pass theory took gradient descent's flags: where gradient descent's divergent
@@ -600,6 +613,38 @@ def test_multipass_theory_says_diverged_where_sgd_diverges():
     theory = sd.learning_curve(**dict(SMALL, learning_rate=1.0, batch_size=1), times=[1.0, 10.0])
     assert np.isinf(theory["eg"]).all()
     assert theory["flag"].str.startswith("diverged: SGD's propagator").all(), theory["flag"].tolist()
+
+
+def test_a_diverged_sgd_point_warns_nothing():
+    """FIXED: the sgd_dominated check scaled an infinite excess by 100 (and divided a huge E by a tiny
+    reference) outside its errstate: every diverged SGD row printed 'RuntimeWarning: overflow
+    encountered in multiply' beside its honest flag."""
+    import warnings
+
+    from scaling_dmft.dmft.multipass import sgd_dominated
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sgd_dominated(np.array([INF, 1e300, 2.0]), np.array([1.0, 1e-10, 1.0])).tolist()[:2] == ["", ""]
+        theory = sd.learning_curve(**dict(SMALL, learning_rate=1.0, batch_size=1), times=[1.0, 10.0])
+    assert theory["flag"].str.startswith("diverged").all()
+
+
+@pytest.mark.parametrize("weight_decay", [3.6, 4.0, 6.0], ids=["eta_gamma_0.9", "eta_gamma_1", "eta_gamma_1.5"])
+def test_gradient_descent_with_eta_gamma_near_or_past_one(weight_decay):
+    """FIXED: full-batch gradient descent, stable (eta (e_max + gamma) < 2) but with eta gamma >= 1, raised a
+    raw 'ValueError: math domain error' from its init shift (log(1 - eta gamma)); at eta gamma = 0.9 the
+    shifted problem (eta / (1 - eta gamma) = 2.5, past its own edge 2 / e_max) gave rows flagged 'failed'.
+    The theory at such a point is the simulation's within the validation rule (2 % + 3 s.e., 300 seeds),
+    with an init part (sigma0 = 0.5) and label noise, at early and late (Talbot) steps."""
+    point = dict(SMALL, n_features=INF, n_samples=200, learning_rate=0.25, weight_decay=weight_decay)
+    point.update(noise=0.3, init_std=0.5)
+    times = [0.25, 0.5, 1.25, 5.0, 50.0]
+    theory = sd.learning_curve(**point, times=times)
+    assert (theory["flag"] == "").all(), theory["flag"].tolist()
+    sim = sd.simulate_curve(**point, times=times, seeds=300)
+    assert (sim["flag"] == "").all()
+    assert _sim_agrees(theory, sim, "eg", "eg_sem").all(), (theory["eg"].tolist(), sim["eg"].tolist())
 
 
 # ---- the batch-size and data-reuse studies (frontier.critical_batch, data_reuse) ---------------------------
@@ -629,6 +674,17 @@ def _reuse(**kw):
         (lambda: _reuse(batch_size=4.5), "batch_size", "B >= 1"),  # FIXED: a fractional batch ran
         (lambda: _reuse(learning_rate=0.0), "learning_rate", "eta > 0"),  # FIXED: named 'times'
         (lambda: _reuse(ps=[2.0]), "n_samples", "batch_size = 4"),
+        (lambda: _critical(n_samples="100"), "n_samples", "P >= 1"),  # FIXED: a raw TypeError
+        (lambda: _critical(batch_range=(True, 64)), "batch_range", "[min, max]"),  # FIXED: True ran as B = 1
+        (lambda: _critical(batch_range=(1,)), "batch_range", "[min, max]"),
+        # FIXED: E_g takes sigma^2, sigma0^2: a negative std ran as its absolute value (the same rows as
+        # noise = 1), and NaN flagged every budget no_optimum as if every batch size diverged
+        (lambda: _critical(noise=-1.0), "noise", ">= 0"),
+        (lambda: _critical(noise=math.nan), "noise", ">= 0"),
+        (lambda: _critical(init_std=-0.5), "init_std", ">= 0"),
+        (lambda: _reuse(noise=-1.0), "noise", ">= 0"),
+        (lambda: _reuse(init_std=math.inf), "init_std", ">= 0"),
+        (lambda: _reuse(ks="2"), "epochs", "K > 0"),
     ],
     ids=[
         "cb_eta_zero",
@@ -640,6 +696,15 @@ def _reuse(**kw):
         "reuse_batch_fraction",
         "reuse_eta_zero",
         "reuse_P_below_batch",
+        "cb_P_string",
+        "cb_range_bool",
+        "cb_range_one_end",
+        "cb_noise_negative",
+        "cb_noise_nan",
+        "cb_init_std_negative",
+        "reuse_noise_negative",
+        "reuse_init_std_inf",
+        "reuse_epochs_string",
     ],
 )
 def test_sgd_studies_refuse_bad_input_by_name(call, key, allowed):
@@ -659,6 +724,13 @@ def test_sgd_studies_flag_budgets_without_an_optimum():
     reuse = _reuse(learning_rate=50.0)
     assert np.isinf(reuse["eg"]).all() and (reuse["flag"] == frontier.NO_OPTIMUM).all()
     assert reuse["reuse_rate"].isna().all()
+
+
+def test_data_reuse_takes_a_whole_float_batch_size_as_the_integer():
+    """batch_size 4.0 means B = 4 (errors.whole_number, as everywhere else), not a refusal."""
+    four = _reuse(batch_size=4)
+    pd.testing.assert_frame_equal(_reuse(batch_size=4.0), four)
+    pd.testing.assert_frame_equal(_reuse(batch_size=np.int64(4)), four)
 
 
 # ---- F9 on odd sweeps --------------------------------------------------------------------------------------
@@ -692,7 +764,7 @@ def _f9(curves: pd.DataFrame, regimes: dict, ps: list):
     return multipass_sgd.draw(curves, pd.DataFrame(), pd.DataFrame(), _f9_spec(regimes, ps))
 
 
-def _errorbar_x(ax) -> list[float]:
+def _errorbar_x(ax) -> list[float]:  # ax: a matplotlib Axes
     return sorted(float(x) for c in ax.containers for x in c.lines[0].get_xdata())
 
 

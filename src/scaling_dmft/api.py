@@ -10,8 +10,9 @@ spectrum) has the config's default (src/scaling_dmft/schemas/config.schema.yaml)
 workflow's tables as pandas DataFrames (columns in docs/tables.md; provenance in `DataFrame.attrs`).
 Components are errors, as in the tables (eg_noise = sigma^2 E_n(t), not the coefficient E_n).
 
-BLAS runs on one thread per call unless `threads` says otherwise: at these sizes more threads cost
-more than they gain (docs/performance.md), and one thread makes results bitwise reproducible.
+BLAS runs on one thread per call unless `threads` says otherwise (an integer 1..1024, or None: the
+threads as they are): at these sizes more threads cost more than they gain (docs/performance.md), and
+one thread makes results bitwise reproducible.
 """
 
 from __future__ import annotations
@@ -500,8 +501,9 @@ def spectrum(
             raise InputError("target_power", None, "an array of c_k >= 0, one per eigenvalue")
         lam, c = np.atleast_1d(eigenvalues), np.atleast_1d(target_power)
         for key, arr in (("eigenvalues", lam), ("target_power", c)):
-            if arr.dtype.kind in "bc":  # numpy would drop an imaginary part, or make True a 1, silently
-                raise InputError(key, arr.dtype.name, "real numbers (not complex, not bool)")
+            # numpy would silently drop an imaginary part, make True a 1 or read the text '1' as 1.0
+            if arr.dtype.kind not in "iuf":
+                raise InputError(key, arr.dtype.name, "real numbers (not complex, bool or text)")
         if lam.shape != c.shape or lam.ndim != 1:
             raise InputError("target_power", c.shape, f"one value per eigenvalue ({lam.shape[0]})")
         return spectrum_from_arrays(pd.DataFrame({"eigenvalue": lam, "target_power": c}), key="eigenvalues")

@@ -39,7 +39,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from . import dmft
-from .errors import InputError, NumericalError, one_line
+from .errors import InputError, NumericalError, one_line, real_number, whole_number
 from .points import Optimizer, Point, Regime
 from .spectra import Modes
 from .tables import ROUNDOFF_REL
@@ -695,12 +695,23 @@ def _sgd_errors(sums: dmft.ModeSums, setting: dict, batch: float, steps: np.ndar
 
 def _check_sgd_rate(learning_rate: object) -> float:
     """eta of a batch-size or data-reuse study: a finite number > 0 (SGD takes steps)."""
-    from .errors import real_number
-
     eta = real_number(learning_rate, "learning_rate", "a finite eta > 0 (SGD takes steps)")
     if not (math.isfinite(eta) and eta > 0):
         raise InputError("learning_rate", learning_rate, "a finite eta > 0 (SGD takes steps)")
     return eta
+
+
+def _check_stds(noise: object, init_std: object) -> tuple[float, float]:
+    """sigma and sigma0 of a batch-size or data-reuse study: finite stds >= 0 (E_g takes their squares, so
+    a negative one would silently mean its absolute value, and NaN would make every E_g NaN)."""
+    out = []
+    for key, value, what in (("noise", noise, "label-noise std sigma"), ("init_std", init_std, "init std sigma0")):
+        allowed = f"the {what}: a finite number >= 0"
+        std = real_number(value, key, allowed)
+        if not (math.isfinite(std) and std >= 0.0):
+            raise InputError(key, value, allowed)
+        out.append(std)
+    return out[0], out[1]
 
 
 # the flag of a budget where no batch size trains: every B diverges at this learning rate, or the budget
@@ -728,15 +739,17 @@ def critical_batch(
     E at the same C, B = P: one step costs N P), flag ('' | edge: B* at an end of the grid | no_optimum:
     every batch size diverges at this eta, or the budget buys no step; E* is inf there)."""
     learning_rate = _check_sgd_rate(learning_rate)
+    noise, init_std = _check_stds(noise, init_std)
     budgets = np.asarray(samples, dtype=np.float64)
     if budgets.ndim != 1 or budgets.size == 0 or not np.all(np.isfinite(budgets)) or np.any(budgets <= 0):
         raise InputError("samples", samples, "a non-empty list of finite budgets C / N > 0")
+    n_samples = real_number(n_samples, "n_samples", "a finite P >= 1 (multi-pass SGD)")
     if not (math.isfinite(n_samples) and n_samples >= 1):
         raise InputError("n_samples", n_samples, "a finite P >= 1 (multi-pass SGD)")
     allowed = f"[min, max] with 1 <= min < max and min < n_samples = {n_samples:g} (B <= P)"
     try:
-        lo, hi = (float(b) for b in batch_range)
-    except (TypeError, ValueError):
+        lo, hi = (real_number(b, "batch_range", allowed) for b in batch_range)
+    except (TypeError, ValueError):  # not a pair (an InputError of an entry is a ValueError too)
         raise InputError("batch_range", batch_range, allowed) from None
     if not (1.0 <= lo < hi < math.inf and lo < n_samples):
         raise InputError("batch_range", batch_range, allowed)
@@ -813,7 +826,9 @@ def data_reuse(
     below_fresh: E(K, P) is below every fresh-data error computed, R unknown | no_optimum: the K-epoch
     SGD diverges at this eta, E(K, P) is inf and R means nothing)."""
     learning_rate = _check_sgd_rate(learning_rate)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    noise, init_std = _check_stds(noise, init_std)
+    batch_size = whole_number(batch_size, "batch_size", "an integer B >= 1")
+    if batch_size < 1:
         raise InputError("batch_size", batch_size, "an integer B >= 1")
     ps = np.asarray(n_samples, dtype=np.float64)
     ks = np.asarray(epochs, dtype=np.float64)

@@ -413,10 +413,16 @@ def _solve_discrete(
             diag.update(d)
             # gradient descent's init decays like (1 - eta gamma)^{2k}: factored out where it is small (as
             # SHIFT_FROM does for gradient flow), C(2k; eta, gamma) = (1 - eta gamma)^{2k} C(2k; eta / (1 - eta gamma), 0)
-            decay_rate = -2.0 * math.log1p(-eta * gamma) if gamma > 0.0 and mu == 0.0 else 0.0
-            eta0 = eta / (1.0 - eta * gamma)
+            # when the rewritten problem is itself within the stability edge, eta0 e_max < 2 (this needs
+            # c = 1 - eta gamma > 0: at eta gamma >= 1 the factor is 0 or flips sign every step); else the
+            # init part stays the direct Talbot value
+            c = 1.0 - eta * gamma
+            eta0 = eta / c if c > 0.0 else math.inf
+            rewrite = gamma > 0.0 and mu == 0.0 and eta0 * edge < 2.0
+            decay_rate = -2.0 * math.log1p(-eta * gamma) if rewrite else 0.0
             shift = late & (decay_rate * np.where(finite, steps, 0.0) > SHIFT_FROM)
-            shift &= np.where(finite, steps, 0.0) >= talbot_from(eta0 * edge, 0.0, n_nodes)
+            if shift.any():
+                shift &= np.where(finite, steps, 0.0) >= talbot_from(eta0 * edge, 0.0, n_nodes)
             if shift.any():
                 ini0 = talbot_curves(sums, inv_n, inv_p, 0.0, eta0, steps[shift] * eta0, n_nodes)[2]
                 out[2, shift] = np.exp(-decay_rate * steps[shift]) * ini0
