@@ -345,6 +345,7 @@ def _solve_discrete(
         CIRCLE_MAX_STEPS_ONE_POINT,
         MIN_STEPS,
         circle_curves,
+        decay_free_rate,
         spectral_edge,
         stationary_thermal,
         talbot_curves,
@@ -413,11 +414,9 @@ def _solve_discrete(
             diag.update(d)
             # gradient descent's init decays like (1 - eta gamma)^{2k}: factored out where it is small (as
             # SHIFT_FROM does for gradient flow), C(2k; eta, gamma) = (1 - eta gamma)^{2k} C(2k; eta / (1 - eta gamma), 0)
-            # when the rewritten problem is itself within the stability edge, eta0 e_max < 2 (this needs
-            # c = 1 - eta gamma > 0: at eta gamma >= 1 the factor is 0 or flips sign every step); else the
-            # init part stays the direct Talbot value
-            c = 1.0 - eta * gamma
-            eta0 = eta / c if c > 0.0 else math.inf
+            # when the rewritten problem is itself within the stability edge, eta0 e_max < 2
+            # (discrete.decay_free_rate); else the init part stays the direct Talbot value
+            eta0 = decay_free_rate(eta, gamma)
             rewrite = gamma > 0.0 and mu == 0.0 and eta0 * edge < 2.0
             decay_rate = -2.0 * math.log1p(-eta * gamma) if rewrite else 0.0
             shift = late & (decay_rate * np.where(finite, steps, 0.0) > SHIFT_FROM)

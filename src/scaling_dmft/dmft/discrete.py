@@ -155,6 +155,15 @@ def fast_radius(eta_x: float, mu: float) -> float:
     return (-a + math.sqrt(disc)) / 2.0  # two negative roots (modes that flip sign): the larger modulus
 
 
+def decay_free_rate(eta: float, gamma: float) -> float:
+    """eta0 = eta / c, c = 1 - eta gamma: the learning rate of the gamma = 0 problem whose init part,
+    times c^{2k}, is that of gradient descent at (eta, gamma) (p(x; eta, gamma) = c^2 p(x; eta0, 0));
+    inf where c <= 0 (at eta gamma >= 1 the factor is 0 or flips sign every step: no such problem).
+    The rewriting is used only where eta0 itself is stable (the callers check eta0 e_max < 2)."""
+    c = 1.0 - eta * gamma
+    return eta / c if c > 0.0 else math.inf
+
+
 def talbot_from(eta_x: float, mu: float, n_nodes: int) -> int:
     """The first step k from which the Talbot route holds (docs/theory/discrete.md section 3, "Where it
     holds"): the contour

@@ -39,7 +39,18 @@ from scipy.optimize import brentq
 from ..errors import NumericalError
 from . import contour
 from .curves import bilinear_sums, talbot_error_2d
-from .discrete import _Circle, _continue, _edge, _pair_sums4, _shifted_sums, _w_real, spectral_edge, talbot_from, zmap
+from .discrete import (
+    _Circle,
+    _continue,
+    _edge,
+    _pair_sums4,
+    _shifted_sums,
+    _w_real,
+    decay_free_rate,
+    spectral_edge,
+    talbot_from,
+    zmap,
+)
 from .kappa import BRANCH_TOL, START_FACTOR, KappaSolver, ModeSums, kappa_static, stable_r
 
 # radial continuation of kappa to arbitrary complex points: steps of this ratio in |w| (halved on rejection)
@@ -719,10 +730,10 @@ def multipass_curves(
         out["train_" + c][good] = parts["train_" + c][back]
         out["test_" + c][good] = parts["excess_" + c][back]
     diag["freeze_step"] = k_freeze
-    # init: c^{2k} x (eta / c, gamma = 0), when that problem is within gradient descent's stability edge
-    # (the rewriting needs c > 0: at eta gamma >= 1 the decay factor is 0 or flips sign every step)
+    # init: c^{2k} x (eta0 = eta / c, gamma = 0), when that problem exists and is within gradient
+    # descent's stability edge (discrete.decay_free_rate)
     c = 1.0 - eta * gamma
-    eta0 = eta / c if c > 0.0 else math.inf
+    eta0 = decay_free_rate(eta, gamma)
     edge = diag["spectral_edge"]
     if gamma > 0.0 and eta0 * edge < 2.0 and stability(sums, inv_n, inv_p, 0.0, eta0, batch)[0]:
         gd0 = solve(
