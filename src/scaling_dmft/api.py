@@ -148,7 +148,7 @@ def check_threads(threads: object, key: str = "threads") -> int | None:
     if threads is None:
         return None
     allowed = f"an integer 1..{MAX_THREADS}, or None (the BLAS threads as they are)"
-    value = whole_number(_plain(threads), key, allowed)
+    value = whole_number(threads, key, allowed)  # numpy integers included
     if not 1 <= value <= MAX_THREADS:
         raise InputError(key, threads, allowed)
     return value
