@@ -150,29 +150,19 @@ def _points(
             zorder=3,
         )
     sim = good & (method == style.SIMULATION)
-    if sim.any():
-        ax.scatter(
-            xv[sim],
-            y[sim],
-            marker="s",
-            s=60,
-            facecolors="none",
-            edgecolors=[colors[i] for i in np.flatnonzero(sim)],
-            linewidths=1.0,
-            label=SIM,
-            zorder=3,
-        )
-    if edge.any():
-        ax.scatter(
-            xv[edge],
-            y[edge],
-            marker="D",
-            s=40,
-            facecolors="none",
-            edgecolors=[colors[i] for i in np.flatnonzero(edge)],
-            linewidths=1.0,
-            label=EDGE,
-            zorder=3,
-        )
+    # hollow markers in the series' colours: simulation fits (squares), log-corrected edges (diamonds)
+    for mask, marker, size, label in ((sim, "s", 60, SIM), (edge, "D", 40, EDGE)):
+        if mask.any():
+            ax.scatter(
+                xv[mask],
+                y[mask],
+                marker=marker,
+                s=size,
+                facecolors="none",
+                edgecolors=[colors[i] for i in np.flatnonzero(mask)],
+                linewidths=1.0,
+                label=label,
+                zorder=3,
+            )
     if bad.any():
         ax.scatter(xv[bad], y[bad], marker="x", color="0.5", s=24, label=FLAGGED, zorder=3)
